@@ -1,0 +1,69 @@
+/*
+ * Options in pppd style: words on the command line ("peer 10.0.0.2
+ * encrypt-port 80") or the same settings in a libconfig file ("file PATH").
+ * Later settings override earlier ones; encrypt-port accumulates.
+ */
+#ifndef ZCC_OPTIONS_H
+#define ZCC_OPTIONS_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZCC_MAX_PORTS 64
+#define ZCC_DEFAULT_IFNAME "zcc0"
+#define ZCC_DEFAULT_UDP_PORT 7437     /* zcc's own UDP port (handshake, encapsulation) */
+#define ZCC_DEFAULT_FWMARK 0x7a63     /* marks zcctund's own raw socket */
+#define ZCC_DEFAULT_TABLE 31331       /* policy routing table for selected flows */
+#define ZCC_DEFAULT_PRIORITY 31330    /* ip rule preference; the fwmark rule is one lower */
+
+enum zcc_command {
+	ZCC_CMD_RUN,        /* run the link (the default) */
+	ZCC_CMD_GENKEY,     /* zcctund genkey */
+	ZCC_CMD_CLEANUP,    /* zcctund cleanup [ifname NAME] */
+	ZCC_CMD_HELP,       /* --help */
+	ZCC_CMD_VERSION,    /* --version */
+};
+
+struct zcc_options {
+	enum zcc_command command;
+	struct in_addr peer;
+	int have_peer;
+	struct in_addr local;
+	int have_local;                 /* else: the source the kernel picks for peer */
+	char key_file[PATH_MAX];        /* "" when not given */
+	char ifname[IFNAMSIZ];
+	uint16_t ports[ZCC_MAX_PORTS];  /* encrypt-port, each once, in order given */
+	size_t nports;
+	uint16_t udp_port;              /* port */
+	uint32_t fwmark;                /* fwmark N (nonzero) */
+	uint32_t table;                 /* table N (1..2^32-1, not 253-255) */
+	uint32_t priority;              /* rule-priority N (2..32765) */
+	int nodetach;
+	int debug;
+};
+
+/* Fill in the defaults above. */
+void options_init(struct zcc_options *o);
+
+/*
+ * Parse the words after the program name. Handles "file PATH" in place.
+ * On error returns -1 and writes one line (no trailing newline) naming the
+ * word, and file:line for option files, to err.
+ */
+int options_parse_argv(struct zcc_options *o, int argc, char *const argv[],
+    char *err, size_t errlen);
+
+/* Parse a libconfig options file; same error contract as above. */
+int options_parse_file(struct zcc_options *o, const char *path,
+    char *err, size_t errlen);
+
+/* Check that a run has what it needs (peer, key-file); same error contract. */
+int options_check(const struct zcc_options *o, char *err, size_t errlen);
+
+/* True when port is one of the encrypt-port values. */
+int options_port_selected(const struct zcc_options *o, uint16_t port);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * IPv4/TCP segments as they cross zcc0: bounded parsing of untrusted bytes,
+ * checksums, and making or removing room for zcc's 16-byte TCP option.
+ * Nothing here knows about keys.
+ */
+#ifndef ZCC_PACKET_H
+#define ZCC_PACKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The zcc option: kind 253 (RFC 6994 experimental), length 16. */
+#define ZCC_OPT_KIND 253
+#define ZCC_OPT_LEN 16
+#define ZCC_OPT_EXID 0x7a63            /* "zc"; RFC 6994 experiment id */
+#define ZCC_OPT_KEYID_OFF 4            /* offsets inside the option */
+#define ZCC_OPT_TAG_OFF 5
+#define ZCC_TAG_LEN 11
+
+#define ZCC_TCP_MAX_HLEN 60
+#define ZCC_TCP_FIN 0x01
+#define ZCC_TCP_SYN 0x02
+#define ZCC_TCP_RST 0x04
+#define ZCC_TCP_ACK 0x10
+
+enum packet_error {
+	PACKET_OK = 0,
+	PACKET_SHORT = -1,       /* shorter than the headers it claims */
+	PACKET_NOT_IPV4 = -2,    /* version is not 4, or IHL < 5 */
+	PACKET_BAD_LENGTH = -3,  /* IP total length disagrees with the buffer */
+	PACKET_FRAGMENT = -4,    /* MF set or fragment offset nonzero */
+	PACKET_NOT_TCP = -5,
+	PACKET_BAD_TCP = -6,     /* data offset < 5 or past the end */
+	PACKET_BAD_OPTIONS = -7, /* an option runs past the header, or len < 2 */
+};
+
+/* A parsed view of one IPv4 packet held in buf. Offsets are into buf. */
+struct packet {
+	uint8_t *buf;
+	size_t len;              /* IP total length == bytes in buf that count */
+	size_t ip_hlen;
+	size_t tcp_hlen;         /* TCP data offset * 4; TCP header starts at ip_hlen */
+	size_t payload_len;      /* len - ip_hlen - tcp_hlen */
+};
+
+/*
+ * Parse an IPv4 packet of n bytes. Accepts only complete, unfragmented TCP
+ * segments whose TCP options are well formed (EOL ends the list).
+ * buf may hold more than the packet: n is what was read, the IP total
+ * length must be <= n and is what counts. Returns PACKET_OK or an error.
+ */
+int packet_parse(struct packet *p, uint8_t *buf, size_t n);
+
+/* Parse only the IPv4 header: version, IHL, lengths (any protocol). */
+int packet_parse_ip(struct packet *p, uint8_t *buf, size_t n);
+
+/* Field accessors, host byte order where numeric. */
+uint8_t packet_proto(const struct packet *p);
+const uint8_t *packet_saddr(const struct packet *p);   /* 4 bytes */
+const uint8_t *packet_daddr(const struct packet *p);
+uint16_t packet_sport(const struct packet *p);
+uint16_t packet_dport(const struct packet *p);
+uint32_t packet_seq(const struct packet *p);
+uint32_t packet_ack(const struct packet *p);
+uint8_t packet_tcp_flags(const struct packet *p);
+uint8_t *packet_tcp(const struct packet *p);           /* TCP header */
+uint8_t *packet_payload(const struct packet *p);
+
+/* True when the TCP options carry a timestamp option (kind 8). */
+int packet_has_timestamps(const struct packet *p);
+
+/* Internet checksum over the IPv4 header; 0 when the header is valid. */
+uint16_t packet_ip_checksum(const struct packet *p);
+/* Recompute and store the IPv4 header and TCP checksums. */
+void packet_fix_checksums(struct packet *p);
+/* True when the stored TCP checksum is correct. */
+int packet_tcp_checksum_ok(const struct packet *p);
+
+/*
+ * Make room for the zcc option as the last ZCC_OPT_LEN bytes of the TCP
+ * options: options after an EOL are dropped, the rest is padded with NOP to
+ * a 4-byte boundary, and when 40 bytes would be exceeded SACK blocks are
+ * trimmed (last first; the SACK option goes when empty). Never touches
+ * other options. The option is written with kind, length and ExID, key id
+ * and tag zero. cap is the size of buf; the packet grows by at most
+ * ZCC_OPT_LEN. Updates p, the IP total length and the data offset (not the
+ * checksums). Returns 0, or -1 when it cannot fit (p unchanged).
+ * *sack_trimmed (if not NULL) gets the number of SACK blocks removed.
+ */
+int packet_add_option(struct packet *p, size_t cap, int *sack_trimmed);
+
+/*
+ * Offset in buf of the zcc option when it is the last ZCC_OPT_LEN bytes of
+ * the TCP options with the right kind, length and ExID; else -1.
+ */
+long packet_find_option(const struct packet *p);
+
+/* Remove the (found) trailing zcc option; updates lengths, not checksums. */
+void packet_strip_option(struct packet *p);
+
+#endif

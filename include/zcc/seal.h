@@ -1,0 +1,51 @@
+/*
+ * Sealing a TCP segment in place (docs/PROTOCOL.md): a BLAKE2b tag over the
+ * addresses, the final TCP header and the payload travels in the zcc option;
+ * the payload is XChaCha20-encrypted under a nonce built from that tag and
+ * the segment's seq, ack and ports (a synthetic IV). Length preserving.
+ */
+#ifndef ZCC_SEAL_H
+#define ZCC_SEAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zcc/packet.h"
+
+#define ZCC_KEY_LEN 32
+
+/* The keys that seal one direction of the link under one key id. */
+struct seal_key {
+	uint8_t mac[ZCC_KEY_LEN];
+	uint8_t enc[ZCC_KEY_LEN];
+	uint8_t id;
+};
+
+enum seal_error {
+	SEAL_OK = 0,
+	SEAL_NO_ROOM = -1,     /* the option does not fit even without SACK */
+	SEAL_NO_OPTION = -2,   /* open: no zcc option at the end of the options */
+	SEAL_BAD_TAG = -3,     /* open: authentication failed */
+};
+
+/*
+ * Seal p in place: add the option, tag, encrypt, fix checksums. buf must
+ * have cap >= p->len + ZCC_OPT_LEN. Returns SEAL_OK or SEAL_NO_ROOM.
+ */
+int seal_segment(const struct seal_key *k, struct packet *p, size_t cap,
+    int *sack_trimmed);
+
+/* The key id in p's zcc option, or -1 when it has none. */
+int seal_key_id(const struct packet *p);
+
+/*
+ * Open p in place with k: decrypt, recompute the tag and compare it in
+ * constant time, then strip the option and fix the checksums. On failure
+ * the payload bytes are garbage and the packet must be dropped.
+ */
+int seal_open(const struct seal_key *k, struct packet *p);
+
+/* Wipe a key. */
+void seal_key_wipe(struct seal_key *k);
+
+#endif

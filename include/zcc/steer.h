@@ -1,0 +1,58 @@
+/*
+ * Steering: what zcctund installs on the host so that selected flows pass
+ * through zcc0 and nothing else does, and removes again. Outgoing: ip rules
+ * into a table routing to zcc0 (with an unreachable fallback so a dead
+ * daemon fails closed) and an fwmark rule that exempts zcctund's raw socket.
+ * Incoming: tc clsact ingress u32 filters redirecting the peer's selected
+ * segments to zcc0. Backstop: an nftables table dropping selected flows
+ * that bypass zcc0 in either direction.
+ *
+ * What was installed is recorded in a state file, so that
+ * "zcctund cleanup" can remove it after a crash.
+ */
+#ifndef ZCC_STEER_H
+#define ZCC_STEER_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zcc/options.h"
+
+#define ZCC_STATE_DIR "/run/zcc"
+
+struct steer {
+	char ifname[IFNAMSIZ];      /* zcc0 */
+	char realdev[IFNAMSIZ];     /* the interface that reaches the peer */
+	struct in_addr local, peer;
+	uint16_t ports[ZCC_MAX_PORTS];
+	size_t nports;
+	uint32_t fwmark, table, priority;
+	/* filled by steer_install, for removal */
+	int added_clsact;           /* we created the clsact qdisc on realdev */
+	int saved_rp_filter;        /* net.ipv4.conf.all.rp_filter before, or -1 */
+};
+
+/* Fill s from the options, the chosen local address and real device. */
+void steer_init(struct steer *s, const struct zcc_options *o,
+    struct in_addr local, const char *realdev);
+
+/*
+ * Install everything, in an order that never lets a selected flow out in
+ * plaintext: backstop first, redirect last. On failure removes what it
+ * installed and returns -1 (logged).
+ */
+int steer_install(struct steer *s);
+
+/* Remove everything steer_install put in place, in reverse. */
+void steer_remove(const struct steer *s);
+
+/*
+ * After a crash: remove what the state file for ifname (in this network
+ * namespace) records. Returns 0 when something was cleaned or nothing was
+ * there, -1 on error (logged).
+ */
+int steer_cleanup(const char *ifname);
+
+#endif
