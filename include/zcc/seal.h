@@ -45,6 +45,13 @@ int seal_key_id(const struct packet *p);
  */
 int seal_open(const struct seal_key *k, struct packet *p);
 
+/*
+ * The sealing keys of one direction from that direction's 32-byte session
+ * key: K_mac and K_enc are independent crypto_kdf subkeys (PROTOCOL.md).
+ */
+void seal_key_derive(struct seal_key *k, const uint8_t session_key[ZCC_KEY_LEN],
+    uint8_t id);
+
 /* Wipe a key. */
 void seal_key_wipe(struct seal_key *k);
 
