@@ -1,0 +1,252 @@
+/*
+ * The data path. zcc0 hands over two kinds of packets: our own selected
+ * segments, routed in by the ip rules (sealed here and sent on the raw
+ * socket), and the peer's sealed segments, redirected in by the tc ingress
+ * filters (opened here and written back into zcc0, where the kernel
+ * delivers them as if they had arrived on it). Nothing else belongs here.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include "zcc/datapath.h"
+#include "zcc/log.h"
+#include "zcc/packet.h"
+
+/* A TUN read returns at most one MTU-sized packet; leave room for the option. */
+#define DP_BUF_SIZE (65535 + ZCC_OPT_LEN)
+#define DP_BATCH 64
+
+struct datapath {
+	struct in_addr local, peer;
+	uint16_t ports[ZCC_MAX_PORTS];
+	size_t nports;
+	int tun_fd, raw_fd;
+	struct seal_key tx, rx;
+	struct dp_counters c;
+	int warned_no_timestamps;
+	uint8_t buf[DP_BUF_SIZE];
+};
+
+static const char *const drop_names[DROP_MAX] = {
+	[DROP_MALFORMED] = "malformed",
+	[DROP_FRAGMENT] = "fragment",
+	[DROP_NO_OPTION] = "no_option",
+	[DROP_BAD_KEY_ID] = "bad_key_id",
+	[DROP_BAD_TAG] = "bad_tag",
+	[DROP_NO_TIMESTAMPS] = "no_timestamps",
+	[DROP_NO_ROOM] = "no_room",
+	[DROP_NOT_SELECTED] = "not_selected",
+	[DROP_IO] = "io",
+};
+
+const char *
+datapath_drop_name(enum dp_drop d)
+{
+	return d < DROP_MAX ? drop_names[d] : "?";
+}
+
+struct datapath *
+datapath_new(const struct zcc_options *o, struct in_addr local, int tun_fd,
+    int raw_fd, const struct seal_key *tx, const struct seal_key *rx)
+{
+	struct datapath *dp = calloc(1, sizeof(*dp));
+
+	if (dp == NULL)
+		return NULL;
+	dp->local = local;
+	dp->peer = o->peer;
+	memcpy(dp->ports, o->ports, sizeof(dp->ports));
+	dp->nports = o->nports;
+	dp->tun_fd = tun_fd;
+	dp->raw_fd = raw_fd;
+	dp->tx = *tx;
+	dp->rx = *rx;
+	return dp;
+}
+
+void
+datapath_free(struct datapath *dp)
+{
+	if (dp == NULL)
+		return;
+	seal_key_wipe(&dp->tx);
+	seal_key_wipe(&dp->rx);
+	free(dp);
+}
+
+const struct dp_counters *
+datapath_counters(const struct datapath *dp)
+{
+	return &dp->c;
+}
+
+static void
+drop(struct datapath *dp, enum dp_drop why, const struct packet *p)
+{
+	dp->c.dropped[why]++;
+	if (p->tcp_hlen)
+		log_debug("dropped (%s): %u -> %u seq %u len %zu",
+		    drop_names[why], packet_sport(p), packet_dport(p),
+		    packet_seq(p), p->payload_len);
+	else
+		log_debug("dropped (%s): %zu bytes", drop_names[why], p->len);
+}
+
+static int
+selected(const struct datapath *dp, const struct packet *p)
+{
+	uint16_t s = packet_sport(p), d = packet_dport(p);
+
+	for (size_t i = 0; i < dp->nports; i++)
+		if (dp->ports[i] == s || dp->ports[i] == d)
+			return 1;
+	return 0;
+}
+
+static int
+addr_is(const uint8_t *a, struct in_addr want)
+{
+	return memcmp(a, &want.s_addr, 4) == 0;
+}
+
+/*
+ * In-place sealing relies on TCP's sequence checks and PAWS against
+ * replay (PROTOCOL.md, "Replay"): a SYN or a data segment must carry
+ * timestamps. Pure ACKs and resets may go without.
+ */
+static int
+timestamps_ok(const struct packet *p)
+{
+	if (!(packet_tcp_flags(p) & ZCC_TCP_SYN) && p->payload_len == 0)
+		return 1;
+	return packet_has_timestamps(p);
+}
+
+static enum dp_drop
+parse_error_reason(int err)
+{
+	return err == PACKET_FRAGMENT ? DROP_FRAGMENT : DROP_MALFORMED;
+}
+
+static void
+seal_and_send(struct datapath *dp, struct packet *p, size_t cap)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = dp->peer };
+	size_t plain = p->payload_len;
+	int trimmed = 0;
+
+	if (!selected(dp, p)) {
+		drop(dp, DROP_NOT_SELECTED, p);
+		return;
+	}
+	if (!timestamps_ok(p)) {
+		if (!dp->warned_no_timestamps++)
+			log_warnx("refusing to seal a segment without TCP "
+			    "timestamps (is net.ipv4.tcp_timestamps 0?)");
+		drop(dp, DROP_NO_TIMESTAMPS, p);
+		return;
+	}
+	if (seal_segment(&dp->tx, p, cap, &trimmed) != SEAL_OK) {
+		drop(dp, DROP_NO_ROOM, p);
+		return;
+	}
+	if (sendto(dp->raw_fd, p->buf, p->len, 0, (struct sockaddr *)&to,
+	    sizeof(to)) == -1) {
+		log_debug("raw send: %s", strerror(errno));
+		drop(dp, DROP_IO, p);
+		return;
+	}
+	dp->c.sealed++;
+	dp->c.bytes_sealed += plain;
+	dp->c.sack_trimmed += trimmed > 0;
+}
+
+static void
+open_and_deliver(struct datapath *dp, struct packet *p)
+{
+	int id;
+
+	if (!selected(dp, p)) {
+		drop(dp, DROP_NOT_SELECTED, p);
+		return;
+	}
+	id = seal_key_id(p);
+	if (id == -1) {
+		drop(dp, DROP_NO_OPTION, p);
+		return;
+	}
+	if (id != dp->rx.id) {
+		drop(dp, DROP_BAD_KEY_ID, p);
+		return;
+	}
+	if (seal_open(&dp->rx, p) != SEAL_OK) {
+		drop(dp, DROP_BAD_TAG, p);
+		return;
+	}
+	if (!timestamps_ok(p)) {
+		drop(dp, DROP_NO_TIMESTAMPS, p);
+		return;
+	}
+	if (write(dp->tun_fd, p->buf, p->len) != (ssize_t)p->len) {
+		log_debug("zcc0 write: %s", strerror(errno));
+		drop(dp, DROP_IO, p);
+		return;
+	}
+	dp->c.opened++;
+	dp->c.bytes_opened += p->payload_len;
+}
+
+void
+datapath_handle(struct datapath *dp, uint8_t *buf, size_t n, size_t cap)
+{
+	struct packet p = { 0 };
+	int outgoing, incoming, err;
+
+	if (packet_parse_ip(&p, buf, n) != PACKET_OK) {
+		drop(dp, DROP_MALFORMED, &p);
+		return;
+	}
+	outgoing = addr_is(packet_saddr(&p), dp->local) &&
+	    addr_is(packet_daddr(&p), dp->peer);
+	incoming = addr_is(packet_saddr(&p), dp->peer) &&
+	    addr_is(packet_daddr(&p), dp->local);
+	if (!outgoing && !incoming) {
+		drop(dp, DROP_NOT_SELECTED, &p);
+		return;
+	}
+	err = packet_parse(&p, buf, n);
+	if (err == PACKET_NOT_TCP) {
+		drop(dp, DROP_NOT_SELECTED, &p);
+		return;
+	}
+	if (err != PACKET_OK) {
+		drop(dp, parse_error_reason(err), &p);
+		return;
+	}
+	if (outgoing)
+		seal_and_send(dp, &p, cap);
+	else
+		open_and_deliver(dp, &p);
+}
+
+int
+datapath_on_tun(struct datapath *dp)
+{
+	for (int i = 0; i < DP_BATCH; i++) {
+		ssize_t n = read(dp->tun_fd, dp->buf, DP_BUF_SIZE - ZCC_OPT_LEN);
+
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			log_warn("zcc0 read");
+			return -1;
+		}
+		datapath_handle(dp, dp->buf, (size_t)n, DP_BUF_SIZE);
+	}
+	return 0;
+}

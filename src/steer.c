@@ -1,0 +1,687 @@
+/*
+ * Steering: the rules, routes, filters and sysctls that make selected flows
+ * pass through zcc0, installed with the tools an administrator reads them
+ * with (ip, tc, nft: fixed argv, no shell, clean environment) and removed
+ * again by one idempotent function that serves exit, failed start-up and
+ * "zcctund cleanup" alike.
+ *
+ * Order matters: the nftables backstop goes first and leaves last, so at no
+ * instant can a selected flow pass in plaintext while zcctund runs; the
+ * unreachable route in the zcc table outlives zcc0, so a killed daemon
+ * fails closed until cleanup.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "zcc/log.h"
+#include "zcc/steer.h"
+#include "zcc/tun.h"
+
+#define CMD_OUT_MAX 4096
+#define ARGV_MAX 48
+
+static char *const clean_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+
+/* argv for exec is char *const[]; its strings are never written to. */
+static char *
+unconst(const char *s)
+{
+	union { const char *c; char *m; } u = { .c = s };
+
+	return u.m;
+}
+
+/* A command's exit status and its stdout+stderr, for the log. */
+struct cmd_result {
+	int status;
+	char out[CMD_OUT_MAX];
+};
+
+static void
+read_all(int fd, char *out, size_t outlen)
+{
+	size_t used = 0;
+	ssize_t n;
+
+	while (used + 1 < outlen &&
+	    (n = read(fd, out + used, outlen - 1 - used)) > 0)
+		used += (size_t)n;
+	while ((n = read(fd, out, 0)) > 0)
+		;
+	out[used] = '\0';
+	while (used > 0 && out[used - 1] == '\n')
+		out[--used] = '\0';
+}
+
+static void
+exec_child(char *const argv[], int in_fd, int out_fd)
+{
+	if (in_fd != -1 && dup2(in_fd, STDIN_FILENO) == -1)
+		_exit(127);
+	if (dup2(out_fd, STDOUT_FILENO) == -1 ||
+	    dup2(out_fd, STDERR_FILENO) == -1)
+		_exit(127);
+	execvpe(argv[0], argv, clean_env);
+	dprintf(out_fd, "%s: %s", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Run argv with input on stdin (or /dev/null); -1 when it could not run. */
+static int
+run(char *const argv[], const char *input, struct cmd_result *r)
+{
+	int in[2] = { -1, -1 }, out[2];
+	pid_t pid;
+
+	r->status = -1;
+	r->out[0] = '\0';
+	if (pipe2(out, O_CLOEXEC) == -1 || (input && pipe2(in, O_CLOEXEC) == -1)) {
+		log_warn("pipe");
+		return -1;
+	}
+	pid = fork();
+	if (pid == -1) {
+		log_warn("fork");
+		return -1;
+	}
+	if (pid == 0)
+		exec_child(argv, in[0], out[1]);
+	close(out[1]);
+	if (input) {
+		close(in[0]);
+		if (write(in[1], input, strlen(input)) == -1)
+			log_warn("%s: write", argv[0]);
+		close(in[1]);
+	}
+	read_all(out[0], r->out, sizeof(r->out));
+	close(out[0]);
+	while (waitpid(pid, &r->status, 0) == -1 && errno == EINTR)
+		;
+	return 0;
+}
+
+static int
+succeeded(const struct cmd_result *r)
+{
+	return WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0;
+}
+
+static void
+describe(char *const argv[], char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; argv[i] && used + 1 < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+		    i ? " " : "", argv[i]);
+}
+
+/* Run a step that must succeed; its failure is logged with the tool's words. */
+static int
+must(char *const argv[], const char *input)
+{
+	struct cmd_result r;
+	char what[512];
+
+	describe(argv, what, sizeof(what));
+	log_debug("run: %s", what);
+	if (run(argv, input, &r) == -1)
+		return -1;
+	if (succeeded(&r))
+		return 0;
+	log_warnx("'%s' failed: %s", what, r.out[0] ? r.out : "(no output)");
+	return -1;
+}
+
+/* Run an undo step; it may find nothing to undo, which is fine. */
+static int
+try(char *const argv[])
+{
+	struct cmd_result r;
+	char what[512];
+
+	describe(argv, what, sizeof(what));
+	if (run(argv, NULL, &r) == -1)
+		return -1;
+	log_debug("run: %s: %s", what, succeeded(&r) ? "done" : "nothing to do");
+	return succeeded(&r) ? 0 : -1;
+}
+
+/* Formatting helpers: each returns its buffer so argv stays readable. */
+static char *
+fmt_u32(char buf[16], uint32_t v)
+{
+	snprintf(buf, 16, "%u", v);
+	return buf;
+}
+
+static char *
+fmt_addr(char buf[INET_ADDRSTRLEN], struct in_addr a)
+{
+	inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+	return buf;
+}
+
+/* nft table names allow letters, digits and '_': map the rest of ifname. */
+static void
+nft_table_name(const char *ifname, char *out, size_t len)
+{
+	snprintf(out, len, "zcc_%s", ifname);
+	for (char *c = out; *c; c++)
+		if (!(*c == '_' || (*c >= '0' && *c <= '9') ||
+		    (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')))
+			*c = '_';
+}
+
+void
+steer_init(struct steer *s, const struct zcc_options *o, struct in_addr local,
+    const char *realdev)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->ifname, sizeof(s->ifname), "%s", o->ifname);
+	snprintf(s->realdev, sizeof(s->realdev), "%s", realdev);
+	s->local = local;
+	s->peer = o->peer;
+	memcpy(s->ports, o->ports, o->nports * sizeof(o->ports[0]));
+	s->nports = o->nports;
+	s->fwmark = o->fwmark;
+	s->table = o->table;
+	s->priority = o->priority;
+	s->saved_rp_filter = -1;
+}
+
+/* ---- state file ---- */
+
+/* One state file per interface name per network namespace. */
+static int
+state_path(const char *ifname, char *path, size_t len)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st) == -1) {
+		log_warn("/proc/self/ns/net");
+		return -1;
+	}
+	snprintf(path, len, "%s/%s.netns-%lu.state", ZCC_STATE_DIR, ifname,
+	    (unsigned long)st.st_ino);
+	return 0;
+}
+
+static int
+state_write(const struct steer *s)
+{
+	char path[256], tmp[272], local[INET_ADDRSTRLEN], peer[INET_ADDRSTRLEN];
+	FILE *f;
+
+	if (state_path(s->ifname, path, sizeof(path)) == -1)
+		return -1;
+	if (mkdir(ZCC_STATE_DIR, 0700) == -1 && errno != EEXIST) {
+		log_warn("%s", ZCC_STATE_DIR);
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (f == NULL) {
+		log_warn("%s", tmp);
+		return -1;
+	}
+	fprintf(f, "pid=%ld\nifname=%s\nrealdev=%s\nlocal=%s\npeer=%s\n"
+	    "fwmark=%u\ntable=%u\npriority=%u\nadded_clsact=%d\n"
+	    "saved_rp_filter=%d\n", (long)getpid(), s->ifname, s->realdev,
+	    fmt_addr(local, s->local), fmt_addr(peer, s->peer), s->fwmark,
+	    s->table, s->priority, s->added_clsact, s->saved_rp_filter);
+	if (fclose(f) == EOF || rename(tmp, path) == -1) {
+		log_warn("%s", path);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+state_remove(const char *ifname)
+{
+	char path[256];
+
+	if (state_path(ifname, path, sizeof(path)) == 0 && unlink(path) == -1 &&
+	    errno != ENOENT)
+		log_warn("%s", path);
+}
+
+static int
+state_field(struct steer *s, long *pid, const char *key, const char *val)
+{
+	char *end;
+	long v = strtol(val, &end, 10);
+	int numeric = *val != '\0' && *end == '\0';
+
+	if (strcmp(key, "pid") == 0 && numeric)
+		*pid = v;
+	else if (strcmp(key, "ifname") == 0)
+		snprintf(s->ifname, sizeof(s->ifname), "%s", val);
+	else if (strcmp(key, "realdev") == 0)
+		snprintf(s->realdev, sizeof(s->realdev), "%s", val);
+	else if (strcmp(key, "local") == 0)
+		return inet_pton(AF_INET, val, &s->local) == 1 ? 0 : -1;
+	else if (strcmp(key, "peer") == 0)
+		return inet_pton(AF_INET, val, &s->peer) == 1 ? 0 : -1;
+	else if (strcmp(key, "fwmark") == 0 && numeric)
+		s->fwmark = (uint32_t)strtoul(val, NULL, 10);
+	else if (strcmp(key, "table") == 0 && numeric)
+		s->table = (uint32_t)strtoul(val, NULL, 10);
+	else if (strcmp(key, "priority") == 0 && numeric)
+		s->priority = (uint32_t)v;
+	else if (strcmp(key, "added_clsact") == 0 && numeric)
+		s->added_clsact = (int)v;
+	else if (strcmp(key, "saved_rp_filter") == 0 && numeric)
+		s->saved_rp_filter = (int)v;
+	else
+		return -1;
+	return 0;
+}
+
+/* 1 when read, 0 when there is no state file, -1 on error. */
+static int
+state_read(const char *ifname, struct steer *s, long *pid)
+{
+	char path[256], line[256];
+	int lineno = 0, ret = 1;
+	FILE *f;
+
+	if (state_path(ifname, path, sizeof(path)) == -1)
+		return -1;
+	f = fopen(path, "re");
+	if (f == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("%s", path);
+		return -1;
+	}
+	memset(s, 0, sizeof(*s));
+	s->saved_rp_filter = -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *eq = strchr(line, '=');
+
+		lineno++;
+		line[strcspn(line, "\n")] = '\0';
+		if (eq == NULL || (*eq = '\0', state_field(s, pid, line, eq + 1)) == -1) {
+			log_warnx("%s:%d: cannot parse '%s'", path, lineno, line);
+			ret = -1;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/* ---- sysctl ---- */
+
+static int
+sysctl_read(const char *path)
+{
+	char buf[16];
+	int fd, v = -1;
+	ssize_t n;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		v = atoi(buf);
+	}
+	close(fd);
+	return v;
+}
+
+static int
+sysctl_write(const char *path, int v)
+{
+	char buf[16];
+	int fd, len, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	len = snprintf(buf, sizeof(buf), "%d\n", v);
+	if (write(fd, buf, (size_t)len) != len) {
+		log_warn("%s", path);
+		ret = -1;
+	}
+	close(fd);
+	return ret;
+}
+
+#define RP_ALL "/proc/sys/net/ipv4/conf/all/rp_filter"
+
+/*
+ * Opened segments arrive on zcc0 from an address routed via the real
+ * interface: strict reverse-path filtering would drop them. The kernel uses
+ * the larger of "all" and the device's value, so zcc0 gets loose (2) and a
+ * strict "all" is lowered to loose, recorded, and restored at exit.
+ */
+static int
+install_rp_filter(struct steer *s)
+{
+	char dev[128];
+	int all = sysctl_read(RP_ALL);
+
+	snprintf(dev, sizeof(dev), "/proc/sys/net/ipv4/conf/%s/rp_filter",
+	    s->ifname);
+	if (sysctl_write(dev, 2) == -1)
+		return -1;
+	if (all != 1)
+		return 0;
+	s->saved_rp_filter = all;
+	if (state_write(s) == -1)
+		return -1;
+	log_info("lowering net.ipv4.conf.all.rp_filter from 1 to 2 while %s "
+	    "runs", s->ifname);
+	return sysctl_write(RP_ALL, 2);
+}
+
+/* ---- nftables backstop ---- */
+
+static void
+append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Selected flows must cross zcc0: arriving, only what zcctund opened and
+ * wrote into zcc0 (after IP reassembly, so fragments and IP options that
+ * slip past the u32 redirect are caught); leaving, only zcc0 traffic and
+ * zcctund's own marked raw packets. Everything else is dropped and counted.
+ */
+static void
+nft_ruleset(const struct steer *s, char *buf, size_t len)
+{
+	char table[IFNAMSIZ + 8], peer[INET_ADDRSTRLEN], ports[ZCC_MAX_PORTS * 7];
+
+	nft_table_name(s->ifname, table, sizeof(table));
+	fmt_addr(peer, s->peer);
+	ports[0] = '\0';
+	for (size_t i = 0; i < s->nports; i++)
+		append(ports, sizeof(ports), "%s%u", i ? ", " : "", s->ports[i]);
+	buf[0] = '\0';
+	append(buf, len, "table inet %s {\n", table);
+	append(buf, len, " chain input {\n  type filter hook input priority -150; policy accept;\n");
+	append(buf, len, "  iifname != \"%s\" ip saddr %s tcp dport { %s } counter drop\n",
+	    s->ifname, peer, ports);
+	append(buf, len, "  iifname != \"%s\" ip saddr %s tcp sport { %s } counter drop\n",
+	    s->ifname, peer, ports);
+	append(buf, len, " }\n chain output {\n  type filter hook postrouting priority -150; policy accept;\n");
+	append(buf, len, "  oifname != \"%s\" meta mark != 0x%x ip daddr %s tcp dport { %s } counter drop\n",
+	    s->ifname, s->fwmark, peer, ports);
+	append(buf, len, "  oifname != \"%s\" meta mark != 0x%x ip daddr %s tcp sport { %s } counter drop\n",
+	    s->ifname, s->fwmark, peer, ports);
+	append(buf, len, " }\n}\n");
+}
+
+static int
+install_nft(const struct steer *s)
+{
+	char rules[4096];
+	char *argv[] = { "nft", "-f", "-", NULL };
+
+	nft_ruleset(s, rules, sizeof(rules));
+	return must(argv, rules);
+}
+
+static void
+remove_nft(const struct steer *s)
+{
+	char table[IFNAMSIZ + 8];
+	char *argv[] = { "nft", "delete", "table", "inet", table, NULL };
+
+	nft_table_name(s->ifname, table, sizeof(table));
+	try(argv);
+}
+
+/* ---- routes and rules ---- */
+
+static int
+install_unreachable(const struct steer *s)
+{
+	char t[16];
+	char *argv[] = { "ip", "-4", "route", "add", "unreachable", "default",
+	    "metric", "4294967295", "table", fmt_u32(t, s->table), NULL };
+
+	return must(argv, NULL);
+}
+
+static int
+install_zcc_route(const struct steer *s)
+{
+	char t[16], src[INET_ADDRSTRLEN];
+	char *argv[] = { "ip", "-4", "route", "add", "default", "dev",
+	    unconst(s->ifname), "src", fmt_addr(src, s->local), "table",
+	    fmt_u32(t, s->table), NULL };
+
+	return must(argv, NULL);
+}
+
+static void
+remove_routes(const struct steer *s)
+{
+	char t[16];
+	char *argv[] = { "ip", "-4", "route", "flush", "table",
+	    fmt_u32(t, s->table), NULL };
+
+	try(argv);
+}
+
+static int
+install_rules(const struct steer *s)
+{
+	char pref[16], exempt[16], mark[16], t[16], to[INET_ADDRSTRLEN + 3], port[8];
+	char *fw[] = { "ip", "-4", "rule", "add", "pref", fmt_u32(exempt, s->priority - 1),
+	    "fwmark", fmt_u32(mark, s->fwmark), "lookup", "main", NULL };
+	char *sel[] = { "ip", "-4", "rule", "add", "pref", fmt_u32(pref, s->priority),
+	    "to", to, "ipproto", "tcp", "dport", port, "lookup",
+	    fmt_u32(t, s->table), NULL };
+
+	if (must(fw, NULL) == -1)
+		return -1;
+	fmt_addr(to, s->peer);
+	strcat(to, "/32");
+	for (size_t i = 0; i < s->nports; i++) {
+		snprintf(port, sizeof(port), "%u", s->ports[i]);
+		sel[10] = "dport";
+		if (must(sel, NULL) == -1)
+			return -1;
+		sel[10] = "sport";
+		if (must(sel, NULL) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+remove_rules_at(uint32_t pref)
+{
+	char p[16];
+	char *argv[] = { "ip", "-4", "rule", "del", "pref", fmt_u32(p, pref), NULL };
+
+	/* Each del removes one rule at that preference. */
+	for (int i = 0; i < 2 * ZCC_MAX_PORTS + 2; i++)
+		if (try(argv) == -1)
+			break;
+}
+
+static void
+remove_rules(const struct steer *s)
+{
+	remove_rules_at(s->priority);
+	remove_rules_at(s->priority - 1);
+}
+
+/* ---- tc ingress redirect ---- */
+
+static int
+has_clsact(const char *dev)
+{
+	struct cmd_result r;
+	char *argv[] = { "tc", "qdisc", "show", "dev", unconst(dev), NULL };
+
+	if (run(argv, NULL, &r) == -1 || !succeeded(&r))
+		return -1;
+	return strstr(r.out, "qdisc clsact") != NULL;
+}
+
+/*
+ * u32 matches fixed offsets, so it redirects only unfragmented segments
+ * without IP options (IHL 5); the nftables input backstop drops the rest
+ * after reassembly.
+ */
+static int
+install_redirect_filter(const struct steer *s, const char *at, uint16_t port)
+{
+	char pref[16], src[INET_ADDRSTRLEN + 3], p[8];
+	char *argv[] = { "tc", "filter", "add", "dev", unconst(s->realdev),
+	    "ingress", "pref", fmt_u32(pref, s->priority), "protocol", "ip",
+	    "u32", "match", "ip", "src", src, "match", "ip", "protocol", "6",
+	    "0xff", "match", "u8", "0x05", "0x0f", "at", "0", "match", "u16",
+	    "0", "0x3fff", "at", "6", "match", "u16", p, "0xffff", "at",
+	    unconst(at), "action", "mirred", "egress", "redirect", "dev",
+	    unconst(s->ifname), NULL };
+
+	fmt_addr(src, s->peer);
+	strcat(src, "/32");
+	snprintf(p, sizeof(p), "%u", port);
+	return must(argv, NULL);
+}
+
+static int
+install_tc(struct steer *s)
+{
+	char *add[] = { "tc", "qdisc", "add", "dev", s->realdev, "clsact", NULL };
+	int have = has_clsact(s->realdev);
+
+	if (have == -1) {
+		log_warnx("%s: cannot read its qdiscs", s->realdev);
+		return -1;
+	}
+	if (!have) {
+		if (must(add, NULL) == -1)
+			return -1;
+		s->added_clsact = 1;
+		if (state_write(s) == -1)
+			return -1;
+	}
+	for (size_t i = 0; i < s->nports; i++) {
+		if (install_redirect_filter(s, "20", s->ports[i]) == -1 ||
+		    install_redirect_filter(s, "22", s->ports[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+remove_tc(const struct steer *s)
+{
+	char pref[16];
+	char *filt[] = { "tc", "filter", "del", "dev", unconst(s->realdev),
+	    "ingress", "pref", fmt_u32(pref, s->priority), NULL };
+	char *qdisc[] = { "tc", "qdisc", "del", "dev", unconst(s->realdev),
+	    "clsact", NULL };
+
+	if (s->realdev[0] == '\0')
+		return;
+	try(filt);
+	if (s->added_clsact)
+		try(qdisc);
+}
+
+/* ---- install and remove ---- */
+
+int
+steer_install(struct steer *s)
+{
+	if (state_write(s) == -1)
+		return -1;
+	if (install_nft(s) == -1 ||
+	    install_unreachable(s) == -1 ||
+	    install_rules(s) == -1 ||
+	    install_zcc_route(s) == -1 ||
+	    install_rp_filter(s) == -1 ||
+	    install_tc(s) == -1) {
+		steer_remove(s);
+		return -1;
+	}
+	return 0;
+}
+
+void
+steer_remove(const struct steer *s)
+{
+	remove_tc(s);
+	remove_rules(s);
+	remove_routes(s);
+	if (s->saved_rp_filter >= 0)
+		sysctl_write(RP_ALL, s->saved_rp_filter);
+	remove_nft(s);
+	state_remove(s->ifname);
+}
+
+static int
+daemon_alive(long pid)
+{
+	char path[64], exe[256];
+	ssize_t n;
+
+	if (pid <= 0 || pid == (long)getpid())
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return 0;
+	exe[n] = '\0';
+	return strstr(exe, "zcctund") != NULL;
+}
+
+int
+steer_cleanup(const char *ifname)
+{
+	struct steer s;
+	long pid = 0;
+	int found = state_read(ifname, &s, &pid);
+
+	if (found == -1)
+		return -1;
+	if (found == 0) {
+		log_info("%s: no state file in this network namespace: nothing "
+		    "to clean up", ifname);
+		return 0;
+	}
+	if (daemon_alive(pid)) {
+		log_warnx("%s: zcctund (pid %ld) is running; stop it with "
+		    "SIGTERM instead", ifname, pid);
+		return -1;
+	}
+	steer_remove(&s);
+	log_info("%s: removed what zcctund (pid %ld) left behind", ifname, pid);
+	return 0;
+}

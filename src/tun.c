@@ -1,0 +1,84 @@
+/* The zcc0 TUN device: created here, gone when the fd closes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "zcc/log.h"
+#include "zcc/tun.h"
+
+int
+tun_exists(const char *ifname)
+{
+	return if_nametoindex(ifname) != 0;
+}
+
+static int
+tun_set_mtu_up(const char *ifname, int mtu)
+{
+	struct ifreq ifr;
+	int s, ret = -1;
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s == -1) {
+		log_warn("socket");
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+	ifr.ifr_mtu = mtu;
+	if (ioctl(s, SIOCSIFMTU, &ifr) == -1) {
+		log_warn("%s: cannot set mtu %d", ifname, mtu);
+		goto out;
+	}
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == -1) {
+		log_warn("%s: cannot read flags", ifname);
+		goto out;
+	}
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) == -1) {
+		log_warn("%s: cannot bring up", ifname);
+		goto out;
+	}
+	ret = 0;
+out:
+	close(s);
+	return ret;
+}
+
+int
+tun_open(const char *ifname, int mtu)
+{
+	struct ifreq ifr;
+	int fd;
+
+	/* TUNSETIFF would attach to an existing persistent device: refuse. */
+	if (tun_exists(ifname)) {
+		log_warnx("%s: an interface of that name already exists "
+		    "(another zcctund, or left over: try 'zcctund cleanup ifname %s')",
+		    ifname, ifname);
+		return -1;
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd == -1) {
+		log_warn("/dev/net/tun");
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+	if (ioctl(fd, TUNSETIFF, &ifr) == -1) {
+		log_warn("%s: cannot create TUN device", ifname);
+		goto fail;
+	}
+	if (tun_set_mtu_up(ifname, mtu) == -1)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
