@@ -1,0 +1,298 @@
+/*
+ * Sealing: the PROTOCOL.md vectors (read from the document itself, so the
+ * two cannot drift apart), round trips, and every tamper case rejected.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+
+#include <sodium.h>
+
+#include "check.h"
+#include "zcc/keys.h"
+#include "zcc/packet.h"
+#include "zcc/seal.h"
+
+#define CAP 2048
+
+struct vector {
+	char name[128];
+	uint8_t mac[32], enc[32];
+	uint8_t in[CAP], out[CAP], opened[CAP];
+	size_t in_len, out_len, opened_len;
+};
+
+static uint8_t link_key[32];
+
+static size_t
+unhex(const char *hex, uint8_t *out, size_t cap)
+{
+	size_t len = 0;
+
+	if (sodium_hex2bin(out, cap, hex, strlen(hex), "\n", &len, NULL) != 0)
+		return 0;
+	return len;
+}
+
+/* Read the next vector after "vector:" lines; 0 at the end. */
+static int
+read_vector(FILE *f, struct vector *v)
+{
+	char line[4096];
+	int fields = 0;
+
+	memset(v, 0, sizeof(*v));
+	while (fgets(line, sizeof(line), f) && fields < 6) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "link-key: ", 10) == 0)
+			CHECK_EQ(unhex(line + 10, link_key, 32), 32);
+		else if (strncmp(line, "vector: ", 8) == 0)
+			snprintf(v->name, sizeof(v->name), "%s", line + 8), fields++;
+		else if (strncmp(line, "mac-key: ", 9) == 0)
+			fields += unhex(line + 9, v->mac, 32) == 32;
+		else if (strncmp(line, "enc-key: ", 9) == 0)
+			fields += unhex(line + 9, v->enc, 32) == 32;
+		else if (strncmp(line, "in: ", 4) == 0)
+			fields += (v->in_len = unhex(line + 4, v->in, CAP)) > 0;
+		else if (strncmp(line, "out: ", 5) == 0)
+			fields += (v->out_len = unhex(line + 5, v->out, CAP)) > 0;
+		else if (strncmp(line, "opened: ", 8) == 0)
+			fields += (v->opened_len = unhex(line + 8, v->opened, CAP)) > 0;
+	}
+	if (fields != 0 && fields != 6)
+		fprintf(stderr, "incomplete vector '%s'\n", v->name);
+	return fields == 6;
+}
+
+static void
+schedule_for(const uint8_t *pkt, struct seal_key *tx, struct seal_key *rx)
+{
+	struct in_addr src, dst;
+
+	memcpy(&src, pkt + 12, 4);
+	memcpy(&dst, pkt + 16, 4);
+	keys_static_schedule(link_key, src, dst, tx, rx);
+}
+
+static void
+receiver_schedule(const struct vector *v, struct seal_key *tx, struct seal_key *rx)
+{
+	struct in_addr src, dst;
+
+	memcpy(&src, v->in + 12, 4);
+	memcpy(&dst, v->in + 16, 4);
+	keys_static_schedule(link_key, dst, src, tx, rx);
+}
+
+static size_t
+payload_len(const uint8_t *pkt, size_t len)
+{
+	size_t ihl = (size_t)(pkt[0] & 15) * 4;
+
+	return len - ihl - (size_t)(pkt[ihl + 12] >> 4) * 4;
+}
+
+static void
+check_vector(const struct vector *v)
+{
+	struct seal_key tx, rx, peer_tx, peer_rx;
+	struct packet p;
+	uint8_t buf[CAP];
+
+	fprintf(stderr, "vector: %s\n", v->name);
+	schedule_for(v->in, &tx, &rx);
+	CHECK_MEM(tx.mac, v->mac, 32);
+	CHECK_MEM(tx.enc, v->enc, 32);
+	/* The receiver's schedule, addresses swapped, opens what tx sealed. */
+	receiver_schedule(v, &peer_tx, &peer_rx);
+	CHECK_MEM(peer_rx.mac, tx.mac, 32);
+	CHECK_MEM(peer_rx.enc, tx.enc, 32);
+	CHECK(memcmp(peer_tx.mac, tx.mac, 32) != 0);
+
+	memcpy(buf, v->in, v->in_len);
+	CHECK_EQ(packet_parse(&p, buf, v->in_len), PACKET_OK);
+	CHECK_EQ(seal_segment(&tx, &p, sizeof(buf), NULL), SEAL_OK);
+	CHECK_EQ(p.len, v->out_len);
+	CHECK_MEM(buf, v->out, v->out_len);
+	CHECK(packet_tcp_checksum_ok(&p));
+
+	CHECK_EQ(packet_parse(&p, buf, p.len), PACKET_OK);
+	CHECK_EQ(seal_key_id(&p), 0);
+	CHECK_EQ(seal_open(&peer_rx, &p), SEAL_OK);
+	CHECK_EQ(p.len, v->opened_len);
+	CHECK_MEM(buf, v->opened, v->opened_len);
+}
+
+/* Open a copy of out with one byte changed; returns seal_open's verdict. */
+static int
+open_tampered(const struct seal_key *rx, const struct vector *v, size_t at,
+    uint8_t xor)
+{
+	uint8_t buf[CAP];
+	struct packet p;
+
+	memcpy(buf, v->out, v->out_len);
+	buf[at] ^= xor;
+	if (packet_parse(&p, buf, v->out_len) != PACKET_OK)
+		return SEAL_BAD_TAG;    /* rejected even earlier */
+	return seal_open(rx, &p);
+}
+
+/*
+ * Every covered byte changed -> rejected. The bytes routers may rewrite
+ * (TOS, ID, TTL, IP checksum) and the TCP checksum are not covered.
+ */
+static void
+check_tampering(const struct vector *v)
+{
+	struct seal_key tx, rx;
+	size_t ihl = (size_t)(v->out[0] & 15) * 4;
+
+	receiver_schedule(v, &tx, &rx);
+	for (size_t at = 0; at < v->out_len; at++) {
+		int uncovered = at == 1 || at == 4 || at == 5 || at == 8 ||
+		    at == 10 || at == 11 || at == ihl + 16 || at == ihl + 17;
+		int verdict = open_tampered(&rx, v, at, 0x01);
+
+		if (uncovered)
+			CHECK_EQ(verdict, SEAL_OK);
+		else if (verdict == SEAL_OK)
+			fprintf(stderr, "  tampering byte %zu went unnoticed\n", at),
+			    check_failures++;
+	}
+	/* Wrong keys: the MAC key always matters, the cipher key with a payload. */
+	rx.mac[0] ^= 1;
+	CHECK_EQ(open_tampered(&rx, v, 8, 0), SEAL_BAD_TAG);
+	rx.mac[0] ^= 1;
+	rx.enc[5] ^= 1;
+	CHECK_EQ(open_tampered(&rx, v, 8, 0),
+	    payload_len(v->in, v->in_len) ? SEAL_BAD_TAG : SEAL_OK);
+}
+
+/* Truncations of a sealed segment never open. */
+static void
+check_truncation(const struct vector *v)
+{
+	struct seal_key tx, rx;
+
+	receiver_schedule(v, &tx, &rx);
+	for (size_t n = 0; n < v->out_len; n++) {
+		uint8_t buf[CAP];
+		struct packet p;
+
+		memcpy(buf, v->out, v->out_len);
+		/* A shorter packet that is internally consistent: fix tot_len. */
+		buf[2] = (uint8_t)(n >> 8), buf[3] = (uint8_t)n;
+		if (packet_parse(&p, buf, n) != PACKET_OK)
+			continue;
+		CHECK(seal_open(&rx, &p) != SEAL_OK);
+	}
+}
+
+/* The option missing, or naming another key. */
+static void
+check_missing_option(const struct vector *v)
+{
+	struct seal_key tx, rx;
+	uint8_t buf[CAP];
+	struct packet p;
+
+	schedule_for(v->in, &tx, &rx);
+	memcpy(buf, v->in, v->in_len);
+	CHECK_EQ(packet_parse(&p, buf, v->in_len), PACKET_OK);
+	CHECK_EQ(seal_key_id(&p), -1);
+	CHECK_EQ(seal_open(&rx, &p), SEAL_NO_OPTION);
+
+	memcpy(buf, v->out, v->out_len);
+	CHECK_EQ(packet_parse(&p, buf, v->out_len), PACKET_OK);
+	buf[packet_find_option(&p) + ZCC_OPT_KEYID_OFF] = 7;
+	CHECK_EQ(seal_key_id(&p), 7);
+}
+
+/* Random segments round trip; a retransmission with a new ack re-keys the stream. */
+static void
+check_round_trips(void)
+{
+	struct seal_key k;
+	uint8_t session[32] = { 1 };
+
+	seal_key_derive(&k, session, 3);
+	for (int i = 0; i < 200; i++) {
+		uint8_t a[CAP] = { 0 }, b[CAP];
+		size_t plen = (size_t)(i * 7) % 1400;
+		struct packet p;
+		size_t len = 20 + 32 + plen;
+
+		a[0] = 0x45, a[2] = (uint8_t)(len >> 8), a[3] = (uint8_t)len;
+		a[8] = 64, a[9] = 6;
+		a[12] = 10, a[15] = 1, a[16] = 10, a[19] = 2;
+		a[20 + 12] = 8 << 4, a[20 + 13] = 0x18;
+		memcpy(a + 40, "\x01\x01\x08\x0a", 4);
+		randombytes_buf(a + 24, 8);              /* seq, ack */
+		randombytes_buf(a + 44, 8);              /* timestamps */
+		randombytes_buf(a + 52, plen);
+		memcpy(b, a, len);
+		CHECK_EQ(packet_parse(&p, b, len), PACKET_OK);
+		packet_fix_checksums(&p);
+		memcpy(a, b, len);
+		CHECK_EQ(seal_segment(&k, &p, sizeof(b), NULL), SEAL_OK);
+		if (plen >= 16)   /* the payload is no longer readable */
+			CHECK(memcmp(b + 52 + 16, a + 52, plen) != 0);
+		CHECK_EQ(packet_parse(&p, b, p.len), PACKET_OK);
+		CHECK_EQ(seal_open(&k, &p), SEAL_OK);
+		CHECK_EQ(p.len, len);
+		CHECK_MEM(a, b, len);
+	}
+}
+
+static void
+check_keystream_differs_on_retransmission(void)
+{
+	struct seal_key k;
+	uint8_t session[32] = { 2 };
+	const char *payload = "the same payload bytes, sent twice";
+	uint8_t seg[2][CAP];
+
+	seal_key_derive(&k, session, 0);
+	for (int i = 0; i < 2; i++) {
+		uint8_t *a = seg[i];
+		size_t plen = strlen(payload), len = 20 + 32 + plen;
+		struct packet p;
+
+		memset(a, 0, CAP);
+		a[0] = 0x45, a[2] = (uint8_t)(len >> 8), a[3] = (uint8_t)len;
+		a[8] = 64, a[9] = 6, a[12] = 10, a[19] = 2;
+		a[20 + 12] = 8 << 4, a[20 + 13] = 0x18;
+		memcpy(a + 40, "\x01\x01\x08\x0a", 4);
+		a[20 + 11] = (uint8_t)i;                 /* only the ack differs */
+		memcpy(a + 52, payload, plen);
+		CHECK_EQ(packet_parse(&p, a, len), PACKET_OK);
+		CHECK_EQ(seal_segment(&k, &p, CAP, NULL), SEAL_OK);
+	}
+	CHECK(memcmp(seg[0] + 52 + 16, seg[1] + 52 + 16, strlen(payload)) != 0);
+}
+
+int
+main(void)
+{
+	struct vector *v = malloc(sizeof(*v));
+	FILE *f = fopen(ZCC_SOURCE_DIR "/docs/PROTOCOL.md", "r");
+	int n = 0;
+
+	CHECK(sodium_init() >= 0);
+	CHECK(f != NULL && v != NULL);
+	if (f == NULL || v == NULL)
+		CHECK_DONE();
+	while (read_vector(f, v)) {
+		check_vector(v);
+		check_tampering(v);
+		check_truncation(v);
+		check_missing_option(v);
+		n++;
+	}
+	fclose(f);
+	free(v);
+	CHECK_EQ(n, 3);
+	check_round_trips();
+	check_keystream_differs_on_retransmission();
+	CHECK_DONE();
+}
