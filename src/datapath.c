@@ -207,8 +207,10 @@ datapath_handle(struct datapath *dp, uint8_t *buf, size_t n, size_t cap)
 	struct packet p = { 0 };
 	int outgoing, incoming, err;
 
-	if (packet_parse_ip(&p, buf, n) != PACKET_OK) {
-		drop(dp, DROP_MALFORMED, &p);
+	err = packet_parse_ip(&p, buf, n);
+	if (err != PACKET_OK) {
+		/* IPv6 routed into zcc0 has no path yet: not ours to seal. */
+		drop(dp, err == PACKET_NOT_IPV4 ? DROP_NOT_SELECTED : DROP_MALFORMED, &p);
 		return;
 	}
 	outgoing = addr_is(packet_saddr(&p), dp->local) &&

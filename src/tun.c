@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -50,6 +51,27 @@ out:
 	return ret;
 }
 
+/*
+ * No IPv6 on zcc0 until in-place IPv6 exists: the kernel would otherwise
+ * give it a link-local address and send router solicitations into it.
+ * The setting is the device's own and goes with it.
+ */
+static void
+tun_disable_ipv6(const char *ifname)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+	    ifname);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd == -1)
+		return;         /* no IPv6 on this host: nothing to disable */
+	if (write(fd, "1\n", 2) != 2)
+		log_warn("%s", path);
+	close(fd);
+}
+
 int
 tun_open(const char *ifname, int mtu)
 {
@@ -75,6 +97,7 @@ tun_open(const char *ifname, int mtu)
 		log_warn("%s: cannot create TUN device", ifname);
 		goto fail;
 	}
+	tun_disable_ipv6(ifname);
 	if (tun_set_mtu_up(ifname, mtu) == -1)
 		goto fail;
 	return fd;

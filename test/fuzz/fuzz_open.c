@@ -1,0 +1,105 @@
+/*
+ * libFuzzer harness for the segment-open path: the bytes a peer (or anyone
+ * on the path) can send us. The first byte chooses:
+ *   even: the rest is a segment from the peer, through datapath_handle
+ *         (parse, option lookup, key id, open) - must never crash;
+ *   odd:  the rest is one of our own segments: if it seals, the peer must
+ *         open it again, and any single-bit change must then be refused.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <sodium.h>
+
+#include "zcc/datapath.h"
+#include "zcc/keys.h"
+#include "zcc/options.h"
+#include "zcc/packet.h"
+#include "zcc/seal.h"
+
+#define CAP (65535 + ZCC_OPT_LEN)
+
+static struct datapath *dp;
+static struct seal_key tx, rx;
+static uint8_t buf[CAP], copy[CAP];
+
+static void
+init_once(void)
+{
+	static const uint8_t link_key[ZCC_KEY_LEN] = { 1, 2, 3 };
+	struct zcc_options o;
+	struct in_addr local, peer;
+	int null = open("/dev/null", O_WRONLY);
+
+	if (sodium_init() < 0)
+		abort();
+	options_init(&o);
+	inet_pton(AF_INET, "10.0.0.1", &local);
+	inet_pton(AF_INET, "10.0.0.2", &peer);
+	o.peer = peer;
+	o.have_peer = 1;
+	o.ports[0] = 80;
+	o.nports = 1;
+	/* The peer's view: it seals with tx what we open with rx. */
+	keys_static_schedule(link_key, peer, local, &tx, &rx);
+	dp = datapath_new(&o, local, null, -1, &rx, &tx);
+	if (dp == NULL)
+		abort();
+}
+
+static void
+fuzz_incoming(const uint8_t *data, size_t size)
+{
+	memcpy(buf, data, size);
+	datapath_handle(dp, buf, size, CAP);
+}
+
+static void
+fuzz_round_trip(const uint8_t *data, size_t size)
+{
+	struct packet p;
+	size_t len;
+
+	memcpy(buf, data, size);
+	if (packet_parse(&p, buf, size) != PACKET_OK)
+		return;
+	if (seal_segment(&tx, &p, CAP, NULL) != SEAL_OK)
+		return;
+	len = p.len;
+	memcpy(copy, buf, len);
+	if (packet_parse(&p, buf, len) != PACKET_OK || seal_open(&rx, &p) != SEAL_OK)
+		abort();        /* we must open what we sealed */
+
+	/* Flip one covered bit chosen by the input: TCP header or payload. */
+	memcpy(buf, copy, len);
+	{
+		size_t ihl = (size_t)(buf[0] & 15) * 4;
+		size_t at = ihl + (size > 1 ? data[size - 1] : 0) % (len - ihl);
+
+		if (at == ihl + 16 || at == ihl + 17)
+			return;     /* the TCP checksum is not covered */
+		buf[at] ^= 0x20;
+		if (packet_parse(&p, buf, len) == PACKET_OK &&
+		    seal_open(&rx, &p) == SEAL_OK)
+			abort();    /* a forgery went through */
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (dp == NULL)
+		init_once();
+	if (size < 1 || size - 1 > CAP - ZCC_OPT_LEN)
+		return 0;
+	if (data[0] & 1)
+		fuzz_round_trip(data + 1, size - 1);
+	else
+		fuzz_incoming(data + 1, size - 1);
+	return 0;
+}
