@@ -617,10 +617,13 @@ remove_tc(const struct steer *s)
 
 /* ---- install and remove ---- */
 
+static int remove_leftovers(const char *ifname, int quiet);
+
 int
 steer_install(struct steer *s)
 {
-	if (state_write(s) == -1)
+	/* A crashed predecessor's leftovers would collide with ours. */
+	if (remove_leftovers(s->ifname, 1) == -1 || state_write(s) == -1)
 		return -1;
 	if (install_nft(s) == -1 ||
 	    install_unreachable(s) == -1 ||
@@ -662,8 +665,9 @@ daemon_alive(long pid)
 	return strstr(exe, "zcctund") != NULL;
 }
 
-int
-steer_cleanup(const char *ifname)
+/* Remove what a dead zcctund left for ifname; quiet when nothing is left. */
+static int
+remove_leftovers(const char *ifname, int quiet)
 {
 	struct steer s;
 	long pid = 0;
@@ -672,8 +676,9 @@ steer_cleanup(const char *ifname)
 	if (found == -1)
 		return -1;
 	if (found == 0) {
-		log_info("%s: no state file in this network namespace: nothing "
-		    "to clean up", ifname);
+		if (!quiet)
+			log_info("%s: no state file in this network namespace: "
+			    "nothing to clean up", ifname);
 		return 0;
 	}
 	if (daemon_alive(pid)) {
@@ -684,4 +689,10 @@ steer_cleanup(const char *ifname)
 	steer_remove(&s);
 	log_info("%s: removed what zcctund (pid %ld) left behind", ifname, pid);
 	return 0;
+}
+
+int
+steer_cleanup(const char *ifname)
+{
+	return remove_leftovers(ifname, 0);
 }

@@ -43,7 +43,10 @@ init_once(void)
 	o.have_peer = 1;
 	o.ports[0] = 80;
 	o.nports = 1;
-	/* The peer's view: it seals with tx what we open with rx. */
+	/*
+	 * The peer's schedule: what it seals with tx, the data path (whose rx
+	 * is that same key) opens.
+	 */
 	keys_static_schedule(link_key, peer, local, &tx, &rx);
 	dp = datapath_new(&o, local, null, -1, &rx, &tx);
 	if (dp == NULL)
@@ -70,7 +73,7 @@ fuzz_round_trip(const uint8_t *data, size_t size)
 		return;
 	len = p.len;
 	memcpy(copy, buf, len);
-	if (packet_parse(&p, buf, len) != PACKET_OK || seal_open(&rx, &p) != SEAL_OK)
+	if (packet_parse(&p, buf, len) != PACKET_OK || seal_open(&tx, &p) != SEAL_OK)
 		abort();        /* we must open what we sealed */
 
 	/* Flip one covered bit chosen by the input: TCP header or payload. */
@@ -83,7 +86,7 @@ fuzz_round_trip(const uint8_t *data, size_t size)
 			return;     /* the TCP checksum is not covered */
 		buf[at] ^= 0x20;
 		if (packet_parse(&p, buf, len) == PACKET_OK &&
-		    seal_open(&rx, &p) == SEAL_OK)
+		    seal_open(&tx, &p) == SEAL_OK)
 			abort();    /* a forgery went through */
 	}
 }

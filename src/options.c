@@ -1,0 +1,873 @@
+/*
+ * Options: pppd-style words on the command line and the same settings in
+ * libconfig files. One table of words drives both, so a setting means the
+ * same thing wherever it is written. Nothing here logs: every error is one
+ * line in the caller's buffer, naming the word (and file:line in files).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "zcc/log.h"
+#include "zcc/options.h"
+
+/*
+ * An options file is a few hundred bytes; the bound keeps a mistaken
+ * "file /dev/zero" (or a fuzzer) from eating memory.
+ */
+#define OPTIONS_FILE_MAX 65536
+
+/* Where a setting came from, for the error message. */
+struct where {
+	const char *path;       /* the options file, or NULL: the command line */
+	unsigned int line;
+	char *err;
+	size_t errlen;
+};
+
+struct parse {
+	struct zcc_options *o;
+	struct where at;
+};
+
+enum arg_type { ARG_FLAG, ARG_STRING, ARG_NUMBER };
+
+/* A value already checked against its word's type and bounds. */
+struct value {
+	const char *text;       /* as written, for messages */
+	const char *str;        /* ARG_STRING */
+	uint32_t num;           /* ARG_NUMBER */
+	int flag;               /* ARG_FLAG */
+};
+
+struct word {
+	const char *name;
+	enum arg_type type;
+	uint32_t min, max;      /* ARG_NUMBER bounds */
+	int hex;                /* ARG_NUMBER: 0x... accepted (marks, tables) */
+	int list;               /* repeatable: a file may give a list */
+	int cleanup;            /* allowed after "cleanup" */
+	int argv_only;          /* not in an options file */
+	const char *what;       /* ARG_NUMBER: "a port number (1-65535)" */
+	int (*set)(struct parse *p, const struct word *w, const struct value *v);
+};
+
+static int parse_file(struct zcc_options *o, const char *path,
+    const struct where *from);
+
+/*
+ * Write "path:line: message" (or just the message) to the caller's buffer.
+ * Quoted user input may hold control bytes; they become '?' so the
+ * message stays one printable line. Always returns -1.
+ */
+static int ZCC_PRINTF(2, 3)
+fail(const struct where *at, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n = 0, i;
+
+	if (at->err == NULL || at->errlen == 0)
+		return -1;
+	if (at->path != NULL)
+		snprintf(at->err, at->errlen, "%s:%u: ", at->path, at->line);
+	else
+		at->err[0] = '\0';
+	n = strlen(at->err);
+	va_start(ap, fmt);
+	vsnprintf(at->err + n, at->errlen - n, fmt, ap);
+	va_end(ap);
+	for (i = 0; at->err[i] != '\0'; i++)
+		if ((unsigned char)at->err[i] < 0x20 || at->err[i] == 0x7f)
+			at->err[i] = '?';
+	return -1;
+}
+
+/*
+ * Strict unsigned numbers: decimal without sign, spaces or leading zeros
+ * (ip(8) would read "010" as octal 8; we refuse to guess), or 0x hex where
+ * hex is allowed. strtoul accepts all of those, so it is not used.
+ */
+static int
+parse_u32(const char *s, int hex, uint32_t *out)
+{
+	uint64_t v = 0;
+	int base = 10, digits = 0, d;
+
+	if (hex && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	} else if (s[0] == '0' && s[1] != '\0') {
+		return -1;
+	}
+	for (; *s != '\0'; s++, digits++) {
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return -1;
+		v = v * (uint64_t)base + (uint64_t)d;
+		if (v > UINT32_MAX)
+			return -1;
+	}
+	if (digits == 0)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int
+set_address(struct parse *p, const struct word *w, const char *s,
+    struct in_addr *addr, int *have)
+{
+	if (inet_pton(AF_INET, s, addr) != 1)
+		return fail(&p->at, "%s: '%s' is not an IPv4 address", w->name, s);
+	*have = 1;
+	return 0;
+}
+
+static int
+set_peer(struct parse *p, const struct word *w, const struct value *v)
+{
+	return set_address(p, w, v->str, &p->o->peer, &p->o->have_peer);
+}
+
+static int
+set_local(struct parse *p, const struct word *w, const struct value *v)
+{
+	return set_address(p, w, v->str, &p->o->local, &p->o->have_local);
+}
+
+static int
+set_key_file(struct parse *p, const struct word *w, const struct value *v)
+{
+	size_t n = strlen(v->str);
+
+	if (n == 0)
+		return fail(&p->at, "%s: empty path", w->name);
+	if (n >= sizeof(p->o->key_file))
+		return fail(&p->at, "%s: path longer than %zu bytes", w->name,
+		    sizeof(p->o->key_file) - 1);
+	memcpy(p->o->key_file, v->str, n + 1);
+	return 0;
+}
+
+/*
+ * The kernel accepts more in interface names, but the name also ends up
+ * in a state file name under /run/zcc and in scripts' arguments: letters,
+ * digits and _ . - keep it a harmless path component and shell word.
+ */
+static int
+valid_ifname(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n >= IFNAMSIZ || strcmp(s, ".") == 0 ||
+	    strcmp(s, "..") == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+set_ifname(struct parse *p, const struct word *w, const struct value *v)
+{
+	if (!valid_ifname(v->str))
+		return fail(&p->at, "%s: '%s' is not an interface name "
+		    "(1-%d characters of A-Z a-z 0-9 _ . -)", w->name, v->str,
+		    IFNAMSIZ - 1);
+	memcpy(p->o->ifname, v->str, strlen(v->str) + 1);
+	return 0;
+}
+
+static int
+set_encrypt_port(struct parse *p, const struct word *w, const struct value *v)
+{
+	struct zcc_options *o = p->o;
+
+	if (options_port_selected(o, (uint16_t)v->num))
+		return 0;
+	if (o->nports == ZCC_MAX_PORTS)
+		return fail(&p->at, "%s: more than %d ports", w->name,
+		    ZCC_MAX_PORTS);
+	o->ports[o->nports++] = (uint16_t)v->num;
+	return 0;
+}
+
+static int
+set_udp_port(struct parse *p, const struct word *w, const struct value *v)
+{
+	(void)w;
+	p->o->udp_port = (uint16_t)v->num;
+	return 0;
+}
+
+static int
+set_fwmark(struct parse *p, const struct word *w, const struct value *v)
+{
+	(void)w;
+	p->o->fwmark = v->num;
+	return 0;
+}
+
+/* 253-255 are the kernel's default, main and local tables: never ours. */
+static int
+set_table(struct parse *p, const struct word *w, const struct value *v)
+{
+	if (v->num >= 253 && v->num <= 255)
+		return fail(&p->at, "%s: '%s' is reserved "
+		    "(253 default, 254 main, 255 local)", w->name, v->text);
+	p->o->table = v->num;
+	return 0;
+}
+
+static int
+set_priority(struct parse *p, const struct word *w, const struct value *v)
+{
+	(void)w;
+	p->o->priority = v->num;
+	return 0;
+}
+
+static int
+set_nodetach(struct parse *p, const struct word *w, const struct value *v)
+{
+	(void)w;
+	p->o->nodetach = v->flag;
+	return 0;
+}
+
+static int
+set_debug(struct parse *p, const struct word *w, const struct value *v)
+{
+	(void)w;
+	p->o->debug = v->flag;
+	return 0;
+}
+
+static int
+set_file(struct parse *p, const struct word *w, const struct value *v)
+{
+	(void)w;
+	return parse_file(p->o, v->str, &p->at);
+}
+
+/*
+ * Bounds: rule-priority leaves room for the fwmark rule one below it
+ * (0 is the kernel's local rule) and stays under main's 32766.
+ */
+static const struct word words[] = {
+	{ .name = "peer", .type = ARG_STRING, .set = set_peer },
+	{ .name = "local", .type = ARG_STRING, .set = set_local },
+	{ .name = "key-file", .type = ARG_STRING, .set = set_key_file },
+	{ .name = "ifname", .type = ARG_STRING, .cleanup = 1,
+	  .set = set_ifname },
+	{ .name = "encrypt-port", .type = ARG_NUMBER, .min = 1, .max = 65535,
+	  .list = 1, .what = "a port number (1-65535)",
+	  .set = set_encrypt_port },
+	{ .name = "port", .type = ARG_NUMBER, .min = 1, .max = 65535,
+	  .what = "a port number (1-65535)", .set = set_udp_port },
+	{ .name = "fwmark", .type = ARG_NUMBER, .min = 1, .max = 0xffffffff,
+	  .hex = 1, .what = "a firewall mark (1-0xffffffff)",
+	  .set = set_fwmark },
+	{ .name = "table", .type = ARG_NUMBER, .min = 1, .max = 0xfffffffe,
+	  .hex = 1, .what = "a routing table number (1-4294967294)",
+	  .set = set_table },
+	{ .name = "rule-priority", .type = ARG_NUMBER, .min = 2, .max = 32765,
+	  .what = "a rule priority (2-32765)", .set = set_priority },
+	{ .name = "nodetach", .type = ARG_FLAG, .set = set_nodetach },
+	{ .name = "debug", .type = ARG_FLAG, .cleanup = 1, .set = set_debug },
+	{ .name = "file", .type = ARG_STRING, .argv_only = 1, .set = set_file },
+};
+
+static const struct word *
+find_word(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(words[i].name, name) == 0)
+			return &words[i];
+	return NULL;
+}
+
+static int
+bad_number(struct parse *p, const struct word *w, const char *text)
+{
+	return fail(&p->at, "%s: '%s' is not %s", w->name, text, w->what);
+}
+
+static int
+set_number(struct parse *p, const struct word *w, long long n,
+    const char *text)
+{
+	struct value v = { .text = text };
+
+	if (n < (long long)w->min || n > (long long)w->max)
+		return bad_number(p, w, text);
+	v.num = (uint32_t)n;
+	return w->set(p, w, &v);
+}
+
+/* One word and its value (NULL for a flag) from the command line. */
+static int
+apply_word(struct parse *p, const struct word *w, const char *text)
+{
+	struct value v = { .text = text, .str = text, .flag = 1 };
+	uint32_t n;
+
+	if (w->type != ARG_NUMBER)
+		return w->set(p, w, &v);
+	if (parse_u32(text, w->hex, &n) < 0)
+		return bad_number(p, w, text);
+	return set_number(p, w, n, text);
+}
+
+/* --help and --version end parsing wherever they appear as a word. */
+static int
+info_command(const char *s, enum zcc_command *cmd)
+{
+	if (!strcmp(s, "--help") || !strcmp(s, "-h") || !strcmp(s, "help"))
+		*cmd = ZCC_CMD_HELP;
+	else if (!strcmp(s, "--version") || !strcmp(s, "-V") ||
+	    !strcmp(s, "version"))
+		*cmd = ZCC_CMD_VERSION;
+	else
+		return 0;
+	return 1;
+}
+
+static int
+first_word_command(const char *s, enum zcc_command *cmd)
+{
+	if (strcmp(s, "genkey") == 0)
+		*cmd = ZCC_CMD_GENKEY;
+	else if (strcmp(s, "cleanup") == 0)
+		*cmd = ZCC_CMD_CLEANUP;
+	else
+		return 0;
+	return 1;
+}
+
+/* What the command allows in word position; the word itself is known. */
+static int
+allowed_here(struct parse *p, const char *name)
+{
+	enum zcc_command cmd;
+	const struct word *w;
+
+	if (p->o->command == ZCC_CMD_GENKEY)
+		return fail(&p->at, "genkey: unexpected '%s'", name);
+	if (first_word_command(name, &cmd))
+		return fail(&p->at, "'%s' must be the first word", name);
+	w = find_word(name);
+	if (w == NULL)
+		return fail(&p->at, "unknown option '%s'", name);
+	if (p->o->command == ZCC_CMD_CLEANUP && !w->cleanup)
+		return fail(&p->at, "cleanup: '%s' is not allowed "
+		    "(only ifname and debug)", name);
+	return 0;
+}
+
+/*
+ * Parse into a copy and copy back only on success, so a caller that
+ * re-reads options (SIGHUP) keeps its old set intact after an error.
+ */
+int
+options_parse_argv(struct zcc_options *o, int argc, char *const argv[],
+    char *err, size_t errlen)
+{
+	struct zcc_options n = *o;
+	struct parse p = { .o = &n, .at = { .err = err, .errlen = errlen } };
+	const struct word *w;
+	const char *value;
+	int i = 0;
+
+	if (argc > 0 && first_word_command(argv[0], &n.command))
+		i = 1;
+	for (; i < argc; i++) {
+		if (info_command(argv[i], &n.command))
+			break;
+		if (allowed_here(&p, argv[i]) < 0)
+			return -1;
+		w = find_word(argv[i]);
+		value = NULL;
+		if (w->type != ARG_FLAG) {
+			if (i + 1 >= argc)
+				return fail(&p.at, "%s: missing value", w->name);
+			value = argv[++i];
+		}
+		if (apply_word(&p, w, value) < 0)
+			return -1;
+	}
+	*o = n;
+	return 0;
+}
+
+/* ---- options files ---- */
+
+static int
+read_text(const char *path, char **textp, size_t *lenp,
+    const struct where *from)
+{
+	char *buf;
+	size_t len = 0;
+	ssize_t r;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return fail(from, "file: cannot read '%s': %s", path,
+		    strerror(errno));
+	buf = malloc(OPTIONS_FILE_MAX + 2);
+	if (buf == NULL) {
+		close(fd);
+		return fail(from, "file: cannot read '%s': %s", path,
+		    strerror(ENOMEM));
+	}
+	do {
+		r = read(fd, buf + len, OPTIONS_FILE_MAX + 1 - len);
+		if (r > 0)
+			len += (size_t)r;
+	} while ((r > 0 && len <= OPTIONS_FILE_MAX) || (r < 0 && errno == EINTR));
+	if (r < 0)
+		fail(from, "file: cannot read '%s': %s", path, strerror(errno));
+	else if (len > OPTIONS_FILE_MAX)
+		fail(from, "file: '%s' is larger than %d bytes", path,
+		    OPTIONS_FILE_MAX);
+	close(fd);
+	if (r < 0 || len > OPTIONS_FILE_MAX) {
+		free(buf);
+		return -1;
+	}
+	buf[len] = '\0';
+	*textp = buf;
+	*lenp = len;
+	return 0;
+}
+
+static unsigned int
+line_of(const char *text, const char *at)
+{
+	unsigned int line = 1;
+
+	for (; text < at; text++)
+		line += *text == '\n';
+	return line;
+}
+
+/* A line that, after blanks, starts with '@': libconfig's @include. */
+static int
+is_directive_line(const char *s, const char *eol)
+{
+	while (s < eol && (*s == ' ' || *s == '\t' || *s == '\r' ||
+	    *s == '\f' || *s == '\v'))
+		s++;
+	return s < eol && *s == '@';
+}
+
+/*
+ * libconfig 1.5 has no hook to stop "@include" from opening any file
+ * named in the text, and include_dir only prefixes relative names. So
+ * the bytes are checked before libconfig sees them; it parses these very
+ * bytes (no second read, no race). The check is cruder than libconfig's
+ * scanner (it also refuses '@' lines inside strings and comments): it
+ * may refuse a harmless file, never pass an include. NUL bytes would end
+ * config_read_string early and hide what follows, so they are refused.
+ */
+static int
+check_raw_text(const char *text, size_t len, struct where *at)
+{
+	const char *s = text, *end = text + len, *eol, *nul;
+
+	nul = memchr(text, '\0', len);
+	if (nul != NULL) {
+		at->line = line_of(text, nul);
+		return fail(at, "NUL byte in an options file");
+	}
+	for (at->line = 1; s < end; s = eol + 1, at->line++) {
+		eol = memchr(s, '\n', (size_t)(end - s));
+		if (eol == NULL)
+			eol = end;
+		if (is_directive_line(s, eol))
+			return fail(at, "@include is not allowed in an options file");
+	}
+	return 0;
+}
+
+static int
+is_name_start(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '*';
+}
+
+static int
+is_name_char(char c)
+{
+	return is_name_start(c) || (c >= '0' && c <= '9') || c == '-' ||
+	    c == '_';
+}
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+is_xdigit(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Skip "L" or "LL", libconfig's 64-bit suffix. */
+static const char *
+skip_l_suffix(const char *s, int *has_l)
+{
+	*has_l = *s == 'L';
+	if (*s == 'L')
+		s++;
+	if (*s == 'L' && *has_l)
+		s++;
+	return s;
+}
+
+/* A float's fraction and exponent, as libconfig's scanner reads them. */
+static const char *
+skip_float_tail(const char *s)
+{
+	if (*s == '.')
+		for (s++; is_digit(*s); s++)
+			;
+	if ((*s == 'e' || *s == 'E') && (is_digit(s[1]) ||
+	    ((s[1] == '+' || s[1] == '-') && is_digit(s[2])))) {
+		for (s += 2; is_digit(*s); s++)
+			;
+	}
+	return s;
+}
+
+/*
+ * libconfig 1.5 (Debian's) stores an integer literal in an int without
+ * checking: 4294967376 becomes 80, 0x100000000 becomes 0. Such a value
+ * would pass our bounds as something the user never wrote, so literals
+ * that cannot be represented exactly are refused here. Decimal above
+ * 2^31-1 needs an L suffix or hex; nothing we take exceeds 2^32-1.
+ */
+static int
+check_integer(const char *tok, const char *digits, const char *end, int hex,
+    int has_l, struct where *at)
+{
+	int len = (int)(end - tok);
+	uint64_t v = 0;
+	const char *s;
+
+	while (digits < end - 1 && *digits == '0')
+		digits++;
+	for (s = digits; s < end && v <= UINT32_MAX; s++)
+		v = v * (hex ? 16 : 10) + (uint64_t)(is_digit(*s) ? *s - '0' :
+		    (*s | 0x20) - 'a' + 10);
+	if (v > UINT32_MAX)
+		return fail(at, "'%.*s' is out of range", len, tok);
+	if (!hex && tok[0] == '0' && tok + 1 < end && is_digit(tok[1]))
+		return fail(at, "'%.*s': leading zeros are not allowed", len,
+		    tok);
+	if (!hex && !has_l && v > INT32_MAX)
+		return fail(at, "'%.*s': write numbers above 2147483647 in hex "
+		    "or with an L suffix", len, tok);
+	return 0;
+}
+
+/* A number token at s (a digit or '.'); returns where it ends. */
+static const char *
+scan_number(const char *s, struct where *at, int *bad)
+{
+	const char *digits, *end, *after;
+	int hex, has_l;
+
+	hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && is_xdigit(s[2]);
+	digits = hex ? s + 2 : s;
+	for (end = digits; hex ? is_xdigit(*end) : is_digit(*end); end++)
+		;
+	if (!hex && (*end == '.' || *end == 'e' || *end == 'E') &&
+	    skip_float_tail(end) != end)
+		return skip_float_tail(end);    /* a float: a type error later */
+	if (end == digits)
+		return s + 1;                   /* a lone '.' */
+	after = skip_l_suffix(end, &has_l);
+	*bad = check_integer(s, digits, end, hex, has_l, at) < 0;
+	return after;
+}
+
+/* Past a comment or string starting at s, counting lines; NULL if none. */
+static const char *
+skip_comment_or_string(const char *s, unsigned int *line)
+{
+	if (*s == '#' || (s[0] == '/' && s[1] == '/'))
+		return s + strcspn(s, "\n");
+	if (s[0] == '/' && s[1] == '*') {
+		for (s += 2; *s != '\0' && !(s[0] == '*' && s[1] == '/'); s++)
+			*line += *s == '\n';
+		return *s == '\0' ? s : s + 2;
+	}
+	if (*s != '"')
+		return NULL;
+	for (s++; *s != '\0' && *s != '"'; s++) {
+		if (s[0] == '\\' && (s[1] == '"' || s[1] == '\\'))
+			s++;
+		*line += *s == '\n';
+	}
+	return *s == '\0' ? s : s + 1;
+}
+
+/*
+ * Walk the text libconfig accepted the way its scanner does (comments,
+ * strings, names, numbers) and check every integer literal. text is
+ * NUL-terminated and holds no other NUL, so looking one or two bytes
+ * ahead stops at the terminator.
+ */
+static int
+check_integers(const char *text, struct where *at)
+{
+	const char *s = text, *next;
+	int bad = 0;
+
+	at->line = 1;
+	while (*s != '\0' && !bad) {
+		next = skip_comment_or_string(s, &at->line);
+		if (next != NULL) {
+			s = next;
+		} else if (is_name_start(*s)) {
+			while (is_name_char(*++s))
+				;
+		} else if (is_digit(*s) || *s == '.') {
+			s = scan_number(s, at, &bad);
+		} else {
+			at->line += *s++ == '\n';
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+/*
+ * An integer setting's value. Hex literals up to 0xffffffff arrive as a
+ * negative int; the hex format flag says to read them back as unsigned.
+ */
+static int
+setting_integer(const config_setting_t *s, long long *n, char *text,
+    size_t textlen)
+{
+	int hex = config_setting_get_format(s) == CONFIG_FORMAT_HEX;
+
+	if (config_setting_type(s) == CONFIG_TYPE_INT && hex)
+		*n = (uint32_t)config_setting_get_int(s);
+	else if (config_setting_type(s) == CONFIG_TYPE_INT)
+		*n = config_setting_get_int(s);
+	else if (config_setting_type(s) == CONFIG_TYPE_INT64)
+		*n = config_setting_get_int64(s);
+	else
+		return -1;
+	snprintf(text, textlen, hex ? "0x%llx" : "%lld", *n);
+	return 0;
+}
+
+static unsigned int
+line_or(const config_setting_t *s, unsigned int fallback)
+{
+	unsigned int line = config_setting_source_line(s);
+
+	return line != 0 ? line : fallback;
+}
+
+static int
+apply_file_integer(struct parse *p, const struct word *w,
+    const config_setting_t *s)
+{
+	char text[32];
+	long long n;
+
+	p->at.line = line_or(s, p->at.line);
+	if (setting_integer(s, &n, text, sizeof(text)) < 0)
+		return fail(&p->at, "%s: expected %s%s", w->name, w->what,
+		    w->list ? " or a list of them" : "");
+	return set_number(p, w, n, text);
+}
+
+static int
+apply_file_number(struct parse *p, const struct word *w,
+    const config_setting_t *s)
+{
+	int i, n;
+
+	if (!w->list || (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST))
+		return apply_file_integer(p, w, s);
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++)
+		if (apply_file_integer(p, w, config_setting_get_elem(s,
+		    (unsigned int)i)) < 0)
+			return -1;
+	return 0;
+}
+
+static int
+apply_file_setting(struct parse *p, const config_setting_t *s)
+{
+	const char *name = config_setting_name(s);
+	const struct word *w = find_word(name);
+	struct value v = { .text = name };
+
+	p->at.line = config_setting_source_line(s);
+	if (w == NULL)
+		return fail(&p->at, "unknown option '%s'", name);
+	if (w->argv_only)
+		return fail(&p->at, "%s: not allowed in an options file", name);
+	switch (w->type) {
+	case ARG_NUMBER:
+		return apply_file_number(p, w, s);
+	case ARG_STRING:
+		if (config_setting_type(s) != CONFIG_TYPE_STRING)
+			return fail(&p->at, "%s: expected a string", name);
+		v.str = v.text = config_setting_get_string(s);
+		return w->set(p, w, &v);
+	case ARG_FLAG:
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			return fail(&p->at, "%s: expected true or false", name);
+		v.flag = config_setting_get_bool(s);
+		return w->set(p, w, &v);
+	}
+	return fail(&p->at, "%s: internal error", name);
+}
+
+static int
+apply_file_settings(struct parse *p, const config_setting_t *root)
+{
+	int i, n = config_setting_length(root);
+
+	for (i = 0; i < n; i++)
+		if (apply_file_setting(p, config_setting_get_elem(root,
+		    (unsigned int)i)) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * Read the file once, refuse @include and unrepresentable numbers, let
+ * libconfig parse the same bytes, then apply its top-level settings in
+ * file order. Errors carry path:line; from says where "file" came from.
+ */
+static int
+parse_file(struct zcc_options *o, const char *path, const struct where *from)
+{
+	struct zcc_options n = *o;
+	struct parse p = { .o = &n, .at = *from };
+	config_t cfg;
+	char *text = NULL;
+	size_t len = 0;
+	int ret = -1;
+
+	if (read_text(path, &text, &len, from) < 0)
+		return -1;
+	p.at.path = path;
+	if (check_raw_text(text, len, &p.at) < 0)
+		goto out;
+	config_init(&cfg);
+	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+		p.at.line = (unsigned int)config_error_line(&cfg);
+		fail(&p.at, "%s", config_error_text(&cfg) ?
+		    config_error_text(&cfg) : "syntax error");
+	} else if (check_integers(text, &p.at) == 0 &&
+	    apply_file_settings(&p, config_root_setting(&cfg)) == 0) {
+		*o = n;
+		ret = 0;
+	}
+	config_destroy(&cfg);
+out:
+	free(text);
+	return ret;
+}
+
+int
+options_parse_file(struct zcc_options *o, const char *path,
+    char *err, size_t errlen)
+{
+	struct where from = { .err = err, .errlen = errlen };
+
+	return parse_file(o, path, &from);
+}
+
+/* ---- the rest of the contract ---- */
+
+void
+options_init(struct zcc_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->command = ZCC_CMD_RUN;
+	memcpy(o->ifname, ZCC_DEFAULT_IFNAME, sizeof(ZCC_DEFAULT_IFNAME));
+	o->udp_port = ZCC_DEFAULT_UDP_PORT;
+	o->fwmark = ZCC_DEFAULT_FWMARK;
+	o->table = ZCC_DEFAULT_TABLE;
+	o->priority = ZCC_DEFAULT_PRIORITY;
+}
+
+/* Sealing toward 0.0.0.0, a group or broadcast has no single peer. */
+static int
+check_unicast(const struct where *at, const char *name, struct in_addr a)
+{
+	uint32_t h = ntohl(a.s_addr);
+	char buf[INET_ADDRSTRLEN];
+
+	if (h != INADDR_ANY && !IN_MULTICAST(h) && h != INADDR_BROADCAST)
+		return 0;
+	inet_ntop(AF_INET, &a, buf, sizeof(buf));
+	return fail(at, "%s: '%s' is not a unicast address", name, buf);
+}
+
+int
+options_check(const struct zcc_options *o, char *err, size_t errlen)
+{
+	struct where at = { .err = err, .errlen = errlen };
+
+	if (o->command != ZCC_CMD_RUN)
+		return 0;
+	if (!o->have_peer)
+		return fail(&at, "missing 'peer ADDR'");
+	if (o->key_file[0] == '\0')
+		return fail(&at, "missing 'key-file PATH'");
+	if (o->nports == 0)
+		return fail(&at, "missing 'encrypt-port PORT'");
+	if (check_unicast(&at, "peer", o->peer) < 0)
+		return -1;
+	if (!o->have_local)
+		return 0;
+	if (check_unicast(&at, "local", o->local) < 0)
+		return -1;
+	if (o->local.s_addr == o->peer.s_addr)
+		return fail(&at, "local: same address as peer");
+	return 0;
+}
+
+int
+options_port_selected(const struct zcc_options *o, uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < o->nports; i++)
+		if (o->ports[i] == port)
+			return 1;
+	return 0;
+}

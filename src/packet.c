@@ -1,0 +1,447 @@
+/*
+ * IPv4/TCP segments as they cross zcc0. Every byte here comes from the
+ * network or from a local process we do not trust to be well formed: all
+ * reads are bounded by the lengths checked in packet_parse, multi-byte
+ * fields are loaded byte by byte (no unaligned casts), nothing allocates.
+ */
+#include <string.h>
+
+#include "zcc/packet.h"
+
+#define IP_MIN_HLEN 20
+#define IP_PROTO_TCP 6
+#define IP_FRAG_MASK 0x3fff      /* MF flag and fragment offset */
+#define TCP_MIN_HLEN 20
+#define TCP_MAX_OPTLEN (ZCC_TCP_MAX_HLEN - TCP_MIN_HLEN)
+
+#define TCPOPT_EOL 0
+#define TCPOPT_NOP 1
+#define TCPOPT_MSS 2
+#define TCPOPT_WS 3
+#define TCPOPT_SACK_PERM 4
+#define TCPOPT_SACK 5
+#define TCPOPT_TS 8
+#define SACK_BLOCK 8
+#define SACK_MIN_LEN (2 + SACK_BLOCK)
+#define SACK_MAX_LEN (2 + 4 * SACK_BLOCK)
+
+static uint16_t
+get16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+static uint32_t
+get32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	    (uint32_t)b[2] << 8 | (uint32_t)b[3];
+}
+
+static void
+put16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+static size_t
+round4(size_t n)
+{
+	return (n + 3) & ~(size_t)3;
+}
+
+/* Kinds with a fixed size must have it: a lying length desynchronises
+ * every reader that trusts the kind, so we refuse rather than guess. */
+static int
+opt_size_ok(uint8_t kind, uint8_t len)
+{
+	switch (kind) {
+	case TCPOPT_MSS:
+		return len == 4;
+	case TCPOPT_WS:
+		return len == 3;
+	case TCPOPT_SACK_PERM:
+		return len == 2;
+	case TCPOPT_TS:
+		return len == 10;
+	case TCPOPT_SACK:
+		return len >= SACK_MIN_LEN && len <= SACK_MAX_LEN &&
+		    (len - 2) % SACK_BLOCK == 0;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * Size of the option starting at o[i] (i < olen) in an options area of
+ * olen bytes: 0 for EOL, 1 for NOP, else its length byte when that byte is
+ * inside the area, >= 2, does not run past the area and suits the kind.
+ * -1 when malformed.
+ */
+static int
+opt_len(const uint8_t *o, size_t olen, size_t i)
+{
+	uint8_t len;
+
+	if (o[i] == TCPOPT_EOL)
+		return 0;
+	if (o[i] == TCPOPT_NOP)
+		return 1;
+	if (olen - i < 2)
+		return -1;
+	len = o[i + 1];
+	if (len < 2 || len > olen - i || !opt_size_ok(o[i], len))
+		return -1;
+	return len;
+}
+
+/* Walk the options: 0 with *used = bytes before EOL (or olen), or -1. */
+static int
+opts_scan(const uint8_t *o, size_t olen, size_t *used)
+{
+	size_t i = 0;
+	int l;
+
+	while (i < olen) {
+		if ((l = opt_len(o, olen, i)) == -1)
+			return -1;
+		if (l == 0)
+			break;
+		i += (size_t)l;
+	}
+	*used = i;
+	return 0;
+}
+
+int
+packet_parse_ip(struct packet *p, uint8_t *buf, size_t n)
+{
+	size_t ihl, tot;
+
+	memset(p, 0, sizeof(*p));
+	if (n < IP_MIN_HLEN)
+		return PACKET_SHORT;
+	if (buf[0] >> 4 != 4 || (buf[0] & 0x0f) < 5)
+		return PACKET_NOT_IPV4;
+	ihl = (size_t)(buf[0] & 0x0f) * 4;
+	if (ihl > n)
+		return PACKET_SHORT;
+	tot = get16(buf + 2);
+	if (tot > n || tot < ihl)
+		return PACKET_BAD_LENGTH;
+	p->buf = buf;
+	p->len = tot;
+	p->ip_hlen = ihl;
+	return PACKET_OK;
+}
+
+int
+packet_parse(struct packet *p, uint8_t *buf, size_t n)
+{
+	const uint8_t *tcp;
+	size_t thl, used;
+	int r;
+
+	if ((r = packet_parse_ip(p, buf, n)) != PACKET_OK)
+		return r;
+	/* A fragment's TCP header and options may be elsewhere (or
+	 * overlapping): never seal or open one. */
+	if (get16(buf + 6) & IP_FRAG_MASK) {
+		r = PACKET_FRAGMENT;
+		goto bad;
+	}
+	if (buf[9] != IP_PROTO_TCP) {
+		r = PACKET_NOT_TCP;
+		goto bad;
+	}
+	if (p->len - p->ip_hlen < TCP_MIN_HLEN) {
+		r = PACKET_SHORT;
+		goto bad;
+	}
+	tcp = buf + p->ip_hlen;
+	thl = (size_t)(tcp[12] >> 4) * 4;
+	if (thl < TCP_MIN_HLEN || thl > p->len - p->ip_hlen) {
+		r = PACKET_BAD_TCP;
+		goto bad;
+	}
+	if (opts_scan(tcp + TCP_MIN_HLEN, thl - TCP_MIN_HLEN, &used) == -1) {
+		r = PACKET_BAD_OPTIONS;
+		goto bad;
+	}
+	p->tcp_hlen = thl;
+	p->payload_len = p->len - p->ip_hlen - thl;
+	return PACKET_OK;
+bad:
+	memset(p, 0, sizeof(*p));
+	return r;
+}
+
+uint8_t
+packet_proto(const struct packet *p)
+{
+	return p->buf[9];
+}
+
+const uint8_t *
+packet_saddr(const struct packet *p)
+{
+	return p->buf + 12;
+}
+
+const uint8_t *
+packet_daddr(const struct packet *p)
+{
+	return p->buf + 16;
+}
+
+uint8_t *
+packet_tcp(const struct packet *p)
+{
+	return p->buf + p->ip_hlen;
+}
+
+uint8_t *
+packet_payload(const struct packet *p)
+{
+	return p->buf + p->ip_hlen + p->tcp_hlen;
+}
+
+uint16_t
+packet_sport(const struct packet *p)
+{
+	return get16(packet_tcp(p));
+}
+
+uint16_t
+packet_dport(const struct packet *p)
+{
+	return get16(packet_tcp(p) + 2);
+}
+
+uint32_t
+packet_seq(const struct packet *p)
+{
+	return get32(packet_tcp(p) + 4);
+}
+
+uint32_t
+packet_ack(const struct packet *p)
+{
+	return get32(packet_tcp(p) + 8);
+}
+
+uint8_t
+packet_tcp_flags(const struct packet *p)
+{
+	return packet_tcp(p)[13];
+}
+
+int
+packet_has_timestamps(const struct packet *p)
+{
+	const uint8_t *o;
+	size_t olen, i = 0;
+	int l;
+
+	if (p->tcp_hlen < TCP_MIN_HLEN)         /* from packet_parse_ip */
+		return 0;
+	o = packet_tcp(p) + TCP_MIN_HLEN;
+	olen = p->tcp_hlen - TCP_MIN_HLEN;
+	while (i < olen) {
+		if ((l = opt_len(o, olen, i)) <= 0)
+			break;
+		if (o[i] == TCPOPT_TS)
+			return 1;
+		i += (size_t)l;
+	}
+	return 0;
+}
+
+/* RFC 1071: 16-bit big-endian words, an odd last byte padded with zero.
+ * Callers pass odd n only for the last piece of a sum. */
+static uint64_t
+csum_add(uint64_t sum, const uint8_t *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += get16(b + i);
+	if (n & 1)
+		sum += (uint64_t)b[n - 1] << 8;
+	return sum;
+}
+
+static uint16_t
+csum_fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Over the pseudo-header and the segment as stored (checksum included). */
+static uint16_t
+tcp_csum(const struct packet *p)
+{
+	size_t tlen = p->len - p->ip_hlen;
+	uint64_t sum;
+
+	sum = csum_add(0, p->buf + 12, 8);       /* source, destination */
+	sum += IP_PROTO_TCP;
+	sum += tlen;
+	return csum_fold(csum_add(sum, packet_tcp(p), tlen));
+}
+
+uint16_t
+packet_ip_checksum(const struct packet *p)
+{
+	return csum_fold(csum_add(0, p->buf, p->ip_hlen));
+}
+
+void
+packet_fix_checksums(struct packet *p)
+{
+	uint8_t *tcp = packet_tcp(p);
+
+	put16(p->buf + 10, 0);
+	put16(p->buf + 10, packet_ip_checksum(p));
+	put16(tcp + 16, 0);
+	put16(tcp + 16, tcp_csum(p));
+}
+
+int
+packet_tcp_checksum_ok(const struct packet *p)
+{
+	return tcp_csum(p) == 0;
+}
+
+/*
+ * Remove one SACK block from o (used bytes, well formed, no EOL): the last
+ * block of the last SACK option, or that whole option when it has one
+ * block left. -1 when there is no SACK option.
+ */
+static int
+sack_trim(uint8_t *o, size_t *used)
+{
+	size_t i = 0, sack = 0, cut, k;
+	int l, found = 0;
+
+	while (i < *used) {
+		if ((l = opt_len(o, *used, i)) <= 0)
+			return -1;
+		if (o[i] == TCPOPT_SACK) {
+			sack = i;
+			found = 1;
+		}
+		i += (size_t)l;
+	}
+	if (!found)
+		return -1;
+	if (o[sack + 1] > SACK_MIN_LEN) {
+		o[sack + 1] -= SACK_BLOCK;
+		cut = sack + o[sack + 1];
+		k = SACK_BLOCK;
+	} else {
+		cut = sack;
+		k = SACK_MIN_LEN;
+	}
+	memmove(o + cut, o + cut + k, *used - cut - k);
+	*used -= k;
+	return 0;
+}
+
+static void
+set_lengths(struct packet *p, size_t len, size_t tcp_hlen)
+{
+	uint8_t *tcp = packet_tcp(p);
+
+	/* Keep the low nibble: reserved bits and the (historic) NS flag. */
+	tcp[12] = (uint8_t)((tcp_hlen / 4) << 4 | (tcp[12] & 0x0f));
+	put16(p->buf + 2, (uint16_t)len);
+	p->len = len;
+	p->tcp_hlen = tcp_hlen;
+}
+
+int
+packet_add_option(struct packet *p, size_t cap, int *sack_trimmed)
+{
+	uint8_t opts[TCP_MAX_OPTLEN], *tcp, *z;
+	size_t used, hlen, len;
+	int trimmed = 0;
+
+	if (sack_trimmed != NULL)
+		*sack_trimmed = 0;
+	if (p->len > cap || cap - p->len < ZCC_OPT_LEN)
+		return -1;
+	tcp = packet_tcp(p);
+	/* Work on a copy so that a failure leaves the packet untouched. */
+	if (opts_scan(tcp + TCP_MIN_HLEN, p->tcp_hlen - TCP_MIN_HLEN,
+	    &used) == -1)
+		return -1;
+	memcpy(opts, tcp + TCP_MIN_HLEN, used);
+	while (round4(used) + ZCC_OPT_LEN > TCP_MAX_OPTLEN) {
+		if (sack_trim(opts, &used) == -1)
+			return -1;
+		trimmed++;
+	}
+	hlen = TCP_MIN_HLEN + round4(used) + ZCC_OPT_LEN;
+	len = p->len - p->tcp_hlen + hlen;
+	if (len > 0xffff)
+		return -1;
+
+	memmove(tcp + hlen, tcp + p->tcp_hlen, p->payload_len);
+	memcpy(tcp + TCP_MIN_HLEN, opts, used);
+	memset(tcp + TCP_MIN_HLEN + used, TCPOPT_NOP, round4(used) - used);
+	z = tcp + hlen - ZCC_OPT_LEN;
+	memset(z, 0, ZCC_OPT_LEN);
+	z[0] = ZCC_OPT_KIND;
+	z[1] = ZCC_OPT_LEN;
+	put16(z + 2, ZCC_OPT_EXID);
+	set_lengths(p, len, hlen);
+	if (sack_trimmed != NULL)
+		*sack_trimmed = trimmed;
+	return 0;
+}
+
+long
+packet_find_option(const struct packet *p)
+{
+	const uint8_t *o;
+	size_t olen, at, i;
+	int l;
+
+	if (p->tcp_hlen < TCP_MIN_HLEN + ZCC_OPT_LEN ||
+	    p->tcp_hlen > ZCC_TCP_MAX_HLEN ||
+	    p->ip_hlen + p->tcp_hlen > p->len)
+		return -1;
+	o = packet_tcp(p) + TCP_MIN_HLEN;
+	olen = p->tcp_hlen - TCP_MIN_HLEN;
+	at = olen - ZCC_OPT_LEN;
+	if (o[at] != ZCC_OPT_KIND || o[at + 1] != ZCC_OPT_LEN ||
+	    get16(o + at + 2) != ZCC_OPT_EXID)
+		return -1;
+	/* The bytes must be a real option, not data inside an earlier one
+	 * (an attacker-chosen SACK block or unknown option could hold a
+	 * look-alike) and not after an EOL. */
+	for (i = 0; i < at; i += (size_t)l)
+		if ((l = opt_len(o, olen, i)) <= 0)
+			return -1;
+	if (i != at)
+		return -1;
+	return (long)(p->ip_hlen + p->tcp_hlen - ZCC_OPT_LEN);
+}
+
+void
+packet_strip_option(struct packet *p)
+{
+	uint8_t *tcp;
+	size_t hlen;
+
+	if (packet_find_option(p) == -1)
+		return;
+	tcp = packet_tcp(p);
+	hlen = p->tcp_hlen - ZCC_OPT_LEN;
+	memmove(tcp + hlen, tcp + p->tcp_hlen, p->payload_len);
+	set_lengths(p, p->len - ZCC_OPT_LEN, hlen);
+}
