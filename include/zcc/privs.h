@@ -1,4 +1,4 @@
-/* Privileges: what zcctund keeps once set-up is done (docs/PRIVILEGES.md). */
+/* Privileges: what zcctund keeps once set-up is done (docs/OPERATIONS.md). */
 #ifndef ZCC_PRIVS_H
 #define ZCC_PRIVS_H
 
