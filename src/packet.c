@@ -374,6 +374,9 @@ packet_add_option(struct packet *p, size_t cap, int *sack_trimmed)
 		*sack_trimmed = 0;
 	if (p->len > cap || cap - p->len < ZCC_OPT_LEN)
 		return -1;
+	/* Only for a p from packet_parse (packet_parse_ip leaves 0). */
+	if (p->tcp_hlen < TCP_MIN_HLEN || p->tcp_hlen > ZCC_TCP_MAX_HLEN)
+		return -1;
 	tcp = packet_tcp(p);
 	/* Work on a copy so that a failure leaves the packet untouched. */
 	if (opts_scan(tcp + TCP_MIN_HLEN, p->tcp_hlen - TCP_MIN_HLEN,

@@ -31,7 +31,9 @@ enum packet_error {
 	PACKET_FRAGMENT = -4,    /* MF set or fragment offset nonzero */
 	PACKET_NOT_TCP = -5,
 	PACKET_BAD_TCP = -6,     /* data offset < 5 or past the end */
-	PACKET_BAD_OPTIONS = -7, /* an option runs past the header, or len < 2 */
+	PACKET_BAD_OPTIONS = -7, /* an option runs past the header, len < 2, or
+	                          * a fixed-size kind (MSS, WS, SACK, TS) of
+	                          * the wrong size */
 };
 
 /* A parsed view of one IPv4 packet held in buf. Offsets are into buf. */
@@ -47,7 +49,8 @@ struct packet {
  * Parse an IPv4 packet of n bytes. Accepts only complete, unfragmented TCP
  * segments whose TCP options are well formed (EOL ends the list).
  * buf may hold more than the packet: n is what was read, the IP total
- * length must be <= n and is what counts. Returns PACKET_OK or an error.
+ * length must be <= n and is what counts. Returns PACKET_OK or an error;
+ * on error *p is zeroed.
  */
 int packet_parse(struct packet *p, uint8_t *buf, size_t n);
 
@@ -83,8 +86,10 @@ int packet_tcp_checksum_ok(const struct packet *p);
  * trimmed (last first; the SACK option goes when empty). Never touches
  * other options. The option is written with kind, length and ExID, key id
  * and tag zero. cap is the size of buf; the packet grows by at most
- * ZCC_OPT_LEN. Updates p, the IP total length and the data offset (not the
- * checksums). Returns 0, or -1 when it cannot fit (p unchanged).
+ * ZCC_OPT_LEN (it shrinks when SACK blocks or bytes after an EOL go).
+ * Updates p, the IP total length and the data offset (not the checksums).
+ * Returns 0, or -1 when it cannot fit, the IP length would pass 65535, or
+ * p has no parsed TCP header (p unchanged). Call it once per segment.
  * *sack_trimmed (if not NULL) gets the number of SACK blocks removed.
  */
 int packet_add_option(struct packet *p, size_t cap, int *sack_trimmed);
@@ -95,7 +100,7 @@ int packet_add_option(struct packet *p, size_t cap, int *sack_trimmed);
  */
 long packet_find_option(const struct packet *p);
 
-/* Remove the (found) trailing zcc option; updates lengths, not checksums. */
+/* Remove the trailing zcc option if found; updates lengths, not checksums. */
 void packet_strip_option(struct packet *p);
 
 #endif
