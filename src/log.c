@@ -31,6 +31,10 @@ log_to_syslog(void)
 
 static void
 log_vwrite(int prio, const char *fmt, va_list ap, const char *suffix)
+    __attribute__((format(printf, 2, 0)));
+
+static void
+log_vwrite(int prio, const char *fmt, va_list ap, const char *suffix)
 {
 	char msg[1024];
 
