@@ -20,6 +20,8 @@
 /* A TUN read returns at most one MTU-sized packet; leave room for the option. */
 #define DP_BUF_SIZE (65535 + ZCC_OPT_LEN)
 #define DP_BATCH 64
+/* The SIV collision bound (PROTOCOL.md): a key seals at most 2^32 segments. */
+#define DP_KEY_SEGMENTS_MAX (UINT64_C(1) << 32)
 
 struct datapath {
 	struct in_addr local, peer;
@@ -27,6 +29,7 @@ struct datapath {
 	size_t nports;
 	int tun_fd, raw_fd;
 	struct seal_key tx, rx;
+	uint64_t tx_used;               /* segments sealed under tx */
 	struct dp_counters c;
 	int warned_no_timestamps;
 	uint8_t buf[DP_BUF_SIZE];
@@ -42,6 +45,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_NO_ROOM] = "no_room",
 	[DROP_NOT_SELECTED] = "not_selected",
 	[DROP_IO] = "io",
+	[DROP_KEY_EXHAUSTED] = "key_exhausted",
 };
 
 const char *
@@ -151,6 +155,14 @@ seal_and_send(struct datapath *dp, struct packet *p, size_t cap)
 		drop(dp, DROP_NO_TIMESTAMPS, p);
 		return;
 	}
+	if (dp->tx_used >= DP_KEY_SEGMENTS_MAX) {
+		if (dp->tx_used++ == DP_KEY_SEGMENTS_MAX)
+			log_warnx("the transmit key has sealed 2^32 segments; "
+			    "refusing to seal more (restart with a new key)");
+		drop(dp, DROP_KEY_EXHAUSTED, p);
+		return;
+	}
+	dp->tx_used++;
 	if (seal_segment(&dp->tx, p, cap, &trimmed) != SEAL_OK) {
 		drop(dp, DROP_NO_ROOM, p);
 		return;

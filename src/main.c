@@ -287,6 +287,10 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		log_counters(z);
 		return;
 	}
+	if (sig == SIGHUP) {
+		log_warnx("SIGHUP: re-reading options is not supported yet; ignored");
+		return;
+	}
 	log_info("%s, shutting down", strsignal(sig));
 	event_base_loopbreak(z->base);
 }

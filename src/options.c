@@ -607,50 +607,63 @@ scan_number(const char *s, struct where *at, int *bad)
 	    skip_float_tail(end) != end)
 		return skip_float_tail(end);    /* a float: a type error later */
 	if (end == digits)
-		return s + 1;                   /* a lone '.' */
+		return s + 1;                   /* not a number: move on */
 	after = skip_l_suffix(end, &has_l);
 	*bad = check_integer(s, digits, end, hex, has_l, at) < 0;
 	return after;
 }
 
-/* Past a comment or string starting at s, counting lines; NULL if none. */
+/* Past a comment starting at s, counting lines; NULL if none starts. */
 static const char *
-skip_comment_or_string(const char *s, unsigned int *line)
+skip_comment(const char *s, unsigned int *line)
 {
 	if (*s == '#' || (s[0] == '/' && s[1] == '/'))
 		return s + strcspn(s, "\n");
-	if (s[0] == '/' && s[1] == '*') {
-		for (s += 2; *s != '\0' && !(s[0] == '*' && s[1] == '/'); s++)
-			*line += *s == '\n';
-		return *s == '\0' ? s : s + 2;
-	}
-	if (*s != '"')
+	if (s[0] != '/' || s[1] != '*')
 		return NULL;
+	for (s += 2; *s != '\0' && !(s[0] == '*' && s[1] == '/'); s++)
+		*line += *s == '\n';
+	return *s == '\0' ? s : s + 2;
+}
+
+/* Past the string whose opening quote is at s; NULL if it never ends. */
+static const char *
+skip_string(const char *s, unsigned int *line)
+{
 	for (s++; *s != '\0' && *s != '"'; s++) {
 		if (s[0] == '\\' && (s[1] == '"' || s[1] == '\\'))
 			s++;
 		*line += *s == '\n';
 	}
-	return *s == '\0' ? s : s + 1;
+	return *s == '\0' ? NULL : s + 1;
 }
 
 /*
- * Walk the text libconfig accepted the way its scanner does (comments,
- * strings, names, numbers) and check every integer literal. text is
- * NUL-terminated and holds no other NUL, so looking one or two bytes
- * ahead stops at the terminator.
+ * Walk the text the way libconfig's scanner does (comments, strings,
+ * names, numbers) and check what it would get wrong: integer literals it
+ * cannot store, and strings left open at the end (libconfig 1.5 leaks
+ * its string buffer on that error, which a fuzzer rightly reports).
+ * text is NUL-terminated and holds no other NUL, so looking one or two
+ * bytes ahead stops at the terminator.
  */
 static int
-check_integers(const char *text, struct where *at)
+check_tokens(const char *text, struct where *at)
 {
 	const char *s = text, *next;
+	unsigned int start;
 	int bad = 0;
 
 	at->line = 1;
 	while (*s != '\0' && !bad) {
-		next = skip_comment_or_string(s, &at->line);
-		if (next != NULL) {
+		start = at->line;
+		if ((next = skip_comment(s, &at->line)) != NULL) {
 			s = next;
+		} else if (*s == '"') {
+			s = skip_string(s, &at->line);
+			if (s == NULL) {
+				at->line = start;
+				return fail(at, "unterminated string");
+			}
 		} else if (is_name_start(*s)) {
 			while (is_name_char(*++s))
 				;
@@ -766,9 +779,10 @@ apply_file_settings(struct parse *p, const config_setting_t *root)
 }
 
 /*
- * Read the file once, refuse @include and unrepresentable numbers, let
- * libconfig parse the same bytes, then apply its top-level settings in
- * file order. Errors carry path:line; from says where "file" came from.
+ * Read the file once; refuse @include, unrepresentable numbers and open
+ * strings; let libconfig parse the same bytes; then apply its top-level
+ * settings in file order. Errors carry path:line; from says where the
+ * "file" word came from.
  */
 static int
 parse_file(struct zcc_options *o, const char *path, const struct where *from)
@@ -783,15 +797,15 @@ parse_file(struct zcc_options *o, const char *path, const struct where *from)
 	if (read_text(path, &text, &len, from) < 0)
 		return -1;
 	p.at.path = path;
-	if (check_raw_text(text, len, &p.at) < 0)
+	if (check_raw_text(text, len, &p.at) < 0 ||
+	    check_tokens(text, &p.at) < 0)
 		goto out;
 	config_init(&cfg);
 	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
 		p.at.line = (unsigned int)config_error_line(&cfg);
 		fail(&p.at, "%s", config_error_text(&cfg) ?
 		    config_error_text(&cfg) : "syntax error");
-	} else if (check_integers(text, &p.at) == 0 &&
-	    apply_file_settings(&p, config_root_setting(&cfg)) == 0) {
+	} else if (apply_file_settings(&p, config_root_setting(&cfg)) == 0) {
 		*o = n;
 		ret = 0;
 	}

@@ -23,6 +23,7 @@ enum dp_drop {
 	DROP_NO_ROOM,        /* no room for the option even without SACK blocks */
 	DROP_NOT_SELECTED,   /* routed into zcc0 but not a selected flow */
 	DROP_IO,             /* the raw socket or zcc0 refused the packet */
+	DROP_KEY_EXHAUSTED,  /* the transmit key sealed its 2^32 segments */
 	DROP_MAX
 };
 
