@@ -256,6 +256,10 @@ state_remove(const char *ifname)
 	if (state_path(ifname, path, sizeof(path)) == 0 && unlink(path) == -1 &&
 	    errno != ENOENT)
 		log_warn("%s", path);
+	/* The directory goes with the last state file: nothing left behind. */
+	if (rmdir(ZCC_STATE_DIR) == -1 && errno != ENOTEMPTY && errno != EEXIST &&
+	    errno != ENOENT)
+		log_warn("%s", ZCC_STATE_DIR);
 }
 
 static int
