@@ -1,0 +1,79 @@
+#!/bin/bash
+# Developer entry point on a fresh Debian 12:
+#
+#     ./run.sh demo     build, then the two-host demo (test/net/demo.sh)
+#     ./run.sh test     build, unit and network tests, the same under
+#                       ASan/UBSan, then each fuzzer for ZCC_FUZZ_SECONDS (60)
+#
+# Needs root (network namespaces, packages): re-runs itself with sudo.
+set -euo pipefail
+
+usage() { echo "usage: $0 demo|test" >&2; exit 2; }
+[ $# = 1 ] || usage
+case $1 in demo|test) ;; *) usage ;; esac
+
+if [ "$(id -u)" != 0 ]; then
+	exec sudo -E "$0" "$@"
+fi
+cd "$(dirname "$0")"
+
+PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev
+	libsodium-dev liblz4-dev libconfig-dev libevent-dev
+	iproute2 nftables tcpdump tshark socat netcat-openbsd iperf3
+	python3 python3-scapy man-db groff-base"
+
+install_missing() {
+	local p missing=()
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} = 0 ] && return 0
+	echo "== installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+build() {   # build DIR [cmake args...]
+	local dir=$1
+	shift
+	echo "== building $dir $*"
+	cmake -S . -B "$dir" -DZCC_WERROR=ON "$@"
+	cmake --build "$dir" -j2
+}
+
+fuzz() {    # fuzz NAME: run one fuzzer on a temp copy of its corpus
+	local name=$1 corpus rc d
+	corpus=$(mktemp -d "/tmp/zcc-corpus-$name.XXXX")
+	# Seeds: test/fuzz/corpus/fuzz_open/ or test/fuzz/corpus/open/.
+	for d in "test/fuzz/corpus/$name" "test/fuzz/corpus/${name#fuzz_}"; do
+		if [ -d "$d" ]; then cp -r "$d/." "$corpus/"; fi
+	done
+	echo "== fuzzing $name for ${ZCC_FUZZ_SECONDS:-60} s"
+	# Crash inputs land in build-fuzz/ (crash-*, leak-*), kept for replay.
+	"build-fuzz/test/$name" -max_total_time="${ZCC_FUZZ_SECONDS:-60}" \
+		-print_final_stats=1 -artifact_prefix="build-fuzz/$name-" "$corpus" &&
+		rc=0 || rc=$?
+	rm -rf "$corpus"
+	return $rc
+}
+
+install_missing
+build build
+
+case $1 in
+demo)
+	test/net/demo.sh build/zcctund
+	;;
+test)
+	ctest --test-dir build --output-on-failure
+	build build-asan -DZCC_SANITIZE=ON
+	ctest --test-dir build-asan --output-on-failure
+	build build-fuzz -DCMAKE_C_COMPILER=clang -DZCC_FUZZ=ON
+	for f in fuzz_open fuzz_options; do
+		fuzz "$f"
+	done
+	echo "== all tests passed"
+	;;
+esac

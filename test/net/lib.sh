@@ -1,0 +1,384 @@
+# shellcheck shell=bash
+# Shared helpers for the zcc network tests. Source it from a test script:
+#
+#     #!/bin/bash
+#     set -euo pipefail
+#     . "$(dirname "$0")/lib.sh" "$@"      # $1: the zcctund to test
+#
+# Topology (setup_topology): four network namespaces named with this run's
+# pid and a random suffix, so parallel runs and leftovers never collide.
+#
+#     A  eth0 10.0.0.1/24 --+
+#     B  eth0 10.0.0.2/24 --+-- SW: bridge br0 (STP off, no forward delay)
+#     C  eth0 10.0.0.3/24 --+       C is the attacker: it can inject anything
+#
+# Everything a test starts in the background is started through bg_start or
+# start_zcc, which remember its pid; the EXIT trap kills exactly those pids
+# (and anything still running inside our own namespaces), deletes the
+# namespaces and the temp dir, and prints the daemon logs when the test failed.
+
+if [ $# -lt 1 ] || [ ! -x "$1" ]; then
+	echo "usage: $0 PATH-TO-zcctund" >&2
+	exit 2
+fi
+ZCCTUND=$(realpath -e "$1")
+if [ "$(id -u)" != 0 ]; then
+	echo "$0: needs root (network namespaces)" >&2
+	exit 2
+fi
+
+NETDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PY=/usr/bin/python3                 # Debian's python3, the one with scapy
+# shellcheck disable=SC2034  # for the tests that source this file
+PCAP="$PY $NETDIR/pcap.py"
+PREFIX="zcct$$-$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')-"
+TMP=$(mktemp -d "/tmp/${PREFIX}XXXX")
+NS_A=${PREFIX}A
+NS_B=${PREFIX}B
+NS_C=${PREFIX}C
+NS_SW=${PREFIX}SW
+IP_A=10.0.0.1
+IP_B=10.0.0.2
+IP_C=10.0.0.3
+
+declare -a OUR_NS=()                # namespaces we created
+declare -a OUR_PIDS=()              # every background process we started
+declare -A ZCC_PID=()               # daemon name -> pid
+declare -A ZCC_NS=()                # daemon name -> namespace
+declare -A CAP_PID=()               # capture name -> pid
+declare -A CAP_LOST=()              # capture name -> packets tcpdump lost
+TEST_OK=0
+
+log() { printf '%s: %s\n' "${0##*/}" "$*"; }
+check() { printf '  [ok] %s\n' "$*"; }
+
+fail() {
+	printf '%s: FAIL: %s\n' "${0##*/}" "$*" >&2
+	exit 1
+}
+
+pass() {
+	TEST_OK=1
+	log "PASS"
+	exit 0
+}
+
+# ours PID: PID is alive and a child of this script.
+ours() {
+	[ "$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')" = "$$" ]
+}
+
+cleanup() {
+	local rc=$? pid ns name
+	set +e
+	trap - EXIT INT TERM HUP
+	# Only pids that are still our own children: a reaped pid may have been
+	# reused by someone else's process.
+	for pid in "${OUR_PIDS[@]}"; do
+		ours "$pid" && kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${OUR_PIDS[@]}"; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			ours "$pid" || break
+			sleep 0.1
+		done
+		ours "$pid" && kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	# Children of what we started (socat forks, http.server, ...) that are
+	# still inside our namespaces: all of them are ours.
+	for ns in "${OUR_NS[@]}"; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+	done
+	if [ "$TEST_OK" != 1 ] || [ "$rc" != 0 ]; then
+		for name in "${!ZCC_PID[@]}"; do
+			echo "----- log of daemon $name (${ZCC_NS[$name]}) -----" >&2
+			tail -n 60 "$TMP/$name.log" >&2 2>/dev/null
+		done
+		[ "$rc" = 0 ] && rc=1
+	fi
+	# A daemon that was killed leaves its state file under /run/zcc; remove
+	# it while the namespace still exists.
+	for name in "${!ZCC_PID[@]}"; do
+		ns=${ZCC_NS[$name]}
+		ip netns exec "$ns" "$ZCCTUND" cleanup >/dev/null 2>&1
+	done
+	for ns in "${OUR_NS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$TMP"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# ns_new NAME: a namespace with lo up and no IPv6 (no DAD, router
+# solicitations or MLD noise in captures, on zcc0 or in snapshots).
+ns_new() {
+	ip netns add "$1"
+	OUR_NS+=("$1")
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+	ip -n "$1" link set lo up
+}
+
+setup_topology() {
+	local h addr
+	ns_new "$NS_SW"
+	ip -n "$NS_SW" link add br0 type bridge stp_state 0 forward_delay 0
+	ip -n "$NS_SW" link set br0 up
+	for h in A B C; do
+		case $h in A) addr=$IP_A ;; B) addr=$IP_B ;; C) addr=$IP_C ;; esac
+		ns_new "$PREFIX$h"
+		ip -n "$NS_SW" link add "v$h" mtu 1500 type veth peer name eth0 \
+			netns "$PREFIX$h"
+		ip -n "$NS_SW" link set "v$h" master br0 up
+		ip -n "$PREFIX$h" link set eth0 mtu 1500 up
+		ip -n "$PREFIX$h" addr add "$addr/24" dev eth0
+	done
+	# Prove the bridge forwards (and prime ARP) before any test starts.
+	reachable "$NS_A" "$IP_B" || fail "topology: A cannot reach B"
+	reachable "$NS_B" "$IP_A" || fail "topology: B cannot reach A"
+	reachable "$NS_C" "$IP_A" || fail "topology: C cannot reach A"
+	reachable "$NS_C" "$IP_B" || fail "topology: C cannot reach B"
+}
+
+# reachable NS ADDR: a TCP connect to a closed port is answered (refused).
+reachable() {
+	ip netns exec "$1" "$PY" -c '
+import socket, sys
+s = socket.socket()
+s.settimeout(3)
+try:
+    s.connect((sys.argv[1], 9))
+except ConnectionRefusedError:
+    sys.exit(0)
+except OSError:
+    sys.exit(1)
+' "$2"
+}
+
+mac_of() { ip netns exec "$1" cat "/sys/class/net/${2:-eth0}/address"; }
+
+# bg_start NS LOGFILE CMD...: run CMD in NS in the background, remember
+# its pid in BG_PID (ip netns exec execs, so the pid is CMD's own).
+bg_start() {
+	local ns=$1 out=$2
+	shift 2
+	: >"$out"                   # exists before anyone greps it
+	ip netns exec "$ns" "$@" >"$out" 2>&1 </dev/null &
+	BG_PID=$!
+	OUR_PIDS+=("$BG_PID")
+}
+
+# bg_wait PID [SECONDS]: wait for a background process, return its status
+# (124 and kill it when it outlives SECONDS, default 60).
+bg_wait() {
+	local pid=$1 limit=$(( ${2:-60} * 10 )) i=0
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ $i -ge $limit ]; then
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			return 124
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wait "$pid"
+}
+
+# wait_listen NS PORT: wait up to 10 s for a TCP listener on PORT in NS.
+wait_listen() {
+	local i
+	for i in $(seq 100); do
+		ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
+		sleep 0.1
+	done
+	fail "nothing listens on port $2 in $1"
+}
+
+start_zcc() {
+	local ns=$1 name=$2 pid i
+	shift 2
+	bg_start "$ns" "$TMP/$name.log" "$ZCCTUND" "$@"
+	pid=$BG_PID
+	ZCC_PID[$name]=$pid
+	ZCC_NS[$name]=$ns
+	for i in $(seq 100); do
+		grep -q ' ready: ' "$TMP/$name.log" && return 0
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid" && i=0 || i=$?
+			cat "$TMP/$name.log" >&2
+			fail "zcctund $name exited (status $i) before ready"
+		fi
+		sleep 0.1
+	done
+	cat "$TMP/$name.log" >&2
+	fail "zcctund $name not ready after 10 s"
+}
+
+stop_zcc() {
+	local name=$1 pid=${ZCC_PID[$1]} rc
+	kill -TERM "$pid" 2>/dev/null || fail "zcctund $name is not running"
+	bg_wait "$pid" 10 && rc=0 || rc=$?
+	[ "$rc" = 0 ] || fail "zcctund $name exited with status $rc after SIGTERM"
+}
+
+kill_zcc() {
+	local pid=${ZCC_PID[$1]}
+	kill -KILL "$pid" 2>/dev/null || fail "zcctund $1 is not running"
+	wait "$pid" 2>/dev/null || true
+}
+
+# counter NAME FIELD: ask the daemon for its counters (SIGUSR1) and print
+# FIELD's value from the new "counters:" line.
+counter() {
+	local name=$1 field=$2 log=$TMP/$1.log before line i
+	before=$(grep -c 'counters:' "$log" || true)
+	kill -USR1 "${ZCC_PID[$name]}" || fail "zcctund $name is not running"
+	for i in $(seq 50); do
+		if [ "$(grep -c 'counters:' "$log" || true)" -gt "$before" ]; then
+			line=$(grep 'counters:' "$log" | tail -n1)
+			echo "$line" | grep -oE "(^|[ :])$field=[0-9]+" |
+				head -n1 | sed 's/.*=//' | grep . ||
+				fail "no field $field in: $line"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "zcctund $name printed no counters line after SIGUSR1"
+}
+
+# counters_line NAME: the whole latest counters line (after a fresh SIGUSR1).
+counters_line() {
+	counter "$1" sealed >/dev/null
+	grep 'counters:' "$TMP/$1.log" | tail -n1 | sed 's/.*counters:/counters:/'
+}
+
+# field LINE FIELD: FIELD's value in a counters line.
+field() {
+	echo "$1" | grep -oE "(^|[ :])$2=[0-9]+" | head -n1 | sed 's/.*=//' | grep . ||
+		fail "no field $2 in: $1"
+}
+
+# drops_sum LINE: the sum of all drop counters in a counters line.
+drops_sum() {
+	echo "$1" | sed -n 's/.*dropped:\(.*\)/\1/p' | tr ' ' '\n' |
+		awk -F= '/^[a-z_]+=[0-9]+$/ { n += $2 } END { print n + 0 }'
+}
+
+# nonzero_drops NAME: the drop counters that are not 0 ("bad_tag=2 ..."),
+# from a fresh counters line; empty when nothing was dropped.
+nonzero_drops() {
+	local line
+	line=$(counters_line "$1") || exit 1
+	echo "$line" | sed -n 's/.*dropped:\(.*\)/\1/p' | tr ' ' '\n' |
+		grep -E '^[a-z_]+=[0-9]+$' | grep -v '=0$' | tr '\n' ' ' || true
+}
+
+# capture_start NS IFACE NAME [tcpdump options] [filter...]: tcpdump into
+# $TMP/NAME.pcap (whole packets unless -s N is given),
+# returns once tcpdump is listening. Not promiscuous (-p): promiscuity
+# would show up in snapshots and is not needed.
+capture_start() {
+	local ns=$1 dev=$2 name=$3 i
+	shift 3
+	bg_start "$ns" "$TMP/$name.tcpdump.log" \
+		tcpdump -p -n -U --immediate-mode -s 0 -B 32768 -Z root -i "$dev" -w "$TMP/$name.pcap" "$@"
+	CAP_PID[$name]=$BG_PID
+	for i in $(seq 100); do
+		grep -q 'listening on' "$TMP/$name.tcpdump.log" && return 0
+		kill -0 "$BG_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$TMP/$name.tcpdump.log" >&2
+	fail "tcpdump on $ns/$dev did not start"
+}
+
+# capture_stop NAME: flush and stop; prints nothing, the file is $TMP/NAME.pcap.
+capture_stop() {
+	local pid=${CAP_PID[$1]}
+	sleep 0.3                   # let the last segments in flight land
+	kill -INT "$pid" 2>/dev/null
+	bg_wait "$pid" 10 >/dev/null 2>&1 || true
+	CAP_DROPPED=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' \
+		"$TMP/$1.tcpdump.log")
+	[ "${CAP_DROPPED:-0}" = 0 ] ||
+		log "warning: capture $1 lost $CAP_DROPPED packets (kernel drops)"
+	local got seen
+	got=$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' "$TMP/$1.tcpdump.log")
+	seen=$(sed -n 's/^\([0-9]*\) packets received by filter.*/\1/p' "$TMP/$1.tcpdump.log")
+	[ "$got" = "$seen" ] ||
+		log "warning: capture $1 wrote $got of $seen packets"
+	CAP_LOST[$1]=$(( ${CAP_DROPPED:-0} + ${seen:-0} - ${got:-0} ))
+}
+
+# capture_complete NAME...: fail when a capture lost packets, since checks
+# on an incomplete capture prove nothing.
+capture_complete() {
+	local c
+	for c in "$@"; do
+		[ "${CAP_LOST[$c]:-0}" = 0 ] ||
+			fail "capture $c lost ${CAP_LOST[$c]} packets: its checks would be incomplete"
+	done
+}
+
+# snapshot NS FILE: everything zcctund might install or change in NS,
+# without volatile fields (no statistics, no promiscuity counter).
+snapshot() {
+	local ns=$1 file=$2 dev inum f
+	{
+		echo "## ip -d link"
+		ip -n "$ns" -d link show | sed -E 's/ promiscuity [0-9]+//'
+		echo "## ip addr"
+		ip -n "$ns" addr show
+		echo "## ip rule"
+		ip -n "$ns" rule show
+		echo "## ip -6 rule"
+		ip -n "$ns" -6 rule show 2>/dev/null
+		echo "## ip route show table all"
+		ip -n "$ns" route show table all
+		echo "## ip -6 route show table all"
+		ip -n "$ns" -6 route show table all 2>/dev/null
+		echo "## tc qdisc"
+		ip netns exec "$ns" tc qdisc show
+		for dev in $(ip netns exec "$ns" ls /sys/class/net); do
+			echo "## tc filter $dev ingress"
+			ip netns exec "$ns" tc filter show dev "$dev" ingress 2>/dev/null
+			echo "## tc filter $dev egress"
+			ip netns exec "$ns" tc filter show dev "$dev" egress 2>/dev/null
+		done
+		echo "## nft list ruleset"
+		ip netns exec "$ns" nft list ruleset
+		echo "## rp_filter"
+		ip netns exec "$ns" sh -c \
+			'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo "$f $(cat "$f")"; done'
+		echo "## state files"
+		# State files of this namespace (/run/zcc/IFNAME.netns-INODE.state);
+		# other namespaces' files are not ours to compare.
+		inum=$(stat -L -c %i "/run/netns/$ns")
+		for f in /run/zcc/*."netns-$inum".* /run/zcc/*[!0-9]"$inum"[!0-9]*; do
+			if [ -e "$f" ]; then echo "${f##*/}"; fi
+		done | sort -u
+	} >"$file" 2>&1
+}
+
+# same_snapshot BEFORE AFTER WHAT: fail with the diff when they differ.
+same_snapshot() {
+	if ! diff -u "$1" "$2" >"$TMP/snapdiff" 2>&1; then
+		cat "$TMP/snapdiff" >&2
+		fail "$3: namespace state differs from before (diff above)"
+	fi
+}
+
+# genkey FILE: a fresh link key, mode 0600.
+genkey() {
+	(umask 077 && "$ZCCTUND" genkey >"$1") || fail "zcctund genkey failed"
+	chmod 600 "$1"
+}
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }

@@ -1,0 +1,329 @@
+#!/usr/bin/python3
+"""Read a pcap file (as tcpdump -w writes it) and check IPv4 TCP segments.
+
+Standard library only. Link types: Ethernet (1), raw IP (101, 12, 228),
+Linux cooked SLL (113) and SLL2 (276).
+
+    pcap.py dump FILE [--port P] [--src IP]
+    pcap.py segs FILE --port P [--src IP]        "seq len" of data segments
+    pcap.py count FILE --port P [--src IP]       number of segments
+    pcap.py check-sealed FILE --port P [--src IP]
+        exit 1 unless every segment (SYN, ACK, FIN, RST, data) ends its
+        options with the zcc option; prints how many were checked (> 0)
+    pcap.py check-plain FILE --port P [--src IP]
+        exit 1 if any segment carries the zcc option (unselected flows)
+    pcap.py grep FILE --needle-file F [--min 16] [--port P]
+        exit 1 if any MIN-byte run of F appears inside one TCP payload
+    pcap.py next FILE --src IP --dst IP --port P
+        the state of the src->dst direction after the last segment seen:
+        "seq=N ack=N tsval=N tsecr=N keyid=N" (seq: next sequence number)
+
+The zcc option (docs/PROTOCOL.md): kind 253, length 16, ExID 0x7a63, a key
+id byte and an 11-byte tag, as the last 16 bytes of the options area.
+"""
+
+import argparse
+import array
+import signal
+import socket
+import struct
+import sys
+
+ZCC_KIND = 253
+ZCC_LEN = 16
+ZCC_EXID = b"\x7a\x63"
+MIN_WINDOW = 8          # grep indexes 8-byte words, see grep_payloads
+
+
+class Seg:
+    __slots__ = ("n", "src", "dst", "sport", "dport", "seq", "ack", "flags",
+                 "win", "plen", "payload", "opts", "zcc", "keyid", "tsval",
+                 "tsecr")
+
+    def flagstr(self):
+        names = "FSRPAUEC"
+        return "".join(c for i, c in enumerate(names) if self.flags & (1 << i))
+
+    def __str__(self):
+        z = "zcc(key %d)" % self.keyid if self.zcc else "-"
+        return "%d %s:%d > %s:%d [%s] seq %d ack %d len %d opts %s %s" % (
+            self.n, self.src, self.sport, self.dst, self.dport,
+            self.flagstr(), self.seq, self.ack, self.plen,
+            ",".join(str(k) for k, _ in self.opts) or "-", z)
+
+
+def records(path):
+    """Yield (linktype, packet bytes) for every record of a pcap file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 24:
+        return
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        end = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        end = ">"
+    elif magic == b"\x0a\x0d\x0d\x0a":
+        sys.exit("%s: pcapng is not supported (use tcpdump -w)" % path)
+    else:
+        sys.exit("%s: not a pcap file" % path)
+    linktype = struct.unpack(end + "I", data[20:24])[0] & 0x0fffffff
+    off = 24
+    rec = struct.Struct(end + "IIII")
+    while off + 16 <= len(data):
+        _, _, incl, _ = rec.unpack_from(data, off)
+        off += 16
+        yield linktype, data[off:off + incl]
+        off += incl
+
+
+def ip_of(linktype, pkt):
+    """The IPv4 packet inside a link-layer frame, or None."""
+    if linktype == 1:                           # Ethernet, maybe 802.1Q
+        off, etype = 14, struct.unpack_from("!H", pkt, 12)[0] if len(pkt) >= 14 else 0
+        while etype in (0x8100, 0x88a8) and len(pkt) >= off + 4:
+            etype = struct.unpack_from("!H", pkt, off + 2)[0]
+            off += 4
+        return pkt[off:] if etype == 0x0800 else None
+    if linktype in (101, 12, 228):              # raw IP
+        return pkt if pkt and pkt[0] >> 4 == 4 else None
+    if linktype == 113:                         # Linux cooked (SLL)
+        if len(pkt) < 16:
+            return None
+        return pkt[16:] if struct.unpack_from("!H", pkt, 14)[0] == 0x0800 else None
+    if linktype == 276:                         # Linux cooked v2 (SLL2)
+        if len(pkt) < 20:
+            return None
+        return pkt[20:] if struct.unpack_from("!H", pkt, 0)[0] == 0x0800 else None
+    sys.exit("unsupported link type %d" % linktype)
+
+
+def parse_options(raw):
+    """List of (kind, value bytes) and the offset where each started."""
+    opts, i = [], 0
+    while i < len(raw):
+        kind = raw[i]
+        if kind == 0:                           # end of option list
+            opts.append((0, b"", i))
+            break
+        if kind == 1:
+            opts.append((1, b"", i))
+            i += 1
+            continue
+        if i + 1 >= len(raw) or raw[i + 1] < 2 or i + raw[i + 1] > len(raw):
+            opts.append((-1, raw[i:], i))       # malformed
+            break
+        opts.append((kind, raw[i + 2:i + raw[i + 1]], i))
+        i += raw[i + 1]
+    return opts
+
+
+def segments(path):
+    """Every IPv4 TCP segment (first fragments only) as a Seg."""
+    n = 0
+    for linktype, pkt in records(path):
+        n += 1
+        ip = ip_of(linktype, pkt)
+        if ip is None or len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 6:
+            continue
+        ihl = (ip[0] & 15) * 4
+        tot = struct.unpack_from("!H", ip, 2)[0] or len(ip)   # 0: BIG TCP
+        frag = struct.unpack_from("!H", ip, 6)[0]
+        if frag & 0x1fff or len(ip) < ihl + 20:
+            continue
+        tcp = ip[ihl:tot]
+        doff = (tcp[12] >> 4) * 4
+        if doff < 20 or len(tcp) < doff:
+            continue
+        s = Seg()
+        s.n = n
+        s.src = socket.inet_ntoa(ip[12:16])
+        s.dst = socket.inet_ntoa(ip[16:20])
+        s.sport, s.dport, s.seq, s.ack = struct.unpack_from("!HHII", tcp, 0)
+        s.flags = tcp[13] | ((tcp[12] & 1) << 8)
+        s.win = struct.unpack_from("!H", tcp, 14)[0]
+        s.plen = tot - ihl - doff
+        s.payload = tcp[doff:]
+        raw = tcp[20:doff]
+        parsed = parse_options(raw)
+        s.opts = [(k, v) for k, v, _ in parsed]
+        s.zcc, s.keyid, s.tsval, s.tsecr = False, -1, None, None
+        for k, v, at in parsed:
+            if k == 8 and len(v) == 8:
+                s.tsval, s.tsecr = struct.unpack("!II", v)
+        if parsed:
+            k, v, at = parsed[-1]
+            if (k == ZCC_KIND and len(v) == ZCC_LEN - 2 and v[:2] == ZCC_EXID
+                    and at + ZCC_LEN == len(raw)):
+                s.zcc, s.keyid = True, v[2]
+        yield s
+
+
+def selected(args):
+    for s in segments(args.file):
+        if args.port is not None and args.port not in (s.sport, s.dport):
+            continue
+        if getattr(args, "src", None) and s.src != args.src:
+            continue
+        if getattr(args, "dst", None) and s.dst != args.dst:
+            continue
+        yield s
+
+
+def cmd_dump(args):
+    for s in selected(args):
+        print(s)
+    return 0
+
+
+def cmd_segs(args):
+    pairs = sorted({(s.seq, s.plen) for s in selected(args) if s.plen > 0})
+    for seq, plen in pairs:
+        print(seq, plen)
+    return 0
+
+
+def cmd_count(args):
+    print(sum(1 for _ in selected(args)))
+    return 0
+
+
+def cmd_check_sealed(args):
+    n, bad = 0, []
+    for s in selected(args):
+        n += 1
+        if not s.zcc:
+            bad.append(s)
+    for s in bad[:10]:
+        print("not sealed:", s)
+    if bad:
+        print("%d of %d segments of port %d lack the zcc option as last option"
+              % (len(bad), n, args.port))
+        return 1
+    print("%d segments of port %d checked, all sealed" % (n, args.port))
+    if n == 0:
+        print("no segment of port %d in %s: nothing was checked" % (args.port, args.file))
+        return 1
+    return 0
+
+
+def cmd_check_plain(args):
+    n, bad = 0, []
+    for s in selected(args):
+        n += 1
+        if s.zcc or any(k == ZCC_KIND for k, _ in s.opts):
+            bad.append(s)
+    for s in bad[:10]:
+        print("carries a zcc option:", s)
+    print("%d segments of port %d checked, %d with a zcc option" % (n, args.port, len(bad)))
+    return 1 if bad or n == 0 else 0
+
+
+def grep_payloads(needle, payloads, minlen):
+    """First (payload index, offset, needle offset, length) of a common run
+    of at least minlen bytes, or None.
+
+    The needle is indexed as 8-byte words at stride 8 (array('Q') does this
+    in C); each payload is read as 8-byte words at each of the 8 phases and
+    intersected with that set, also in C. Any common run of 15 bytes or more
+    contains one whole aligned needle word, so no run of minlen >= 15 is
+    missed; hits are then verified and extended byte by byte.
+    """
+    words = len(needle) // 8
+    index = set(array.array("Q", needle[:words * 8]))
+    for pi, pay in enumerate(payloads):
+        if len(pay) < minlen:
+            continue
+        for phase in range(8):
+            w = (len(pay) - phase) // 8
+            if w <= 0:
+                continue
+            a = array.array("Q", pay[phase:phase + w * 8])
+            hits = index.intersection(a)
+            if not hits:
+                continue
+            for h in hits:
+                word = struct.pack("=Q", h)
+                p = pay.find(word)
+                while p >= 0:
+                    q = needle.find(word)
+                    while q >= 0:
+                        lo = 0
+                        while p - lo > 0 and q - lo > 0 and pay[p - lo - 1] == needle[q - lo - 1]:
+                            lo += 1
+                        hi = 8
+                        while p + hi < len(pay) and q + hi < len(needle) and pay[p + hi] == needle[q + hi]:
+                            hi += 1
+                        if lo + hi >= minlen:
+                            return pi, p - lo, q - lo, lo + hi
+                        q = needle.find(word, q + 1)
+                    p = pay.find(word, p + 1)
+    return None
+
+
+def cmd_grep(args):
+    if args.min < 15:
+        sys.exit("--min must be at least 15 (the index is 8-byte words)")
+    with open(args.needle_file, "rb") as f:
+        needle = f.read()
+    segs = [s for s in selected(args) if s.payload]
+    found = grep_payloads(needle, [s.payload for s in segs], args.min)
+    total = sum(len(s.payload) for s in segs)
+    if found:
+        pi, off, noff, length = found
+        print("plaintext found: %d bytes of %s (offset %d) in payload of packet %d "
+              "at offset %d: %s" % (length, args.needle_file, noff, segs[pi].n, off, segs[pi]))
+        return 1
+    print("no %d-byte run of %s (%d bytes) in %d payloads (%d bytes)"
+          % (args.min, args.needle_file, len(needle), len(segs), total))
+    return 0
+
+
+def cmd_next(args):
+    last, nxt = None, None
+    for s in selected(args):
+        end = (s.seq + s.plen + (1 if s.flags & 0x02 else 0)
+               + (1 if s.flags & 0x01 else 0)) & 0xffffffff
+        # Keep the highest end in sequence space (serial arithmetic).
+        if nxt is None or ((end - nxt) & 0xffffffff) < 0x80000000:
+            nxt = end
+        last = s
+    if last is None:
+        print("no segment %s -> %s port %d" % (args.src, args.dst, args.port),
+              file=sys.stderr)
+        return 1
+    print("seq=%d ack=%d tsval=%d tsecr=%d keyid=%d sport=%d dport=%d" % (
+        nxt, last.ack, last.tsval or 0, last.tsecr or 0, last.keyid,
+        last.sport, last.dport))
+    return 0
+
+
+def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # "| head" is fine
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    def add(name, func, port_required=False):
+        p = sub.add_parser(name)
+        p.add_argument("file")
+        p.add_argument("--port", type=int, required=port_required)
+        p.add_argument("--src")
+        p.add_argument("--dst")
+        p.set_defaults(func=func)
+        return p
+
+    add("dump", cmd_dump)
+    add("segs", cmd_segs, True)
+    add("count", cmd_count, True)
+    add("check-sealed", cmd_check_sealed, True)
+    add("check-plain", cmd_check_plain, True)
+    g = add("grep", cmd_grep)
+    g.add_argument("--needle-file", required=True)
+    g.add_argument("--min", type=int, default=16)
+    add("next", cmd_next, True)
+    args = ap.parse_args()
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""Tiny TCP endpoints for the network tests.
+
+    tcpapp.py serve --port P --out FILE --status FILE [--timeout S]
+        accept one connection, append everything received to FILE, then
+        write "eof", "reset" or "timeout" (and the byte count) to the
+        status file.
+    tcpapp.py client --host H --port P STEP...
+        connect, then run the steps in order:
+            send:TEXT       send TEXT
+            wait:FILE       wait until FILE exists (up to --timeout)
+            sleep:SECONDS   sleep
+        then close; prints "ok" or the error and exits 1.
+"""
+
+import argparse
+import os
+import socket
+import sys
+import time
+
+
+def serve(a):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((a.bind, a.port))
+    ls.listen(1)
+    ls.settimeout(a.timeout)
+    status, total = "timeout", 0
+    try:
+        conn, _ = ls.accept()
+        conn.settimeout(a.timeout)
+        with open(a.out, "ab", buffering=0) as out:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    status = "eof"
+                    break
+                out.write(data)
+                total += len(data)
+    except ConnectionResetError:
+        status = "reset"
+    except socket.timeout:
+        status = "timeout"
+    with open(a.status, "w") as f:
+        f.write("%s %d\n" % (status, total))
+    return 0
+
+
+def client(a):
+    try:
+        s = socket.create_connection((a.host, a.port), timeout=a.timeout)
+        for step in a.steps:
+            what, _, arg = step.partition(":")
+            if what == "send":
+                s.sendall(arg.encode())
+            elif what == "wait":
+                deadline = time.time() + a.timeout
+                while not os.path.exists(arg):
+                    if time.time() > deadline:
+                        raise TimeoutError("no " + arg)
+                    time.sleep(0.05)
+            elif what == "sleep":
+                time.sleep(float(arg))
+            else:
+                raise ValueError("bad step " + step)
+        s.shutdown(socket.SHUT_WR)
+        s.settimeout(a.timeout)
+        while s.recv(4096):        # until the server closes too
+            pass
+        s.close()
+    except OSError as e:
+        print("error:", e)
+        return 1
+    print("ok")
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("serve")
+    p.add_argument("--bind", default="0.0.0.0")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--status", required=True)
+    p.add_argument("--timeout", type=float, default=60)
+    p = sub.add_parser("client")
+    p.add_argument("--host", required=True)
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--timeout", type=float, default=30)
+    p.add_argument("steps", nargs="*")
+    a = ap.parse_args()
+    return serve(a) if a.cmd == "serve" else client(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+#!/bin/bash
+# The host is left as it was found: after SIGTERM, and after SIGKILL plus
+# "zcctund cleanup". Between the SIGKILL and the cleanup, selected flows
+# fail closed: nothing of port 5001 leaves A in plaintext, no connection is
+# made, and B's sealed segments do not reach A's application.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh" "$@"
+
+APP="$PY $NETDIR/tcpapp.py"
+
+setup_topology
+genkey "$TMP/key"
+snapshot "$NS_A" "$TMP/A.before"
+snapshot "$NS_B" "$TMP/B.before"
+
+run_a() { start_zcc "$NS_A" "$1" peer "$IP_B" key-file "$TMP/key" encrypt-port 5001 nodetach debug; }
+run_b() { start_zcc "$NS_B" "$1" peer "$IP_A" key-file "$TMP/key" encrypt-port 5001 nodetach debug; }
+
+log "start both, transfer, SIGTERM both"
+run_a A1
+run_b B1
+snapshot "$NS_A" "$TMP/A.running"
+if cmp -s "$TMP/A.before" "$TMP/A.running"; then
+	fail "A's snapshot does not change while zcctund runs: the snapshot sees nothing"
+fi
+head -c 1M /dev/urandom >"$TMP/data"
+bg_start "$NS_B" "$TMP/srv1.log" socat -u TCP-LISTEN:5001,reuseaddr "CREATE:$TMP/data.out"
+srv=$BG_PID
+wait_listen "$NS_B" 5001
+ip netns exec "$NS_A" timeout 60 socat -u "FILE:$TMP/data" "TCP:$IP_B:5001,connect-timeout=10" ||
+	fail "transfer A -> B:5001 failed"
+bg_wait "$srv" 30 || fail "B's receiver did not finish"
+cmp -s "$TMP/data" "$TMP/data.out" || fail "transfer A -> B:5001 not byte-exact"
+check "1 MB A -> B:5001 byte-exact"
+stop_zcc A1
+stop_zcc B1
+snapshot "$NS_A" "$TMP/A.after"
+snapshot "$NS_B" "$TMP/B.after"
+same_snapshot "$TMP/A.before" "$TMP/A.after" "A after SIGTERM"
+same_snapshot "$TMP/B.before" "$TMP/B.after" "B after SIGTERM"
+check "A and B as before after SIGTERM"
+
+log "start both again, SIGKILL A's daemon"
+run_a A2
+run_b B2
+kill_zcc A2
+capture_start "$NS_A" eth0 wireA
+capture_start "$NS_B" eth0 wireB
+
+log "A -> B:5001 with A's daemon dead: must fail closed"
+head -c 256K /dev/urandom >"$TMP/secretA"
+bg_start "$NS_B" "$TMP/srv2.log" $APP serve --port 5001 --out "$TMP/recvB" \
+	--status "$TMP/statusB" --timeout 8
+srvB=$BG_PID
+wait_listen "$NS_B" 5001
+ip netns exec "$NS_A" timeout 10 socat -u "FILE:$TMP/secretA" \
+	"TCP:$IP_B:5001,connect-timeout=5" >"$TMP/cliA.log" 2>&1 &&
+	fail "A connected to B:5001 and sent with its daemon dead"
+log "A's client: $(tail -n1 "$TMP/cliA.log")"
+
+log "B -> A:5001 (B's daemon alive, A's dead): must not reach A's application"
+head -c 256K /dev/urandom >"$TMP/secretB"
+bg_start "$NS_A" "$TMP/srv3.log" $APP serve --port 5001 --out "$TMP/recvA" \
+	--status "$TMP/statusA" --timeout 8
+srvA=$BG_PID
+wait_listen "$NS_A" 5001
+ip netns exec "$NS_B" timeout 10 socat -u "FILE:$TMP/secretB" \
+	"TCP:$IP_A:5001,connect-timeout=5" >"$TMP/cliB.log" 2>&1 &&
+	fail "B connected to A:5001 and sent while A's daemon was dead"
+log "B's client: $(tail -n1 "$TMP/cliB.log")"
+bg_wait "$srvB" 15 || true
+bg_wait "$srvA" 15 || true
+capture_stop wireA
+capture_stop wireB
+capture_complete wireA wireB
+
+[ ! -s "$TMP/recvB" ] || fail "B's application received $(stat -c %s "$TMP/recvB") bytes"
+[ ! -s "$TMP/recvA" ] || fail "A's application received $(stat -c %s "$TMP/recvA") bytes"
+[ "$(cat "$TMP/statusB")" = "timeout 0" ] || fail "B's server: $(cat "$TMP/statusB")"
+[ "$(cat "$TMP/statusA")" = "timeout 0" ] || fail "A's server: $(cat "$TMP/statusA")"
+check "no connection either way, no byte delivered"
+
+for w in wireA wireB; do
+	n=$($PCAP count "$TMP/$w.pcap" --port 5001 --src "$IP_A")
+	if [ "$n" -gt 0 ]; then
+		$PCAP check-sealed "$TMP/$w.pcap" --port 5001 --src "$IP_A" ||
+			fail "$w: A sent unsealed segments of port 5001 after the crash"
+	fi
+	$PCAP grep "$TMP/$w.pcap" --needle-file "$TMP/secretA" ||
+		fail "$w: A's data on the wire in plaintext"
+	$PCAP grep "$TMP/$w.pcap" --needle-file "$TMP/secretB" ||
+		fail "$w: B's data on the wire in plaintext"
+	log "$w: $n segments of port 5001 from A, none unsealed"
+done
+check "nothing of port 5001 left A in plaintext"
+
+log "zcctund cleanup in A"
+ip netns exec "$NS_A" "$ZCCTUND" cleanup >"$TMP/cleanup.log" 2>&1 && rc=0 || rc=$?
+[ "$rc" = 0 ] || { cat "$TMP/cleanup.log" >&2; fail "zcctund cleanup exited $rc"; }
+sed 's/^/    /' "$TMP/cleanup.log"
+snapshot "$NS_A" "$TMP/A.after2"
+same_snapshot "$TMP/A.before" "$TMP/A.after2" "A after SIGKILL and cleanup"
+check "A as before after SIGKILL and zcctund cleanup"
+ip netns exec "$NS_A" "$ZCCTUND" cleanup >"$TMP/cleanup2.log" 2>&1 ||
+	fail "a second zcctund cleanup (nothing left) exited nonzero: $(cat "$TMP/cleanup2.log")"
+check "a second cleanup with nothing to do exits 0"
+
+stop_zcc B2
+snapshot "$NS_B" "$TMP/B.after2"
+same_snapshot "$TMP/B.before" "$TMP/B.after2" "B after SIGTERM"
+check "B as before"
+pass

@@ -1,0 +1,98 @@
+#!/bin/bash
+# Selected flows arrive byte-exact in both directions and in both roles
+# (A connects to B:5001, B connects to A:5001), every segment on the wire is
+# sealed, no plaintext is on the wire, sealing keeps the segmentation TCP
+# made (same seq and length on zcc0 and on the wire), and an unselected
+# port is left alone (plaintext visible: proves capture and grep work).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh" "$@"
+
+setup_topology
+genkey "$TMP/key"
+start_zcc "$NS_A" A peer "$IP_B" key-file "$TMP/key" encrypt-port 5001 nodetach debug
+start_zcc "$NS_B" B peer "$IP_A" key-file "$TMP/key" encrypt-port 5001 nodetach debug
+log "daemons ready; A: $(grep -m1 ' ready: ' "$TMP/A.log")"
+
+head -c 8M /dev/urandom >"$TMP/ab.in"
+head -c 8M /dev/urandom >"$TMP/ba.in"
+head -c 1M /dev/urandom >"$TMP/plain.in"
+
+capture_start "$NS_B" eth0 wire
+# On zcc0 only A's own segments and only their headers are needed: a small
+# snapshot keeps tcpdump from losing packets at full speed.
+capture_start "$NS_A" zcc0 zcc0 -s 128 src host "$IP_A" and tcp port 5001
+
+# transfer SRC_NS DST_NS DST_IP PORT IN OUT: DST listens, SRC connects and sends.
+transfer() {
+	local srcns=$1 dstns=$2 dstip=$3 port=$4 in=$5 out=$6 srv rc
+	bg_start "$dstns" "$TMP/srv.$port.log" \
+		socat -u "TCP-LISTEN:$port,reuseaddr" "CREATE:$out"
+	srv=$BG_PID
+	wait_listen "$dstns" "$port"
+	ip netns exec "$srcns" timeout 120 socat -u "FILE:$in" \
+		"TCP:$dstip:$port,connect-timeout=10" && rc=0 || rc=$?
+	[ "$rc" = 0 ] || fail "sender to $dstip:$port failed (status $rc)"
+	bg_wait "$srv" 30 || fail "receiver on port $port did not finish"
+	[ "$(sha "$in")" = "$(sha "$out")" ] ||
+		fail "port $port: received data differs ($(stat -c %s "$out") of $(stat -c %s "$in") bytes)"
+}
+
+log "8 MB A -> B:5001 (A connects)"
+transfer "$NS_A" "$NS_B" "$IP_B" 5001 "$TMP/ab.in" "$TMP/ab.out"
+check "A -> B:5001 arrived byte-exact"
+log "8 MB B -> A:5001 (B connects, A's daemon serves the sport role)"
+transfer "$NS_B" "$NS_A" "$IP_A" 5001 "$TMP/ba.in" "$TMP/ba.out"
+check "B -> A:5001 arrived byte-exact"
+log "1 MB A -> B:5002 (not selected)"
+transfer "$NS_A" "$NS_B" "$IP_B" 5002 "$TMP/plain.in" "$TMP/plain.out"
+check "A -> B:5002 arrived byte-exact"
+
+capture_stop wire
+capture_stop zcc0
+capture_complete wire zcc0
+
+log "wire (B's eth0): every segment of port 5001 sealed"
+$PCAP check-sealed "$TMP/wire.pcap" --port 5001 ||
+	fail "a segment of port 5001 on the wire lacks the zcc option"
+check "all sealed"
+
+log "wire: no 16-byte run of either 5001 file"
+$PCAP grep "$TMP/wire.pcap" --port 5001 --needle-file "$TMP/ab.in" --min 16 ||
+	fail "plaintext of the A -> B transfer on the wire"
+$PCAP grep "$TMP/wire.pcap" --port 5001 --needle-file "$TMP/ba.in" --min 16 ||
+	fail "plaintext of the B -> A transfer on the wire"
+check "no plaintext of port 5001 on the wire"
+
+log "A -> B data segments: the same (seq, len) on A's zcc0 and on the wire"
+$PCAP segs "$TMP/zcc0.pcap" --port 5001 --src "$IP_A" --dst "$IP_B" >"$TMP/segs.zcc0"
+$PCAP segs "$TMP/wire.pcap" --port 5001 --src "$IP_A" --dst "$IP_B" >"$TMP/segs.wire"
+[ -s "$TMP/segs.zcc0" ] || fail "no A -> B data segment captured on zcc0"
+if ! diff "$TMP/segs.zcc0" "$TMP/segs.wire" >"$TMP/segs.diff"; then
+	head -n 20 "$TMP/segs.diff" >&2
+	fail "segmentation differs between zcc0 and the wire ($(wc -l <"$TMP/segs.diff") diff lines)"
+fi
+check "$(wc -l <"$TMP/segs.zcc0") data segments match"
+
+log "control, port 5002: no zcc option, and the plaintext IS found"
+$PCAP check-plain "$TMP/wire.pcap" --port 5002 ||
+	fail "unselected port 5002 carries zcc options (or was not captured)"
+if $PCAP grep "$TMP/wire.pcap" --port 5002 --needle-file "$TMP/plain.in" >"$TMP/grep5002"; then
+	cat "$TMP/grep5002"
+	fail "plaintext of port 5002 not found on the wire: capture or grep is broken"
+fi
+check "port 5002 untouched and visible in plaintext"
+
+for d in A B; do
+	line=$(counters_line "$d")
+	log "$d $line"
+	[ "$(counter "$d" sealed)" -gt 0 ] || fail "$d: sealed counter is 0"
+	[ "$(counter "$d" opened)" -gt 0 ] || fail "$d: opened counter is 0"
+	drops=$(nonzero_drops "$d")
+	[ -z "$drops" ] || fail "$d: drop counters not zero: $drops"
+done
+check "counters: sealed > 0, opened > 0, nothing dropped, on both ends"
+
+stop_zcc A
+stop_zcc B
+check "both daemons stopped with status 0"
+pass
