@@ -49,14 +49,15 @@ struct zcc_options {
 void options_init(struct zcc_options *o);
 
 /*
- * Parse the words after the program name. Handles "file PATH" in place.
- * On error returns -1 and writes one line (no trailing newline) naming the
- * word, and file:line for option files, to err.
+ * Parse the words after the program name (argv[0] is the first word).
+ * Handles "file PATH" in place. On error returns -1, leaves o unchanged,
+ * and writes one line (no trailing newline) naming the word, and
+ * file:line for option files, to err.
  */
 int options_parse_argv(struct zcc_options *o, int argc, char *const argv[],
     char *err, size_t errlen);
 
-/* Parse a libconfig options file; same error contract as above. */
+/* Parse a libconfig options file; same contract as above (o unchanged on error). */
 int options_parse_file(struct zcc_options *o, const char *path,
     char *err, size_t errlen);
 
