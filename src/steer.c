@@ -49,13 +49,15 @@ struct cmd_result {
 static void
 read_all(int fd, char *out, size_t outlen)
 {
+	char drain[512];
 	size_t used = 0;
 	ssize_t n;
 
 	while (used + 1 < outlen &&
 	    (n = read(fd, out + used, outlen - 1 - used)) > 0)
 		used += (size_t)n;
-	while ((n = read(fd, out, 0)) > 0)
+	/* Keep reading what does not fit, so the child never blocks on us. */
+	while (read(fd, drain, sizeof(drain)) > 0)
 		;
 	out[used] = '\0';
 	while (used > 0 && out[used - 1] == '\n')
@@ -75,23 +77,31 @@ exec_child(char *const argv[], int in_fd, int out_fd)
 	_exit(127);
 }
 
+static void
+close_pair(int fds[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+}
+
 /* Run argv with input on stdin (or /dev/null); -1 when it could not run. */
 static int
 run(char *const argv[], const char *input, struct cmd_result *r)
 {
-	int in[2] = { -1, -1 }, out[2];
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
 	pid_t pid;
 
 	r->status = -1;
 	r->out[0] = '\0';
 	if (pipe2(out, O_CLOEXEC) == -1 || (input && pipe2(in, O_CLOEXEC) == -1)) {
 		log_warn("pipe");
-		return -1;
+		goto fail;
 	}
 	pid = fork();
 	if (pid == -1) {
 		log_warn("fork");
-		return -1;
+		goto fail;
 	}
 	if (pid == 0)
 		exec_child(argv, in[0], out[1]);
@@ -107,6 +117,10 @@ run(char *const argv[], const char *input, struct cmd_result *r)
 	while (waitpid(pid, &r->status, 0) == -1 && errno == EINTR)
 		;
 	return 0;
+fail:
+	close_pair(in);
+	close_pair(out);
+	return -1;
 }
 
 static int
