@@ -369,6 +369,8 @@ prepare(struct zcctund *z, uint8_t link_key[ZCC_KEY_LEN])
 {
 	char err[512];
 
+	if (steer_preflight() == -1)
+		return -1;
 	if (keys_load_file(z->opt.key_file, link_key, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		return -1;

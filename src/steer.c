@@ -29,7 +29,7 @@
 #define CMD_OUT_MAX 4096
 #define ARGV_MAX 48
 
-static char *const clean_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+static char *const clean_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
 
 /* argv for exec is char *const[]; its strings are never written to. */
 static char *
@@ -64,15 +64,35 @@ read_all(int fd, char *out, size_t outlen)
 		out[--used] = '\0';
 }
 
+/*
+ * The tools are looked up in fixed system directories, not in the PATH
+ * zcctund was started with (execvpe would search that one).
+ */
+static int
+tool_path(const char *name, char *path, size_t len)
+{
+	static const char *const dirs[] = { "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, len, "%s/%s", dirs[i], name);
+		if (access(path, X_OK) == 0)
+			return 0;
+	}
+	return -1;
+}
+
 static void
 exec_child(char *const argv[], int in_fd, int out_fd)
 {
+	char path[64];
+
 	if (in_fd != -1 && dup2(in_fd, STDIN_FILENO) == -1)
 		_exit(127);
 	if (dup2(out_fd, STDOUT_FILENO) == -1 ||
 	    dup2(out_fd, STDERR_FILENO) == -1)
 		_exit(127);
-	execvpe(argv[0], argv, clean_env);
+	if (tool_path(argv[0], path, sizeof(path)) == 0)
+		execve(path, argv, clean_env);
 	dprintf(out_fd, "%s: %s", argv[0], strerror(errno));
 	_exit(127);
 }
@@ -195,6 +215,31 @@ nft_table_name(const char *ifname, char *out, size_t len)
 		if (!(*c == '_' || (*c >= '0' && *c <= '9') ||
 		    (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')))
 			*c = '_';
+}
+
+static int sysctl_read(const char *path);
+
+int
+steer_preflight(void)
+{
+	static const char *const tools[][2] = {
+		{ "ip", "iproute2" }, { "tc", "iproute2" }, { "nft", "nftables" },
+	};
+	int ret = 0;
+
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
+		char path[64];
+
+		if (tool_path(tools[i][0], path, sizeof(path)) == 0)
+			continue;
+		log_warnx("'%s' not found in /usr/sbin, /usr/bin, /sbin or /bin: "
+		    "install %s", tools[i][0], tools[i][1]);
+		ret = -1;
+	}
+	if (sysctl_read("/proc/sys/net/ipv4/tcp_timestamps") == 0)
+		log_warnx("net.ipv4.tcp_timestamps is 0: selected flows will be "
+		    "refused, because in-place sealing requires TCP timestamps");
+	return ret;
 }
 
 void

@@ -34,6 +34,13 @@ struct steer {
 	int saved_rp_filter;        /* net.ipv4.conf.all.rp_filter before, or -1 */
 };
 
+/*
+ * Before anything is installed: the tools steering runs (ip, tc, nft) are
+ * there, and TCP timestamps, which in-place sealing requires, are on.
+ * Returns -1 (logged, in plain words) when zcctund cannot work here.
+ */
+int steer_preflight(void);
+
 /* Fill s from the options, the chosen local address and real device. */
 void steer_init(struct steer *s, const struct zcc_options *o,
     struct in_addr local, const char *realdev);
