@@ -60,6 +60,20 @@ refuse "options file, unknown setting" "$TMP/opts.bad:2" file "$TMP/opts.bad" pe
 refuse "options file, syntax error" "$TMP/opts.syntax:" file "$TMP/opts.syntax" "${K[@]}" nodetach
 refuse "missing options file" "$TMP/nofile" file "$TMP/nofile" peer 10.0.0.2 "${K[@]}" nodetach
 
+# A host without nftables: refused before anything is installed, in plain
+# words. nft is hidden in a private mount namespace (a bind of /dev/null,
+# which is not executable), where ip netns exec then runs zcctund.
+rc=0
+unshare -m sh -c 'mount --bind /dev/null "$(command -v nft)" &&
+	exec ip netns exec "$1" "$2" peer 10.0.0.2 key-file "$3" encrypt-port 80 nodetach' \
+	sh "$NS_X" "$ZCCTUND" "$TMP/key" >"$TMP/out" 2>"$TMP/err" || rc=$?
+[ "$rc" = 2 ] || { cat "$TMP/err" >&2; fail "without nft: exit status $rc, expected 2"; }
+grep -q "'nft' not found.*install nftables" "$TMP/err" ||
+	fail "without nft: no plain-words message: $(cat "$TMP/err")"
+snapshot "$NS_X" "$TMP/after"
+same_snapshot "$TMP/before" "$TMP/after" "without nft"
+check "without nft: $(cat "$TMP/err")"
+
 "$ZCCTUND" --help >"$TMP/help" 2>&1 || fail "--help exited $?"
 grep -qi usage "$TMP/help" || fail "--help prints no usage: $(head -n3 "$TMP/help")"
 check "--help: $(grep -i -m1 usage "$TMP/help")"
