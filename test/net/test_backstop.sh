@@ -1,0 +1,174 @@
+#!/bin/bash
+# The nftables backstop (table inet zcc_zcc0) catches what the tc u32
+# redirect cannot see. u32 redirects only unfragmented segments with IHL 5,
+# so C, spoofing A, sends B fresh SYNs for the selected port 5001
+#   (a) with IP options (router alert; NOP NOP NOP EOL): IHL 6,
+#   (b) split into two IP fragments.
+# They pass the redirect and reach B's IP layer, but B's input chain drops
+# them (its counters rise by exactly the number of injections): B's TCP never
+# sees them (TcpInSegs unchanged) and sends no reply, sealed or not. Control:
+# the same injections toward the unselected port 5002 get a SYN-ACK, so they
+# are otherwise acceptable to B's kernel.
+# Outgoing: with A's steering rules for port 5001 deleted, A's kernel routes
+# a new port-5001 connection straight to eth0; A's output chain drops it and
+# nothing of port 5001 reaches the wire (control: port 5002 does). The
+# daemons then stop with status 0 although their rules were deleted.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh" "$@"
+
+APP="$PY $NETDIR/tcpapp.py"
+
+setup_topology
+MAC_B=$(mac_of "$NS_B")
+genkey "$TMP/key"
+start_zcc "$NS_A" A peer "$IP_B" key-file "$TMP/key" encrypt-port 5001 nodetach debug
+start_zcc "$NS_B" B peer "$IP_A" key-file "$TMP/key" encrypt-port 5001 nodetach debug
+
+# snmp NS NAME: a counter of NS's /proc/net/snmp ("Tcp:InSegs", "Ip:ReasmOKs").
+snmp() {
+	ip netns exec "$1" awk -v want="$2" '
+		{ split($0, f, " ") }
+		$1 in hdr { for (i = 2; i <= NF; i++) v[$1 hdr[$1, i]] = f[i]; next }
+		{ for (i = 2; i <= NF; i++) hdr[$1, i] = $i; hdr[$1] = 1 }
+		END { split(want, w, ":"); print v[w[1] ":" w[2]] + 0 }' /proc/net/snmp
+}
+
+# inject SPORT DPORT ARGS...: C sends B a SYN from A's address (with
+# timestamps, as Linux would send it).
+inject() {
+	local sport=$1 dport=$2
+	shift 2
+	ip netns exec "$NS_C" "$PY" "$NETDIR/inject.py" --dst-mac "$MAC_B" \
+		--src "$IP_A" --dst "$IP_B" --sport "$sport" --dport "$dport" \
+		--flags S --seq 1000 --ts 12345,0 "$@" | sed 's/^/    /'
+}
+
+# Listeners on B that record whatever they receive.
+for port in 5001 5002; do
+	bg_start "$NS_B" "$TMP/srv.$port.log" $APP serve --port "$port" \
+		--out "$TMP/recv.$port" --status "$TMP/status.$port" --timeout 60
+	wait_listen "$NS_B" "$port"
+done
+
+capture_start "$NS_B" eth0 wire tcp
+
+log "C injects toward the selected port 5001 (sources 40001-40003)"
+in0=$(nft_dropped "$NS_B" input)
+segs0=$(snmp "$NS_B" Tcp:InSegs)
+reasm0=$(snmp "$NS_B" Ip:ReasmOKs)
+inject 40001 5001 --ip-options 94040000        # (a) router alert, IHL 6
+inject 40002 5001 --ip-options 01010100        # (a) NOP NOP NOP EOL, IHL 6
+inject 40003 5001 --fragsize 16                # (b) two fragments
+sleep 1
+in1=$(nft_dropped "$NS_B" input)
+segs1=$(snmp "$NS_B" Tcp:InSegs)
+reasm1=$(snmp "$NS_B" Ip:ReasmOKs)
+
+log "control: the same toward the unselected port 5002 (sources 40011-40013)"
+inject 40011 5002 --ip-options 94040000
+inject 40012 5002 --ip-options 01010100
+inject 40013 5002 --fragsize 16
+sleep 1
+in2=$(nft_dropped "$NS_B" input)
+segs2=$(snmp "$NS_B" Tcp:InSegs)
+reasm2=$(snmp "$NS_B" Ip:ReasmOKs)
+capture_stop wire
+capture_complete wire
+
+log "B's backstop input counter: $in0 -> $in1 (port 5001) -> $in2 (port 5002)"
+log "B's Tcp InSegs: $segs0 -> $segs1 -> $segs2; Ip ReasmOKs: $reasm0 -> $reasm1 -> $reasm2"
+$PCAP dump "$TMP/wire.pcap" | sed 's/^/    /'
+
+# (pcap.py skips fragments too short for a TCP header: the fragmented SYNs
+# show up in ReasmOKs instead.)
+for sport in 40001 40002 40011 40012; do
+	n=$($PCAP dump "$TMP/wire.pcap" --src "$IP_A" --dst "$IP_B" --port "$sport" |
+		grep -c ' \[S\] ' || true)
+	[ "$n" = 1 ] || fail "injection from port $sport: $n SYNs on B's wire, expected 1"
+done
+[ $((reasm1 - reasm0)) = 1 ] && [ $((reasm2 - reasm1)) = 1 ] ||
+	fail "B did not reassemble each fragmented SYN once (ReasmOKs $reasm0 -> $reasm1 -> $reasm2)"
+check "every injection reached B's IP layer (each fragmented SYN reassembled once)"
+
+[ $((in1 - in0)) = 3 ] ||
+	fail "B's backstop counted $((in1 - in0)) drops for the 3 injections to port 5001"
+[ "$segs1" = "$segs0" ] ||
+	fail "B's TCP received $((segs1 - segs0)) segments: the port-5001 injections got past the backstop"
+n=$($PCAP count "$TMP/wire.pcap" --src "$IP_B" --port 5001)
+[ "$n" = 0 ] || fail "B sent $n segments of port 5001 (a reply to an injection)"
+for sport in 40001 40002 40003; do
+	n=$($PCAP count "$TMP/wire.pcap" --src "$IP_B" --port "$sport")
+	[ "$n" = 0 ] || fail "B answered the injection from port $sport ($n segments)"
+done
+check "port 5001: B's backstop dropped all 3 (+$((in1 - in0))), B's TCP saw none, B sent no reply"
+
+[ "$in2" = "$in1" ] || fail "B's backstop counted the port-5002 injections too"
+[ $((segs2 - segs1)) -ge 3 ] ||
+	fail "control: B's TCP received $((segs2 - segs1)) of the 3 port-5002 injections"
+for sport in 40011 40012 40013; do
+	n=$($PCAP count "$TMP/wire.pcap" --src "$IP_B" --dst "$IP_A" --port "$sport")
+	[ "$n" -ge 1 ] || fail "control: B did not answer the injection from port $sport to 5002"
+done
+check "control: port 5002 injections reached B's TCP and each got a SYN-ACK"
+
+log "outgoing: delete A's steering rules for port 5001 (pref 31330)"
+ip -n "$NS_A" rule show pref 31330 | sed 's/^/    /'
+n=0
+while read -r spec; do
+	# shellcheck disable=SC2086  # spec is the rule's words
+	ip -n "$NS_A" rule del pref 31330 $spec
+	n=$((n + 1))
+done < <(ip -n "$NS_A" rule show pref 31330 | sed 's/^[0-9]*:[[:space:]]*//')
+[ "$n" = 2 ] || fail "A had $n rules at pref 31330, expected 2 (dport and sport 5001)"
+[ -z "$(ip -n "$NS_A" rule show pref 31330)" ] || fail "A's rules at pref 31330 are still there"
+route=$(ip -n "$NS_A" route get "$IP_B" ipproto tcp dport 5001)
+log "A's route for B:5001 now: $route"
+echo "$route" | grep -q ' dev eth0 ' || fail "A does not route port 5001 via eth0 now"
+
+capture_start "$NS_B" eth0 wire2 tcp
+out0=$(nft_dropped "$NS_A" output)
+if ip netns exec "$NS_A" $APP client --host "$IP_B" --port 5001 --timeout 3 \
+	send:PLAINTEXT >"$TMP/cli.5001" 2>&1; then
+	fail "A connected to B:5001 past the backstop ($(cat "$TMP/cli.5001"))"
+fi
+out1=$(nft_dropped "$NS_A" output)
+log "A's client to B:5001: $(cat "$TMP/cli.5001"); A's backstop output counter: $out0 -> $out1"
+ip netns exec "$NS_A" $APP client --host "$IP_B" --port 5002 --timeout 5 \
+	send:HELLO >"$TMP/cli.5002" 2>&1 ||
+	fail "control: A cannot connect to B:5002: $(cat "$TMP/cli.5002")"
+capture_stop wire2
+capture_complete wire2
+
+[ $((out1 - out0)) -ge 1 ] || fail "A's backstop output counter did not rise ($out0 -> $out1)"
+n=$($PCAP count "$TMP/wire2.pcap" --port 5001)
+[ "$n" = 0 ] || fail "$n segments of port 5001 on the wire after A's rules were deleted"
+check "A's connection to B:5001 failed, its output chain dropped $((out1 - out0)) segments, none on the wire"
+n=$($PCAP count "$TMP/wire2.pcap" --src "$IP_A" --port 5002)
+[ "$n" -ge 3 ] || fail "control: only $n segments of A's port-5002 connection on the wire"
+for _ in $(seq 50); do
+	[ -s "$TMP/status.5002" ] && break
+	sleep 0.1
+done
+[ "$(cat "$TMP/recv.5002" 2>/dev/null)" = HELLO ] ||
+	fail "control: B's port-5002 listener received \"$(cat "$TMP/recv.5002" 2>/dev/null)\""
+check "control: A -> B:5002 via eth0 delivered \"HELLO\" ($n segments of A's on the wire)"
+
+[ ! -s "$TMP/recv.5001" ] && [ ! -e "$TMP/status.5001" ] ||
+	fail "B's port-5001 listener got something: \"$(cat "$TMP/recv.5001" 2>/dev/null)\" $(cat "$TMP/status.5001" 2>/dev/null)"
+check "B's port-5001 listener accepted no connection and received nothing"
+
+for d in A B; do
+	line=$(counters_line "$d")
+	log "$d $line"
+done
+
+stop_zcc A
+stop_zcc B
+for ns in "$NS_A" "$NS_B"; do
+	! ip netns exec "$ns" nft list table inet zcc_zcc0 >/dev/null 2>&1 ||
+		fail "table inet zcc_zcc0 still in $ns after the daemon stopped"
+	[ -z "$(ip -n "$ns" rule show pref 31330; ip -n "$ns" rule show pref 31329)" ] ||
+		fail "zcc rules left in $ns after the daemon stopped"
+done
+check "both daemons stopped with status 0 and removed the rest of their steering"
+pass
