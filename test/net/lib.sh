@@ -221,11 +221,12 @@ start_zcc() {
 	fail "zcctund $name not ready after 10 s"
 }
 
+# stop_zcc NAME [SIGNAL]: SIGTERM (or SIGNAL), then a clean exit (status 0).
 stop_zcc() {
-	local name=$1 pid=${ZCC_PID[$1]} rc
-	kill -TERM "$pid" 2>/dev/null || fail "zcctund $name is not running"
+	local name=$1 sig=${2:-TERM} pid=${ZCC_PID[$1]} rc
+	kill -"$sig" "$pid" 2>/dev/null || fail "zcctund $name is not running"
 	bg_wait "$pid" 10 && rc=0 || rc=$?
-	[ "$rc" = 0 ] || fail "zcctund $name exited with status $rc after SIGTERM"
+	[ "$rc" = 0 ] || fail "zcctund $name exited with status $rc after SIG$sig"
 }
 
 kill_zcc() {

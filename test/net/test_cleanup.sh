@@ -1,6 +1,8 @@
 #!/bin/bash
-# The host is left as it was found: after SIGTERM, and after SIGKILL plus
-# "zcctund cleanup". Between the SIGKILL and the cleanup, selected flows
+# The host is left as it was found: after SIGTERM, after SIGINT, and after
+# SIGKILL plus "zcctund cleanup". A starts with strict reverse-path
+# filtering (all.rp_filter = 1), which zcctund must lower while it runs
+# (opened segments arrive on zcc0) and restore afterwards. Between the SIGKILL and the cleanup, selected flows
 # fail closed: nothing of port 5001 leaves A in plaintext, no connection is
 # made, and B's sealed segments do not reach A's application.
 set -euo pipefail
@@ -10,19 +12,23 @@ APP="$PY $NETDIR/tcpapp.py"
 
 setup_topology
 genkey "$TMP/key"
+ip netns exec "$NS_A" sysctl -qw net.ipv4.conf.all.rp_filter=1
 snapshot "$NS_A" "$TMP/A.before"
 snapshot "$NS_B" "$TMP/B.before"
 
 run_a() { start_zcc "$NS_A" "$1" peer "$IP_B" key-file "$TMP/key" encrypt-port 5001 nodetach debug; }
 run_b() { start_zcc "$NS_B" "$1" peer "$IP_A" key-file "$TMP/key" encrypt-port 5001 nodetach debug; }
 
-log "start both, transfer, SIGTERM both"
+log "start both, transfer, SIGTERM A, SIGINT B"
 run_a A1
 run_b B1
 snapshot "$NS_A" "$TMP/A.running"
 if cmp -s "$TMP/A.before" "$TMP/A.running"; then
 	fail "A's snapshot does not change while zcctund runs: the snapshot sees nothing"
 fi
+rp=$(ip netns exec "$NS_A" sysctl -n net.ipv4.conf.all.rp_filter)
+[ "$rp" = 2 ] || fail "A's all.rp_filter is $rp while zcctund runs, expected 2 (loose)"
+check "A's strict all.rp_filter lowered to 2 while zcctund runs"
 head -c 1M /dev/urandom >"$TMP/data"
 bg_start "$NS_B" "$TMP/srv1.log" socat -u TCP-LISTEN:5001,reuseaddr "CREATE:$TMP/data.out"
 srv=$BG_PID
@@ -33,12 +39,12 @@ bg_wait "$srv" 30 || fail "B's receiver did not finish"
 cmp -s "$TMP/data" "$TMP/data.out" || fail "transfer A -> B:5001 not byte-exact"
 check "1 MB A -> B:5001 byte-exact"
 stop_zcc A1
-stop_zcc B1
+stop_zcc B1 INT
 snapshot "$NS_A" "$TMP/A.after"
 snapshot "$NS_B" "$TMP/B.after"
 same_snapshot "$TMP/A.before" "$TMP/A.after" "A after SIGTERM"
-same_snapshot "$TMP/B.before" "$TMP/B.after" "B after SIGTERM"
-check "A and B as before after SIGTERM"
+same_snapshot "$TMP/B.before" "$TMP/B.after" "B after SIGINT"
+check "A as before after SIGTERM (rp_filter back to 1), B after SIGINT"
 
 log "start both again, SIGKILL A's daemon"
 run_a A2
