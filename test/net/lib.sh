@@ -394,3 +394,18 @@ nft_dropped() {
 	echo "$out" | awk '{ for (i = 1; i < NF; i++)
 		if ($i == "packets") n += $(i + 1) } END { print n + 0 }'
 }
+
+# check_wire_sealed PCAP PORT PLAINTEXT...: every segment of PORT in the
+# capture carries the zcc option, and no 16-byte run of any PLAINTEXT file
+# appears in a payload of PORT.
+check_wire_sealed() {
+	local pcap=$1 port=$2 f
+	shift 2
+	$PCAP check-sealed "$pcap" --port "$port" ||
+		fail "a segment of port $port on the wire lacks the zcc option"
+	for f in "$@"; do
+		$PCAP grep "$pcap" --port "$port" --needle-file "$f" --min 16 ||
+			fail "plaintext of $(basename "$f") on the wire"
+	done
+	check "every port-$port segment on the wire sealed, no plaintext"
+}

@@ -58,11 +58,7 @@ log "SW dropped $lost segments from A; B's wire shows $sent segments from A"
 	fail "received data differs ($(stat -c %s "$TMP/ab.out") of $(stat -c %s "$TMP/ab.in") bytes)"
 check "8 MB A -> B:5001 arrived byte-exact despite $lost lost segments"
 
-$PCAP check-sealed "$TMP/wire.pcap" --port 5001 ||
-	fail "a segment of port 5001 on the wire lacks the zcc option"
-$PCAP grep "$TMP/wire.pcap" --port 5001 --needle-file "$TMP/ab.in" --min 16 ||
-	fail "plaintext on the wire"
-check "every port-5001 segment on the wire sealed, no plaintext"
+check_wire_sealed "$TMP/wire.pcap" 5001 "$TMP/ab.in"
 
 lineA=$(counters_line A)
 lineB=$(counters_line B)

@@ -76,11 +76,7 @@ capture_complete on
 [ "$(sha "$TMP/data.in")" = "$(sha "$TMP/recv")" ] ||
 	fail "received data differs ($(stat -c %s "$TMP/recv") of $(stat -c %s "$TMP/data.in") bytes)"
 check "200 KB arrived byte-exact ($(cat "$TMP/status"))"
-$PCAP check-sealed "$TMP/on.pcap" --port 5001 ||
-	fail "a segment of port 5001 on the wire lacks the zcc option"
-$PCAP grep "$TMP/on.pcap" --port 5001 --needle-file "$TMP/data.in" --min 16 ||
-	fail "plaintext on the wire"
-check "every segment sealed, no plaintext on the wire"
+check_wire_sealed "$TMP/on.pcap" 5001 "$TMP/data.in"
 
 lineA2=$(counters_line A)
 lineB2=$(counters_line B)

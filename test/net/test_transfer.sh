@@ -51,17 +51,8 @@ capture_stop wire
 capture_stop zcc0
 capture_complete wire zcc0
 
-log "wire (B's eth0): every segment of port 5001 sealed"
-$PCAP check-sealed "$TMP/wire.pcap" --port 5001 ||
-	fail "a segment of port 5001 on the wire lacks the zcc option"
-check "all sealed"
-
-log "wire: no 16-byte run of either 5001 file"
-$PCAP grep "$TMP/wire.pcap" --port 5001 --needle-file "$TMP/ab.in" --min 16 ||
-	fail "plaintext of the A -> B transfer on the wire"
-$PCAP grep "$TMP/wire.pcap" --port 5001 --needle-file "$TMP/ba.in" --min 16 ||
-	fail "plaintext of the B -> A transfer on the wire"
-check "no plaintext of port 5001 on the wire"
+log "wire (B's eth0): every segment of port 5001 sealed, no 16-byte run of either file"
+check_wire_sealed "$TMP/wire.pcap" 5001 "$TMP/ab.in" "$TMP/ba.in"
 
 log "A -> B data segments: the same (seq, len) on A's zcc0 and on the wire"
 $PCAP segs "$TMP/zcc0.pcap" --port 5001 --src "$IP_A" --dst "$IP_B" >"$TMP/segs.zcc0"
