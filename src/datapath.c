@@ -24,9 +24,8 @@
 #define DP_KEY_SEGMENTS_MAX (UINT64_C(1) << 32)
 
 struct datapath {
-	struct in_addr local, peer;
-	uint16_t ports[ZCC_MAX_PORTS];
-	size_t nports;
+	struct zcc_options opt;         /* a copy: the caller's may not outlive us */
+	struct in_addr local;
 	int tun_fd, raw_fd;
 	struct seal_key tx, rx;
 	uint64_t tx_used;               /* segments sealed under tx */
@@ -63,9 +62,7 @@ datapath_new(const struct zcc_options *o, struct in_addr local, int tun_fd,
 	if (dp == NULL)
 		return NULL;
 	dp->local = local;
-	dp->peer = o->peer;
-	memcpy(dp->ports, o->ports, sizeof(dp->ports));
-	dp->nports = o->nports;
+	dp->opt = *o;
 	dp->tun_fd = tun_fd;
 	dp->raw_fd = raw_fd;
 	dp->tx = *tx;
@@ -104,12 +101,8 @@ drop(struct datapath *dp, enum dp_drop why, const struct packet *p)
 static int
 selected(const struct datapath *dp, const struct packet *p)
 {
-	uint16_t s = packet_sport(p), d = packet_dport(p);
-
-	for (size_t i = 0; i < dp->nports; i++)
-		if (dp->ports[i] == s || dp->ports[i] == d)
-			return 1;
-	return 0;
+	return options_port_selected(&dp->opt, packet_sport(p)) ||
+	    options_port_selected(&dp->opt, packet_dport(p));
 }
 
 static int
@@ -140,7 +133,7 @@ parse_error_reason(int err)
 static void
 seal_and_send(struct datapath *dp, struct packet *p, size_t cap)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = dp->peer };
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = dp->opt.peer };
 	size_t plain = p->payload_len;
 	int trimmed = 0;
 
@@ -226,8 +219,8 @@ datapath_handle(struct datapath *dp, uint8_t *buf, size_t n, size_t cap)
 		return;
 	}
 	outgoing = addr_is(packet_saddr(&p), dp->local) &&
-	    addr_is(packet_daddr(&p), dp->peer);
-	incoming = addr_is(packet_saddr(&p), dp->peer) &&
+	    addr_is(packet_daddr(&p), dp->opt.peer);
+	incoming = addr_is(packet_saddr(&p), dp->opt.peer) &&
 	    addr_is(packet_daddr(&p), dp->local);
 	if (!outgoing && !incoming) {
 		drop(dp, DROP_NOT_SELECTED, &p);

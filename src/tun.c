@@ -80,9 +80,7 @@ tun_open(const char *ifname, int mtu)
 
 	/* TUNSETIFF would attach to an existing persistent device: refuse. */
 	if (tun_exists(ifname)) {
-		log_warnx("%s: an interface of that name already exists "
-		    "(another zcctund, or left over: try 'zcctund cleanup ifname %s')",
-		    ifname, ifname);
+		log_warnx("%s: an interface of that name already exists", ifname);
 		return -1;
 	}
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);

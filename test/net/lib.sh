@@ -221,6 +221,16 @@ start_zcc() {
 	fail "zcctund $name not ready after 10 s"
 }
 
+# start_pair PORT [NAME_A NAME_B [KEY_A [KEY_B]]]: zcctund in A and in B,
+# each the other's peer, selecting PORT, in the foreground with debug.
+# Names default to A and B, keys to $TMP/key (KEY_B to KEY_A).
+start_pair() {
+	local port=$1 na=${2:-A} nb=${3:-B} ka=${4:-$TMP/key}
+	local kb=${5:-$ka}
+	start_zcc "$NS_A" "$na" peer "$IP_B" key-file "$ka" encrypt-port "$port" nodetach debug
+	start_zcc "$NS_B" "$nb" peer "$IP_A" key-file "$kb" encrypt-port "$port" nodetach debug
+}
+
 # stop_zcc NAME [SIGNAL]: SIGTERM (or SIGNAL), then a clean exit (status 0).
 stop_zcc() {
 	local name=$1 sig=${2:-TERM} pid=${ZCC_PID[$1]} rc

@@ -16,12 +16,24 @@ ip netns exec "$NS_A" sysctl -qw net.ipv4.conf.all.rp_filter=1
 snapshot "$NS_A" "$TMP/A.before"
 snapshot "$NS_B" "$TMP/B.before"
 
-run_a() { start_zcc "$NS_A" "$1" peer "$IP_B" key-file "$TMP/key" encrypt-port 5001 nodetach debug; }
-run_b() { start_zcc "$NS_B" "$1" peer "$IP_A" key-file "$TMP/key" encrypt-port 5001 nodetach debug; }
+# must_not_connect FROM TO FROM_NS TO_NS TO_IP WHAT: TO serves 5001, recording
+# into $TMP/recvTO and $TMP/statusTO; FROM tries to send $TMP/secretFROM to
+# it, and that attempt must fail. Sets SRV to the server's pid.
+must_not_connect() {
+	local from=$1 to=$2 fromns=$3 tons=$4 toip=$5 what=$6
+	head -c 256K /dev/urandom >"$TMP/secret$from"
+	bg_start "$tons" "$TMP/srv$to.log" $APP serve --port 5001 --out "$TMP/recv$to" \
+		--status "$TMP/status$to" --timeout 8
+	SRV=$BG_PID
+	wait_listen "$tons" 5001
+	ip netns exec "$fromns" timeout 10 socat -u "FILE:$TMP/secret$from" \
+		"TCP:$toip:5001,connect-timeout=5" >"$TMP/cli$from.log" 2>&1 &&
+		fail "$what"
+	log "$from's client: $(tail -n1 "$TMP/cli$from.log")"
+}
 
 log "start both, transfer, SIGTERM A, SIGINT B"
-run_a A1
-run_b B1
+start_pair 5001 A1 B1
 snapshot "$NS_A" "$TMP/A.running"
 if cmp -s "$TMP/A.before" "$TMP/A.running"; then
 	fail "A's snapshot does not change while zcctund runs: the snapshot sees nothing"
@@ -47,33 +59,18 @@ same_snapshot "$TMP/B.before" "$TMP/B.after" "B after SIGINT"
 check "A as before after SIGTERM (rp_filter back to 1), B after SIGINT"
 
 log "start both again, SIGKILL A's daemon"
-run_a A2
-run_b B2
+start_pair 5001 A2 B2
 kill_zcc A2
 capture_start "$NS_A" eth0 wireA
 capture_start "$NS_B" eth0 wireB
 
 log "A -> B:5001 with A's daemon dead: must fail closed"
-head -c 256K /dev/urandom >"$TMP/secretA"
-bg_start "$NS_B" "$TMP/srv2.log" $APP serve --port 5001 --out "$TMP/recvB" \
-	--status "$TMP/statusB" --timeout 8
-srvB=$BG_PID
-wait_listen "$NS_B" 5001
-ip netns exec "$NS_A" timeout 10 socat -u "FILE:$TMP/secretA" \
-	"TCP:$IP_B:5001,connect-timeout=5" >"$TMP/cliA.log" 2>&1 &&
-	fail "A connected to B:5001 and sent with its daemon dead"
-log "A's client: $(tail -n1 "$TMP/cliA.log")"
+must_not_connect A B "$NS_A" "$NS_B" "$IP_B" "A connected to B:5001 and sent with its daemon dead"
+srvB=$SRV
 
 log "B -> A:5001 (B's daemon alive, A's dead): must not reach A's application"
-head -c 256K /dev/urandom >"$TMP/secretB"
-bg_start "$NS_A" "$TMP/srv3.log" $APP serve --port 5001 --out "$TMP/recvA" \
-	--status "$TMP/statusA" --timeout 8
-srvA=$BG_PID
-wait_listen "$NS_A" 5001
-ip netns exec "$NS_B" timeout 10 socat -u "FILE:$TMP/secretB" \
-	"TCP:$IP_A:5001,connect-timeout=5" >"$TMP/cliB.log" 2>&1 &&
-	fail "B connected to A:5001 and sent while A's daemon was dead"
-log "B's client: $(tail -n1 "$TMP/cliB.log")"
+must_not_connect B A "$NS_B" "$NS_A" "$IP_A" "B connected to A:5001 and sent while A's daemon was dead"
+srvA=$SRV
 bg_wait "$srvB" 15 || true
 bg_wait "$srvA" 15 || true
 capture_stop wireA

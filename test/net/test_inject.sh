@@ -13,8 +13,7 @@ APP="$PY $NETDIR/tcpapp.py"
 setup_topology
 MAC_B=$(mac_of "$NS_B")
 genkey "$TMP/key"
-start_zcc "$NS_A" A peer "$IP_B" key-file "$TMP/key" encrypt-port 5001 nodetach debug
-start_zcc "$NS_B" B peer "$IP_A" key-file "$TMP/key" encrypt-port 5001 nodetach debug
+start_pair 5001
 capture_start "$NS_B" eth0 wire
 
 # converse PORT: B serves PORT, A connects and sends "one", then waits for

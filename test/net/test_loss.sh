@@ -16,8 +16,7 @@ LOSS=3                                  # percent, A -> B only
 
 setup_topology
 genkey "$TMP/key"
-start_zcc "$NS_A" A peer "$IP_B" key-file "$TMP/key" encrypt-port 5001 nodetach debug
-start_zcc "$NS_B" B peer "$IP_A" key-file "$TMP/key" encrypt-port 5001 nodetach debug
+start_pair 5001
 head -c 8M /dev/urandom >"$TMP/ab.in"
 
 log "SW drops $LOSS% of the port-5001 segments from A to B"

@@ -14,8 +14,7 @@ REFUSAL="refusing to seal a segment without TCP timestamps"
 
 setup_topology
 genkey "$TMP/key"
-start_zcc "$NS_A" A peer "$IP_B" key-file "$TMP/key" encrypt-port 5001 nodetach debug
-start_zcc "$NS_B" B peer "$IP_A" key-file "$TMP/key" encrypt-port 5001 nodetach debug
+start_pair 5001
 head -c 200K /dev/urandom >"$TMP/data.in"
 
 bg_start "$NS_B" "$TMP/srv.log" $APP serve --port 5001 \

@@ -9,8 +9,7 @@ set -euo pipefail
 
 setup_topology
 genkey "$TMP/key"
-start_zcc "$NS_A" A peer "$IP_B" key-file "$TMP/key" encrypt-port 5001 nodetach debug
-start_zcc "$NS_B" B peer "$IP_A" key-file "$TMP/key" encrypt-port 5001 nodetach debug
+start_pair 5001
 log "daemons ready; A: $(grep -m1 ' ready: ' "$TMP/A.log")"
 
 head -c 8M /dev/urandom >"$TMP/ab.in"

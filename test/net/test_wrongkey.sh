@@ -11,8 +11,7 @@ setup_topology
 genkey "$TMP/keyA"
 genkey "$TMP/keyB"
 cmp -s "$TMP/keyA" "$TMP/keyB" && fail "genkey made the same key twice"
-start_zcc "$NS_A" A peer "$IP_B" key-file "$TMP/keyA" encrypt-port 5001 nodetach debug
-start_zcc "$NS_B" B peer "$IP_A" key-file "$TMP/keyB" encrypt-port 5001 nodetach debug
+start_pair 5001 A B "$TMP/keyA" "$TMP/keyB"
 capture_start "$NS_B" eth0 wire
 
 log "A connects to B:5001 and sends, with the wrong key"
