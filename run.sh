@@ -20,7 +20,7 @@ cd "$(dirname "$0")"
 PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev
 	libsodium-dev liblz4-dev libconfig-dev libevent-dev
 	iproute2 nftables tcpdump tshark socat netcat-openbsd iperf3
-	python3 python3-scapy man-db groff-base"
+	python3 python3-scapy python3-cryptography man-db groff-base ifupdown"
 
 install_missing() {
 	local p missing=()
@@ -71,7 +71,7 @@ test)
 	build build-asan -DZCC_SANITIZE=ON
 	ctest --test-dir build-asan --output-on-failure
 	build build-fuzz -DCMAKE_C_COMPILER=clang -DZCC_FUZZ=ON
-	for f in fuzz_open fuzz_options; do
+	for f in fuzz_open fuzz_options fuzz_handshake; do
 		fuzz "$f"
 	done
 	echo "== all tests passed"

@@ -24,6 +24,7 @@ enum dp_drop {
 	DROP_NOT_SELECTED,   /* routed into zcc0 but not a selected flow */
 	DROP_IO,             /* the raw socket or zcc0 refused the packet */
 	DROP_KEY_EXHAUSTED,  /* the transmit key sealed its 2^32 segments */
+	DROP_NO_KEY,         /* the link is not up: no session key to seal with */
 	DROP_MAX
 };
 
@@ -34,16 +35,46 @@ struct dp_counters {
 	uint64_t dropped[DROP_MAX];
 };
 
+/* One TCP flow with the peer, as seen by the data path. */
+struct dp_flow {
+	uint16_t lport, rport;                  /* our port, the peer's */
+	uint64_t sealed, opened;                /* segments */
+	uint64_t bytes_sealed, bytes_opened;    /* payload bytes */
+	int64_t idle;                           /* seconds since the last segment */
+};
+
 struct datapath;
+
+/* Called when a segment opens under a key id other than the last one seen. */
+typedef void dp_key_seen_fn(void *arg, uint8_t key_id);
 
 /*
  * A data path between local and peer for the selected ports of o, reading
  * and writing tun_fd and sending sealed segments on raw_fd (IPPROTO_RAW).
- * tx seals what we send; rx opens what the peer sends. Returns NULL on
- * allocation failure.
+ * It starts with no keys: everything is dropped (no_key) until the link
+ * gives it some. Returns NULL on allocation failure.
  */
 struct datapath *datapath_new(const struct zcc_options *o, struct in_addr local,
-    int tun_fd, int raw_fd, const struct seal_key *tx, const struct seal_key *rx);
+    int tun_fd, int raw_fd, dp_key_seen_fn *key_seen, void *arg);
+
+#define DP_RX_KEYS 3    /* current, previous and next session */
+
+/*
+ * Install the keys: tx seals (NULL: seal nothing), rx[0..nrx) open by key
+ * id. Copies them; the caller wipes its own. A new tx restarts the count
+ * of segments sealed under it.
+ */
+void datapath_set_keys(struct datapath *dp, const struct seal_key *tx,
+    const struct seal_key *const rx[], size_t nrx);
+
+/* Segments sealed under the current tx key (the link rekeys on a count). */
+uint64_t datapath_tx_used(const struct datapath *dp);
+
+/* Apply re-read options (SIGHUP): the selected ports. */
+void datapath_set_options(struct datapath *dp, const struct zcc_options *o);
+
+/* Copy up to max flows, most recently active first; returns how many. */
+size_t datapath_flows(const struct datapath *dp, struct dp_flow *out, size_t max);
 
 /* Read and handle what zcc0 has ready (up to a batch). -1 on fatal error. */
 int datapath_on_tun(struct datapath *dp);

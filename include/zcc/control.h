@@ -1,0 +1,79 @@
+/*
+ * The control socket: zcctund answers "show" requests from zccctl on a unix
+ * socket only root can reach (/run/zcc/IFNAME.netns-INODE.sock, mode 0600,
+ * named per network namespace like the steering state file). One request
+ * line, one reply, then the server closes the connection.
+ *
+ * Requests: "show\n" (text for people) or "show json\n" (one JSON object).
+ */
+#ifndef ZCC_CONTROL_H
+#define ZCC_CONTROL_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zcc/datapath.h"
+#include "zcc/options.h"
+
+struct event_base;
+
+#define CONTROL_MAX_FLOWS 64
+
+/* Handshake and link counters, kept by the link module. */
+struct link_counters {
+	uint64_t handshakes;            /* sessions established */
+	uint64_t rekeys;                /* of which replaced a live session */
+	uint64_t hs_sent, hs_received;  /* init and resp messages */
+	uint64_t hs_bad_mac;            /* mac1 failed: forged or other key */
+	uint64_t hs_bad;                /* decrypt, index, reflection, DH */
+	uint64_t hs_replayed;           /* init with an old timestamp */
+	uint64_t hs_rate_limited;
+	uint64_t echo_sent, echo_received, echo_bad;
+	uint64_t keepalive_misses;      /* unanswered echo requests in a row */
+	uint64_t link_ups, link_downs;
+};
+
+/* Everything "zccctl show" reports, filled by zcctund when asked. */
+struct zcc_status {
+	char ifname[IFNAMSIZ];
+	char linkname[64];              /* "" when none */
+	const char *state;              /* "down", "handshaking", "up" */
+	struct in_addr local, peer;
+	char realdev[IFNAMSIZ];
+	uint16_t udp_port;
+	uint16_t ports[ZCC_MAX_PORTS];
+	size_t nports;
+	int64_t handshake_age;          /* seconds since the last one, -1: never */
+	int64_t up_seconds;             /* time in state up, -1 when not up */
+	uint8_t key_id;                 /* current transmit key id */
+	struct link_counters link;
+	struct dp_counters dp;
+	struct dp_flow flows[CONTROL_MAX_FLOWS];
+	size_t nflows;
+};
+
+struct control;
+
+/* Fills *st on request; st arrives zeroed. */
+typedef void control_status_fn(void *arg, struct zcc_status *st);
+
+/*
+ * Listen on the socket for ifname in this network namespace. A stale socket
+ * file (no one listening) is replaced; a live one is an error. NULL on
+ * error (logged).
+ */
+struct control *control_open(struct event_base *base, const char *ifname,
+    control_status_fn *fn, void *arg);
+
+/* Stop listening and remove the socket file. NULL is fine. */
+void control_close(struct control *c);
+
+/* The socket path for ifname in the caller's network namespace. -1 on error. */
+int control_socket_path(const char *ifname, char *path, size_t len);
+
+/* Render st as text or as one JSON object with a trailing newline. */
+int control_render(const struct zcc_status *st, int json, char *out, size_t len);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * The handshake (docs/PROTOCOL.md, "Handshake"): Noise_NNpsk0_25519_
+ * ChaChaPoly_SHA256 built from libsodium primitives. The link key from the
+ * key file is the Noise PSK and only authenticates; both ends contribute an
+ * ephemeral X25519 key, so a key file stolen later opens no captured session.
+ * Also the small authenticated control messages (echo request and reply)
+ * that confirm a new session and detect a dead peer.
+ *
+ * Pure: no sockets, no clocks, no randomness inside. Callers pass the
+ * ephemeral private key and the timestamp, so tests replay the vectors.
+ *
+ * On the wire (all integers little-endian, as WireGuard):
+ *   init  (type 1): type, 3 zero, sender index, e, enc(payload), mac1
+ *   resp  (type 2): type, 3 zero, sender index, receiver index, e, enc(), mac1
+ *   echo  (types 3 request, 4 reply): type, 3 zero, receiver index,
+ *                  counter (8), AEAD tag over the header (16)
+ * mac1 is a keyed BLAKE2b-128 of everything before it under a key derived
+ * from the link key: a forged message costs one hash to reject, before any
+ * X25519 or AEAD work.
+ */
+#ifndef ZCC_HANDSHAKE_H
+#define ZCC_HANDSHAKE_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HS_KEY_LEN 32
+#define HS_TAI64N_LEN 12
+#define HS_INIT_LEN 88          /* 8 + e 32 + enc(tai64n 12, key id 1, 3 zero) 32 + mac1 16 */
+#define HS_RESP_LEN 76          /* 12 + e 32 + enc() 16 + mac1 16 */
+#define HS_ECHO_LEN 32          /* 8 + counter 8 + tag 16 */
+
+enum hs_type {
+	HS_TYPE_INIT = 1,
+	HS_TYPE_RESP = 2,
+	HS_TYPE_ECHO_REQUEST = 3,
+	HS_TYPE_ECHO_REPLY = 4,
+};
+
+enum hs_error {
+	HS_OK = 0,
+	HS_ERR_SHORT = -1,      /* wrong length or type for the message */
+	HS_ERR_MAC = -2,        /* mac1 wrong: forged, or a different link key */
+	HS_ERR_DECRYPT = -3,    /* AEAD failed: tampered, or a different prologue */
+	HS_ERR_INDEX = -4,      /* resp: not for our pending initiation */
+	HS_ERR_REFLECTED = -5,  /* init: carries our own ephemeral */
+	HS_ERR_DH = -6,         /* X25519 gave the all-zero point */
+};
+
+/* What both ends know before the handshake: the link key and the addresses. */
+struct hs_config {
+	uint8_t psk[HS_KEY_LEN];
+	uint8_t mac1_key[HS_KEY_LEN];
+	struct in_addr local, peer;
+};
+
+/* The state of one handshake between its two messages, at either end. */
+struct hs_state {
+	uint8_t ck[HS_KEY_LEN], h[HS_KEY_LEN], k[HS_KEY_LEN];
+	uint8_t e_priv[HS_KEY_LEN], e_pub[HS_KEY_LEN];   /* our ephemeral */
+	uint8_t re[HS_KEY_LEN];                          /* theirs */
+	uint32_t local_index, remote_index;
+	uint8_t key_id;                                  /* from the init payload */
+	int initiator;
+};
+
+/* The outcome: one 32-byte key per direction, and the indices and key id. */
+struct hs_keys {
+	uint8_t send[HS_KEY_LEN], recv[HS_KEY_LEN];
+	uint32_t local_index, remote_index;
+	uint8_t key_id;
+};
+
+/* Derive mac1_key from psk and keep the addresses (the prologue binds them). */
+void hs_config_init(struct hs_config *c, const uint8_t psk[HS_KEY_LEN],
+    struct in_addr local, struct in_addr peer);
+void hs_config_wipe(struct hs_config *c);
+
+/* The message type of a datagram, or -1 when it is too short to have one. */
+int hs_type(const uint8_t *msg, size_t len);
+
+/* The receiver index of a resp or echo message (0 when it has none). */
+uint32_t hs_receiver_index(const uint8_t *msg, size_t len);
+
+/*
+ * Initiator: message 1 with our ephemeral e_priv, our session index, the key
+ * id for the new session and the TAI64N timestamp; st keeps what message 2
+ * needs. out must hold HS_INIT_LEN bytes.
+ */
+int hs_init_create(const struct hs_config *c, struct hs_state *st,
+    const uint8_t e_priv[HS_KEY_LEN], uint32_t local_index, uint8_t key_id,
+    const uint8_t tai64n[HS_TAI64N_LEN], uint8_t out[HS_INIT_LEN]);
+
+/*
+ * Responder, first half: check mac1, then decrypt message 1 (hashes and one
+ * AEAD, no X25519). On HS_OK, tai64n holds the peer's timestamp for the
+ * replay check, and st->key_id, st->remote_index are set. pending_e, when
+ * not NULL, is our own pending initiation's ephemeral public key: a message
+ * carrying it is a reflection (HS_ERR_REFLECTED).
+ */
+int hs_init_consume(const struct hs_config *c, struct hs_state *st,
+    const uint8_t *msg, size_t len, const uint8_t *pending_e,
+    uint8_t tai64n[HS_TAI64N_LEN]);
+
+/*
+ * Responder, second half, after the caller accepted the timestamp: message 2
+ * with our ephemeral e_priv and index, and the session keys. Wipes st.
+ */
+int hs_resp_create(const struct hs_config *c, struct hs_state *st,
+    const uint8_t e_priv[HS_KEY_LEN], uint32_t local_index,
+    uint8_t out[HS_RESP_LEN], struct hs_keys *keys);
+
+/*
+ * Initiator: check mac1 and that message 2 answers st (receiver index), then
+ * finish. On HS_OK fills keys and wipes st; on error st is unchanged.
+ */
+int hs_resp_consume(const struct hs_config *c, struct hs_state *st,
+    const uint8_t *msg, size_t len, struct hs_keys *keys);
+
+/*
+ * Echo messages under a session: the key is hs_echo_key() of the sending
+ * direction's session key; counter must grow (the receiver keeps the last).
+ */
+void hs_echo_key(uint8_t out[HS_KEY_LEN], const uint8_t session_key[HS_KEY_LEN]);
+void hs_echo_create(const uint8_t key[HS_KEY_LEN], enum hs_type type,
+    uint32_t receiver_index, uint64_t counter, uint8_t out[HS_ECHO_LEN]);
+/* HS_OK and *type, *counter when authentic; the caller checks the counter. */
+int hs_echo_open(const uint8_t key[HS_KEY_LEN], const uint8_t *msg, size_t len,
+    enum hs_type *type, uint64_t *counter);
+
+/* The TAI64N label of a realtime clock reading (seconds, nanoseconds). */
+void hs_tai64n(uint8_t out[HS_TAI64N_LEN], uint64_t sec, uint32_t nsec);
+
+/* Wipe handshake state or keys. */
+void hs_state_wipe(struct hs_state *st);
+void hs_keys_wipe(struct hs_keys *k);
+
+#endif

@@ -1,0 +1,2 @@
+/* placeholder: being written */
+int zcc_placeholder_control;
