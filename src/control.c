@@ -1,2 +1,835 @@
-/* placeholder: being written */
-int zcc_placeholder_control;
+/*
+ * The control socket: zcctund answers "show" requests from zccctl.
+ *
+ * It is served from the daemon's own event loop, so no client may be able
+ * to stall it: every client socket is non-blocking, a request is one line
+ * of at most CONTROL_REQ_MAX bytes, and each client has a fixed deadline
+ * from the moment it is accepted (not an idle timeout, which a client
+ * trickling one byte at a time could stretch). A client that is silent,
+ * slow or never reads its reply costs a few kilobytes and two seconds.
+ *
+ * Only root may ask: the socket is mode 0600 in a 0700 directory, and the
+ * peer's credentials are checked as well, so a mistaken chmod does not
+ * open it to everyone.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "zcc/control.h"
+#include "zcc/log.h"
+#include "zcc/steer.h"
+
+#define CONTROL_REQ_MAX 64              /* one request line, newline included */
+#define CONTROL_REPLY_MAX (64 * 1024)   /* 64 flows take about 10 KB */
+#define CONTROL_DEADLINE_SEC 2          /* from accept to the last byte sent */
+#define CONTROL_MAX_CLIENTS 8
+#define CONTROL_BACKLOG 8
+
+struct control;
+
+struct client {
+	struct control *ctl;
+	struct client *next;
+	int fd;
+	struct event *rd, *wr, *deadline;
+	char req[CONTROL_REQ_MAX];
+	size_t reqlen;
+	char *reply;
+	size_t replylen, sent;
+};
+
+struct control {
+	struct event_base *base;
+	control_status_fn *fn;
+	void *arg;
+	int fd;
+	int bound;                      /* path is our socket: unlink it */
+	struct event *listen_ev, *pause_ev;
+	struct client *clients;
+	size_t nclients;
+	char path[sizeof(((struct sockaddr_un *)NULL)->sun_path)];
+	struct zcc_status st;           /* too big for the stack of a callback */
+	char render[CONTROL_REPLY_MAX];
+};
+
+/* ---- rendering ---- */
+
+/* An output buffer that remembers overflow instead of truncating silently. */
+struct out {
+	char *buf;
+	size_t len, used;
+	int full;
+};
+
+static void out_add(struct out *o, const char *fmt, ...) ZCC_PRINTF(2, 3);
+
+static void
+out_add(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->len - o->used)
+		o->full = 1;
+	else
+		o->used += (size_t)n;
+}
+
+/*
+ * Text goes to an operator's terminal: no byte of a name may act as a
+ * control sequence there, so everything outside printable ASCII is shown
+ * as \xNN (and the backslash doubled, to keep that unambiguous).
+ */
+static void
+text_str(struct out *o, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strnlen(s, max);
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\\')
+			out_add(o, "\\\\");
+		else if (p[i] >= 0x20 && p[i] < 0x7f)
+			out_add(o, "%c", p[i]);
+		else
+			out_add(o, "\\x%02x", p[i]);
+	}
+}
+
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629), 0 if none. */
+static size_t
+utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		n = 3;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* No overlong forms, no surrogates, nothing above U+10FFFF. */
+	if (*p == 0xe0)
+		lo = 0xa0;
+	else if (*p == 0xed)
+		hi = 0x9f;
+	else if (*p == 0xf0)
+		lo = 0x90;
+	else if (*p == 0xf4)
+		hi = 0x8f;
+	if ((size_t)(end - p) < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if (p[i] < lo || p[i] > hi)
+			return 0;
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return n;
+}
+
+/*
+ * A JSON string (RFC 8259) that any parser accepts whatever the bytes:
+ * quotes, backslashes and control characters escaped, valid UTF-8 kept,
+ * and each byte that is not valid UTF-8 replaced by U+FFFD.
+ */
+static void
+json_str(struct out *o, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *end = p + strnlen(s, max);
+	size_t n;
+
+	out_add(o, "\"");
+	while (p < end) {
+		if (*p == '"' || *p == '\\')
+			out_add(o, "\\%c", *p);
+		else if (*p == '\n')
+			out_add(o, "\\n");
+		else if (*p == '\t')
+			out_add(o, "\\t");
+		else if (*p == '\r')
+			out_add(o, "\\r");
+		else if (*p < 0x20 || *p == 0x7f)
+			out_add(o, "\\u%04x", *p);
+		else if (*p < 0x80)
+			out_add(o, "%c", *p);
+		else if ((n = utf8_len(p, end)) == 0)
+			out_add(o, "\\ufffd");
+		else {
+			out_add(o, "%.*s", (int)n, (const char *)p);
+			p += n;
+			continue;
+		}
+		p++;
+	}
+	out_add(o, "\"");
+}
+
+/* Every link counter, by the name both outputs use. */
+#define LINK_FIELD(f) { #f, offsetof(struct link_counters, f) }
+static const struct {
+	const char *name;
+	size_t off;
+} link_fields[] = {
+	LINK_FIELD(handshakes), LINK_FIELD(rekeys), LINK_FIELD(hs_sent),
+	LINK_FIELD(hs_received), LINK_FIELD(hs_bad_mac), LINK_FIELD(hs_bad),
+	LINK_FIELD(hs_replayed), LINK_FIELD(hs_rate_limited),
+	LINK_FIELD(echo_sent), LINK_FIELD(echo_received), LINK_FIELD(echo_bad),
+	LINK_FIELD(keepalive_misses), LINK_FIELD(link_ups), LINK_FIELD(link_downs),
+};
+#define NLINK_FIELDS (sizeof(link_fields) / sizeof(link_fields[0]))
+_Static_assert(NLINK_FIELDS * sizeof(uint64_t) == sizeof(struct link_counters),
+    "a link counter is missing from link_fields");
+
+static uint64_t
+link_field(const struct link_counters *l, size_t i)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)l + link_fields[i].off, sizeof(v));
+	return v;
+}
+
+static const char *
+drop_name(int d)
+{
+	const char *name = datapath_drop_name((enum dp_drop)d);
+
+	return name ? name : "unnamed";
+}
+
+static const char *
+state_name(const struct zcc_status *st)
+{
+	return st->state ? st->state : "unknown";
+}
+
+/* The arrays are filled by the daemon; never trust a count beyond them. */
+static size_t
+nports(const struct zcc_status *st)
+{
+	return st->nports < ZCC_MAX_PORTS ? st->nports : ZCC_MAX_PORTS;
+}
+
+static size_t
+nflows(const struct zcc_status *st)
+{
+	return st->nflows < CONTROL_MAX_FLOWS ? st->nflows : CONTROL_MAX_FLOWS;
+}
+
+static void
+text_seconds(struct out *o, int64_t s)
+{
+	out_add(o, "%" PRId64 " second%s", s, s == 1 ? "" : "s");
+}
+
+static void
+text_head(struct out *o, const struct zcc_status *st)
+{
+	char local[INET_ADDRSTRLEN], peer[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &st->local, local, sizeof(local));
+	inet_ntop(AF_INET, &st->peer, peer, sizeof(peer));
+	out_add(o, "interface: ");
+	text_str(o, st->ifname, sizeof(st->ifname));
+	if (st->linkname[0]) {
+		out_add(o, "\n  linkname: ");
+		text_str(o, st->linkname, sizeof(st->linkname));
+	}
+	out_add(o, "\n  state: ");
+	text_str(o, state_name(st), 32);
+	out_add(o, "\n  local: %s\n  peer: %s\n  device: ", local, peer);
+	text_str(o, st->realdev, sizeof(st->realdev));
+	out_add(o, "\n  udp port: %u\n  ports:", st->udp_port);
+	for (size_t i = 0; i < nports(st); i++)
+		out_add(o, "%s %u", i ? "," : "", st->ports[i]);
+	out_add(o, "\n  latest handshake: ");
+	if (st->handshake_age < 0)
+		out_add(o, "never");
+	else {
+		text_seconds(o, st->handshake_age);
+		out_add(o, " ago");
+	}
+	out_add(o, "\n  up time: ");
+	if (st->up_seconds < 0)
+		out_add(o, "not up");
+	else
+		text_seconds(o, st->up_seconds);
+	out_add(o, "\n  key id: %u\n", st->key_id);
+}
+
+static void
+text_counters(struct out *o, const struct zcc_status *st)
+{
+	const struct dp_counters *dp = &st->dp;
+	uint64_t dropped = 0;
+
+	for (int d = 0; d < DROP_MAX; d++)
+		dropped += dp->dropped[d];
+	out_add(o, "\n  sealed: %" PRIu64 " segments, %" PRIu64 " bytes\n"
+	    "  opened: %" PRIu64 " segments, %" PRIu64 " bytes\n"
+	    "  sack_trimmed: %" PRIu64 " segments\n"
+	    "  dropped: %" PRIu64 " segments\n", dp->sealed, dp->bytes_sealed,
+	    dp->opened, dp->bytes_opened, dp->sack_trimmed, dropped);
+	for (int d = 0; d < DROP_MAX; d++)
+		out_add(o, "    %-18s %" PRIu64 "\n", drop_name(d), dp->dropped[d]);
+	out_add(o, "  link:\n");
+	for (size_t i = 0; i < NLINK_FIELDS; i++)
+		out_add(o, "    %-18s %" PRIu64 "\n", link_fields[i].name,
+		    link_field(&st->link, i));
+}
+
+static void
+text_flows(struct out *o, const struct zcc_status *st)
+{
+	if (nflows(st) == 0) {
+		out_add(o, "  flows: none\n");
+		return;
+	}
+	out_add(o, "  flows:\n    %5s %5s %12s %12s %14s %14s %8s\n", "lport",
+	    "rport", "sealed", "opened", "bytes_sealed", "bytes_opened", "idle");
+	for (size_t i = 0; i < nflows(st); i++) {
+		const struct dp_flow *f = &st->flows[i];
+
+		out_add(o, "    %5u %5u %12" PRIu64 " %12" PRIu64 " %14" PRIu64
+		    " %14" PRIu64 " %7" PRId64 "s\n", f->lport, f->rport, f->sealed,
+		    f->opened, f->bytes_sealed, f->bytes_opened, f->idle);
+	}
+}
+
+/* A count that may be -1 ("none") becomes null. */
+static void
+json_opt(struct out *o, const char *key, int64_t v)
+{
+	if (v < 0)
+		out_add(o, ",\"%s\":null", key);
+	else
+		out_add(o, ",\"%s\":%" PRId64, key, v);
+}
+
+static void
+json_head(struct out *o, const struct zcc_status *st)
+{
+	char local[INET_ADDRSTRLEN], peer[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &st->local, local, sizeof(local));
+	inet_ntop(AF_INET, &st->peer, peer, sizeof(peer));
+	out_add(o, "{\"ifname\":");
+	json_str(o, st->ifname, sizeof(st->ifname));
+	out_add(o, ",\"linkname\":");
+	if (st->linkname[0])
+		json_str(o, st->linkname, sizeof(st->linkname));
+	else
+		out_add(o, "null");
+	out_add(o, ",\"state\":");
+	json_str(o, state_name(st), 32);
+	out_add(o, ",\"local\":\"%s\",\"peer\":\"%s\",\"device\":", local, peer);
+	json_str(o, st->realdev, sizeof(st->realdev));
+	out_add(o, ",\"udp_port\":%u,\"ports\":[", st->udp_port);
+	for (size_t i = 0; i < nports(st); i++)
+		out_add(o, "%s%u", i ? "," : "", st->ports[i]);
+	out_add(o, "]");
+	json_opt(o, "handshake_age", st->handshake_age);
+	json_opt(o, "up_seconds", st->up_seconds);
+	out_add(o, ",\"key_id\":%u,\"handshakes\":%" PRIu64 ",\"rekeys\":%" PRIu64
+	    ",\"keepalive_misses\":%" PRIu64, st->key_id, st->link.handshakes,
+	    st->link.rekeys, st->link.keepalive_misses);
+}
+
+static void
+json_counters(struct out *o, const struct zcc_status *st)
+{
+	const struct dp_counters *dp = &st->dp;
+
+	out_add(o, ",\"link\":{");
+	for (size_t i = 0; i < NLINK_FIELDS; i++)
+		out_add(o, "%s\"%s\":%" PRIu64, i ? "," : "", link_fields[i].name,
+		    link_field(&st->link, i));
+	out_add(o, "},\"sealed\":%" PRIu64 ",\"opened\":%" PRIu64
+	    ",\"bytes_sealed\":%" PRIu64 ",\"bytes_opened\":%" PRIu64
+	    ",\"sack_trimmed\":%" PRIu64 ",\"dropped\":{", dp->sealed, dp->opened,
+	    dp->bytes_sealed, dp->bytes_opened, dp->sack_trimmed);
+	for (int d = 0; d < DROP_MAX; d++)
+		out_add(o, "%s\"%s\":%" PRIu64, d ? "," : "", drop_name(d),
+		    dp->dropped[d]);
+	out_add(o, "}");
+}
+
+static void
+json_flows(struct out *o, const struct zcc_status *st)
+{
+	out_add(o, ",\"flows\":[");
+	for (size_t i = 0; i < nflows(st); i++) {
+		const struct dp_flow *f = &st->flows[i];
+
+		out_add(o, "%s{\"lport\":%u,\"rport\":%u,\"sealed\":%" PRIu64
+		    ",\"opened\":%" PRIu64 ",\"bytes_sealed\":%" PRIu64
+		    ",\"bytes_opened\":%" PRIu64 ",\"idle\":%" PRId64 "}",
+		    i ? "," : "", f->lport, f->rport, f->sealed, f->opened,
+		    f->bytes_sealed, f->bytes_opened, f->idle);
+	}
+	out_add(o, "]}\n");
+}
+
+int
+control_render(const struct zcc_status *st, int json, char *out, size_t len)
+{
+	struct out o = { .buf = out, .len = len < INT_MAX ? len : INT_MAX };
+
+	if (len == 0)
+		return -1;
+	out[0] = '\0';
+	if (json) {
+		json_head(&o, st);
+		json_counters(&o, st);
+		json_flows(&o, st);
+	} else {
+		text_head(&o, st);
+		text_counters(&o, st);
+		text_flows(&o, st);
+	}
+	if (o.full) {
+		out[0] = '\0';  /* half a reply must not pass for a whole one */
+		return -1;
+	}
+	return (int)o.used;
+}
+
+/* ---- the socket path ---- */
+
+int
+control_socket_path(const char *ifname, char *path, size_t len)
+{
+	struct stat sb;
+	int n;
+
+	if (ifname[0] == '\0' || strchr(ifname, '/') != NULL) {
+		log_warnx("'%s' is not an interface name", ifname);
+		return -1;
+	}
+	/* Named per network namespace, like the steering state file. */
+	if (stat("/proc/self/ns/net", &sb) == -1) {
+		log_warn("/proc/self/ns/net");
+		return -1;
+	}
+	n = snprintf(path, len, "%s/%s.netns-%lu.sock", ZCC_STATE_DIR, ifname,
+	    (unsigned long)sb.st_ino);
+	if (n < 0 || (size_t)n >= len ||
+	    (size_t)n >= sizeof(((struct sockaddr_un *)NULL)->sun_path)) {
+		log_warnx("%s: the control socket path is too long", ifname);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+sun_fill(struct sockaddr_un *sun, const char *path)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", path);
+}
+
+/* ---- clients ---- */
+
+static void
+client_free(struct client *cl)
+{
+	struct control *c = cl->ctl;
+	struct client **pp;
+
+	for (pp = &c->clients; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == cl) {
+			*pp = cl->next;
+			c->nclients--;
+			break;
+		}
+	}
+	if (cl->rd)
+		event_free(cl->rd);
+	if (cl->wr)
+		event_free(cl->wr);
+	if (cl->deadline)
+		event_free(cl->deadline);
+	close(cl->fd);
+	free(cl->reply);
+	free(cl);
+}
+
+static void
+client_write(struct client *cl)
+{
+	while (cl->sent < cl->replylen) {
+		/* MSG_NOSIGNAL: a client that left must not SIGPIPE the daemon. */
+		ssize_t n = send(cl->fd, cl->reply + cl->sent,
+		    cl->replylen - cl->sent, MSG_NOSIGNAL);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (event_add(cl->wr, NULL) == 0)
+				return;
+			log_warnx("control: cannot wait to write a reply");
+			break;
+		}
+		if (n == -1) {
+			/* A client gone before its reply is its own business. */
+			if (errno != EPIPE && errno != ECONNRESET)
+				log_warn("control: send");
+			break;
+		}
+		cl->sent += (size_t)n;
+	}
+	client_free(cl);
+}
+
+static void
+client_on_write(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	client_write(arg);
+}
+
+/* The reply to one request line (line is NULL when no line came). */
+static const char *
+client_reply(struct client *cl, const char *line, size_t n, int *len)
+{
+	struct control *c = cl->ctl;
+	int json;
+
+	if (line == NULL || !((n == 4 && memcmp(line, "show", 4) == 0) ||
+	    (n == 9 && memcmp(line, "show json", 9) == 0)))
+		return "error: unknown request\n";
+	json = n == 9;
+	memset(&c->st, 0, sizeof(c->st));
+	c->fn(c->arg, &c->st);
+	*len = control_render(&c->st, json, c->render, sizeof(c->render));
+	if (*len == -1) {
+		log_warnx("control: the reply does not fit in %zu bytes",
+		    sizeof(c->render));
+		return "error: reply too large\n";
+	}
+	return c->render;
+}
+
+static void
+client_answer(struct client *cl, const char *line, size_t n)
+{
+	int len = -1;
+	const char *reply = client_reply(cl, line, n, &len);
+
+	cl->replylen = len >= 0 ? (size_t)len : strlen(reply);
+	cl->reply = malloc(cl->replylen);
+	if (cl->reply == NULL) {
+		log_warn("control: malloc");
+		client_free(cl);
+		return;
+	}
+	memcpy(cl->reply, reply, cl->replylen);
+	client_write(cl);
+}
+
+static void
+client_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *cl = arg;
+	const char *nl;
+	ssize_t n;
+
+	(void)what;
+	n = recv(fd, cl->req + cl->reqlen, sizeof(cl->req) - cl->reqlen, 0);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		if (errno != ECONNRESET)
+			log_warn("control: recv");
+		client_free(cl);
+		return;
+	}
+	cl->reqlen += (size_t)n;
+	nl = memchr(cl->req, '\n', cl->reqlen);
+	/* Wait for the rest of the line, unless the client stopped or it is too long. */
+	if (nl == NULL && n > 0 && cl->reqlen < sizeof(cl->req))
+		return;
+	event_del(cl->rd);
+	client_answer(cl, nl ? cl->req : NULL, nl ? (size_t)(nl - cl->req) : 0);
+}
+
+static void
+client_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	log_debug("control: a client took longer than %d seconds: closed",
+	    CONTROL_DEADLINE_SEC);
+	client_free(arg);
+}
+
+/* Serve fd; it is closed on failure. */
+static void
+client_new(struct control *c, int fd)
+{
+	struct timeval deadline = { CONTROL_DEADLINE_SEC, 0 };
+	struct client *cl = calloc(1, sizeof(*cl));
+
+	if (cl == NULL) {
+		log_warn("control: calloc");
+		close(fd);
+		return;
+	}
+	cl->ctl = c;
+	cl->fd = fd;
+	cl->next = c->clients;
+	c->clients = cl;
+	c->nclients++;
+	cl->rd = event_new(c->base, fd, EV_READ | EV_PERSIST, client_on_read, cl);
+	cl->wr = event_new(c->base, fd, EV_WRITE | EV_PERSIST, client_on_write, cl);
+	cl->deadline = evtimer_new(c->base, client_on_deadline, cl);
+	if (cl->rd == NULL || cl->wr == NULL || cl->deadline == NULL ||
+	    event_add(cl->rd, NULL) == -1 ||
+	    event_add(cl->deadline, &deadline) == -1) {
+		log_warnx("control: cannot watch a client");
+		client_free(cl);
+	}
+}
+
+/*
+ * The socket's mode already keeps others out; this holds even if an
+ * administrator loosens it.
+ */
+static int
+peer_is_root(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("control: SO_PEERCRED");
+		return 0;
+	}
+	if (cred.uid != 0) {
+		log_warnx("control: refused pid %ld (uid %u): only root may ask",
+		    (long)cred.pid, (unsigned)cred.uid);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+control_on_accept(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval pause = { 1, 0 };
+	struct control *c = arg;
+	int cfd, err;
+
+	(void)what;
+	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd == -1) {
+		err = errno;
+		if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR ||
+		    err == ECONNABORTED)
+			return;
+		log_warn("control: accept");
+		/*
+		 * Out of descriptors or memory: the listening socket stays
+		 * readable, so pause rather than spin on it.
+		 */
+		event_del(c->listen_ev);
+		evtimer_add(c->pause_ev, &pause);
+		return;
+	}
+	if (!peer_is_root(cfd)) {
+		close(cfd);
+		return;
+	}
+	if (c->nclients >= CONTROL_MAX_CLIENTS) {
+		log_debug("control: %d clients already: one refused",
+		    CONTROL_MAX_CLIENTS);
+		close(cfd);
+		return;
+	}
+	client_new(c, cfd);
+}
+
+static void
+control_on_pause(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (event_add(c->listen_ev, NULL) == -1)
+		log_warnx("control: cannot listen again");
+}
+
+/* ---- open and close ---- */
+
+/*
+ * A socket file nobody answers on is a dead daemon's and goes; a live one
+ * means ifname is served already; anything that is not a socket is not
+ * ours to remove.
+ */
+static int
+clear_stale(const char *path, const char *ifname)
+{
+	struct sockaddr_un sun;
+	struct stat sb;
+	int fd, rc, err;
+
+	if (lstat(path, &sb) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("%s", path);
+		return -1;
+	}
+	if (!S_ISSOCK(sb.st_mode)) {
+		log_warnx("%s: exists and is not a socket", path);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_warn("control: socket");
+		return -1;
+	}
+	sun_fill(&sun, path);
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	err = errno;
+	close(fd);
+	/* EAGAIN: a full backlog, which only a live listener has. */
+	if (rc == 0 || err == EAGAIN) {
+		log_warnx("another zcctund is serving %s (%s)", ifname, path);
+		return -1;
+	}
+	if (err != ECONNREFUSED) {
+		errno = err;
+		log_warn("%s", path);
+		return -1;
+	}
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("%s", path);
+		return -1;
+	}
+	log_debug("%s: removed a stale control socket", path);
+	return 0;
+}
+
+static int
+control_listen(struct control *c)
+{
+	struct sockaddr_un sun;
+	mode_t old;
+	int rc;
+
+	if (mkdir(ZCC_STATE_DIR, 0700) == -1 && errno != EEXIST) {
+		log_warn("%s", ZCC_STATE_DIR);
+		return -1;
+	}
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd == -1) {
+		log_warn("control: socket");
+		return -1;
+	}
+	sun_fill(&sun, c->path);
+	/*
+	 * The umask makes the socket 0600 from its first instant: no window in
+	 * which anyone else could connect. (umask is per process; zcctund
+	 * has a single thread.)
+	 */
+	old = umask(0177);
+	rc = bind(c->fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (rc == -1) {
+		log_warn("%s: bind", c->path);
+		return -1;
+	}
+	c->bound = 1;
+	if (chmod(c->path, 0600) == -1 || listen(c->fd, CONTROL_BACKLOG) == -1) {
+		log_warn("%s", c->path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+control_watch(struct control *c)
+{
+	c->listen_ev = event_new(c->base, c->fd, EV_READ | EV_PERSIST,
+	    control_on_accept, c);
+	c->pause_ev = evtimer_new(c->base, control_on_pause, c);
+	if (c->listen_ev == NULL || c->pause_ev == NULL ||
+	    event_add(c->listen_ev, NULL) == -1) {
+		log_warnx("control: cannot watch %s", c->path);
+		return -1;
+	}
+	return 0;
+}
+
+struct control *
+control_open(struct event_base *base, const char *ifname,
+    control_status_fn *fn, void *arg)
+{
+	struct control *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		log_warn("control: calloc");
+		return NULL;
+	}
+	c->base = base;
+	c->fn = fn;
+	c->arg = arg;
+	c->fd = -1;
+	if (control_socket_path(ifname, c->path, sizeof(c->path)) == -1 ||
+	    clear_stale(c->path, ifname) == -1 ||
+	    control_listen(c) == -1 ||
+	    control_watch(c) == -1) {
+		control_close(c);
+		return NULL;
+	}
+	log_debug("control: listening on %s", c->path);
+	return c;
+}
+
+void
+control_close(struct control *c)
+{
+	if (c == NULL)
+		return;
+	while (c->clients != NULL)
+		client_free(c->clients);
+	if (c->listen_ev)
+		event_free(c->listen_ev);
+	if (c->pause_ev)
+		event_free(c->pause_ev);
+	if (c->fd != -1)
+		close(c->fd);
+	if (c->bound && unlink(c->path) == -1 && errno != ENOENT)
+		log_warn("%s", c->path);
+	/* Like the state file: the directory goes with the last file in it. */
+	if (c->bound && rmdir(ZCC_STATE_DIR) == -1 && errno != ENOTEMPTY &&
+	    errno != EEXIST && errno != ENOENT && errno != EBUSY)
+		log_warn("%s", ZCC_STATE_DIR);
+	free(c);
+}

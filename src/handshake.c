@@ -1,2 +1,639 @@
-/* placeholder: being written */
-int zcc_placeholder_handshake;
+/*
+ * The handshake (docs/PROTOCOL.md, "Handshake"). Two layers:
+ *
+ *  - the Noise layer (src/noise.h): Noise_NNpsk0_25519_ChaChaPoly_SHA256 as
+ *    the Noise spec (rev 34) defines it, prologue and payload as parameters,
+ *    checked against the published Noise vectors;
+ *  - the zcc framing around it: type and indices, the mac1 that rejects a
+ *    forgery for the price of one hash, the prologue that binds the version
+ *    and both addresses, the init payload, and the echo messages.
+ *
+ * Every primitive is libsodium's. Every secret intermediate is wiped on every
+ * path; the functions that can fail work on a copy of the state, so a bad
+ * message never disturbs a good pending handshake.
+ */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "zcc/handshake.h"
+#include "noise.h"
+
+#define HASH_LEN crypto_hash_sha256_BYTES
+#define MAC1_LEN 16
+#define HDR_LEN 4               /* type and three zero bytes */
+
+/* Offsets in the messages (include/zcc/handshake.h). */
+#define INIT_SENDER 4
+#define INIT_NOISE 8
+#define INIT_NOISE_LEN HS_NOISE_MSG_LEN(INIT_PAYLOAD_LEN)
+#define INIT_MAC1 (INIT_NOISE + INIT_NOISE_LEN)
+#define INIT_PAYLOAD_LEN 16     /* tai64n 12, key id 1, 3 zero */
+#define RESP_SENDER 4
+#define RESP_RECEIVER 8
+#define RESP_NOISE 12
+#define RESP_NOISE_LEN HS_NOISE_MSG_LEN(0)
+#define RESP_MAC1 (RESP_NOISE + RESP_NOISE_LEN)
+#define ECHO_RECEIVER 4
+#define ECHO_COUNTER 8
+#define ECHO_TAG 16
+
+#define PROLOGUE_LABEL_LEN 16
+#define PROLOGUE_LEN (PROLOGUE_LABEL_LEN + 4 + 4)
+
+/* Catch a mismatch between the header's lengths and the layout here. */
+_Static_assert(INIT_MAC1 + MAC1_LEN == HS_INIT_LEN, "init length");
+_Static_assert(RESP_MAC1 + MAC1_LEN == HS_RESP_LEN, "resp length");
+_Static_assert(ECHO_TAG + crypto_aead_chacha20poly1305_ietf_ABYTES == HS_ECHO_LEN,
+    "echo length");
+_Static_assert(HASH_LEN == HS_KEY_LEN && crypto_auth_hmacsha256_BYTES == HASH_LEN,
+    "Noise HASHLEN");
+_Static_assert(crypto_aead_chacha20poly1305_ietf_NPUBBYTES == 12, "Noise nonce");
+
+static const char protocol_name[] = "Noise_NNpsk0_25519_ChaChaPoly_SHA256";
+static const char prologue_label[PROLOGUE_LABEL_LEN] = "zcc handshake v1";
+static const char mac1_label[] = "zcc mac1 v1";
+static const char echo_ctx[crypto_kdf_CONTEXTBYTES] = "zcckeys1";
+#define ECHO_SUBKEY 3           /* seal.c uses 1 and 2 of the same context */
+
+static const uint8_t empty[1];  /* a valid pointer for zero-length input */
+
+/* ---- Little-endian fields ---- */
+
+static void
+put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t
+get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static void
+put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t
+get_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* ---- The Noise layer ---- */
+
+/* HMAC-SHA256(key, a || b): Noise's HMAC with HASHLEN-byte keys. */
+static void
+hmac2(uint8_t out[HASH_LEN], const uint8_t key[HASH_LEN], const uint8_t *a,
+    size_t a_len, const uint8_t *b, size_t b_len)
+{
+	crypto_auth_hmacsha256_state s;
+
+	crypto_auth_hmacsha256_init(&s, key, HASH_LEN);
+	crypto_auth_hmacsha256_update(&s, a, a_len);
+	crypto_auth_hmacsha256_update(&s, b, b_len);
+	crypto_auth_hmacsha256_final(&s, out);
+	sodium_memzero(&s, sizeof(s));
+}
+
+/*
+ * Noise's HKDF(ck, ikm) with two or three outputs (out3 may be NULL). out1
+ * may be ck itself: ck is read only before out1 is written.
+ */
+static void
+hkdf(uint8_t out1[HASH_LEN], uint8_t out2[HASH_LEN], uint8_t *out3,
+    const uint8_t ck[HASH_LEN], const uint8_t *ikm, size_t ikm_len)
+{
+	static const uint8_t one = 1, two = 2, three = 3;
+	uint8_t temp_key[HASH_LEN];
+
+	hmac2(temp_key, ck, ikm, ikm_len, empty, 0);
+	hmac2(out1, temp_key, &one, 1, empty, 0);
+	hmac2(out2, temp_key, out1, HASH_LEN, &two, 1);
+	if (out3 != NULL)
+		hmac2(out3, temp_key, out2, HASH_LEN, &three, 1);
+	sodium_memzero(temp_key, sizeof(temp_key));
+}
+
+/* MixHash(data): h = HASH(h || data). */
+static void
+mix_hash(struct hs_state *st, const uint8_t *data, size_t len)
+{
+	crypto_hash_sha256_state s;
+
+	crypto_hash_sha256_init(&s);
+	crypto_hash_sha256_update(&s, st->h, sizeof(st->h));
+	crypto_hash_sha256_update(&s, data, len);
+	crypto_hash_sha256_final(&s, st->h);
+	sodium_memzero(&s, sizeof(s));
+}
+
+/* MixKey(ikm): ck, k = HKDF(ck, ikm, 2); the nonce starts at 0 again. */
+static void
+mix_key(struct hs_state *st, const uint8_t *ikm, size_t len)
+{
+	hkdf(st->ck, st->k, NULL, st->ck, ikm, len);
+}
+
+/* MixKeyAndHash(psk): ck, temp_h, k = HKDF(ck, psk, 3); MixHash(temp_h). */
+static void
+mix_key_and_hash(struct hs_state *st, const uint8_t psk[HS_KEY_LEN])
+{
+	uint8_t temp_h[HASH_LEN];
+
+	hkdf(st->ck, temp_h, st->k, st->ck, psk, HS_KEY_LEN);
+	mix_hash(st, temp_h, sizeof(temp_h));
+	sodium_memzero(temp_h, sizeof(temp_h));
+}
+
+static void
+noise_nonce(uint8_t nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES], uint64_t n)
+{
+	memset(nonce, 0, 4);
+	put_le64(nonce + 4, n);
+}
+
+void
+hs_noise_encrypt(const uint8_t k[HS_KEY_LEN], uint64_t n, const uint8_t *ad,
+    size_t ad_len, const uint8_t *pt, size_t len, uint8_t *out)
+{
+	uint8_t nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES];
+
+	noise_nonce(nonce, n);
+	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, len ? pt : empty, len,
+	    ad_len ? ad : empty, ad_len, NULL, nonce, k);
+}
+
+int
+hs_noise_decrypt(const uint8_t k[HS_KEY_LEN], uint64_t n, const uint8_t *ad,
+    size_t ad_len, const uint8_t *ct, size_t len, uint8_t *out)
+{
+	uint8_t nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES];
+
+	if (len < HS_NOISE_TAG_LEN)
+		return HS_ERR_DECRYPT;
+	noise_nonce(nonce, n);
+	if (crypto_aead_chacha20poly1305_ietf_decrypt(out, NULL, NULL, ct, len,
+	    ad_len ? ad : empty, ad_len, nonce, k) != 0)
+		return HS_ERR_DECRYPT;
+	return HS_OK;
+}
+
+/* EncryptAndHash(payload): out = ENCRYPT(k, 0, h, payload); MixHash(out). */
+static void
+encrypt_and_hash(struct hs_state *st, const uint8_t *pt, size_t len, uint8_t *out)
+{
+	hs_noise_encrypt(st->k, 0, st->h, sizeof(st->h), pt, len, out);
+	mix_hash(st, out, len + HS_NOISE_TAG_LEN);
+}
+
+/* DecryptAndHash(ct): the payload, then MixHash(ct). */
+static int
+decrypt_and_hash(struct hs_state *st, const uint8_t *ct, size_t len, uint8_t *out)
+{
+	if (hs_noise_decrypt(st->k, 0, st->h, sizeof(st->h), ct, len, out) != HS_OK)
+		return HS_ERR_DECRYPT;
+	mix_hash(st, ct, len);
+	return HS_OK;
+}
+
+/* DH(priv, pub), refusing the all-zero result of a low-order point. */
+static int
+dh(uint8_t out[HS_NOISE_DH_LEN], const uint8_t priv[HS_KEY_LEN],
+    const uint8_t pub[HS_KEY_LEN])
+{
+	if (crypto_scalarmult(out, priv, pub) != 0 ||
+	    sodium_is_zero(out, HS_NOISE_DH_LEN)) {
+		sodium_memzero(out, HS_NOISE_DH_LEN);
+		return HS_ERR_DH;
+	}
+	return HS_OK;
+}
+
+/* The e token, ours: keep the pair, send e.pub, MixHash and (psk) MixKey. */
+static int
+write_e(struct hs_state *st, const uint8_t e_priv[HS_KEY_LEN], uint8_t *out)
+{
+	memcpy(st->e_priv, e_priv, HS_KEY_LEN);
+	if (crypto_scalarmult_base(st->e_pub, st->e_priv) != 0)
+		return HS_ERR_DH;
+	memcpy(out, st->e_pub, HS_KEY_LEN);
+	mix_hash(st, st->e_pub, HS_KEY_LEN);
+	mix_key(st, st->e_pub, HS_KEY_LEN);
+	return HS_OK;
+}
+
+/* The e token, theirs. */
+static void
+read_e(struct hs_state *st, const uint8_t *msg)
+{
+	memcpy(st->re, msg, HS_KEY_LEN);
+	mix_hash(st, st->re, HS_KEY_LEN);
+	mix_key(st, st->re, HS_KEY_LEN);
+}
+
+/* The ee token: MixKey(DH(e, re)), the same at both ends. */
+static int
+mix_ee(struct hs_state *st)
+{
+	uint8_t shared[HS_NOISE_DH_LEN];
+	int rc;
+
+	rc = dh(shared, st->e_priv, st->re);
+	if (rc == HS_OK)
+		mix_key(st, shared, sizeof(shared));
+	sodium_memzero(shared, sizeof(shared));
+	return rc;
+}
+
+void
+hs_noise_start(struct hs_state *st, const uint8_t *prologue, size_t prologue_len)
+{
+	/* The name is longer than HASHLEN, so h = HASH(name). */
+	crypto_hash_sha256(st->h, (const uint8_t *)protocol_name,
+	    sizeof(protocol_name) - 1);
+	memcpy(st->ck, st->h, HASH_LEN);
+	sodium_memzero(st->k, sizeof(st->k));
+	mix_hash(st, prologue_len ? prologue : empty, prologue_len);
+}
+
+int
+hs_noise_write1(struct hs_state *st, const uint8_t psk[HS_KEY_LEN],
+    const uint8_t e_priv[HS_KEY_LEN], const uint8_t *payload, size_t len,
+    uint8_t *out)
+{
+	int rc;
+
+	mix_key_and_hash(st, psk);
+	if ((rc = write_e(st, e_priv, out)) != HS_OK)
+		return rc;
+	encrypt_and_hash(st, payload, len, out + HS_NOISE_DH_LEN);
+	return HS_OK;
+}
+
+int
+hs_noise_read1(struct hs_state *st, const uint8_t psk[HS_KEY_LEN],
+    const uint8_t *msg, size_t len, uint8_t *payload)
+{
+	if (len < HS_NOISE_MSG_LEN(0))
+		return HS_ERR_SHORT;
+	mix_key_and_hash(st, psk);
+	read_e(st, msg);
+	return decrypt_and_hash(st, msg + HS_NOISE_DH_LEN, len - HS_NOISE_DH_LEN,
+	    payload);
+}
+
+int
+hs_noise_write2(struct hs_state *st, const uint8_t e_priv[HS_KEY_LEN],
+    const uint8_t *payload, size_t len, uint8_t *out)
+{
+	int rc;
+
+	if ((rc = write_e(st, e_priv, out)) != HS_OK)
+		return rc;
+	if ((rc = mix_ee(st)) != HS_OK)
+		return rc;
+	encrypt_and_hash(st, payload, len, out + HS_NOISE_DH_LEN);
+	return HS_OK;
+}
+
+int
+hs_noise_read2(struct hs_state *st, const uint8_t *msg, size_t len,
+    uint8_t *payload)
+{
+	int rc;
+
+	if (len < HS_NOISE_MSG_LEN(0))
+		return HS_ERR_SHORT;
+	read_e(st, msg);
+	if ((rc = mix_ee(st)) != HS_OK)
+		return rc;
+	return decrypt_and_hash(st, msg + HS_NOISE_DH_LEN, len - HS_NOISE_DH_LEN,
+	    payload);
+}
+
+void
+hs_noise_split(const struct hs_state *st, uint8_t k1[HS_KEY_LEN],
+    uint8_t k2[HS_KEY_LEN])
+{
+	hkdf(k1, k2, NULL, st->ck, empty, 0);
+}
+
+/* ---- The zcc framing ---- */
+
+void
+hs_config_init(struct hs_config *c, const uint8_t psk[HS_KEY_LEN],
+    struct in_addr local, struct in_addr peer)
+{
+	crypto_generichash_state s;
+
+	memset(c, 0, sizeof(*c));
+	memcpy(c->psk, psk, HS_KEY_LEN);
+	c->local = local;
+	c->peer = peer;
+	/* A label keeps mac1's key apart from every other use of the link key. */
+	crypto_generichash_init(&s, NULL, 0, sizeof(c->mac1_key));
+	crypto_generichash_update(&s, (const uint8_t *)mac1_label,
+	    sizeof(mac1_label) - 1);
+	crypto_generichash_update(&s, c->psk, sizeof(c->psk));
+	crypto_generichash_final(&s, c->mac1_key, sizeof(c->mac1_key));
+	sodium_memzero(&s, sizeof(s));
+}
+
+void
+hs_config_wipe(struct hs_config *c)
+{
+	sodium_memzero(c, sizeof(*c));
+}
+
+/* "zcc handshake v1" || initiator address || responder address. */
+static void
+prologue(uint8_t out[PROLOGUE_LEN], const struct hs_config *c, int initiator)
+{
+	const struct in_addr *i = initiator ? &c->local : &c->peer;
+	const struct in_addr *r = initiator ? &c->peer : &c->local;
+
+	memcpy(out, prologue_label, PROLOGUE_LABEL_LEN);
+	memcpy(out + PROLOGUE_LABEL_LEN, &i->s_addr, 4);     /* network order */
+	memcpy(out + PROLOGUE_LABEL_LEN + 4, &r->s_addr, 4);
+}
+
+static void
+start(struct hs_state *st, const struct hs_config *c, int initiator)
+{
+	uint8_t p[PROLOGUE_LEN];
+
+	memset(st, 0, sizeof(*st));
+	st->initiator = initiator;
+	prologue(p, c, initiator);
+	hs_noise_start(st, p, sizeof(p));
+}
+
+static void
+mac1(uint8_t out[MAC1_LEN], const struct hs_config *c, const uint8_t *msg,
+    size_t len)
+{
+	crypto_generichash(out, MAC1_LEN, msg, len, c->mac1_key, sizeof(c->mac1_key));
+}
+
+/* The last MAC1_LEN bytes of msg, compared in constant time. */
+static int
+mac1_ok(const struct hs_config *c, const uint8_t *msg, size_t len)
+{
+	uint8_t want[MAC1_LEN];
+	int ok;
+
+	mac1(want, c, msg, len - MAC1_LEN);
+	ok = crypto_verify_16(want, msg + len - MAC1_LEN) == 0;
+	sodium_memzero(want, sizeof(want));
+	return ok;
+}
+
+/* A message of this type and length: header type, 0, 0, 0. */
+static int
+framed(const uint8_t *msg, size_t len, enum hs_type type, size_t want)
+{
+	return msg != NULL && len == want && msg[0] == type && msg[1] == 0 &&
+	    msg[2] == 0 && msg[3] == 0;
+}
+
+static void
+put_header(uint8_t *out, enum hs_type type)
+{
+	out[0] = (uint8_t)type;
+	out[1] = out[2] = out[3] = 0;
+}
+
+int
+hs_type(const uint8_t *msg, size_t len)
+{
+	if (msg == NULL || len < HDR_LEN)
+		return -1;
+	return msg[0];
+}
+
+uint32_t
+hs_receiver_index(const uint8_t *msg, size_t len)
+{
+	switch (hs_type(msg, len)) {
+	case HS_TYPE_RESP:
+		return len == HS_RESP_LEN ? get_le32(msg + RESP_RECEIVER) : 0;
+	case HS_TYPE_ECHO_REQUEST:
+	case HS_TYPE_ECHO_REPLY:
+		return len == HS_ECHO_LEN ? get_le32(msg + ECHO_RECEIVER) : 0;
+	default:
+		return 0;
+	}
+}
+
+int
+hs_init_create(const struct hs_config *c, struct hs_state *st,
+    const uint8_t e_priv[HS_KEY_LEN], uint32_t local_index, uint8_t key_id,
+    const uint8_t tai64n[HS_TAI64N_LEN], uint8_t out[HS_INIT_LEN])
+{
+	struct hs_state s;
+	uint8_t payload[INIT_PAYLOAD_LEN] = { 0 };
+	int rc;
+
+	start(&s, c, 1);
+	s.local_index = local_index;
+	s.key_id = key_id;
+	memcpy(payload, tai64n, HS_TAI64N_LEN);
+	payload[HS_TAI64N_LEN] = key_id;        /* then 3 zero bytes */
+
+	put_header(out, HS_TYPE_INIT);
+	put_le32(out + INIT_SENDER, local_index);
+	rc = hs_noise_write1(&s, c->psk, e_priv, payload, sizeof(payload),
+	    out + INIT_NOISE);
+	if (rc != HS_OK) {
+		sodium_memzero(out, HS_INIT_LEN);
+		goto out;
+	}
+	mac1(out + INIT_MAC1, c, out, INIT_MAC1);
+	*st = s;
+out:
+	sodium_memzero(&s, sizeof(s));
+	sodium_memzero(payload, sizeof(payload));
+	return rc;
+}
+
+int
+hs_init_consume(const struct hs_config *c, struct hs_state *st,
+    const uint8_t *msg, size_t len, const uint8_t *pending_e,
+    uint8_t tai64n[HS_TAI64N_LEN])
+{
+	struct hs_state s;
+	uint8_t payload[INIT_PAYLOAD_LEN];
+	int rc;
+
+	/* The cheap checks first: a forgery costs one BLAKE2b. */
+	if (!framed(msg, len, HS_TYPE_INIT, HS_INIT_LEN))
+		return HS_ERR_SHORT;
+	if (!mac1_ok(c, msg, len))
+		return HS_ERR_MAC;
+	if (pending_e != NULL &&
+	    sodium_memcmp(msg + INIT_NOISE, pending_e, HS_KEY_LEN) == 0)
+		return HS_ERR_REFLECTED;
+
+	start(&s, c, 0);
+	rc = hs_noise_read1(&s, c->psk, msg + INIT_NOISE, INIT_NOISE_LEN, payload);
+	if (rc != HS_OK)
+		goto out;
+	/* Reserved, must be zero: authentic but not this version's payload. */
+	if (!sodium_is_zero(payload + HS_TAI64N_LEN + 1, 3)) {
+		rc = HS_ERR_DECRYPT;
+		goto out;
+	}
+	s.remote_index = get_le32(msg + INIT_SENDER);
+	s.key_id = payload[HS_TAI64N_LEN];
+	memcpy(tai64n, payload, HS_TAI64N_LEN);
+	*st = s;
+out:
+	sodium_memzero(&s, sizeof(s));
+	sodium_memzero(payload, sizeof(payload));
+	return rc;
+}
+
+static void
+fill_keys(struct hs_keys *keys, const struct hs_state *st, uint32_t remote_index)
+{
+	uint8_t k1[HS_KEY_LEN], k2[HS_KEY_LEN];
+
+	hs_noise_split(st, k1, k2);
+	/* k1 carries initiator -> responder, k2 the reverse. */
+	memcpy(keys->send, st->initiator ? k1 : k2, HS_KEY_LEN);
+	memcpy(keys->recv, st->initiator ? k2 : k1, HS_KEY_LEN);
+	keys->local_index = st->local_index;
+	keys->remote_index = remote_index;
+	keys->key_id = st->key_id;
+	sodium_memzero(k1, sizeof(k1));
+	sodium_memzero(k2, sizeof(k2));
+}
+
+int
+hs_resp_create(const struct hs_config *c, struct hs_state *st,
+    const uint8_t e_priv[HS_KEY_LEN], uint32_t local_index,
+    uint8_t out[HS_RESP_LEN], struct hs_keys *keys)
+{
+	int rc;
+
+	if (st->initiator) {    /* not the state hs_init_consume made */
+		rc = HS_ERR_INDEX;
+		goto out;
+	}
+	st->local_index = local_index;
+	put_header(out, HS_TYPE_RESP);
+	put_le32(out + RESP_SENDER, local_index);
+	put_le32(out + RESP_RECEIVER, st->remote_index);
+	rc = hs_noise_write2(st, e_priv, empty, 0, out + RESP_NOISE);
+	if (rc != HS_OK)
+		goto out;
+	mac1(out + RESP_MAC1, c, out, RESP_MAC1);
+	fill_keys(keys, st, st->remote_index);
+out:
+	if (rc != HS_OK)
+		sodium_memzero(out, HS_RESP_LEN);
+	hs_state_wipe(st);
+	return rc;
+}
+
+int
+hs_resp_consume(const struct hs_config *c, struct hs_state *st,
+    const uint8_t *msg, size_t len, struct hs_keys *keys)
+{
+	struct hs_state s;
+	uint8_t none[1];
+	int rc;
+
+	if (!framed(msg, len, HS_TYPE_RESP, HS_RESP_LEN))
+		return HS_ERR_SHORT;
+	if (!mac1_ok(c, msg, len))
+		return HS_ERR_MAC;
+	if (!st->initiator || get_le32(msg + RESP_RECEIVER) != st->local_index)
+		return HS_ERR_INDEX;
+
+	s = *st;                /* st stays as it was unless this succeeds */
+	rc = hs_noise_read2(&s, msg + RESP_NOISE, RESP_NOISE_LEN, none);
+	if (rc != HS_OK)
+		goto out;
+	fill_keys(keys, &s, get_le32(msg + RESP_SENDER));
+	hs_state_wipe(st);
+out:
+	sodium_memzero(&s, sizeof(s));
+	return rc;
+}
+
+/* ---- Echo messages ---- */
+
+void
+hs_echo_key(uint8_t out[HS_KEY_LEN], const uint8_t session_key[HS_KEY_LEN])
+{
+	crypto_kdf_derive_from_key(out, HS_KEY_LEN, ECHO_SUBKEY, echo_ctx, session_key);
+}
+
+void
+hs_echo_create(const uint8_t key[HS_KEY_LEN], enum hs_type type,
+    uint32_t receiver_index, uint64_t counter, uint8_t out[HS_ECHO_LEN])
+{
+	put_header(out, type);
+	put_le32(out + ECHO_RECEIVER, receiver_index);
+	put_le64(out + ECHO_COUNTER, counter);
+	/* No plaintext: the tag authenticates the header, counter included. */
+	hs_noise_encrypt(key, counter, out, ECHO_TAG, empty, 0, out + ECHO_TAG);
+}
+
+int
+hs_echo_open(const uint8_t key[HS_KEY_LEN], const uint8_t *msg, size_t len,
+    enum hs_type *type, uint64_t *counter)
+{
+	uint8_t none[1];
+	uint64_t n;
+
+	if (!framed(msg, len, HS_TYPE_ECHO_REQUEST, HS_ECHO_LEN) &&
+	    !framed(msg, len, HS_TYPE_ECHO_REPLY, HS_ECHO_LEN))
+		return HS_ERR_SHORT;
+	n = get_le64(msg + ECHO_COUNTER);
+	if (hs_noise_decrypt(key, n, msg, ECHO_TAG, msg + ECHO_TAG,
+	    HS_ECHO_LEN - ECHO_TAG, none) != HS_OK)
+		return HS_ERR_DECRYPT;
+	*type = (enum hs_type)msg[0];
+	*counter = n;
+	return HS_OK;
+}
+
+/* ---- Odds and ends ---- */
+
+void
+hs_tai64n(uint8_t out[HS_TAI64N_LEN], uint64_t sec, uint32_t nsec)
+{
+	/* TAI64: 2^62 + seconds, big-endian; then the nanoseconds. */
+	uint64_t label = (UINT64_C(1) << 62) + sec;
+
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(label >> (56 - 8 * i));
+	for (int i = 0; i < 4; i++)
+		out[8 + i] = (uint8_t)(nsec >> (24 - 8 * i));
+}
+
+void
+hs_state_wipe(struct hs_state *st)
+{
+	sodium_memzero(st, sizeof(*st));
+}
+
+void
+hs_keys_wipe(struct hs_keys *k)
+{
+	sodium_memzero(k, sizeof(*k));
+}

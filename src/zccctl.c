@@ -1,2 +1,365 @@
+/*
+ * zccctl: ask the zcctund daemons of this network namespace for their state
+ * over their control sockets and print the replies.
+ *
+ * Each reply is read whole before anything is printed, so a daemon that
+ * fails half-way never leaves half an object in a JSON stream, and with a
+ * deadline, so a hung daemon cannot hang zccctl.
+ */
+#include <errno.h>
+#include <glob.h>
+#include <poll.h>
 #include <stdio.h>
-int main(void){puts("placeholder");return 0;}
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "zcc/control.h"
+#include "zcc/log.h"
+#include "zcc/steer.h"
+
+#define REPLY_MAX (1024 * 1024)
+#define TIMEOUT_MS 5000
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CONTINUE = -1 };
+
+struct args {
+	const char *ifname;     /* NULL: every zcctund in this namespace */
+	int json;
+};
+
+struct reply {
+	char *buf;
+	size_t len;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: zccctl show [IFNAME] [--json]\n"
+	    "       zccctl --help | --version\n");
+}
+
+/* The same rule zcctund applies to its ifname option. */
+static int
+valid_ifname(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= IFNAMSIZ || strcmp(s, ".") == 0 ||
+	    strcmp(s, "..") == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+is_word(const char *s, const char *a, const char *b)
+{
+	return strcmp(s, a) == 0 || strcmp(s, b) == 0;
+}
+
+static int
+parse_show(int argc, char *argv[], struct args *a)
+{
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			a->json = 1;
+		} else if (is_word(argv[i], "--help", "-h")) {
+			usage(stdout);
+			return EXIT_OK;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "zccctl: show: unknown option '%s'\n", argv[i]);
+			return EXIT_USAGE;
+		} else if (a->ifname != NULL) {
+			fprintf(stderr, "zccctl: show: one interface at most: "
+			    "'%s' is one too many\n", argv[i]);
+			return EXIT_USAGE;
+		} else if (!valid_ifname(argv[i])) {
+			fprintf(stderr, "zccctl: show: '%s' is not an interface "
+			    "name (1-%d characters of A-Z a-z 0-9 _ . -)\n",
+			    argv[i], IFNAMSIZ - 1);
+			return EXIT_USAGE;
+		} else {
+			a->ifname = argv[i];
+		}
+	}
+	return EXIT_CONTINUE;
+}
+
+/* EXIT_CONTINUE to go on and show, else the exit status. */
+static int
+parse_args(int argc, char *argv[], struct args *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (is_word(argv[1], "--help", "-h") || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (is_word(argv[1], "--version", "-V") ||
+	    strcmp(argv[1], "version") == 0) {
+		printf("zccctl %s\n", ZCC_VERSION);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "show") != 0) {
+		fprintf(stderr, "zccctl: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return parse_show(argc, argv, a);
+}
+
+static void
+connect_error(const char *ifname, const char *path, int err)
+{
+	if (err == ENOENT)
+		fprintf(stderr, "zccctl: no zcctund is running for %s (no %s)\n",
+		    ifname, path);
+	else if (err == ECONNREFUSED)
+		fprintf(stderr, "zccctl: no zcctund is running for %s (%s is "
+		    "left from one that died)\n", ifname, path);
+	else if (err == EACCES || err == EPERM)
+		fprintf(stderr, "zccctl: %s: %s (zccctl needs root)\n", path,
+		    strerror(err));
+	else if (err == EAGAIN || err == EWOULDBLOCK || err == ETIMEDOUT)
+		fprintf(stderr, "zccctl: %s: zcctund does not answer\n", path);
+	else
+		fprintf(stderr, "zccctl: %s: %s\n", path, strerror(err));
+}
+
+static int
+connect_daemon(const char *ifname, const char *path)
+{
+	struct timeval tv = { TIMEOUT_MS / 1000, 0 };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, err;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		fprintf(stderr, "zccctl: socket: %s\n", strerror(errno));
+		return -1;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	/* A unix connect waits while the backlog is full: bound that too. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		err = errno;
+		close(fd);
+		connect_error(ifname, path, err);
+		return -1;
+	}
+	return fd;
+}
+
+static long
+ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (deadline->tv_sec - now.tv_sec) * 1000 +
+	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/* Read until the daemon closes, within the deadline. */
+static int
+read_reply(int fd, const char *path, struct reply *r)
+{
+	struct timespec deadline;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t cap = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += TIMEOUT_MS / 1000;
+	for (;;) {
+		long left = ms_left(&deadline);
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
+			fprintf(stderr, "zccctl: %s: no reply within %d seconds\n",
+			    path, TIMEOUT_MS / 1000);
+			return -1;
+		}
+		if (r->len == cap) {
+			char *p = cap < REPLY_MAX ? realloc(r->buf, cap + 16384) : NULL;
+
+			if (p == NULL) {
+				fprintf(stderr, "zccctl: %s: reply too large\n", path);
+				return -1;
+			}
+			r->buf = p;
+			cap += 16384;
+		}
+		n = read(fd, r->buf + r->len, cap - r->len);
+		if (n == 0)
+			return 0;
+		if (n == -1 && errno != EINTR) {
+			fprintf(stderr, "zccctl: %s: %s\n", path, strerror(errno));
+			return -1;
+		}
+		if (n > 0)
+			r->len += (size_t)n;
+	}
+}
+
+/* Ask the daemon behind path; r holds its whole reply on success. */
+static int
+ask(const char *ifname, const char *path, int json, struct reply *r)
+{
+	const char *req = json ? "show json\n" : "show\n";
+	int fd, ret = -1;
+
+	r->buf = NULL;
+	r->len = 0;
+	fd = connect_daemon(ifname, path);
+	if (fd == -1)
+		return -1;
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+		fprintf(stderr, "zccctl: %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	if (read_reply(fd, path, r) == -1)
+		goto out;
+	if (r->len == 0) {
+		fprintf(stderr, "zccctl: %s: zcctund closed the connection "
+		    "without a reply\n", path);
+		goto out;
+	}
+	if (r->len >= 7 && memcmp(r->buf, "error: ", 7) == 0) {
+		fprintf(stderr, "zccctl: %s: %.*s", ifname, (int)r->len, r->buf);
+		goto out;
+	}
+	ret = 0;
+out:
+	close(fd);
+	if (ret == -1) {
+		free(r->buf);
+		r->buf = NULL;
+	}
+	return ret;
+}
+
+static int
+show_one(const char *ifname, int json)
+{
+	char path[128];
+	struct reply r;
+
+	if (control_socket_path(ifname, path, sizeof(path)) == -1 ||
+	    ask(ifname, path, json, &r) == -1)
+		return EXIT_FAIL;
+	fwrite(r.buf, 1, r.len, stdout);
+	free(r.buf);
+	return EXIT_OK;
+}
+
+static int glob_errno;
+
+static int
+glob_error(const char *epath, int eerrno)
+{
+	(void)epath;
+	glob_errno = eerrno;
+	return 1;
+}
+
+/* The interface name in a socket path: between the directory and the suffix. */
+static void
+path_ifname(const char *path, const char *suffix, char *ifname, size_t len)
+{
+	const char *name = path + strlen(ZCC_STATE_DIR "/");
+	size_t n = strlen(name) - strlen(suffix);
+
+	snprintf(ifname, len, "%.*s", (int)n, name);
+}
+
+/* Print one reply of several: separated by a blank line, or as array items. */
+static void
+print_item(const struct reply *r, int json, int first)
+{
+	size_t len = r->len;
+
+	if (!json) {
+		printf("%s%.*s", first ? "" : "\n", (int)len, r->buf);
+		return;
+	}
+	while (len > 0 && r->buf[len - 1] == '\n')
+		len--;
+	printf("%s%.*s", first ? "[\n" : ",\n", (int)len, r->buf);
+}
+
+static int
+show_all(int json)
+{
+	char pattern[128], ifname[IFNAMSIZ];
+	const char *suffix;
+	int ret = EXIT_OK, shown = 0, rc;
+	glob_t g;
+
+	/* "*" for the name gives the pattern of this namespace's sockets. */
+	if (control_socket_path("*", pattern, sizeof(pattern)) == -1)
+		return EXIT_FAIL;
+	suffix = strchr(pattern, '*') + 1;
+	rc = glob(pattern, 0, glob_error, &g);
+	if (rc == GLOB_NOMATCH || (rc == GLOB_ABORTED && glob_errno == ENOENT)) {
+		fprintf(stderr, "zccctl: no zcctund is running in this network "
+		    "namespace\n");
+		return EXIT_FAIL;
+	}
+	if (rc == GLOB_ABORTED) {
+		fprintf(stderr, "zccctl: %s: %s%s\n", ZCC_STATE_DIR,
+		    strerror(glob_errno), glob_errno == EACCES ?
+		    " (zccctl needs root)" : "");
+		return EXIT_FAIL;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "zccctl: %s: cannot list\n", pattern);
+		return EXIT_FAIL;
+	}
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct reply r;
+
+		path_ifname(g.gl_pathv[i], suffix, ifname, sizeof(ifname));
+		if (ask(ifname, g.gl_pathv[i], json, &r) == -1) {
+			ret = EXIT_FAIL;
+			continue;
+		}
+		print_item(&r, json, shown++ == 0);
+		free(r.buf);
+	}
+	if (json)
+		printf("%s]\n", shown ? "\n" : "[");
+	globfree(&g);
+	return ret;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct args a;
+	int ret;
+
+	log_init("zccctl", 1, 0);
+	ret = parse_args(argc, argv, &a);
+	if (ret != EXIT_CONTINUE)
+		return ret;
+	ret = a.ifname ? show_one(a.ifname, a.json) : show_all(a.json);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "zccctl: standard output: %s\n", strerror(errno));
+		ret = EXIT_FAIL;
+	}
+	return ret;
+}

@@ -56,13 +56,17 @@ struct zcc_status {
 
 struct control;
 
-/* Fills *st on request; st arrives zeroed. */
+/*
+ * Fills *st on request; st arrives zeroed. Called from the event loop, once
+ * per "show" request.
+ */
 typedef void control_status_fn(void *arg, struct zcc_status *st);
 
 /*
  * Listen on the socket for ifname in this network namespace. A stale socket
  * file (no one listening) is replaced; a live one is an error. NULL on
- * error (logged).
+ * error (logged). Call it in the process that runs base (after any fork to
+ * the background): control_close removes the socket file.
  */
 struct control *control_open(struct event_base *base, const char *ifname,
     control_status_fn *fn, void *arg);
@@ -73,7 +77,11 @@ void control_close(struct control *c);
 /* The socket path for ifname in the caller's network namespace. -1 on error. */
 int control_socket_path(const char *ifname, char *path, size_t len);
 
-/* Render st as text or as one JSON object with a trailing newline. */
+/*
+ * Render st as text or as one JSON object with a trailing newline, into out
+ * (NUL-terminated). Returns the length without the NUL, or -1 when len is
+ * too small (out is then ""): a reply is never silently cut short.
+ */
 int control_render(const struct zcc_status *st, int json, char *out, size_t len);
 
 #endif

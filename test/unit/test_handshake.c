@@ -1,2 +1,758 @@
-/* placeholder: being written */
-int main(void){return 77;}
+/*
+ * The handshake: the Noise layer against the published Noise vector
+ * (test/unit/data/noise_nnpsk0.txt), the zcc messages against the
+ * PROTOCOL.md vectors (read from the document itself, so the two cannot
+ * drift apart), then the behaviour: round trips, every tampered byte
+ * refused with the right error, wrong link key, wrong addresses,
+ * reflection, stray responses, lengths, echo messages, TAI64N.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+
+#include <sodium.h>
+
+#include "check.h"
+#include "zcc/handshake.h"
+#include "../../src/noise.h"
+
+#define MAXLEN 256
+#define MAXFIELDS 64
+
+/* "name: hex or text" lines of a vector, in file order. */
+struct fields {
+	int n;
+	char name[MAXFIELDS][32];
+	char value[MAXFIELDS][512];
+};
+
+static size_t
+unhex(const char *hex, uint8_t *out, size_t cap)
+{
+	size_t len = 0;
+
+	if (sodium_hex2bin(out, cap, hex, strlen(hex), NULL, &len, NULL) != 0)
+		return 0;
+	return len;
+}
+
+/*
+ * Read the "name: value" lines of path: all of them (start NULL), or those
+ * of the first ``` block after the line equal to start.
+ */
+static int
+read_fields(const char *path, const char *start, struct fields *f)
+{
+	char line[1024];
+	FILE *fp = fopen(path, "r");
+	enum { BEFORE, HEADING, BLOCK } where = start == NULL ? BLOCK : BEFORE;
+
+	memset(f, 0, sizeof(*f));
+	if (fp == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp)) {
+		char *colon;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (where == BEFORE) {
+			if (strcmp(line, start) == 0)
+				where = HEADING;
+			continue;
+		}
+		if (strcmp(line, "```") == 0) {
+			if (where == BLOCK)
+				break;
+			where = BLOCK;
+			continue;
+		}
+		if (where != BLOCK || line[0] == '#' ||
+		    (colon = strstr(line, ": ")) == NULL || f->n == MAXFIELDS)
+			continue;
+		*colon = '\0';
+		/* Longer names and values are none of ours: skip them. */
+		if (strlen(line) >= sizeof(f->name[0]) ||
+		    strlen(colon + 2) >= sizeof(f->value[0]))
+			continue;
+		memcpy(f->name[f->n], line, strlen(line) + 1);
+		memcpy(f->value[f->n], colon + 2, strlen(colon + 2) + 1);
+		f->n++;
+	}
+	fclose(fp);
+	return f->n > 0 ? 0 : -1;
+}
+
+/* The i-th field called name (i from 0), or NULL. */
+static const char *
+field(const struct fields *f, const char *name, int i)
+{
+	for (int j = 0; j < f->n; j++)
+		if (strcmp(f->name[j], name) == 0 && i-- == 0)
+			return f->value[j];
+	return NULL;
+}
+
+/* A hex field of exactly len bytes (0 length: any), its length or 0. */
+static size_t
+hex_field(const struct fields *f, const char *name, int i, uint8_t *out,
+    size_t len)
+{
+	const char *v = field(f, name, i);
+	size_t got;
+
+	if (v == NULL) {
+		fprintf(stderr, "missing field %s[%d]\n", name, i);
+		check_failures++;
+		return 0;
+	}
+	got = unhex(v, out, len ? len : MAXLEN);
+	if (len != 0)
+		CHECK_EQ(got, len);
+	return got;
+}
+
+static void
+mac1_fix(const struct hs_config *c, uint8_t *msg, size_t len)
+{
+	crypto_generichash(msg + len - 16, 16, msg, len - 16, c->mac1_key,
+	    sizeof(c->mac1_key));
+}
+
+/* ---- The published Noise vector ---- */
+
+static void
+check_noise_vector(void)
+{
+	struct fields f;
+	struct hs_state i, r;
+	uint8_t prologue_i[MAXLEN], prologue_r[MAXLEN], psk_i[32], psk_r[32];
+	uint8_t e_i[32], e_r[32], hh[32], pt[MAXLEN], ct[MAXLEN], out[MAXLEN];
+	uint8_t k1[32], k2[32], rk1[32], rk2[32];
+	size_t pi_len, pr_len, pt_len, ct_len;
+	uint64_t n[2] = { 0, 0 };
+	int msgs;
+
+	CHECK(read_fields(ZCC_TEST_DATA "/noise_nnpsk0.txt", NULL, &f) == 0);
+	CHECK(field(&f, "protocol_name", 0) != NULL &&
+	    strcmp(field(&f, "protocol_name", 0),
+	    "Noise_NNpsk0_25519_ChaChaPoly_SHA256") == 0);
+	pi_len = hex_field(&f, "init_prologue", 0, prologue_i, 0);
+	pr_len = hex_field(&f, "resp_prologue", 0, prologue_r, 0);
+	hex_field(&f, "init_psk", 0, psk_i, 32);
+	hex_field(&f, "resp_psk", 0, psk_r, 32);
+	hex_field(&f, "init_ephemeral", 0, e_i, 32);
+	hex_field(&f, "resp_ephemeral", 0, e_r, 32);
+	hex_field(&f, "handshake_hash", 0, hh, 32);
+
+	memset(&i, 0, sizeof(i));
+	memset(&r, 0, sizeof(r));
+	hs_noise_start(&i, prologue_i, pi_len);
+	hs_noise_start(&r, prologue_r, pr_len);
+
+	/* Message 1, initiator to responder. */
+	pt_len = hex_field(&f, "payload", 0, pt, 0);
+	ct_len = hex_field(&f, "ciphertext", 0, ct, 0);
+	CHECK_EQ(ct_len, HS_NOISE_MSG_LEN(pt_len));
+	CHECK_EQ(hs_noise_write1(&i, psk_i, e_i, pt, pt_len, out), HS_OK);
+	CHECK_MEM(out, ct, ct_len);
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(hs_noise_read1(&r, psk_r, ct, ct_len, out), HS_OK);
+	CHECK_MEM(out, pt, pt_len);
+
+	/* Message 2, responder to initiator. */
+	pt_len = hex_field(&f, "payload", 1, pt, 0);
+	ct_len = hex_field(&f, "ciphertext", 1, ct, 0);
+	CHECK_EQ(ct_len, HS_NOISE_MSG_LEN(pt_len));
+	CHECK_EQ(hs_noise_write2(&r, e_r, pt, pt_len, out), HS_OK);
+	CHECK_MEM(out, ct, ct_len);
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(hs_noise_read2(&i, ct, ct_len, out), HS_OK);
+	CHECK_MEM(out, pt, pt_len);
+
+	CHECK_MEM(i.h, hh, 32);
+	CHECK_MEM(r.h, hh, 32);
+	hs_noise_split(&i, k1, k2);
+	hs_noise_split(&r, rk1, rk2);
+	CHECK_MEM(k1, rk1, 32);
+	CHECK_MEM(k2, rk2, 32);
+
+	/* Transport: initiator (k1), responder (k2), alternating. */
+	for (msgs = 2; field(&f, "payload", msgs) != NULL; msgs++) {
+		int side = msgs % 2;
+		const uint8_t *k = side ? k2 : k1;
+
+		pt_len = hex_field(&f, "payload", msgs, pt, 0);
+		ct_len = hex_field(&f, "ciphertext", msgs, ct, 0);
+		CHECK_EQ(ct_len, pt_len + HS_NOISE_TAG_LEN);
+		hs_noise_encrypt(k, n[side], NULL, 0, pt, pt_len, out);
+		CHECK_MEM(out, ct, ct_len);
+		CHECK_EQ(hs_noise_decrypt(k, n[side], NULL, 0, ct, ct_len, out), HS_OK);
+		CHECK_MEM(out, pt, pt_len);
+		CHECK_EQ(hs_noise_decrypt(k, n[side] + 1, NULL, 0, ct, ct_len, out),
+		    HS_ERR_DECRYPT);
+		n[side]++;
+	}
+	CHECK_EQ(msgs, 6);
+	fprintf(stderr, "noise vector: %d messages\n", msgs);
+}
+
+/* ---- The PROTOCOL.md vectors ---- */
+
+struct zvec {
+	uint8_t psk[32], mac1_key[32], e_i[32], e_r[32], tai64n[12];
+	struct in_addr a_i, a_r;
+	uint32_t idx_i, idx_r;
+	uint8_t key_id;
+	uint64_t sec;
+	uint32_t nsec;
+	uint8_t init[HS_INIT_LEN], resp[HS_RESP_LEN];
+	uint8_t k1[32], k2[32], ek1[32], ek2[32];
+	uint8_t echo_req[HS_ECHO_LEN], echo_rep[HS_ECHO_LEN];
+};
+
+static struct zvec zv;
+
+static int
+read_zvec(void)
+{
+	struct fields f;
+	const char *s;
+	unsigned long long sec = 0;
+	unsigned long nsec = 0;
+
+	if (read_fields(ZCC_SOURCE_DIR "/docs/PROTOCOL.md",
+	    "## Handshake test vectors", &f) != 0)
+		return -1;
+	hex_field(&f, "psk", 0, zv.psk, 32);
+	hex_field(&f, "mac1-key", 0, zv.mac1_key, 32);
+	hex_field(&f, "initiator-ephemeral", 0, zv.e_i, 32);
+	hex_field(&f, "responder-ephemeral", 0, zv.e_r, 32);
+	hex_field(&f, "tai64n", 0, zv.tai64n, 12);
+	hex_field(&f, "init", 0, zv.init, HS_INIT_LEN);
+	hex_field(&f, "resp", 0, zv.resp, HS_RESP_LEN);
+	hex_field(&f, "key-i2r", 0, zv.k1, 32);
+	hex_field(&f, "key-r2i", 0, zv.k2, 32);
+	hex_field(&f, "echo-key-i2r", 0, zv.ek1, 32);
+	hex_field(&f, "echo-key-r2i", 0, zv.ek2, 32);
+	hex_field(&f, "echo-request", 0, zv.echo_req, HS_ECHO_LEN);
+	hex_field(&f, "echo-reply", 0, zv.echo_rep, HS_ECHO_LEN);
+	if ((s = field(&f, "initiator-address", 0)) == NULL ||
+	    inet_pton(AF_INET, s, &zv.a_i) != 1)
+		return -1;
+	if ((s = field(&f, "responder-address", 0)) == NULL ||
+	    inet_pton(AF_INET, s, &zv.a_r) != 1)
+		return -1;
+	if ((s = field(&f, "initiator-index", 0)) == NULL)
+		return -1;
+	zv.idx_i = (uint32_t)strtoul(s, NULL, 16);
+	if ((s = field(&f, "responder-index", 0)) == NULL)
+		return -1;
+	zv.idx_r = (uint32_t)strtoul(s, NULL, 16);
+	if ((s = field(&f, "key-id", 0)) == NULL)
+		return -1;
+	zv.key_id = (uint8_t)atoi(s);
+	if ((s = field(&f, "time", 0)) == NULL ||
+	    sscanf(s, "%llu.%lu", &sec, &nsec) != 2)
+		return -1;
+	zv.sec = sec;
+	zv.nsec = (uint32_t)nsec;
+	return 0;
+}
+
+/* The configurations of the vector: ci at the initiator, cr at the responder. */
+static void
+vector_configs(struct hs_config *ci, struct hs_config *cr)
+{
+	hs_config_init(ci, zv.psk, zv.a_i, zv.a_r);
+	hs_config_init(cr, zv.psk, zv.a_r, zv.a_i);
+}
+
+/* The vector's pending initiation (sti) and the responder's half (str). */
+static void
+vector_states(const struct hs_config *ci, const struct hs_config *cr,
+    struct hs_state *sti, struct hs_state *str)
+{
+	uint8_t msg[HS_INIT_LEN], ts[12];
+
+	CHECK_EQ(hs_init_create(ci, sti, zv.e_i, zv.idx_i, zv.key_id, zv.tai64n,
+	    msg), HS_OK);
+	if (str != NULL)
+		CHECK_EQ(hs_init_consume(cr, str, msg, sizeof(msg), NULL, ts), HS_OK);
+}
+
+static void
+check_zcc_vectors(void)
+{
+	struct hs_config ci, cr;
+	struct hs_state sti, str;
+	struct hs_keys ki, kr;
+	uint8_t msg[HS_INIT_LEN], ts[12], ek[32];
+	enum hs_type type;
+	uint64_t counter;
+
+	vector_configs(&ci, &cr);
+	CHECK_MEM(ci.mac1_key, zv.mac1_key, 32);
+	CHECK_MEM(cr.mac1_key, zv.mac1_key, 32);
+	hs_tai64n(ts, zv.sec, zv.nsec);
+	CHECK_MEM(ts, zv.tai64n, 12);
+
+	CHECK_EQ(hs_init_create(&ci, &sti, zv.e_i, zv.idx_i, zv.key_id, zv.tai64n,
+	    msg), HS_OK);
+	CHECK_MEM(msg, zv.init, HS_INIT_LEN);
+	CHECK_EQ(hs_type(msg, HS_INIT_LEN), HS_TYPE_INIT);
+	CHECK_EQ(hs_receiver_index(msg, HS_INIT_LEN), 0);
+
+	memset(ts, 0, sizeof(ts));
+	CHECK_EQ(hs_init_consume(&cr, &str, zv.init, HS_INIT_LEN, NULL, ts), HS_OK);
+	CHECK_MEM(ts, zv.tai64n, 12);
+	CHECK_EQ(str.key_id, zv.key_id);
+	CHECK_EQ(str.remote_index, zv.idx_i);
+
+	CHECK_EQ(hs_resp_create(&cr, &str, zv.e_r, zv.idx_r, msg, &kr), HS_OK);
+	CHECK_MEM(msg, zv.resp, HS_RESP_LEN);
+	CHECK(sodium_is_zero((const uint8_t *)&str, sizeof(str)));
+	CHECK_EQ(hs_type(msg, HS_RESP_LEN), HS_TYPE_RESP);
+	CHECK_EQ(hs_receiver_index(msg, HS_RESP_LEN), zv.idx_i);
+
+	CHECK_EQ(hs_resp_consume(&ci, &sti, zv.resp, HS_RESP_LEN, &ki), HS_OK);
+	CHECK(sodium_is_zero((const uint8_t *)&sti, sizeof(sti)));
+	CHECK_MEM(ki.send, zv.k1, 32);
+	CHECK_MEM(ki.recv, zv.k2, 32);
+	CHECK_MEM(kr.send, zv.k2, 32);
+	CHECK_MEM(kr.recv, zv.k1, 32);
+	CHECK_EQ(ki.local_index, zv.idx_i);
+	CHECK_EQ(ki.remote_index, zv.idx_r);
+	CHECK_EQ(kr.local_index, zv.idx_r);
+	CHECK_EQ(kr.remote_index, zv.idx_i);
+	CHECK_EQ(ki.key_id, zv.key_id);
+	CHECK_EQ(kr.key_id, zv.key_id);
+
+	/* The initiator's echo request, the responder's reply. */
+	hs_echo_key(ek, ki.send);
+	CHECK_MEM(ek, zv.ek1, 32);
+	hs_echo_create(ek, HS_TYPE_ECHO_REQUEST, ki.remote_index, 1, msg);
+	CHECK_MEM(msg, zv.echo_req, HS_ECHO_LEN);
+	CHECK_EQ(hs_receiver_index(msg, HS_ECHO_LEN), zv.idx_r);
+	hs_echo_key(ek, kr.recv);
+	CHECK_EQ(hs_echo_open(ek, zv.echo_req, HS_ECHO_LEN, &type, &counter), HS_OK);
+	CHECK_EQ(type, HS_TYPE_ECHO_REQUEST);
+	CHECK_EQ(counter, 1);
+
+	hs_echo_key(ek, kr.send);
+	CHECK_MEM(ek, zv.ek2, 32);
+	hs_echo_create(ek, HS_TYPE_ECHO_REPLY, kr.remote_index, 1, msg);
+	CHECK_MEM(msg, zv.echo_rep, HS_ECHO_LEN);
+	hs_echo_key(ek, ki.recv);
+	CHECK_EQ(hs_echo_open(ek, zv.echo_rep, HS_ECHO_LEN, &type, &counter), HS_OK);
+	CHECK_EQ(type, HS_TYPE_ECHO_REPLY);
+	CHECK_EQ(counter, 1);
+}
+
+/*
+ * The framing as PROTOCOL.md states it, rebuilt here on the Noise layer:
+ * header, prologue, payload, mac1. Also the one way to make an authentic
+ * init whose payload is not this version's (reserved bytes set).
+ */
+static void
+frame_init(const struct hs_config *ci, const uint8_t payload[16], uint8_t out[HS_INIT_LEN])
+{
+	struct hs_state s;
+	uint8_t prologue[24];
+
+	memcpy(prologue, "zcc handshake v1", 16);
+	memcpy(prologue + 16, &zv.a_i, 4);
+	memcpy(prologue + 20, &zv.a_r, 4);
+	memset(&s, 0, sizeof(s));
+	hs_noise_start(&s, prologue, sizeof(prologue));
+	out[0] = HS_TYPE_INIT, out[1] = out[2] = out[3] = 0;
+	out[4] = (uint8_t)zv.idx_i, out[5] = (uint8_t)(zv.idx_i >> 8);
+	out[6] = (uint8_t)(zv.idx_i >> 16), out[7] = (uint8_t)(zv.idx_i >> 24);
+	CHECK_EQ(hs_noise_write1(&s, ci->psk, zv.e_i, payload, 16, out + 8), HS_OK);
+	mac1_fix(ci, out, HS_INIT_LEN);
+}
+
+static void
+check_framing(void)
+{
+	struct hs_config ci, cr;
+	struct hs_state st;
+	uint8_t payload[16], msg[HS_INIT_LEN], ts[12];
+
+	vector_configs(&ci, &cr);
+	memcpy(payload, zv.tai64n, 12);
+	payload[12] = zv.key_id, payload[13] = payload[14] = payload[15] = 0;
+	frame_init(&ci, payload, msg);
+	CHECK_MEM(msg, zv.init, HS_INIT_LEN);
+
+	for (int at = 13; at < 16; at++) {
+		payload[at] = 0x80;
+		frame_init(&ci, payload, msg);
+		CHECK_EQ(hs_init_consume(&cr, &st, msg, sizeof(msg), NULL, ts),
+		    HS_ERR_DECRYPT);
+		payload[at] = 0;
+	}
+}
+
+/* ---- Behaviour ---- */
+
+static void
+check_round_trips(void)
+{
+	for (int n = 0; n < 50; n++) {
+		struct hs_config ci, cr;
+		struct hs_state sti, str;
+		struct hs_keys ki, kr;
+		uint8_t psk[32], e_i[32], e_r[32], tai[12], ts[12];
+		uint8_t m1[HS_INIT_LEN], m2[HS_RESP_LEN];
+		struct in_addr a, b;
+		uint32_t ii = randombytes_random(), ir = randombytes_random();
+		uint8_t id = (uint8_t)n;
+
+		randombytes_buf(psk, sizeof(psk));
+		randombytes_buf(e_i, sizeof(e_i));
+		randombytes_buf(e_r, sizeof(e_r));
+		a.s_addr = randombytes_random(), b.s_addr = randombytes_random();
+		hs_tai64n(tai, (uint64_t)randombytes_random(), randombytes_uniform(1000000000));
+		hs_config_init(&ci, psk, a, b);
+		hs_config_init(&cr, psk, b, a);
+
+		CHECK_EQ(hs_init_create(&ci, &sti, e_i, ii, id, tai, m1), HS_OK);
+		CHECK_EQ(hs_init_consume(&cr, &str, m1, sizeof(m1), NULL, ts), HS_OK);
+		CHECK_MEM(ts, tai, 12);
+		CHECK_EQ(hs_resp_create(&cr, &str, e_r, ir, m2, &kr), HS_OK);
+		CHECK_EQ(hs_receiver_index(m2, sizeof(m2)), ii);
+		CHECK_EQ(hs_resp_consume(&ci, &sti, m2, sizeof(m2), &ki), HS_OK);
+		CHECK_MEM(ki.send, kr.recv, 32);
+		CHECK_MEM(ki.recv, kr.send, 32);
+		CHECK(memcmp(ki.send, ki.recv, 32) != 0);
+		CHECK_EQ(ki.local_index, ii);
+		CHECK_EQ(ki.remote_index, ir);
+		CHECK_EQ(kr.local_index, ir);
+		CHECK_EQ(kr.remote_index, ii);
+		CHECK_EQ(ki.key_id, id);
+		CHECK_EQ(kr.key_id, id);
+		hs_keys_wipe(&ki);
+		CHECK(sodium_is_zero((const uint8_t *)&ki, sizeof(ki)));
+		hs_config_wipe(&ci);
+		CHECK(sodium_is_zero((const uint8_t *)&ci, sizeof(ci)));
+	}
+}
+
+/* Every bit of every byte of the init, flipped. */
+static void
+check_init_tampering(void)
+{
+	struct hs_config ci, cr;
+	struct hs_state st;
+	uint8_t msg[HS_INIT_LEN], ts[12];
+
+	vector_configs(&ci, &cr);
+	for (size_t at = 0; at < HS_INIT_LEN; at++) {
+		for (int bit = 0; bit < 8; bit++) {
+			int want = at < 4 ? HS_ERR_SHORT : HS_ERR_MAC;
+
+			memcpy(msg, zv.init, sizeof(msg));
+			msg[at] ^= (uint8_t)(1 << bit);
+			CHECK_EQ(hs_init_consume(&cr, &st, msg, sizeof(msg), NULL, ts), want);
+			/*
+			 * Past mac1 (a peer that has the link key): the sender
+			 * index is not part of the Noise transcript, everything
+			 * from e on is.
+			 */
+			if (at >= 72)
+				continue;
+			mac1_fix(&cr, msg, sizeof(msg));
+			want = at < 4 ? HS_ERR_SHORT : at < 8 ? HS_OK : HS_ERR_DECRYPT;
+			CHECK_EQ(hs_init_consume(&cr, &st, msg, sizeof(msg), NULL, ts), want);
+		}
+	}
+}
+
+static void
+check_resp_tampering(void)
+{
+	struct hs_config ci, cr;
+	struct hs_state sti, pristine, str;
+	struct hs_keys k;
+	uint8_t msg[HS_RESP_LEN];
+
+	vector_configs(&ci, &cr);
+	vector_states(&ci, &cr, &pristine, &str);
+	for (size_t at = 0; at < HS_RESP_LEN; at++) {
+		for (int bit = 0; bit < 8; bit++) {
+			int want = at < 4 ? HS_ERR_SHORT : HS_ERR_MAC;
+
+			sti = pristine;
+			memcpy(msg, zv.resp, sizeof(msg));
+			msg[at] ^= (uint8_t)(1 << bit);
+			CHECK_EQ(hs_resp_consume(&ci, &sti, msg, sizeof(msg), &k), want);
+			CHECK_MEM(&sti, &pristine, sizeof(sti));
+			if (at >= 60)
+				continue;
+			mac1_fix(&ci, msg, sizeof(msg));
+			want = at < 4 ? HS_ERR_SHORT : at < 8 ? HS_OK :
+			    at < 12 ? HS_ERR_INDEX : HS_ERR_DECRYPT;
+			CHECK_EQ(hs_resp_consume(&ci, &sti, msg, sizeof(msg), &k), want);
+			if (want != HS_OK)
+				CHECK_MEM(&sti, &pristine, sizeof(sti));
+		}
+	}
+	/* And the untouched one still completes the pending handshake. */
+	sti = pristine;
+	CHECK_EQ(hs_resp_consume(&ci, &sti, zv.resp, sizeof(zv.resp), &k), HS_OK);
+	CHECK_MEM(k.send, zv.k1, 32);
+}
+
+static void
+check_echo_tampering(void)
+{
+	uint8_t msg[HS_ECHO_LEN];
+	enum hs_type type = 0;
+	uint64_t counter = 0;
+
+	for (size_t at = 0; at < HS_ECHO_LEN; at++) {
+		for (int bit = 0; bit < 8; bit++) {
+			memcpy(msg, zv.echo_req, sizeof(msg));
+			msg[at] ^= (uint8_t)(1 << bit);
+			CHECK_EQ(hs_echo_open(zv.ek1, msg, sizeof(msg), &type, &counter),
+			    at < 4 ? HS_ERR_SHORT : HS_ERR_DECRYPT);
+		}
+	}
+	/* A request relabelled as a reply: same length, other type. */
+	memcpy(msg, zv.echo_req, sizeof(msg));
+	msg[0] = HS_TYPE_ECHO_REPLY;
+	CHECK_EQ(hs_echo_open(zv.ek1, msg, sizeof(msg), &type, &counter), HS_ERR_DECRYPT);
+	/* Wrong keys: the other direction's, the session key itself. */
+	CHECK_EQ(hs_echo_open(zv.ek2, zv.echo_req, HS_ECHO_LEN, &type, &counter),
+	    HS_ERR_DECRYPT);
+	CHECK_EQ(hs_echo_open(zv.k1, zv.echo_req, HS_ECHO_LEN, &type, &counter),
+	    HS_ERR_DECRYPT);
+	/* Other types are not echoes. */
+	for (int t = 0; t < 256; t++) {
+		if (t == HS_TYPE_ECHO_REQUEST || t == HS_TYPE_ECHO_REPLY)
+			continue;
+		hs_echo_create(zv.ek1, (enum hs_type)t, zv.idx_r, 1, msg);
+		CHECK_EQ(hs_echo_open(zv.ek1, msg, sizeof(msg), &type, &counter),
+		    HS_ERR_SHORT);
+	}
+	/* A large counter round trips (the nonce is the counter). */
+	hs_echo_create(zv.ek1, HS_TYPE_ECHO_REPLY, 7, UINT64_C(0x0102030405060708), msg);
+	CHECK_EQ(hs_echo_open(zv.ek1, msg, sizeof(msg), &type, &counter), HS_OK);
+	CHECK_EQ(type, HS_TYPE_ECHO_REPLY);
+	CHECK(counter == UINT64_C(0x0102030405060708));
+	CHECK_EQ(hs_receiver_index(msg, sizeof(msg)), 7);
+}
+
+static void
+check_wrong_psk_and_addresses(void)
+{
+	struct hs_config ci, cr, bad;
+	struct hs_state sti, str;
+	struct hs_keys k;
+	uint8_t psk[32], ts[12];
+	struct in_addr other;
+
+	vector_configs(&ci, &cr);
+	vector_states(&ci, &cr, &sti, &str);
+	memcpy(psk, zv.psk, 32);
+	psk[31] ^= 1;
+
+	/* Another link key: mac1 already fails, at both ends. */
+	hs_config_init(&bad, psk, zv.a_r, zv.a_i);
+	CHECK_EQ(hs_init_consume(&bad, &str, zv.init, HS_INIT_LEN, NULL, ts), HS_ERR_MAC);
+	hs_config_init(&bad, psk, zv.a_i, zv.a_r);
+	CHECK_EQ(hs_resp_consume(&bad, &sti, zv.resp, HS_RESP_LEN, &k), HS_ERR_MAC);
+
+	/* The right key but other addresses: the prologue differs. */
+	inet_pton(AF_INET, "10.0.0.3", &other);
+	hs_config_init(&bad, zv.psk, other, zv.a_i);
+	CHECK_EQ(hs_init_consume(&bad, &str, zv.init, HS_INIT_LEN, NULL, ts),
+	    HS_ERR_DECRYPT);
+	hs_config_init(&bad, zv.psk, zv.a_r, other);
+	CHECK_EQ(hs_init_consume(&bad, &str, zv.init, HS_INIT_LEN, NULL, ts),
+	    HS_ERR_DECRYPT);
+	/*
+	 * An initiator configured with another peer address: the prologue is
+	 * bound when it creates the init, which the real responder refuses.
+	 */
+	hs_config_init(&bad, zv.psk, zv.a_i, other);
+	{
+		struct hs_state s;
+		uint8_t m1[HS_INIT_LEN];
+
+		CHECK_EQ(hs_init_create(&bad, &s, zv.e_i, zv.idx_i, zv.key_id,
+		    zv.tai64n, m1), HS_OK);
+		CHECK_EQ(hs_init_consume(&cr, &str, m1, sizeof(m1), NULL, ts),
+		    HS_ERR_DECRYPT);
+	}
+	/* The pending state is still good. */
+	CHECK_EQ(hs_resp_consume(&ci, &sti, zv.resp, HS_RESP_LEN, &k), HS_OK);
+}
+
+/* Our own init sent back to us. */
+static void
+check_reflection(void)
+{
+	struct hs_config ci, cr;
+	struct hs_state sti, st;
+	uint8_t msg[HS_INIT_LEN], ts[12];
+
+	vector_configs(&ci, &cr);
+	CHECK_EQ(hs_init_create(&ci, &sti, zv.e_i, zv.idx_i, zv.key_id, zv.tai64n,
+	    msg), HS_OK);
+	CHECK_EQ(hs_init_consume(&ci, &st, msg, sizeof(msg), sti.e_pub, ts),
+	    HS_ERR_REFLECTED);
+	/* Even without the explicit check the prologue refuses it. */
+	CHECK_EQ(hs_init_consume(&ci, &st, msg, sizeof(msg), NULL, ts), HS_ERR_DECRYPT);
+	/* A different pending ephemeral does not get in the way. */
+	CHECK_EQ(hs_init_consume(&cr, &st, msg, sizeof(msg), zv.e_r, ts), HS_OK);
+	/* And the responder's resp sent back to the responder. */
+	CHECK_EQ(hs_type(zv.resp, HS_RESP_LEN), HS_TYPE_RESP);
+	CHECK_EQ(hs_init_consume(&cr, &st, zv.resp, HS_RESP_LEN, NULL, ts), HS_ERR_SHORT);
+}
+
+/* A resp for another initiation, or forged past mac1, leaves st alone. */
+static void
+check_stray_resp(void)
+{
+	struct hs_config ci, cr;
+	struct hs_state a, b, before, str;
+	struct hs_keys k;
+	uint8_t m1[HS_INIT_LEN], m2[HS_RESP_LEN], e[32], ts[12];
+
+	vector_configs(&ci, &cr);
+	vector_states(&ci, &cr, &a, NULL);
+	randombytes_buf(e, sizeof(e));
+	CHECK_EQ(hs_init_create(&ci, &b, e, zv.idx_i + 1, 2, zv.tai64n, m1), HS_OK);
+	CHECK_EQ(hs_init_consume(&cr, &str, m1, sizeof(m1), NULL, ts), HS_OK);
+	CHECK_EQ(hs_resp_create(&cr, &str, zv.e_r, 99, m2, &k), HS_OK);
+
+	before = a;
+	CHECK_EQ(hs_resp_consume(&ci, &a, m2, sizeof(m2), &k), HS_ERR_INDEX);
+	CHECK_MEM(&a, &before, sizeof(a));
+	/* The answer for b with a's index: the index passes, the DH does not. */
+	m2[8] = (uint8_t)zv.idx_i, m2[9] = (uint8_t)(zv.idx_i >> 8);
+	m2[10] = (uint8_t)(zv.idx_i >> 16), m2[11] = (uint8_t)(zv.idx_i >> 24);
+	mac1_fix(&ci, m2, sizeof(m2));
+	CHECK_EQ(hs_resp_consume(&ci, &a, m2, sizeof(m2), &k), HS_ERR_DECRYPT);
+	CHECK_MEM(&a, &before, sizeof(a));
+	/* A low-order ephemeral: X25519 gives zero, refused as such. */
+	memcpy(m2, zv.resp, sizeof(m2));
+	memset(m2 + 12, 0, 32);
+	mac1_fix(&ci, m2, sizeof(m2));
+	CHECK_EQ(hs_resp_consume(&ci, &a, m2, sizeof(m2), &k), HS_ERR_DH);
+	CHECK_MEM(&a, &before, sizeof(a));
+
+	/* The right one still completes a, and b separately. */
+	CHECK_EQ(hs_resp_consume(&ci, &a, zv.resp, sizeof(zv.resp), &k), HS_OK);
+	CHECK_MEM(k.send, zv.k1, 32);
+	/* Consumed: the same resp again matches no pending initiation. */
+	CHECK_EQ(hs_resp_consume(&ci, &a, zv.resp, sizeof(zv.resp), &k), HS_ERR_INDEX);
+	/* A responder's state is no pending initiation. */
+	CHECK_EQ(hs_init_consume(&cr, &str, zv.init, HS_INIT_LEN, NULL, ts), HS_OK);
+	str.local_index = zv.idx_i;
+	CHECK_EQ(hs_resp_consume(&ci, &str, zv.resp, sizeof(zv.resp), &k), HS_ERR_INDEX);
+}
+
+/* An init whose e is a low-order point: the responder refuses at the DH. */
+static void
+check_low_order_init(void)
+{
+	struct hs_config ci, cr;
+	struct hs_state sti, str;
+	struct hs_keys k;
+	uint8_t out[HS_RESP_LEN];
+
+	vector_configs(&ci, &cr);
+	vector_states(&ci, &cr, &sti, &str);
+	memset(str.re, 0, sizeof(str.re));     /* as if the init carried it */
+	memset(&k, 0x55, sizeof(k));
+	CHECK_EQ(hs_resp_create(&cr, &str, zv.e_r, zv.idx_r, out, &k), HS_ERR_DH);
+	CHECK(sodium_is_zero((const uint8_t *)&str, sizeof(str)));
+	CHECK(sodium_is_zero(out, sizeof(out)));
+	/* An initiator's state is not the responder's. */
+	CHECK_EQ(hs_resp_create(&cr, &sti, zv.e_r, zv.idx_r, out, &k), HS_ERR_INDEX);
+}
+
+static void
+check_lengths(void)
+{
+	struct hs_config ci, cr;
+	struct hs_state sti, pristine, str;
+	struct hs_keys k;
+	uint8_t buf[MAXLEN], ts[12];
+	enum hs_type type;
+	uint64_t counter;
+
+	vector_configs(&ci, &cr);
+	vector_states(&ci, &cr, &pristine, NULL);
+	for (size_t n = 0; n < 2 * HS_INIT_LEN; n++) {
+		memset(buf, 0, sizeof(buf));
+		memcpy(buf, zv.init, HS_INIT_LEN);
+		if (n != HS_INIT_LEN)
+			CHECK_EQ(hs_init_consume(&cr, &str, buf, n, NULL, ts), HS_ERR_SHORT);
+		memset(buf, 0, sizeof(buf));
+		memcpy(buf, zv.resp, HS_RESP_LEN);
+		sti = pristine;
+		if (n != HS_RESP_LEN) {
+			CHECK_EQ(hs_resp_consume(&ci, &sti, buf, n, &k), HS_ERR_SHORT);
+			CHECK_EQ(hs_receiver_index(buf, n), 0);
+		}
+		memset(buf, 0, sizeof(buf));
+		memcpy(buf, zv.echo_req, HS_ECHO_LEN);
+		if (n != HS_ECHO_LEN) {
+			CHECK_EQ(hs_echo_open(zv.ek1, buf, n, &type, &counter), HS_ERR_SHORT);
+			CHECK_EQ(hs_receiver_index(buf, n), 0);
+		}
+		CHECK_EQ(hs_type(buf, n), n < 4 ? -1 : HS_TYPE_ECHO_REQUEST);
+	}
+	CHECK_EQ(hs_type(NULL, 0), -1);
+	CHECK_EQ(hs_init_consume(&cr, &str, NULL, 0, NULL, ts), HS_ERR_SHORT);
+}
+
+static void
+check_tai64n(void)
+{
+	static const struct {
+		uint64_t sec;
+		uint32_t nsec;
+		const char *hex;
+	} known[] = {
+		{ 0, 0, "400000000000000000000000" },
+		{ 1, 1, "400000000000000100000001" },
+		{ 1700000000, 123456789, "400000006553f100075bcd15" },
+		{ UINT64_C(0xffffffff), 999999999, "40000000ffffffff3b9ac9ff" },
+		{ UINT64_C(0x123456789a), 0x10203, "400000123456789a00010203" },
+	};
+	uint8_t out[12], want[12], prev[12] = { 0 };
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		hs_tai64n(out, known[i].sec, known[i].nsec);
+		CHECK_EQ(unhex(known[i].hex, want, sizeof(want)), 12);
+		CHECK_MEM(out, want, 12);
+		/* Later times compare greater, as the replay check needs. */
+		CHECK(memcmp(out, prev, 12) > 0);
+		memcpy(prev, out, 12);
+	}
+}
+
+int
+main(void)
+{
+	CHECK(sodium_init() >= 0);
+	check_noise_vector();
+	CHECK(read_zvec() == 0);
+	if (check_failures)
+		CHECK_DONE();
+	check_zcc_vectors();
+	check_framing();
+	check_round_trips();
+	check_init_tampering();
+	check_resp_tampering();
+	check_echo_tampering();
+	check_wrong_psk_and_addresses();
+	check_reflection();
+	check_stray_resp();
+	check_low_order_init();
+	check_lengths();
+	check_tai64n();
+	CHECK_DONE();
+}
