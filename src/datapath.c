@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include <arpa/inet.h>
 
@@ -22,14 +25,27 @@
 #define DP_BATCH 64
 /* The SIV collision bound (PROTOCOL.md): a key seals at most 2^32 segments. */
 #define DP_KEY_SEGMENTS_MAX (UINT64_C(1) << 32)
+/* Flows are kept for "zccctl show" in a small table; the oldest make room. */
+#define DP_FLOWS 64
+
+struct flow {
+	struct dp_flow f;
+	time_t last;                    /* CLOCK_MONOTONIC seconds */
+};
 
 struct datapath {
 	struct zcc_options opt;         /* a copy: the caller's may not outlive us */
 	struct in_addr local;
 	int tun_fd, raw_fd;
-	struct seal_key tx, rx;
+	struct seal_key tx, rx[DP_RX_KEYS];
+	int have_tx;
+	size_t nrx;
 	uint64_t tx_used;               /* segments sealed under tx */
+	int last_seen_id;               /* key id last reported to key_seen */
+	dp_key_seen_fn *key_seen;
+	void *arg;
 	struct dp_counters c;
+	struct flow flows[DP_FLOWS];
 	int warned_no_timestamps;
 	uint8_t buf[DP_BUF_SIZE];
 };
@@ -45,6 +61,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_NOT_SELECTED] = "not_selected",
 	[DROP_IO] = "io",
 	[DROP_KEY_EXHAUSTED] = "key_exhausted",
+	[DROP_NO_KEY] = "no_key",
 };
 
 const char *
@@ -55,7 +72,7 @@ datapath_drop_name(enum dp_drop d)
 
 struct datapath *
 datapath_new(const struct zcc_options *o, struct in_addr local, int tun_fd,
-    int raw_fd, const struct seal_key *tx, const struct seal_key *rx)
+    int raw_fd, dp_key_seen_fn *key_seen, void *arg)
 {
 	struct datapath *dp = calloc(1, sizeof(*dp));
 
@@ -65,9 +82,51 @@ datapath_new(const struct zcc_options *o, struct in_addr local, int tun_fd,
 	dp->opt = *o;
 	dp->tun_fd = tun_fd;
 	dp->raw_fd = raw_fd;
-	dp->tx = *tx;
-	dp->rx = *rx;
+	dp->key_seen = key_seen;
+	dp->arg = arg;
+	dp->last_seen_id = -1;
 	return dp;
+}
+
+static void
+wipe_keys(struct datapath *dp)
+{
+	seal_key_wipe(&dp->tx);
+	for (size_t i = 0; i < DP_RX_KEYS; i++)
+		seal_key_wipe(&dp->rx[i]);
+	dp->have_tx = 0;
+	dp->nrx = 0;
+}
+
+void
+datapath_set_keys(struct datapath *dp, const struct seal_key *tx,
+    const struct seal_key *const rx[], size_t nrx)
+{
+	int same_tx = tx && dp->have_tx && tx->id == dp->tx.id &&
+	    sodium_memcmp(tx->mac, dp->tx.mac, sizeof(tx->mac)) == 0;
+
+	wipe_keys(dp);
+	if (tx) {
+		dp->tx = *tx;
+		dp->have_tx = 1;
+	}
+	if (!same_tx)
+		dp->tx_used = 0;
+	for (size_t i = 0; i < nrx && i < DP_RX_KEYS; i++)
+		dp->rx[dp->nrx++] = *rx[i];
+	dp->last_seen_id = -1;
+}
+
+uint64_t
+datapath_tx_used(const struct datapath *dp)
+{
+	return dp->tx_used;
+}
+
+void
+datapath_set_options(struct datapath *dp, const struct zcc_options *o)
+{
+	dp->opt = *o;
 }
 
 void
@@ -75,9 +134,68 @@ datapath_free(struct datapath *dp)
 {
 	if (dp == NULL)
 		return;
-	seal_key_wipe(&dp->tx);
-	seal_key_wipe(&dp->rx);
+	wipe_keys(dp);
 	free(dp);
+}
+
+static time_t
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* The flow's slot: its own, else a free one, else the least recently used. */
+static struct dp_flow *
+flow_of(struct datapath *dp, uint16_t lport, uint16_t rport)
+{
+	struct flow *victim = &dp->flows[0];
+	time_t now = now_seconds();
+
+	for (size_t i = 0; i < DP_FLOWS; i++) {
+		struct flow *f = &dp->flows[i];
+
+		if (f->last && f->f.lport == lport && f->f.rport == rport) {
+			f->last = now;
+			return &f->f;
+		}
+		if (f->last < victim->last)
+			victim = f;
+	}
+	memset(victim, 0, sizeof(*victim));
+	victim->f.lport = lport;
+	victim->f.rport = rport;
+	victim->last = now;
+	return &victim->f;
+}
+
+static int
+by_recent(const void *a, const void *b)
+{
+	const struct dp_flow *x = a, *y = b;
+
+	return (x->idle > y->idle) - (x->idle < y->idle);
+}
+
+size_t
+datapath_flows(const struct datapath *dp, struct dp_flow *out, size_t max)
+{
+	time_t now = now_seconds();
+	size_t n = 0;
+
+	for (size_t i = 0; i < DP_FLOWS; i++) {
+		const struct flow *f = &dp->flows[i];
+
+		if (f->last == 0)
+			continue;
+		out[n] = f->f;
+		out[n].idle = (int64_t)(now - f->last);
+		n++;
+	}
+	qsort(out, n, sizeof(*out), by_recent);
+	return n < max ? n : max;
 }
 
 const struct dp_counters *
@@ -135,6 +253,7 @@ seal_and_send(struct datapath *dp, struct packet *p, size_t cap)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = dp->opt.peer };
 	size_t plain = p->payload_len;
+	struct dp_flow *f;
 	int trimmed = 0;
 
 	if (!selected(dp, p)) {
@@ -146,6 +265,10 @@ seal_and_send(struct datapath *dp, struct packet *p, size_t cap)
 			log_warnx("refusing to seal a segment without TCP "
 			    "timestamps (is net.ipv4.tcp_timestamps 0?)");
 		drop(dp, DROP_NO_TIMESTAMPS, p);
+		return;
+	}
+	if (!dp->have_tx) {
+		drop(dp, DROP_NO_KEY, p);
 		return;
 	}
 	if (dp->tx_used >= DP_KEY_SEGMENTS_MAX) {
@@ -169,11 +292,35 @@ seal_and_send(struct datapath *dp, struct packet *p, size_t cap)
 	dp->c.sealed++;
 	dp->c.bytes_sealed += plain;
 	dp->c.sack_trimmed += trimmed > 0;
+	f = flow_of(dp, packet_sport(p), packet_dport(p));
+	f->sealed++;
+	f->bytes_sealed += plain;
+}
+
+static const struct seal_key *
+rx_key(const struct datapath *dp, int id)
+{
+	for (size_t i = 0; i < dp->nrx; i++)
+		if (dp->rx[i].id == id)
+			return &dp->rx[i];
+	return NULL;
+}
+
+static void
+count_opened(struct datapath *dp, const struct packet *p)
+{
+	struct dp_flow *f = flow_of(dp, packet_dport(p), packet_sport(p));
+
+	dp->c.opened++;
+	dp->c.bytes_opened += p->payload_len;
+	f->opened++;
+	f->bytes_opened += p->payload_len;
 }
 
 static void
 open_and_deliver(struct datapath *dp, struct packet *p)
 {
+	const struct seal_key *k;
 	int id;
 
 	if (!selected(dp, p)) {
@@ -185,13 +332,20 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 		drop(dp, DROP_NO_OPTION, p);
 		return;
 	}
-	if (id != dp->rx.id) {
-		drop(dp, DROP_BAD_KEY_ID, p);
+	k = rx_key(dp, id);
+	if (k == NULL) {
+		drop(dp, dp->nrx ? DROP_BAD_KEY_ID : DROP_NO_KEY, p);
 		return;
 	}
-	if (seal_open(&dp->rx, p) != SEAL_OK) {
+	if (seal_open(k, p) != SEAL_OK) {
 		drop(dp, DROP_BAD_TAG, p);
 		return;
+	}
+	if (id != dp->last_seen_id) {
+		/* Only authentic segments may confirm a session. */
+		dp->last_seen_id = id;
+		if (dp->key_seen)
+			dp->key_seen(dp->arg, (uint8_t)id);
 	}
 	if (!timestamps_ok(p)) {
 		drop(dp, DROP_NO_TIMESTAMPS, p);
@@ -202,8 +356,7 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 		drop(dp, DROP_IO, p);
 		return;
 	}
-	dp->c.opened++;
-	dp->c.bytes_opened += p->payload_len;
+	count_opened(dp, p);
 }
 
 void

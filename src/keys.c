@@ -20,7 +20,6 @@
 #define KEYFILE_MAX 128
 
 /* crypto_kdf contexts are exactly 8 bytes. */
-static const char static_ctx[crypto_kdf_CONTEXTBYTES] = "zccstat1";
 
 static int
 check_key_file_mode(int fd, const char *path, char *err, size_t errlen)
@@ -124,31 +123,4 @@ keys_generate(char *out, size_t outlen)
 	sodium_memzero(key, sizeof(key));
 	strcat(out, "\n");
 	return 0;
-}
-
-/* The direction src->dst, as a crypto_kdf subkey id: both ends agree on it. */
-static uint64_t
-direction_id(struct in_addr src, struct in_addr dst)
-{
-	return (uint64_t)ntohl(src.s_addr) << 32 | ntohl(dst.s_addr);
-}
-
-static void
-derive_direction(const uint8_t link_key[ZCC_KEY_LEN], struct in_addr src,
-    struct in_addr dst, struct seal_key *k)
-{
-	uint8_t session[ZCC_KEY_LEN];
-
-	crypto_kdf_derive_from_key(session, sizeof(session),
-	    direction_id(src, dst), static_ctx, link_key);
-	seal_key_derive(k, session, 0);
-	sodium_memzero(session, sizeof(session));
-}
-
-void
-keys_static_schedule(const uint8_t link_key[ZCC_KEY_LEN], struct in_addr local,
-    struct in_addr peer, struct seal_key *tx, struct seal_key *rx)
-{
-	derive_direction(link_key, local, peer, tx);
-	derive_direction(link_key, peer, local, rx);
 }

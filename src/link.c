@@ -1,2 +1,711 @@
-/* placeholder: being written */
-int zcc_placeholder_link;
+/*
+ * The link state machine (include/zcc/link.h, docs/PROTOCOL.md "The link").
+ *
+ * Sessions: cur seals and opens; prev still opens for a grace period after
+ * a rekey, for segments already in flight; next is a session we answered
+ * as responder, which opens but does not seal until the initiator proves
+ * it has the keys (an echo under it, or a segment sealed with it). Until
+ * then cur stays as it was, so a stale or replayed handshake message never
+ * disturbs a live session.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "zcc/handshake.h"
+#include "zcc/link.h"
+#include "zcc/log.h"
+
+#define RETRY_MS 5000           /* handshake retransmission (WireGuard's REKEY_TIMEOUT) */
+#define PREV_GRACE_MS 15000     /* the previous key still opens this long */
+#define REJECT_MARGIN_MS 60000  /* a session unrenewed rekey + this is dead */
+#define ATTEMPT_MS_NO_ECHO 30000
+#define RATE_PER_S 50           /* handshake answers per second, burst as many */
+#define LOG_EVERY_MS 10000      /* one warning per kind this often at most */
+
+struct session {
+	int live;
+	int initiator;          /* we sent the init */
+	uint8_t key_id;
+	uint32_t local_index, remote_index;
+	struct seal_key tx, rx;
+	uint8_t echo_tx[HS_KEY_LEN], echo_rx[HS_KEY_LEN];
+	uint64_t echo_sent, echo_seen;  /* counters */
+	uint64_t created, retired;      /* ms; retired: when it became prev */
+};
+
+struct link {
+	struct link_config cfg;
+	struct link_ops ops;
+	void *arg;
+	struct hs_config hs;
+	enum link_state state;
+	struct session cur, prev, next;
+	struct hs_state pending;        /* our init awaiting its resp */
+	int pending_live;
+	uint64_t last_init;             /* ms: when we last sent an init */
+	uint64_t attempt_start, holdoff_until;
+	int holding_off;                /* in Down, waiting to try again */
+	uint32_t failures;              /* failed attempts in a row */
+	int gave_up;
+	uint64_t last_tai_sent;         /* ns, strictly increasing */
+	uint8_t greatest_tai[HS_TAI64N_LEN];   /* the peer's, seen so far */
+	uint64_t next_echo;
+	int echo_outstanding;
+	uint64_t last_handshake, up_since;
+	int handshaked;
+	double tokens;
+	uint64_t tokens_at;
+	uint64_t last_log_mac, last_log_bad;
+	struct link_counters c;
+};
+
+static void
+session_wipe(struct session *s)
+{
+	sodium_memzero(s, sizeof(*s));
+}
+
+static struct session *
+find_session(struct link *l, uint32_t local_index)
+{
+	struct session *all[] = { &l->cur, &l->prev, &l->next };
+
+	for (size_t i = 0; i < 3; i++)
+		if (all[i]->live && all[i]->local_index == local_index)
+			return all[i];
+	return NULL;
+}
+
+/* Tell the data path which keys open and which one seals. */
+static void
+push_keys(struct link *l)
+{
+	const struct seal_key *rx[DP_RX_KEYS];
+	size_t n = 0;
+
+	if (l->cur.live)
+		rx[n++] = &l->cur.rx;
+	if (l->prev.live)
+		rx[n++] = &l->prev.rx;
+	if (l->next.live)
+		rx[n++] = &l->next.rx;
+	l->ops.keys(l->arg, l->state == LINK_UP && l->cur.live ? &l->cur.tx :
+	    NULL, rx, n);
+}
+
+static void
+session_from_keys(struct session *s, const struct hs_keys *k, int initiator,
+    uint64_t now)
+{
+	session_wipe(s);
+	s->live = 1;
+	s->initiator = initiator;
+	s->key_id = k->key_id;
+	s->local_index = k->local_index;
+	s->remote_index = k->remote_index;
+	seal_key_derive(&s->tx, k->send, k->key_id);
+	seal_key_derive(&s->rx, k->recv, k->key_id);
+	hs_echo_key(s->echo_tx, k->send);
+	hs_echo_key(s->echo_rx, k->recv);
+	s->created = now;
+}
+
+static void
+send_echo(struct link *l, struct session *s, enum hs_type type)
+{
+	uint8_t msg[HS_ECHO_LEN];
+
+	hs_echo_create(s->echo_tx, type, s->remote_index, ++s->echo_sent, msg);
+	l->ops.send(l->arg, msg, sizeof(msg));
+	l->c.echo_sent++;
+}
+
+/* ---- timers derived from the configuration ---- */
+
+static uint64_t
+attempt_ms(const struct link *l)
+{
+	if (l->cfg.keepalive_interval == 0)
+		return ATTEMPT_MS_NO_ECHO;
+	return (uint64_t)l->cfg.keepalive_interval * l->cfg.keepalive_failure * 1000;
+}
+
+/* At least three tries per attempt, at most one every RETRY_MS. */
+static uint64_t
+retry_ms(const struct link *l)
+{
+	uint64_t r = attempt_ms(l) / 3;
+
+	return r < RETRY_MS ? (r ? r : 1) : RETRY_MS;
+}
+
+static uint64_t
+rekey_ms(const struct link *l)
+{
+	return (uint64_t)l->cfg.rekey_interval * 1000;
+}
+
+/* ---- going up and down ---- */
+
+static void
+became_up(struct link *l, uint64_t now)
+{
+	l->state = LINK_UP;
+	l->holding_off = 0;
+	l->failures = 0;
+	l->up_since = now;
+	l->echo_outstanding = 0;
+	l->c.keepalive_misses = 0;
+	l->next_echo = now + (uint64_t)l->cfg.keepalive_interval * 1000;
+	l->c.link_ups++;
+	log_info("link up: key id %u", l->cur.key_id);
+	push_keys(l);
+	l->ops.up(l->arg);
+}
+
+static void
+forget_sessions(struct link *l)
+{
+	session_wipe(&l->cur);
+	session_wipe(&l->prev);
+	session_wipe(&l->next);
+	hs_state_wipe(&l->pending);
+	l->pending_live = 0;
+}
+
+/* After Down: try again after holdoff (persist), or give up. */
+static void
+after_down(struct link *l, uint64_t now)
+{
+	l->state = LINK_DOWN;
+	if (l->cfg.maxfail && l->failures >= l->cfg.maxfail) {
+		log_warnx("%u failed attempts in a row (maxfail): giving up",
+		    l->failures);
+		l->gave_up = 1;
+	} else if (!l->cfg.persist) {
+		l->gave_up = 1;
+	} else {
+		l->holding_off = 1;
+		l->holdoff_until = now + (uint64_t)l->cfg.holdoff * 1000;
+	}
+}
+
+static void
+link_down(struct link *l, uint64_t now, const char *why)
+{
+	int was_up = l->state == LINK_UP;
+
+	log_warnx("link down: %s", why);
+	forget_sessions(l);
+	l->state = LINK_DOWN;
+	push_keys(l);
+	if (was_up) {
+		l->c.link_downs++;
+		l->ops.down(l->arg);
+	}
+	after_down(l, now);
+}
+
+/* Make s the session that seals, keeping the one before for a while. */
+static void
+install_cur(struct link *l, struct session *s, uint64_t now)
+{
+	int rekey = l->cur.live;
+
+	session_wipe(&l->prev);
+	if (l->cur.live) {
+		l->prev = l->cur;
+		l->prev.retired = now;
+	}
+	l->cur = *s;
+	session_wipe(s);
+	l->c.handshakes++;
+	l->c.rekeys += rekey;
+	l->last_handshake = now;
+	l->handshaked = 1;
+	if (l->state != LINK_UP)
+		became_up(l, now);
+	else
+		push_keys(l);
+	log_debug("session %s: key id %u", rekey ? "renewed" : "established",
+	    l->cur.key_id);
+}
+
+/* ---- our initiation ---- */
+
+static uint8_t
+pick_key_id(const struct link *l)
+{
+	uint8_t id;
+
+	do
+		id = (uint8_t)randombytes_uniform(255) + 1;
+	while ((l->cur.live && id == l->cur.key_id) ||
+	    (l->prev.live && id == l->prev.key_id) ||
+	    (l->next.live && id == l->next.key_id));
+	return id;
+}
+
+static uint32_t
+pick_index(void)
+{
+	uint32_t i;
+
+	do
+		i = randombytes_random();
+	while (i == 0);
+	return i;
+}
+
+/* TAI64N of now, strictly after the last one sent, even if the clock steps. */
+static void
+next_tai64n(struct link *l, uint8_t out[HS_TAI64N_LEN])
+{
+	struct timespec ts;
+	uint64_t ns;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (ns <= l->last_tai_sent)
+		ns = l->last_tai_sent + 1;
+	l->last_tai_sent = ns;
+	hs_tai64n(out, ns / 1000000000u, (uint32_t)(ns % 1000000000u));
+}
+
+static void
+send_init(struct link *l, uint64_t now)
+{
+	uint8_t e[HS_KEY_LEN], tai[HS_TAI64N_LEN], msg[HS_INIT_LEN];
+
+	randombytes_buf(e, sizeof(e));
+	next_tai64n(l, tai);
+	hs_state_wipe(&l->pending);
+	if (hs_init_create(&l->hs, &l->pending, e, pick_index(), pick_key_id(l),
+	    tai, msg) == HS_OK) {
+		l->pending_live = 1;
+		l->ops.send(l->arg, msg, sizeof(msg));
+		l->c.hs_sent++;
+	}
+	l->last_init = now;
+	sodium_memzero(e, sizeof(e));
+}
+
+static void
+begin_attempt(struct link *l, uint64_t now)
+{
+	l->state = LINK_HANDSHAKING;
+	l->attempt_start = now;
+	l->holding_off = 0;
+	send_init(l, now);
+}
+
+/* ---- what arrives ---- */
+
+static int
+rate_ok(struct link *l, uint64_t now)
+{
+	l->tokens += (double)(now - l->tokens_at) * RATE_PER_S / 1000.0;
+	if (l->tokens > RATE_PER_S)
+		l->tokens = RATE_PER_S;
+	l->tokens_at = now;
+	if (l->tokens < 1.0)
+		return 0;
+	l->tokens -= 1.0;
+	return 1;
+}
+
+static void
+warn_limited(uint64_t *last, uint64_t now, const char *msg)
+{
+	if (*last && now - *last < LOG_EVERY_MS)
+		return;
+	*last = now;
+	log_warnx("%s", msg);
+}
+
+static void
+count_bad(struct link *l, int err, uint64_t now)
+{
+	if (err == HS_ERR_MAC) {
+		l->c.hs_bad_mac++;
+		warn_limited(&l->last_log_mac, now, "handshake message failed "
+		    "authentication (mac1): a different key file at the peer?");
+		return;
+	}
+	l->c.hs_bad++;
+	warn_limited(&l->last_log_bad, now, "handshake message rejected "
+	    "(tampered, stale, reflected or for another session)");
+}
+
+/*
+ * Both ends initiated at once: the lower address's init wins, so exactly
+ * one handshake completes.
+ */
+static int
+we_win_tie(const struct link *l)
+{
+	return ntohl(l->cfg.local.s_addr) < ntohl(l->cfg.peer.s_addr);
+}
+
+/*
+ * The peer picks key ids unlike the ones it holds, so a new session can
+ * only share an id with a prev the peer has forgotten (it restarted).
+ * (A cur sharing it is kept: it still seals until the new one is
+ * confirmed, and the data path tries cur first.)
+ */
+static void
+drop_colliding(struct link *l, uint8_t id)
+{
+	if (l->prev.live && l->prev.key_id == id)
+		session_wipe(&l->prev);
+}
+
+static void
+answer_init(struct link *l, struct hs_state *st, uint64_t now)
+{
+	uint8_t e[HS_KEY_LEN], msg[HS_RESP_LEN];
+	struct hs_keys keys;
+
+	randombytes_buf(e, sizeof(e));
+	if (hs_resp_create(&l->hs, st, e, pick_index(), msg, &keys) != HS_OK) {
+		count_bad(l, HS_ERR_DH, now);
+		goto out;
+	}
+	l->ops.send(l->arg, msg, sizeof(msg));
+	l->c.hs_sent++;
+	drop_colliding(l, keys.key_id);
+	session_from_keys(&l->next, &keys, 0, now);
+	push_keys(l);
+out:
+	hs_keys_wipe(&keys);
+	sodium_memzero(e, sizeof(e));
+}
+
+static void
+on_init(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
+{
+	struct hs_state st;
+	uint8_t tai[HS_TAI64N_LEN];
+	int err;
+
+	err = hs_init_consume(&l->hs, &st, msg, len,
+	    l->pending_live ? l->pending.e_pub : NULL, tai);
+	if (err != HS_OK) {
+		count_bad(l, err, now);
+		goto out;
+	}
+	if (memcmp(tai, l->greatest_tai, sizeof(tai)) <= 0) {
+		l->c.hs_replayed++;
+		log_debug("handshake init replayed or stale: ignored");
+		goto out;
+	}
+	if (!rate_ok(l, now)) {
+		l->c.hs_rate_limited++;
+		goto out;
+	}
+	if (l->pending_live && we_win_tie(l)) {
+		log_debug("both ends initiated: ours goes on");
+		goto out;
+	}
+	memcpy(l->greatest_tai, tai, sizeof(tai));
+	hs_state_wipe(&l->pending);
+	l->pending_live = 0;
+	answer_init(l, &st, now);
+out:
+	hs_state_wipe(&st);
+}
+
+static void
+on_resp(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
+{
+	struct hs_keys keys;
+	struct session s;
+	int err;
+
+	if (!l->pending_live) {
+		count_bad(l, HS_ERR_INDEX, now);
+		return;
+	}
+	err = hs_resp_consume(&l->hs, &l->pending, msg, len, &keys);
+	if (err != HS_OK) {
+		count_bad(l, err, now);
+		return;
+	}
+	l->pending_live = 0;
+	session_wipe(&l->next);         /* our handshake is the newer one */
+	drop_colliding(l, keys.key_id);
+	session_from_keys(&s, &keys, 1, now);
+	hs_keys_wipe(&keys);
+	install_cur(l, &s, now);
+	/* Confirm at once, so the peer starts sealing with it too. */
+	send_echo(l, &l->cur, HS_TYPE_ECHO_REQUEST);
+}
+
+/* The peer proved it holds next's keys: next becomes cur. */
+static void
+confirm_next(struct link *l, uint64_t now)
+{
+	struct session s = l->next;
+
+	session_wipe(&l->next);
+	install_cur(l, &s, now);
+	session_wipe(&s);
+}
+
+static void
+on_echo(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
+{
+	struct session *s = find_session(l, hs_receiver_index(msg, len));
+	enum hs_type type;
+	uint64_t counter;
+
+	if (s == NULL || hs_echo_open(s->echo_rx, msg, len, &type,
+	    &counter) != HS_OK || counter <= s->echo_seen) {
+		l->c.echo_bad++;
+		return;
+	}
+	s->echo_seen = counter;
+	l->c.echo_received++;
+	l->echo_outstanding = 0;
+	l->c.keepalive_misses = 0;
+	if (s == &l->next) {
+		confirm_next(l, now);
+		s = &l->cur;
+	}
+	if (type == HS_TYPE_ECHO_REQUEST)
+		send_echo(l, s, HS_TYPE_ECHO_REPLY);
+}
+
+void
+link_input(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
+{
+	switch (hs_type(msg, len)) {
+	case HS_TYPE_INIT:
+		l->c.hs_received++;
+		on_init(l, msg, len, now);
+		break;
+	case HS_TYPE_RESP:
+		l->c.hs_received++;
+		on_resp(l, msg, len, now);
+		break;
+	case HS_TYPE_ECHO_REQUEST:
+	case HS_TYPE_ECHO_REPLY:
+		on_echo(l, msg, len, now);
+		break;
+	default:
+		l->c.hs_bad++;
+		break;
+	}
+}
+
+void
+link_key_seen(struct link *l, uint8_t key_id, uint64_t now)
+{
+	if (l->next.live && l->next.key_id == key_id)
+		confirm_next(l, now);
+}
+
+/* ---- timers ---- */
+
+static void
+tick_handshaking(struct link *l, uint64_t now)
+{
+	char why[96];
+
+	if (now - l->attempt_start >= attempt_ms(l)) {
+		l->failures++;
+		snprintf(why, sizeof(why), "no handshake with the peer in "
+		    "%llu s (attempt %u)",
+		    (unsigned long long)(attempt_ms(l) / 1000), l->failures);
+		link_down(l, now, why);
+		return;
+	}
+	if (now - l->last_init >= retry_ms(l))
+		send_init(l, now);
+}
+
+static int
+rekey_due(struct link *l, uint64_t now)
+{
+	uint64_t age = now - l->cur.created;
+	uint64_t limit = l->cfg.rekey_after_segments ?
+	    l->cfg.rekey_after_segments : LINK_REKEY_SEGMENTS;
+
+	/* One handshake at a time: ours just sent, or the peer's unconfirmed. */
+	if (l->next.live || now - l->last_init < retry_ms(l))
+		return 0;
+	if (l->ops.tx_used(l->arg) >= limit)
+		return 1;
+	/* The initiator of the session renews it; the other end only if it does not. */
+	return age >= rekey_ms(l) + (l->cur.initiator ? 0 : retry_ms(l));
+}
+
+static void
+tick_keepalive(struct link *l, uint64_t now)
+{
+	char why[96];
+
+	if (l->cfg.keepalive_interval == 0 || now < l->next_echo)
+		return;
+	if (l->echo_outstanding &&
+	    ++l->c.keepalive_misses >= l->cfg.keepalive_failure) {
+		snprintf(why, sizeof(why), "no answer to %llu echo requests "
+		    "(keepalive-failure)",
+		    (unsigned long long)l->c.keepalive_misses);
+		link_down(l, now, why);
+		return;
+	}
+	send_echo(l, &l->cur, HS_TYPE_ECHO_REQUEST);
+	l->echo_outstanding = 1;
+	l->next_echo = now + (uint64_t)l->cfg.keepalive_interval * 1000;
+}
+
+/* Sessions past their time: prev after its grace, an unconfirmed next. */
+static void
+expire_sessions(struct link *l, uint64_t now)
+{
+	int changed = 0;
+
+	if (l->prev.live && now - l->prev.retired >= PREV_GRACE_MS) {
+		session_wipe(&l->prev);
+		changed = 1;
+	}
+	if (l->next.live && now - l->next.created >= 2 * retry_ms(l)) {
+		session_wipe(&l->next);
+		changed = 1;
+	}
+	if (changed)
+		push_keys(l);
+}
+
+static void
+tick_up(struct link *l, uint64_t now)
+{
+	if (now - l->cur.created >= rekey_ms(l) + REJECT_MARGIN_MS) {
+		link_down(l, now, "the session expired: no rekey answered");
+		return;
+	}
+	if (l->pending_live ? now - l->last_init >= retry_ms(l) :
+	    rekey_due(l, now))
+		send_init(l, now);
+	tick_keepalive(l, now);
+}
+
+void
+link_tick(struct link *l, uint64_t now)
+{
+	expire_sessions(l, now);
+	switch (l->state) {
+	case LINK_DOWN:
+		if (l->holding_off && now >= l->holdoff_until)
+			begin_attempt(l, now);
+		break;
+	case LINK_HANDSHAKING:
+		tick_handshaking(l, now);
+		break;
+	case LINK_UP:
+		tick_up(l, now);
+		break;
+	}
+}
+
+/* ---- the rest of the contract ---- */
+
+struct link *
+link_new(const struct link_config *cfg, const uint8_t psk[ZCC_KEY_LEN],
+    const struct link_ops *ops, void *arg)
+{
+	struct link *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	l->cfg = *cfg;
+	l->ops = *ops;
+	l->arg = arg;
+	l->state = LINK_DOWN;
+	l->tokens = RATE_PER_S;
+	hs_config_init(&l->hs, psk, cfg->local, cfg->peer);
+	return l;
+}
+
+void
+link_free(struct link *l)
+{
+	if (l == NULL)
+		return;
+	forget_sessions(l);
+	hs_config_wipe(&l->hs);
+	sodium_memzero(l, sizeof(*l));
+	free(l);
+}
+
+void
+link_start(struct link *l, uint64_t now)
+{
+	l->tokens_at = now;
+	begin_attempt(l, now);
+}
+
+void
+link_stop(struct link *l, uint64_t now)
+{
+	int was_up = l->state == LINK_UP;
+
+	(void)now;
+	forget_sessions(l);
+	l->state = LINK_DOWN;
+	l->gave_up = 1;
+	push_keys(l);
+	if (was_up) {
+		l->c.link_downs++;
+		l->ops.down(l->arg);
+	}
+}
+
+void
+link_set_config(struct link *l, const struct link_config *cfg)
+{
+	l->cfg = *cfg;
+}
+
+enum link_state
+link_state(const struct link *l)
+{
+	return l->state;
+}
+
+const char *
+link_state_name(enum link_state s)
+{
+	switch (s) {
+	case LINK_DOWN:
+		return "down";
+	case LINK_HANDSHAKING:
+		return "handshaking";
+	case LINK_UP:
+		return "up";
+	}
+	return "?";
+}
+
+int
+link_gave_up(const struct link *l)
+{
+	return l->gave_up;
+}
+
+void
+link_status(const struct link *l, uint64_t now, struct zcc_status *st)
+{
+	st->state = link_state_name(l->state);
+	st->handshake_age = l->handshaked ?
+	    (int64_t)((now - l->last_handshake) / 1000) : -1;
+	st->up_seconds = l->state == LINK_UP ?
+	    (int64_t)((now - l->up_since) / 1000) : -1;
+	st->key_id = l->cur.live ? l->cur.key_id : 0;
+	st->link = l->c;
+}

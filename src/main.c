@@ -1,7 +1,9 @@
 /*
  * zcctund: one daemon per link. Start-up runs in a fixed order and is torn
- * down in reverse: options -> key -> addresses -> zcc0 and raw socket ->
- * steering -> privileges -> event loop.
+ * down in reverse: options -> key -> addresses -> zcc0, raw and UDP
+ * sockets -> steering -> control socket, script helper -> privileges ->
+ * event loop, where the link (link.c) handshakes, keys the data path and
+ * says when to run ip-up and ip-down.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,33 +16,56 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 #include <sodium.h>
 
+#include "zcc/control.h"
 #include "zcc/datapath.h"
 #include "zcc/keys.h"
+#include "zcc/link.h"
 #include "zcc/log.h"
 #include "zcc/options.h"
 #include "zcc/privs.h"
+#include "zcc/scripts.h"
 #include "zcc/steer.h"
 #include "zcc/tun.h"
 
 #define EXIT_USAGE 2
+#define EXIT_LINK_FAILED 1
+#define TICK_MS 100
+#define PIDFILE_FMT "/run/zcc-%s.pid"
 
 struct zcctund {
 	struct zcc_options opt;
+	int argc;               /* the words, re-read on SIGHUP */
+	char **argv;
 	struct in_addr local;
 	char realdev[IFNAMSIZ];
 	int mtu;
-	int tun_fd, raw_fd;
+	int tun_fd, raw_fd, udp_fd;
 	struct steer steer;
 	int steering;
 	struct datapath *dp;
+	struct link *link;
+	struct scripts *scripts;
+	struct control *control;
 	struct event_base *base;
 	int ready_fd;           /* tells the waiting parent we are up */
+	char pidfile[PATH_MAX];
+	int exit_status;
 };
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static void
 usage(FILE *f)
@@ -58,16 +83,32 @@ usage(FILE *f)
 	    "                     either end (repeatable, at least one)\n"
 	    "  local ADDR         our address (default: the kernel's choice for peer)\n"
 	    "  ifname NAME        the interface (default %s)\n"
-	    "  port N             zcc's UDP port (default %u; used by the handshake)\n"
+	    "  port N             zcc's UDP port (default %u; the handshake)\n"
 	    "  fwmark N           mark of zcctund's own packets (default 0x%x)\n"
 	    "  table N            routing table for selected flows (default %u)\n"
 	    "  rule-priority N    ip rule preference (default %u)\n"
 	    "  file PATH          read options from a file (see zcc.conf(5))\n"
+	    "  call NAME          read options from CONFDIR/peers/NAME\n"
+	    "  confdir DIR        first word only: CONFDIR (default %s)\n"
+	    "  rekey-interval N   seconds between handshakes (default %u)\n"
+	    "  keepalive-interval N  seconds between echo requests (default %u)\n"
+	    "  keepalive-failure N   missed echoes before link down (default %u)\n"
+	    "  ip-up-script PATH  run when the link comes up (CONFDIR/ip-up)\n"
+	    "  ip-down-script PATH  run when it goes down (CONFDIR/ip-down)\n"
+	    "  ipparam STR        sixth argument of the scripts\n"
+	    "  linkname NAME      pid file /run/zcc-NAME.pid\n"
+	    "  persist            after a failure, try again instead of exiting\n"
+	    "  holdoff N          seconds before trying again (default %u)\n"
+	    "  maxfail N          give up after N failed attempts (default %u)\n"
 	    "  nodetach           stay in the foreground, log to stderr\n"
 	    "  debug              log every dropped segment and command run\n"
 	    "\n"
-	    "See zcctund(8).\n", ZCC_DEFAULT_IFNAME, ZCC_DEFAULT_UDP_PORT,
-	    ZCC_DEFAULT_FWMARK, ZCC_DEFAULT_TABLE, ZCC_DEFAULT_PRIORITY);
+	    "CONFDIR/options is read first. See zcctund(8).\n",
+	    ZCC_DEFAULT_IFNAME, ZCC_DEFAULT_UDP_PORT,
+	    ZCC_DEFAULT_FWMARK, ZCC_DEFAULT_TABLE, ZCC_DEFAULT_PRIORITY,
+	    ZCC_SYSCONFDIR, ZCC_DEFAULT_REKEY, ZCC_DEFAULT_KEEPALIVE,
+	    ZCC_DEFAULT_KEEPALIVE_FAILURE, ZCC_DEFAULT_HOLDOFF,
+	    ZCC_DEFAULT_MAXFAIL);
 }
 
 static int
@@ -217,6 +258,51 @@ detach(struct zcctund *z)
 	return 0;
 }
 
+/* zcc's UDP port, connected to the peer's: only the peer's datagrams arrive. */
+static int
+open_udp(struct zcctund *z)
+{
+	struct sockaddr_in me = { .sin_family = AF_INET,
+	    .sin_port = htons(z->opt.udp_port), .sin_addr = z->local };
+	struct sockaddr_in peer = me;
+
+	peer.sin_addr = z->opt.peer;
+	z->udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (z->udp_fd == -1) {
+		log_warn("udp socket");
+		return -1;
+	}
+	if (bind(z->udp_fd, (struct sockaddr *)&me, sizeof(me)) == -1) {
+		log_warn("udp port %u", z->opt.udp_port);
+		return -1;
+	}
+	if (connect(z->udp_fd, (struct sockaddr *)&peer, sizeof(peer)) == -1) {
+		log_warn("udp connect to the peer");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+write_pidfile(struct zcctund *z)
+{
+	FILE *f;
+
+	if (z->opt.linkname[0] == '\0')
+		return;
+	snprintf(z->pidfile, sizeof(z->pidfile), PIDFILE_FMT, z->opt.linkname);
+	f = fopen(z->pidfile, "we");
+	if (f == NULL) {
+		log_warn("%s", z->pidfile);
+		z->pidfile[0] = '\0';
+		return;
+	}
+	/* As pppd's ppp-NAME.pid: the pid, then the interface. */
+	fprintf(f, "%ld\n%s\n", (long)getpid(), z->opt.ifname);
+	if (fclose(f) == EOF)
+		log_warn("%s", z->pidfile);
+}
+
 static void
 announce_ready(struct zcctund *z)
 {
@@ -232,6 +318,7 @@ announce_ready(struct zcctund *z)
 	inet_ntop(AF_INET, &z->opt.peer, peer, sizeof(peer));
 	log_info("%s ready: local %s peer %s dev %s mtu %d ports %s",
 	    z->opt.ifname, local, peer, z->realdev, z->mtu, ports);
+	write_pidfile(z);
 	if (z->ready_fd == -1)
 		return;
 	log_to_syslog();
@@ -267,14 +354,212 @@ log_counters(const struct zcctund *z)
 	    (unsigned long long)c->sack_trimmed, drops);
 }
 
+/* ---- the link's hands: what link.c asks of us ---- */
+
+static void
+link_send(void *arg, const uint8_t *msg, size_t len)
+{
+	struct zcctund *z = arg;
+
+	if (send(z->udp_fd, msg, len, 0) == -1)
+		log_debug("udp send: %s", strerror(errno));
+}
+
+static void
+link_keys(void *arg, const struct seal_key *tx,
+    const struct seal_key *const rx[], size_t nrx)
+{
+	struct zcctund *z = arg;
+
+	datapath_set_keys(z->dp, tx, rx, nrx);
+}
+
+static uint64_t
+link_tx_used(void *arg)
+{
+	struct zcctund *z = arg;
+
+	return datapath_tx_used(z->dp);
+}
+
+static void
+link_up(void *arg)
+{
+	struct zcctund *z = arg;
+
+	if (z->scripts && scripts_up(z->scripts) == -1)
+		log_warnx("ip-up: the script helper is gone");
+}
+
+static void
+link_down_cb(void *arg)
+{
+	struct zcctund *z = arg;
+
+	if (z->scripts && scripts_down(z->scripts) == -1)
+		log_warnx("ip-down: the script helper is gone");
+}
+
+static void
+key_seen(void *arg, uint8_t key_id)
+{
+	struct zcctund *z = arg;
+
+	link_key_seen(z->link, key_id, now_ms());
+}
+
+static void
+link_config_from(struct link_config *c, const struct zcctund *z,
+    const struct zcc_options *o)
+{
+	memset(c, 0, sizeof(*c));
+	c->local = z->local;
+	c->peer = o->peer;
+	c->rekey_interval = o->rekey_interval;
+	c->keepalive_interval = o->keepalive_interval;
+	c->keepalive_failure = o->keepalive_failure;
+	c->holdoff = o->holdoff;
+	c->maxfail = o->maxfail;
+	c->persist = o->persist;
+}
+
+/* ---- status for zccctl ---- */
+
+static void
+fill_status(void *arg, struct zcc_status *st)
+{
+	struct zcctund *z = arg;
+
+	snprintf(st->ifname, sizeof(st->ifname), "%s", z->opt.ifname);
+	snprintf(st->linkname, sizeof(st->linkname), "%s", z->opt.linkname);
+	snprintf(st->realdev, sizeof(st->realdev), "%s", z->realdev);
+	st->local = z->local;
+	st->peer = z->opt.peer;
+	st->udp_port = z->opt.udp_port;
+	memcpy(st->ports, z->opt.ports, z->opt.nports * sizeof(st->ports[0]));
+	st->nports = z->opt.nports;
+	link_status(z->link, now_ms(), st);
+	st->dp = *datapath_counters(z->dp);
+	st->nflows = datapath_flows(z->dp, st->flows, CONTROL_MAX_FLOWS);
+}
+
+/* ---- SIGHUP ---- */
+
+/* What a running link cannot change: say so; the old value stays. */
+static void
+warn_fixed(const struct zcc_options *old, const struct zcc_options *n)
+{
+#define FIXED(field, name) \
+	if (memcmp(&old->field, &n->field, sizeof(old->field)) != 0) \
+		log_warnx("SIGHUP: %s changed; it applies at the next start", name)
+	FIXED(peer, "peer");
+	FIXED(local, "local");
+	FIXED(key_file, "key-file");
+	FIXED(ifname, "ifname");
+	FIXED(udp_port, "port");
+	FIXED(fwmark, "fwmark");
+	FIXED(table, "table");
+	FIXED(priority, "rule-priority");
+	FIXED(ip_up, "ip-up-script");
+	FIXED(ip_down, "ip-down-script");
+	FIXED(linkname, "linkname");
+	FIXED(ipparam, "ipparam");
+#undef FIXED
+}
+
+/*
+ * Re-read everything as at start; apply what can change on a live link:
+ * the selected ports (steering first, so a flow that stays selected never
+ * loses its path) and the link's timers and persist.
+ */
+static void
+reload(struct zcctund *z)
+{
+	struct zcc_options n;
+	struct link_config lc;
+	char err[512];
+
+	if (options_load(&n, z->argc, z->argv, err, sizeof(err)) == -1 ||
+	    options_check(&n, err, sizeof(err)) == -1) {
+		log_warnx("SIGHUP: %s; keeping the options in use", err);
+		return;
+	}
+	warn_fixed(&z->opt, &n);
+	if (steer_update(&z->steer, n.ports, n.nports) == -1) {
+		log_warnx("SIGHUP: the new ports could not be steered; "
+		    "keeping the old ones");
+		return;
+	}
+	memcpy(z->opt.ports, n.ports, sizeof(n.ports));
+	z->opt.nports = n.nports;
+	z->opt.rekey_interval = n.rekey_interval;
+	z->opt.keepalive_interval = n.keepalive_interval;
+	z->opt.keepalive_failure = n.keepalive_failure;
+	z->opt.holdoff = n.holdoff;
+	z->opt.maxfail = n.maxfail;
+	z->opt.persist = n.persist;
+	datapath_set_options(z->dp, &z->opt);
+	link_config_from(&lc, z, &z->opt);
+	link_set_config(z->link, &lc);
+	log_info("SIGHUP: options re-read; %zu ports selected", z->opt.nports);
+}
+
+/* ---- the event loop ---- */
+
+static void
+stop_if_given_up(struct zcctund *z)
+{
+	if (!link_gave_up(z->link))
+		return;
+	log_warnx("the link failed and persist is off (or maxfail reached): "
+	    "exiting");
+	z->exit_status = EXIT_LINK_FAILED;
+	event_base_loopbreak(z->base);
+}
+
 static void
 on_tun(evutil_socket_t fd, short what, void *arg)
 {
 	struct zcctund *z = arg;
 
 	(void)fd, (void)what;
-	if (datapath_on_tun(z->dp) == -1)
+	if (datapath_on_tun(z->dp) == -1) {
+		z->exit_status = 1;
 		event_base_loopbreak(z->base);
+	}
+}
+
+static void
+on_udp(evutil_socket_t fd, short what, void *arg)
+{
+	struct zcctund *z = arg;
+	uint8_t buf[512];
+
+	(void)what;
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n == -1) {
+			/* ICMP errors (peer not listening yet) surface here. */
+			if (errno != EAGAIN && errno != EINTR)
+				log_debug("udp: %s", strerror(errno));
+			if (errno == EAGAIN)
+				break;
+			continue;
+		}
+		link_input(z->link, buf, (size_t)n, now_ms());
+	}
+	stop_if_given_up(z);
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct zcctund *z = arg;
+
+	(void)fd, (void)what;
+	link_tick(z->link, now_ms());
+	stop_if_given_up(z);
 }
 
 static void
@@ -288,79 +573,142 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	if (sig == SIGHUP) {
-		log_warnx("SIGHUP: re-reading options is not supported yet; ignored");
+		reload(z);
 		return;
 	}
 	log_info("%s, shutting down", strsignal(sig));
 	event_base_loopbreak(z->base);
 }
 
+#define NEVENTS 7
+
+static int
+add_events(struct zcctund *z, struct event *ev[NEVENTS])
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	struct timeval tick = { 0, TICK_MS * 1000 };
+
+	ev[0] = event_new(z->base, z->tun_fd, EV_READ | EV_PERSIST, on_tun, z);
+	ev[1] = event_new(z->base, z->udp_fd, EV_READ | EV_PERSIST, on_udp, z);
+	ev[2] = event_new(z->base, -1, EV_PERSIST, on_tick, z);
+	for (size_t i = 0; i < 4; i++)
+		ev[i + 3] = evsignal_new(z->base, sigs[i], on_signal, z);
+	for (size_t i = 0; i < NEVENTS; i++)
+		if (ev[i] == NULL ||
+		    event_add(ev[i], i == 2 ? &tick : NULL) == -1) {
+			log_warnx("cannot set up the event loop");
+			return -1;
+		}
+	return 0;
+}
+
 static int
 run_loop(struct zcctund *z)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
-	struct event *ev[5] = { NULL };
+	struct event *ev[NEVENTS] = { NULL };
 	int ret = -1;
 
-	z->base = event_base_new();
-	if (z->base == NULL) {
-		log_warnx("event_base_new failed");
-		return -1;
-	}
-	ev[0] = event_new(z->base, z->tun_fd, EV_READ | EV_PERSIST, on_tun, z);
-	for (size_t i = 0; i < 4; i++)
-		ev[i + 1] = evsignal_new(z->base, sigs[i], on_signal, z);
-	for (size_t i = 0; i < 5; i++)
-		if (ev[i] == NULL || event_add(ev[i], NULL) == -1) {
-			log_warnx("cannot set up the event loop");
-			goto out;
-		}
+	if (add_events(z, ev) == -1)
+		goto out;
 	announce_ready(z);
+	link_start(z->link, now_ms());
 	ret = event_base_dispatch(z->base) == -1 ? -1 : 0;
 out:
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < NEVENTS; i++)
 		if (ev[i])
 			event_free(ev[i]);
-	event_base_free(z->base);
 	return ret;
+}
+
+static int
+start_link(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
+{
+	static const struct link_ops ops = {
+		.send = link_send, .keys = link_keys, .tx_used = link_tx_used,
+		.up = link_up, .down = link_down_cb,
+	};
+	struct link_config lc;
+
+	z->dp = datapath_new(&z->opt, z->local, z->tun_fd, z->raw_fd,
+	    key_seen, z);
+	link_config_from(&lc, z, &z->opt);
+	if (z->dp)
+		z->link = link_new(&lc, link_key, &ops, z);
+	if (z->link == NULL) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+start_scripts(struct zcctund *z)
+{
+	struct scripts_args a = { .local = z->local, .peer = z->opt.peer,
+	    .debug = z->opt.debug, .foreground = z->opt.nodetach };
+
+	snprintf(a.ifname, sizeof(a.ifname), "%s", z->opt.ifname);
+	snprintf(a.device, sizeof(a.device), "%s", z->realdev);
+	if (z->opt.call[0])
+		snprintf(a.peername, sizeof(a.peername), "%s", z->opt.call);
+	else
+		inet_ntop(AF_INET, &z->opt.peer, a.peername, sizeof(a.peername));
+	snprintf(a.linkname, sizeof(a.linkname), "%s", z->opt.linkname);
+	snprintf(a.ipparam, sizeof(a.ipparam), "%s", z->opt.ipparam);
+	snprintf(a.ip_up, sizeof(a.ip_up), "%s", z->opt.ip_up);
+	snprintf(a.ip_down, sizeof(a.ip_down), "%s", z->opt.ip_down);
+	z->scripts = scripts_start(&a);
+	return z->scripts ? 0 : -1;
 }
 
 /* Everything that needs root, before privileges go. */
 static int
 set_up(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
 {
-	struct seal_key tx, rx;
-
 	if ((z->tun_fd = tun_open(z->opt.ifname, z->mtu)) == -1 ||
-	    open_raw(z) == -1)
+	    open_raw(z) == -1 || open_udp(z) == -1)
 		return -1;
 	steer_init(&z->steer, &z->opt, z->local, z->realdev);
 	if (steer_install(&z->steer) == -1)
 		return -1;
 	z->steering = 1;
-	keys_static_schedule(link_key, z->local, z->opt.peer, &tx, &rx);
-	z->dp = datapath_new(&z->opt, z->local, z->tun_fd, z->raw_fd, &tx, &rx);
-	seal_key_wipe(&tx);
-	seal_key_wipe(&rx);
-	if (z->dp == NULL) {
-		log_warnx("out of memory");
+	z->base = event_base_new();
+	if (z->base == NULL) {
+		log_warnx("event_base_new failed");
 		return -1;
 	}
+	if (start_link(z, link_key) == -1)
+		return -1;
+	z->control = control_open(z->base, z->opt.ifname, fill_status, z);
+	if (z->control == NULL || start_scripts(z) == -1)
+		return -1;
 	return privs_drop();
 }
 
+/* ip-down runs (and finishes) while zcc0 and the steering still exist. */
 static void
 tear_down(struct zcctund *z)
 {
+	if (z->link)
+		link_stop(z->link, now_ms());
+	scripts_stop(z->scripts);
+	control_close(z->control);
 	if (z->dp)
 		log_counters(z);
 	if (z->steering)
 		steer_remove(&z->steer);
+	link_free(z->link);
 	datapath_free(z->dp);
+	if (z->base)
+		event_base_free(z->base);
+	if (z->udp_fd != -1)
+		close(z->udp_fd);
 	if (z->raw_fd != -1)
 		close(z->raw_fd);
 	if (z->tun_fd != -1)
 		close(z->tun_fd);
+	if (z->pidfile[0])
+		unlink(z->pidfile);
 }
 
 /* What can be checked without touching the host; failures exit 2. */
@@ -406,7 +754,8 @@ cmd_run(struct zcctund *z)
 	if (set_up(z, link_key) == -1)
 		goto out;
 	sodium_memzero(link_key, sizeof(link_key));
-	ret = run_loop(z) == -1 ? 1 : 0;
+	if (run_loop(z) == 0)
+		ret = z->exit_status;
 out:
 	sodium_memzero(link_key, sizeof(link_key));
 	tear_down(z);
@@ -416,12 +765,12 @@ out:
 int
 main(int argc, char *argv[])
 {
-	struct zcctund z = { .tun_fd = -1, .raw_fd = -1, .ready_fd = -1 };
+	struct zcctund z = { .tun_fd = -1, .raw_fd = -1, .udp_fd = -1,
+	    .ready_fd = -1, .argc = argc - 1, .argv = argv + 1 };
 	char err[512];
 
 	signal(SIGPIPE, SIG_IGN);
-	options_init(&z.opt);
-	if (options_parse_argv(&z.opt, argc - 1, argv + 1, err, sizeof(err)) == -1 ||
+	if (options_load(&z.opt, argc - 1, argv + 1, err, sizeof(err)) == -1 ||
 	    options_check(&z.opt, err, sizeof(err)) == -1) {
 		fprintf(stderr, "zcctund: %s\n", err);
 		return EXIT_USAGE;

@@ -260,6 +260,146 @@ set_debug(struct parse *p, const struct word *w, const struct value *v)
 }
 
 static int
+set_u32(struct parse *p, const struct word *w, const struct value *v,
+    uint32_t *dst)
+{
+	(void)p, (void)w;
+	*dst = v->num;
+	return 0;
+}
+
+static int
+set_rekey(struct parse *p, const struct word *w, const struct value *v)
+{
+	return set_u32(p, w, v, &p->o->rekey_interval);
+}
+
+static int
+set_keepalive(struct parse *p, const struct word *w, const struct value *v)
+{
+	return set_u32(p, w, v, &p->o->keepalive_interval);
+}
+
+static int
+set_keepalive_failure(struct parse *p, const struct word *w,
+    const struct value *v)
+{
+	return set_u32(p, w, v, &p->o->keepalive_failure);
+}
+
+static int
+set_holdoff(struct parse *p, const struct word *w, const struct value *v)
+{
+	return set_u32(p, w, v, &p->o->holdoff);
+}
+
+static int
+set_maxfail(struct parse *p, const struct word *w, const struct value *v)
+{
+	return set_u32(p, w, v, &p->o->maxfail);
+}
+
+static int
+set_persist(struct parse *p, const struct word *w, const struct value *v)
+{
+	(void)w;
+	p->o->persist = v->flag;
+	return 0;
+}
+
+/* Text that reaches scripts' argv and environment: one printable line. */
+static int
+set_text(struct parse *p, const struct word *w, const char *s, char *dst,
+    size_t len)
+{
+	size_t n = strlen(s), i;
+
+	if (n >= len)
+		return fail(&p->at, "%s: longer than %zu bytes", w->name, len - 1);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return fail(&p->at, "%s: control characters are not "
+			    "allowed", w->name);
+	memcpy(dst, s, n + 1);
+	return 0;
+}
+
+static int
+set_path(struct parse *p, const struct word *w, const char *s, char *dst,
+    size_t len)
+{
+	if (s[0] != '/')
+		return fail(&p->at, "%s: '%s' is not an absolute path",
+		    w->name, s);
+	return set_text(p, w, s, dst, len);
+}
+
+static int
+set_ip_up(struct parse *p, const struct word *w, const struct value *v)
+{
+	return set_path(p, w, v->str, p->o->ip_up, sizeof(p->o->ip_up));
+}
+
+static int
+set_ip_down(struct parse *p, const struct word *w, const struct value *v)
+{
+	return set_path(p, w, v->str, p->o->ip_down, sizeof(p->o->ip_down));
+}
+
+static int
+set_confdir(struct parse *p, const struct word *w, const struct value *v)
+{
+	return set_path(p, w, v->str, p->o->confdir, sizeof(p->o->confdir));
+}
+
+static int
+set_ipparam(struct parse *p, const struct word *w, const struct value *v)
+{
+	return set_text(p, w, v->str, p->o->ipparam, sizeof(p->o->ipparam));
+}
+
+/* Names that become file names (/run/zcc-NAME.pid, peers/NAME). */
+static int
+set_name(struct parse *p, const struct word *w, const char *s, char *dst,
+    size_t len)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n >= len || s[0] == '.')
+		goto bad;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+			goto bad;
+	}
+	memcpy(dst, s, n + 1);
+	return 0;
+bad:
+	return fail(&p->at, "%s: '%s' is not a name (1-%zu characters of "
+	    "A-Z a-z 0-9 _ . -, not starting with '.')", w->name, s, len - 1);
+}
+
+static int
+set_linkname(struct parse *p, const struct word *w, const struct value *v)
+{
+	return set_name(p, w, v->str, p->o->linkname, sizeof(p->o->linkname));
+}
+
+/* call NAME: the options in CONFDIR/peers/NAME, read here and now. */
+static int
+set_call(struct parse *p, const struct word *w, const struct value *v)
+{
+	char path[PATH_MAX + 80];
+
+	if (set_name(p, w, v->str, p->o->call, sizeof(p->o->call)) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/peers/%s", p->o->confdir, v->str);
+	return parse_file(p->o, path, &p->at);
+}
+
+static int
 set_file(struct parse *p, const struct word *w, const struct value *v)
 {
 	(void)w;
@@ -292,6 +432,25 @@ static const struct word words[] = {
 	{ .name = "nodetach", .type = ARG_FLAG, .set = set_nodetach },
 	{ .name = "debug", .type = ARG_FLAG, .cleanup = 1, .set = set_debug },
 	{ .name = "file", .type = ARG_STRING, .argv_only = 1, .set = set_file },
+	{ .name = "call", .type = ARG_STRING, .argv_only = 1, .set = set_call },
+	{ .name = "confdir", .type = ARG_STRING, .argv_only = 1,
+	  .set = set_confdir },
+	{ .name = "rekey-interval", .type = ARG_NUMBER, .min = 1, .max = 86400,
+	  .what = "a number of seconds (1-86400)", .set = set_rekey },
+	{ .name = "keepalive-interval", .type = ARG_NUMBER, .min = 0,
+	  .max = 3600, .what = "a number of seconds (0-3600, 0: off)",
+	  .set = set_keepalive },
+	{ .name = "keepalive-failure", .type = ARG_NUMBER, .min = 1, .max = 100,
+	  .what = "a count (1-100)", .set = set_keepalive_failure },
+	{ .name = "ip-up-script", .type = ARG_STRING, .set = set_ip_up },
+	{ .name = "ip-down-script", .type = ARG_STRING, .set = set_ip_down },
+	{ .name = "persist", .type = ARG_FLAG, .set = set_persist },
+	{ .name = "holdoff", .type = ARG_NUMBER, .min = 0, .max = 86400,
+	  .what = "a number of seconds (0-86400)", .set = set_holdoff },
+	{ .name = "maxfail", .type = ARG_NUMBER, .min = 0, .max = 1000000,
+	  .what = "a count (0-1000000, 0: no limit)", .set = set_maxfail },
+	{ .name = "linkname", .type = ARG_STRING, .set = set_linkname },
+	{ .name = "ipparam", .type = ARG_STRING, .set = set_ipparam },
 };
 
 static const struct word *
@@ -404,6 +563,9 @@ options_parse_argv(struct zcc_options *o, int argc, char *const argv[],
 			break;
 		if (allowed_here(&p, argv[i]) < 0)
 			return -1;
+		if (strcmp(argv[i], "confdir") == 0 && i != 0)
+			return fail(&p.at, "confdir: must be the first word "
+			    "(it says where the options file is)");
 		w = find_word(argv[i]);
 		value = NULL;
 		if (w->type != ARG_FLAG) {
@@ -836,6 +998,68 @@ options_init(struct zcc_options *o)
 	o->fwmark = ZCC_DEFAULT_FWMARK;
 	o->table = ZCC_DEFAULT_TABLE;
 	o->priority = ZCC_DEFAULT_PRIORITY;
+	o->rekey_interval = ZCC_DEFAULT_REKEY;
+	o->keepalive_interval = ZCC_DEFAULT_KEEPALIVE;
+	o->keepalive_failure = ZCC_DEFAULT_KEEPALIVE_FAILURE;
+	o->holdoff = ZCC_DEFAULT_HOLDOFF;
+	o->maxfail = ZCC_DEFAULT_MAXFAIL;
+	memcpy(o->confdir, ZCC_SYSCONFDIR, sizeof(ZCC_SYSCONFDIR));
+}
+
+/* CONFDIR/options may be absent; any other failure to read it is an error. */
+static int
+load_global(struct zcc_options *o, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/options", o->confdir);
+	if (access(path, F_OK) == -1 && errno == ENOENT)
+		return 0;
+	return options_parse_file(o, path, err, errlen);
+}
+
+/* Empty means CONFDIR/name; a confdir too long for that was refused. */
+static int
+default_script(char *dst, size_t len, const char *confdir, const char *name,
+    char *err, size_t errlen)
+{
+	struct where at = { .err = err, .errlen = errlen };
+	size_t n = strlen(confdir), m = strlen(name);
+
+	if (dst[0] != '\0')
+		return 0;
+	if (n + 1 + m >= len)
+		return fail(&at, "confdir: '%s' is too long", confdir);
+	memcpy(dst, confdir, n);
+	dst[n] = '/';
+	memcpy(dst + n + 1, name, m + 1);
+	return 0;
+}
+
+int
+options_load(struct zcc_options *o, int argc, char *const argv[],
+    char *err, size_t errlen)
+{
+	struct zcc_options n;
+
+	options_init(&n);
+	if (argc >= 2 && strcmp(argv[0], "confdir") == 0 &&
+	    options_parse_argv(&n, 2, argv, err, errlen) < 0)
+		return -1;
+	if (argc == 0 || first_word_command(argv[0], &n.command) == 0) {
+		if (load_global(&n, err, errlen) < 0)
+			return -1;
+		n.command = ZCC_CMD_RUN;
+	}
+	if (options_parse_argv(&n, argc, argv, err, errlen) < 0)
+		return -1;
+	if (default_script(n.ip_up, sizeof(n.ip_up), n.confdir, "ip-up",
+	    err, errlen) < 0 ||
+	    default_script(n.ip_down, sizeof(n.ip_down), n.confdir, "ip-down",
+	    err, errlen) < 0)
+		return -1;
+	*o = n;
+	return 0;
 }
 
 /* Sealing toward 0.0.0.0, a group or broadcast has no single peer. */

@@ -253,6 +253,7 @@ steer_init(struct steer *s, const struct zcc_options *o, struct in_addr local,
 	s->peer = o->peer;
 	memcpy(s->ports, o->ports, o->nports * sizeof(o->ports[0]));
 	s->nports = o->nports;
+	s->tc_pref = o->priority;
 	s->fwmark = o->fwmark;
 	s->table = o->table;
 	s->priority = o->priority;
@@ -481,7 +482,7 @@ append(char *buf, size_t len, const char *fmt, ...)
 static void
 nft_ruleset(const struct steer *s, char *buf, size_t len)
 {
-	char table[IFNAMSIZ + 8], peer[INET_ADDRSTRLEN], ports[ZCC_MAX_PORTS * 7];
+	char table[IFNAMSIZ + 8], peer[INET_ADDRSTRLEN], ports[ZCC_MAX_PORTS * 14];
 
 	nft_table_name(s->ifname, table, sizeof(table));
 	fmt_addr(peer, s->peer);
@@ -506,10 +507,25 @@ nft_ruleset(const struct steer *s, char *buf, size_t len)
 static int
 install_nft(const struct steer *s)
 {
-	char rules[4096];
+	char rules[8192];
 	char *argv[] = { "nft", "-f", "-", NULL };
 
 	nft_ruleset(s, rules, sizeof(rules));
+	return must(argv, rules);
+}
+
+/* The table replaced in one nft transaction: never a moment without it. */
+static int
+replace_nft(const struct steer *s)
+{
+	char rules[8192 + 64], table[IFNAMSIZ + 8];
+	char *argv[] = { "nft", "-f", "-", NULL };
+	size_t n;
+
+	nft_table_name(s->ifname, table, sizeof(table));
+	n = (size_t)snprintf(rules, sizeof(rules), "delete table inet %s\n",
+	    table);
+	nft_ruleset(s, rules + n, sizeof(rules) - n);
 	return must(argv, rules);
 }
 
@@ -556,29 +572,36 @@ remove_routes(const struct steer *s)
 	try(argv);
 }
 
+/* The two selection rules of one port: op is "add" or "del". */
+static int
+port_rules(const struct steer *s, const char *op, uint16_t p)
+{
+	char pref[16], t[16], to[INET_ADDRSTRLEN + 3], port[8];
+	char *sel[] = { "ip", "-4", "rule", unconst(op), "pref",
+	    fmt_u32(pref, s->priority), "to", to, "ipproto", "tcp", "dport",
+	    port, "lookup", fmt_u32(t, s->table), NULL };
+
+	fmt_addr(to, s->peer);
+	strcat(to, "/32");
+	snprintf(port, sizeof(port), "%u", p);
+	if (must(sel, NULL) == -1)
+		return -1;
+	sel[10] = "sport";
+	return must(sel, NULL);
+}
+
 static int
 install_rules(const struct steer *s)
 {
-	char pref[16], exempt[16], mark[16], t[16], to[INET_ADDRSTRLEN + 3], port[8];
+	char exempt[16], mark[16];
 	char *fw[] = { "ip", "-4", "rule", "add", "pref", fmt_u32(exempt, s->priority - 1),
 	    "fwmark", fmt_u32(mark, s->fwmark), "lookup", "main", NULL };
-	char *sel[] = { "ip", "-4", "rule", "add", "pref", fmt_u32(pref, s->priority),
-	    "to", to, "ipproto", "tcp", "dport", port, "lookup",
-	    fmt_u32(t, s->table), NULL };
 
 	if (must(fw, NULL) == -1)
 		return -1;
-	fmt_addr(to, s->peer);
-	strcat(to, "/32");
-	for (size_t i = 0; i < s->nports; i++) {
-		snprintf(port, sizeof(port), "%u", s->ports[i]);
-		sel[10] = "dport";
-		if (must(sel, NULL) == -1)
+	for (size_t i = 0; i < s->nports; i++)
+		if (port_rules(s, "add", s->ports[i]) == -1)
 			return -1;
-		sel[10] = "sport";
-		if (must(sel, NULL) == -1)
-			return -1;
-	}
 	return 0;
 }
 
@@ -624,7 +647,7 @@ install_redirect_filter(const struct steer *s, const char *at, uint16_t port)
 {
 	char pref[16], src[INET_ADDRSTRLEN + 3], p[8];
 	char *argv[] = { "tc", "filter", "add", "dev", unconst(s->realdev),
-	    "ingress", "pref", fmt_u32(pref, s->priority), "protocol", "ip",
+	    "ingress", "pref", fmt_u32(pref, s->tc_pref), "protocol", "ip",
 	    "u32", "match", "ip", "src", src, "match", "ip", "protocol", "6",
 	    "0xff", "match", "u8", "0x05", "0x0f", "at", "0", "match", "u16",
 	    "0", "0x3fff", "at", "6", "match", "u16", p, "0xffff", "at",
@@ -635,6 +658,17 @@ install_redirect_filter(const struct steer *s, const char *at, uint16_t port)
 	strcat(src, "/32");
 	snprintf(p, sizeof(p), "%u", port);
 	return must(argv, NULL);
+}
+
+static int
+install_port_filters(const struct steer *s)
+{
+	for (size_t i = 0; i < s->nports; i++) {
+		if (install_redirect_filter(s, "20", s->ports[i]) == -1 ||
+		    install_redirect_filter(s, "22", s->ports[i]) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 static int
@@ -654,26 +688,30 @@ install_tc(struct steer *s)
 		if (state_write(s) == -1)
 			return -1;
 	}
-	for (size_t i = 0; i < s->nports; i++) {
-		if (install_redirect_filter(s, "20", s->ports[i]) == -1 ||
-		    install_redirect_filter(s, "22", s->ports[i]) == -1)
-			return -1;
-	}
-	return 0;
+	return install_port_filters(s);
 }
 
 static void
-remove_tc(const struct steer *s)
+remove_filters_at(const struct steer *s, uint32_t at)
 {
 	char pref[16];
 	char *filt[] = { "tc", "filter", "del", "dev", unconst(s->realdev),
-	    "ingress", "pref", fmt_u32(pref, s->priority), NULL };
+	    "ingress", "pref", fmt_u32(pref, at), NULL };
+
+	try(filt);
+}
+
+/* Filters live at priority, or priority + 1 after a reload (steer_update). */
+static void
+remove_tc(const struct steer *s)
+{
 	char *qdisc[] = { "tc", "qdisc", "del", "dev", unconst(s->realdev),
 	    "clsact", NULL };
 
 	if (s->realdev[0] == '\0')
 		return;
-	try(filt);
+	remove_filters_at(s, s->priority);
+	remove_filters_at(s, s->priority + 1);
 	if (s->added_clsact)
 		try(qdisc);
 }
@@ -758,4 +796,54 @@ int
 steer_cleanup(const char *ifname)
 {
 	return remove_leftovers(ifname, 0);
+}
+
+/* ---- a new set of ports on a live link (SIGHUP) ---- */
+
+static int
+has_port(const uint16_t *ports, size_t n, uint16_t p)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ports[i] == p)
+			return 1;
+	return 0;
+}
+
+/*
+ * Everything for the added ports goes in before anything of the removed
+ * ones goes out, and the ports kept never lose a rule or a filter: the
+ * backstop first covers both sets, the tc filters for the new set are
+ * built beside the old ones (at the other of two preferences) before the
+ * old ones go, and the backstop shrinks last.
+ */
+int
+steer_update(struct steer *s, const uint16_t *ports, size_t n)
+{
+	struct steer both = *s, next = *s;
+	int removed = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!has_port(s->ports, s->nports, ports[i]) &&
+		    both.nports < ZCC_MAX_PORTS * 2)
+			both.ports[both.nports++] = ports[i];
+	memcpy(next.ports, ports, n * sizeof(ports[0]));
+	next.nports = n;
+	next.tc_pref = s->tc_pref == s->priority ? s->priority + 1 : s->priority;
+	if (replace_nft(&both) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!has_port(s->ports, s->nports, ports[i]) &&
+		    port_rules(s, "add", ports[i]) == -1)
+			return -1;
+	if (install_port_filters(&next) == -1)
+		return -1;
+	remove_filters_at(s, s->tc_pref);
+	for (size_t i = 0; i < s->nports; i++)
+		if (!has_port(ports, n, s->ports[i])) {
+			port_rules(s, "del", s->ports[i]);
+			removed++;
+		}
+	*s = next;
+	log_info("steering: %zu ports (%d removed)", n, removed);
+	return replace_nft(s);
 }

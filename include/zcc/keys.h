@@ -1,7 +1,6 @@
 /*
- * The link key file and the key schedule. Today the traffic keys come
- * straight from the link key (a static schedule); the handshake replaces
- * keys_static_schedule() and nothing else.
+ * The link key file: 32 bytes shared by the two ends, which authenticate
+ * the handshake (handshake.h) and never seal traffic themselves.
  */
 #ifndef ZCC_KEYS_H
 #define ZCC_KEYS_H
@@ -25,13 +24,5 @@ int keys_load_file(const char *path, uint8_t key[ZCC_KEY_LEN],
 
 /* Write a new random link key, base64 and a newline, to out (>= 46 bytes). */
 int keys_generate(char *out, size_t outlen);
-
-/*
- * The static schedule: per-direction keys from the link key and the two
- * addresses, so each end derives the same pair with tx and rx swapped.
- */
-void keys_static_schedule(const uint8_t link_key[ZCC_KEY_LEN],
-    struct in_addr local, struct in_addr peer,
-    struct seal_key *tx, struct seal_key *rx);
 
 #endif

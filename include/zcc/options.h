@@ -18,6 +18,14 @@
 #define ZCC_DEFAULT_FWMARK 0x7a63     /* marks zcctund's own raw socket */
 #define ZCC_DEFAULT_TABLE 31331       /* policy routing table for selected flows */
 #define ZCC_DEFAULT_PRIORITY 31330    /* ip rule preference; the fwmark rule is one lower */
+#define ZCC_DEFAULT_REKEY 120         /* seconds between handshakes on a live link */
+#define ZCC_DEFAULT_KEEPALIVE 10      /* seconds between echo requests */
+#define ZCC_DEFAULT_KEEPALIVE_FAILURE 3
+#define ZCC_DEFAULT_HOLDOFF 10        /* seconds before trying again (persist) */
+#define ZCC_DEFAULT_MAXFAIL 10        /* failed attempts in a row before exit */
+#ifndef ZCC_SYSCONFDIR
+#define ZCC_SYSCONFDIR "/etc/zcc"
+#endif
 
 enum zcc_command {
 	ZCC_CMD_RUN,        /* run the link (the default) */
@@ -43,10 +51,33 @@ struct zcc_options {
 	uint32_t priority;              /* rule-priority N (2..32765) */
 	int nodetach;
 	int debug;
+	/* the link (pppd's lifecycle words) */
+	uint32_t rekey_interval;        /* rekey-interval N (seconds) */
+	uint32_t keepalive_interval;    /* keepalive-interval N, 0: off */
+	uint32_t keepalive_failure;     /* keepalive-failure N */
+	char ip_up[PATH_MAX];           /* ip-up-script PATH */
+	char ip_down[PATH_MAX];         /* ip-down-script PATH */
+	int persist;
+	uint32_t holdoff;               /* holdoff N (seconds) */
+	uint32_t maxfail;               /* maxfail N, 0: no limit */
+	char linkname[64];              /* linkname NAME: /run/zcc-NAME.pid */
+	char ipparam[256];              /* ipparam STR: the scripts' 6th argument */
+	char call[64];                  /* the last call NAME ("" when none) */
+	char confdir[PATH_MAX];         /* confdir DIR: options, peers/, ip-up */
 };
 
 /* Fill in the defaults above. */
 void options_init(struct zcc_options *o);
+
+/*
+ * What zcctund does at start and on SIGHUP: defaults, then CONFDIR/options
+ * if it exists (CONFDIR is ZCC_SYSCONFDIR unless the command line begins
+ * with "confdir DIR"), then the command line, where "call NAME" reads
+ * CONFDIR/peers/NAME in place. Then defaults that depend on the others
+ * (the scripts' paths). Same error contract as below.
+ */
+int options_load(struct zcc_options *o, int argc, char *const argv[],
+    char *err, size_t errlen);
 
 /*
  * Parse the words after the program name (argv[0] is the first word).

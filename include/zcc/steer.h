@@ -26,9 +26,10 @@ struct steer {
 	char ifname[IFNAMSIZ];      /* zcc0 */
 	char realdev[IFNAMSIZ];     /* the interface that reaches the peer */
 	struct in_addr local, peer;
-	uint16_t ports[ZCC_MAX_PORTS];
+	uint16_t ports[ZCC_MAX_PORTS * 2];  /* twice: old and new during steer_update */
 	size_t nports;
 	uint32_t fwmark, table, priority;
+	uint32_t tc_pref;           /* the tc filters': priority or priority + 1 */
 	/* filled by steer_install, for removal */
 	int added_clsact;           /* we created the clsact qdisc on realdev */
 	int saved_rp_filter;        /* net.ipv4.conf.all.rp_filter before, or -1 */
@@ -51,6 +52,13 @@ void steer_init(struct steer *s, const struct zcc_options *o,
  * installed and returns -1 (logged).
  */
 int steer_install(struct steer *s);
+
+/*
+ * A new set of selected ports on a live link (SIGHUP), without a moment in
+ * which a port selected before and after has no path. -1 on failure
+ * (logged; what was added stays, the old ports keep working).
+ */
+int steer_update(struct steer *s, const uint16_t *ports, size_t n);
 
 /* Remove everything steer_install put in place, in reverse. */
 void steer_remove(const struct steer *s);

@@ -47,10 +47,18 @@ init_once(void)
 	 * The peer's schedule: what it seals with tx, the data path (whose rx
 	 * is that same key) opens.
 	 */
-	keys_static_schedule(link_key, peer, local, &tx, &rx);
-	dp = datapath_new(&o, local, null, -1, &rx, &tx);
+	seal_key_derive(&tx, link_key, 7);
+	memcpy(&rx, &tx, sizeof(rx));
+	rx.enc[0] ^= 1;
+	rx.mac[0] ^= 1;
+	dp = datapath_new(&o, local, null, -1, NULL, NULL);
 	if (dp == NULL)
 		abort();
+	{
+		const struct seal_key *open_with[] = { &tx };
+
+		datapath_set_keys(dp, &rx, open_with, 1);
+	}
 }
 
 static void

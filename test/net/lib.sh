@@ -204,6 +204,11 @@ wait_listen() {
 start_zcc() {
 	local ns=$1 name=$2 pid i
 	shift 2
+	# A private configuration directory: the host's /etc/zcc never counts.
+	if [ "${1:-}" != confdir ]; then
+		mkdir -p "$TMP/conf"
+		set -- confdir "$TMP/conf" "$@"
+	fi
 	bg_start "$ns" "$TMP/$name.log" "$ZCCTUND" "$@"
 	pid=$BG_PID
 	ZCC_PID[$name]=$pid
@@ -229,6 +234,20 @@ start_pair() {
 	local kb=${5:-$ka}
 	start_zcc "$NS_A" "$na" peer "$IP_B" key-file "$ka" encrypt-port "$port" nodetach debug
 	start_zcc "$NS_B" "$nb" peer "$IP_A" key-file "$kb" encrypt-port "$port" nodetach debug
+	[ "$ka" != "$kb" ] && return 0
+	wait_up "$na"
+	wait_up "$nb"
+}
+
+# wait_up NAME [SECONDS]: until NAME's log says "link up" (N times, with UPS=N).
+wait_up() {
+	local name=$1 secs=${2:-10} want=${UPS:-1} i
+	for i in $(seq $((secs * 10))); do
+		[ "$(grep -c 'link up' "$TMP/$name.log" || true)" -ge "$want" ] && return 0
+		sleep 0.1
+	done
+	cat "$TMP/$name.log" >&2
+	fail "zcctund $name: link not up after $secs s"
 }
 
 # stop_zcc NAME [SIGNAL]: SIGTERM (or SIGNAL), then a clean exit (status 0).

@@ -98,31 +98,6 @@ check_refusals(void)
 	    0600), err, sizeof(err)), 0);
 }
 
-static void
-check_static_schedule(void)
-{
-	uint8_t link[ZCC_KEY_LEN] = { 9 };
-	struct seal_key atx, arx, btx, brx, ctx_, crx;
-	struct in_addr a, b, c;
-
-	inet_pton(AF_INET, "10.0.0.1", &a);
-	inet_pton(AF_INET, "10.0.0.2", &b);
-	inet_pton(AF_INET, "10.0.0.3", &c);
-	keys_static_schedule(link, a, b, &atx, &arx);
-	keys_static_schedule(link, b, a, &btx, &brx);
-	keys_static_schedule(link, a, c, &ctx_, &crx);
-	CHECK_MEM(atx.mac, brx.mac, 32);
-	CHECK_MEM(atx.enc, brx.enc, 32);
-	CHECK_MEM(arx.mac, btx.mac, 32);
-	CHECK(memcmp(atx.mac, arx.mac, 32) != 0);     /* directions differ */
-	CHECK(memcmp(atx.mac, atx.enc, 32) != 0);     /* mac and enc differ */
-	CHECK(memcmp(atx.mac, ctx_.mac, 32) != 0);    /* peers differ */
-	link[31] ^= 1;
-	keys_static_schedule(link, a, b, &ctx_, &crx);
-	CHECK(memcmp(atx.mac, ctx_.mac, 32) != 0);    /* link keys differ */
-	CHECK_EQ(atx.id, 0);
-}
-
 int
 main(void)
 {
@@ -130,7 +105,6 @@ main(void)
 	CHECK(mkdtemp(dir) != NULL);
 	check_genkey_and_load();
 	check_refusals();
-	check_static_schedule();
 	{
 		char cmd[300];
 

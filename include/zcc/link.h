@@ -1,0 +1,88 @@
+/*
+ * The link: states Down, Handshaking and Up, as a pppd link has. It runs the
+ * handshake (handshake.h) over zcc's UDP port, hands session keys to the
+ * data path, rekeys on time and on segment count, keeps the previous key
+ * for a grace period, sends echo requests to find a dead peer, and says
+ * when to run ip-up and ip-down and when to give up (persist, holdoff,
+ * maxfail).
+ *
+ * No sockets and no timers of its own: the caller passes datagrams in,
+ * calls link_tick() a few times a second with a monotonic clock in
+ * milliseconds, and does the I/O through link_ops. Tests drive two links
+ * against each other in memory.
+ */
+#ifndef ZCC_LINK_H
+#define ZCC_LINK_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zcc/control.h"
+#include "zcc/seal.h"
+
+enum link_state { LINK_DOWN, LINK_HANDSHAKING, LINK_UP };
+
+struct link_config {
+	struct in_addr local, peer;
+	uint32_t rekey_interval;        /* seconds */
+	uint32_t keepalive_interval;    /* seconds, 0: no echo requests */
+	uint32_t keepalive_failure;     /* unanswered in a row before Down */
+	uint32_t holdoff;               /* seconds in Down before trying again */
+	uint32_t maxfail;               /* failed attempts in a row, 0: no limit */
+	int persist;                    /* else: exit once the link fails */
+	uint64_t rekey_after_segments;  /* 0: LINK_REKEY_SEGMENTS */
+};
+
+/* Well below the 2^32 a key may seal (PROTOCOL.md), so a rekey has time. */
+#define LINK_REKEY_SEGMENTS (UINT64_C(1) << 31)
+
+struct link_ops {
+	/* A datagram for the peer's UDP port. */
+	void (*send)(void *arg, const uint8_t *msg, size_t len);
+	/* New keys for the data path (tx NULL: seal nothing). */
+	void (*keys)(void *arg, const struct seal_key *tx,
+	    const struct seal_key *const rx[], size_t nrx);
+	/* Segments sealed under the current tx key. */
+	uint64_t (*tx_used)(void *arg);
+	void (*up)(void *arg);          /* run ip-up */
+	void (*down)(void *arg);        /* run ip-down */
+};
+
+struct link;
+
+/* A link in Down; link_start begins. NULL on allocation failure. */
+struct link *link_new(const struct link_config *cfg,
+    const uint8_t psk[ZCC_KEY_LEN], const struct link_ops *ops, void *arg);
+
+/* Wipe every key and free. NULL is fine. */
+void link_free(struct link *l);
+
+/* Down -> Handshaking: send the first handshake message. */
+void link_start(struct link *l, uint64_t now);
+
+/* A datagram from the peer's UDP port. */
+void link_input(struct link *l, const uint8_t *msg, size_t len, uint64_t now);
+
+/* Timers: retransmit, rekey, echo, holdoff, expiry. */
+void link_tick(struct link *l, uint64_t now);
+
+/* The data path opened a segment under key_id (confirms a new session). */
+void link_key_seen(struct link *l, uint8_t key_id, uint64_t now);
+
+/* Going away (SIGTERM): ip-down if Up, keys wiped, state Down. */
+void link_stop(struct link *l, uint64_t now);
+
+/* Timers and persist from re-read options (SIGHUP). */
+void link_set_config(struct link *l, const struct link_config *cfg);
+
+enum link_state link_state(const struct link *l);
+const char *link_state_name(enum link_state s);
+
+/* Nonzero once the link has failed for good (no persist, or maxfail). */
+int link_gave_up(const struct link *l);
+
+/* State, handshake age, key id and counters for "zccctl show". */
+void link_status(const struct link *l, uint64_t now, struct zcc_status *st);
+
+#endif
