@@ -1,2 +1,430 @@
-/* placeholder: being written */
-int main(void){return 77;}
+/*
+ * The link state machine: two links joined by an in-memory network that
+ * can lose, hold back and replay datagrams, under a clock the test moves.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "check.h"
+#include "zcc/handshake.h"
+#include "zcc/link.h"
+
+#define QMAX 64
+#define MSGMAX 128
+
+struct msg {
+	uint8_t b[MSGMAX];
+	size_t n;
+};
+
+struct end {
+	struct link *l;
+	struct end *other;
+	struct msg q[QMAX];     /* datagrams on their way to other */
+	size_t nq;
+	int cut;                /* what this end sends is lost */
+	struct msg last_init;   /* the last init this end sent, for replay */
+	struct seal_key tx, rx[DP_RX_KEYS];
+	int have_tx;
+	size_t nrx;
+	uint64_t tx_used;
+	int ups, downs;
+};
+
+static uint64_t now = 1000;
+
+static void
+op_send(void *arg, const uint8_t *m, size_t n)
+{
+	struct end *e = arg;
+
+	if (n <= MSGMAX && m[0] == HS_TYPE_INIT) {
+		memcpy(e->last_init.b, m, n);
+		e->last_init.n = n;
+	}
+	if (e->cut || e->nq == QMAX || n > MSGMAX)
+		return;
+	memcpy(e->q[e->nq].b, m, n);
+	e->q[e->nq++].n = n;
+}
+
+static void
+op_keys(void *arg, const struct seal_key *tx, const struct seal_key *const rx[],
+    size_t nrx)
+{
+	struct end *e = arg;
+
+	e->have_tx = tx != NULL;
+	if (tx)
+		e->tx = *tx;
+	e->nrx = nrx;
+	for (size_t i = 0; i < nrx; i++)
+		e->rx[i] = *rx[i];
+}
+
+static uint64_t
+op_tx_used(void *arg)
+{
+	return ((struct end *)arg)->tx_used;
+}
+
+static void
+op_up(void *arg)
+{
+	((struct end *)arg)->ups++;
+}
+
+static void
+op_down(void *arg)
+{
+	((struct end *)arg)->downs++;
+}
+
+static const struct link_ops ops = {
+	.send = op_send, .keys = op_keys, .tx_used = op_tx_used,
+	.up = op_up, .down = op_down,
+};
+
+static struct link_config
+config(const char *local, const char *peer)
+{
+	struct link_config c = {
+		.rekey_interval = 120, .keepalive_interval = 10,
+		.keepalive_failure = 3, .holdoff = 10, .maxfail = 10,
+		.persist = 1,
+	};
+
+	inet_pton(AF_INET, local, &c.local);
+	inet_pton(AF_INET, peer, &c.peer);
+	return c;
+}
+
+static void
+make_pair(struct end *a, struct end *b, const struct link_config *ca,
+    const struct link_config *cb, const uint8_t *psk_a, const uint8_t *psk_b)
+{
+	memset(a, 0, sizeof(*a));
+	memset(b, 0, sizeof(*b));
+	a->other = b;
+	b->other = a;
+	a->l = link_new(ca, psk_a, &ops, a);
+	b->l = link_new(cb, psk_b, &ops, b);
+	CHECK(a->l != NULL && b->l != NULL);
+}
+
+static void
+free_pair(struct end *a, struct end *b)
+{
+	link_free(a->l);
+	link_free(b->l);
+}
+
+/* Deliver everything in flight, both ways, until nothing more is sent. */
+static void
+deliver(struct end *a, struct end *b)
+{
+	for (int round = 0; round < 20 && (a->nq || b->nq); round++) {
+		struct end *ends[] = { a, b };
+
+		for (size_t i = 0; i < 2; i++) {
+			struct end *e = ends[i];
+			struct msg q[QMAX];
+			size_t n = e->nq;
+
+			memcpy(q, e->q, n * sizeof(q[0]));
+			e->nq = 0;
+			for (size_t j = 0; j < n; j++)
+				link_input(e->other->l, q[j].b, q[j].n, now);
+		}
+	}
+}
+
+/* Move the clock in 100 ms ticks, delivering as we go. */
+static void
+run_for(struct end *a, struct end *b, uint64_t ms)
+{
+	for (uint64_t t = 0; t < ms; t += 100) {
+		now += 100;
+		link_tick(a->l, now);
+		link_tick(b->l, now);
+		deliver(a, b);
+	}
+}
+
+/* a's tx opens at b (same key in b's rx list), and the other way. */
+static int
+keys_match(const struct end *a, const struct end *b)
+{
+	int found = 0;
+
+	if (!a->have_tx)
+		return 0;
+	for (size_t i = 0; i < b->nrx; i++)
+		found |= b->rx[i].id == a->tx.id &&
+		    memcmp(b->rx[i].mac, a->tx.mac, 32) == 0 &&
+		    memcmp(b->rx[i].enc, a->tx.enc, 32) == 0;
+	return found;
+}
+
+static void
+status(const struct end *e, struct zcc_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	link_status(e->l, now, st);
+}
+
+static uint8_t psk[32] = { 1, 2, 3 }, other_psk[32] = { 9 };
+
+static void
+check_up_and_keys(void)
+{
+	struct link_config ca = config("10.0.0.1", "10.0.0.2");
+	struct link_config cb = config("10.0.0.2", "10.0.0.1");
+	struct end a, b;
+	struct zcc_status st;
+
+	make_pair(&a, &b, &ca, &cb, psk, psk);
+	link_start(a.l, now);
+	CHECK_EQ(link_state(a.l), LINK_HANDSHAKING);
+	deliver(&a, &b);
+	CHECK_EQ(link_state(a.l), LINK_UP);
+	CHECK_EQ(link_state(b.l), LINK_UP);   /* confirmed by a's echo */
+	CHECK_EQ(a.ups, 1);
+	CHECK_EQ(b.ups, 1);
+	CHECK(keys_match(&a, &b));
+	CHECK(keys_match(&b, &a));
+	CHECK(memcmp(a.tx.mac, b.tx.mac, 32) != 0);   /* directions differ */
+	status(&a, &st);
+	CHECK(strcmp(st.state, "up") == 0);
+	CHECK_EQ(st.handshake_age, 0);
+	CHECK_EQ(st.link.handshakes, 1);
+	/* Keepalives flow and nothing goes down in ten minutes. */
+	run_for(&a, &b, 600000);
+	CHECK_EQ(link_state(a.l), LINK_UP);
+	CHECK_EQ(link_state(b.l), LINK_UP);
+	status(&b, &st);
+	CHECK(st.link.echo_received > 50);
+	CHECK_EQ(st.link.keepalive_misses, 0);
+	CHECK_EQ(a.ups + b.ups, 2);
+	free_pair(&a, &b);
+}
+
+static void
+check_rekey(void)
+{
+	struct link_config ca = config("10.0.0.1", "10.0.0.2");
+	struct link_config cb = config("10.0.0.2", "10.0.0.1");
+	struct end a, b;
+	struct zcc_status st;
+	uint8_t ids[4];
+
+	ca.rekey_interval = cb.rekey_interval = 5;
+	make_pair(&a, &b, &ca, &cb, psk, psk);
+	link_start(a.l, now);
+	deliver(&a, &b);
+	ids[0] = a.tx.id;
+	for (int i = 1; i < 4; i++) {
+		run_for(&a, &b, 5100);
+		ids[i] = a.tx.id;
+		CHECK(ids[i] != ids[i - 1]);
+		CHECK(keys_match(&a, &b));
+		CHECK(keys_match(&b, &a));
+		CHECK_EQ(a.tx.id, b.tx.id);
+		/* The previous key still opens, for segments in flight. */
+		CHECK_EQ(b.nrx, 2);
+	}
+	status(&a, &st);
+	CHECK(st.link.rekeys >= 3);
+	CHECK_EQ(a.ups, 1);             /* a rekey is not a new ip-up */
+	CHECK_EQ(a.downs + b.downs, 0);
+	/* The grace period ends: only the current key opens. */
+	ca.rekey_interval = cb.rekey_interval = 120;
+	link_set_config(a.l, &ca);
+	link_set_config(b.l, &cb);
+	run_for(&a, &b, 20000);
+	CHECK_EQ(b.nrx, 1);
+	/* Rekey on the segment count, long before the timer. */
+	status(&b, &st);
+	a.tx_used = LINK_REKEY_SEGMENTS;
+	ids[0] = a.tx.id;
+	run_for(&a, &b, 300);
+	CHECK(a.tx.id != ids[0]);
+	CHECK(keys_match(&a, &b));
+	free_pair(&a, &b);
+}
+
+/* A captured init, replayed later, changes nothing and is counted. */
+static void
+check_replay(void)
+{
+	struct link_config ca = config("10.0.0.1", "10.0.0.2");
+	struct link_config cb = config("10.0.0.2", "10.0.0.1");
+	struct end a, b;
+	struct seal_key before;
+	struct zcc_status st;
+	struct msg init;
+
+	make_pair(&a, &b, &ca, &cb, psk, psk);
+	link_start(a.l, now);
+	init = a.last_init;
+	deliver(&a, &b);
+	before = b.tx;
+	run_for(&a, &b, 1000);
+	link_input(b.l, init.b, init.n, now);
+	CHECK_EQ(b.nq, 0);              /* no answer */
+	status(&b, &st);
+	CHECK_EQ(st.link.hs_replayed, 1);
+	CHECK(memcmp(before.mac, b.tx.mac, 32) == 0);
+	CHECK_EQ(b.nrx, 1);             /* no new session in the wings */
+	/* Forged and truncated messages: counted, nothing else. */
+	init.b[20] ^= 1;
+	link_input(b.l, init.b, init.n, now);
+	link_input(b.l, init.b, init.n - 1, now);
+	status(&b, &st);
+	CHECK_EQ(st.link.hs_bad_mac, 1);
+	CHECK_EQ(st.link.hs_bad, 1);
+	CHECK_EQ(link_state(b.l), LINK_UP);
+	CHECK(keys_match(&a, &b));
+	free_pair(&a, &b);
+}
+
+static void
+check_dead_peer(int persist)
+{
+	struct link_config ca = config("10.0.0.1", "10.0.0.2");
+	struct link_config cb = config("10.0.0.2", "10.0.0.1");
+	struct end a, b;
+
+	ca.persist = persist;
+	make_pair(&a, &b, &ca, &cb, psk, psk);
+	link_start(a.l, now);
+	deliver(&a, &b);
+	b.cut = 1;                      /* b goes silent */
+	run_for(&a, &b, 10000 * 3 - 1000);
+	CHECK_EQ(link_state(a.l), LINK_UP);
+	run_for(&a, &b, 12000);
+	CHECK_EQ(link_state(a.l), LINK_DOWN);
+	CHECK_EQ(a.downs, 1);
+	CHECK(!a.have_tx && a.nrx == 0);
+	CHECK_EQ(link_gave_up(a.l), !persist);
+	if (persist) {
+		/* Holdoff, then a new attempt; b answers again: up. */
+		b.cut = 0;
+		run_for(&a, &b, 11000);
+		CHECK_EQ(link_state(a.l), LINK_UP);
+		CHECK_EQ(a.ups, 2);
+		CHECK(keys_match(&a, &b));
+	}
+	free_pair(&a, &b);
+}
+
+/* A peer that restarts (new link, same key) brings the link up again. */
+static void
+check_peer_restart(void)
+{
+	struct link_config ca = config("10.0.0.1", "10.0.0.2");
+	struct link_config cb = config("10.0.0.2", "10.0.0.1");
+	struct end a, b;
+
+	make_pair(&a, &b, &ca, &cb, psk, psk);
+	link_start(a.l, now);
+	deliver(&a, &b);
+	link_free(b.l);
+	b.l = link_new(&cb, psk, &ops, &b);
+	link_start(b.l, now);
+	deliver(&a, &b);
+	CHECK_EQ(link_state(b.l), LINK_UP);
+	CHECK_EQ(link_state(a.l), LINK_UP);
+	CHECK(keys_match(&a, &b));
+	CHECK(keys_match(&b, &a));
+	free_pair(&a, &b);
+}
+
+static void
+check_wrong_key(void)
+{
+	struct link_config ca = config("10.0.0.1", "10.0.0.2");
+	struct link_config cb = config("10.0.0.2", "10.0.0.1");
+	struct end a, b;
+	struct zcc_status st;
+
+	ca.maxfail = 2;
+	make_pair(&a, &b, &ca, &cb, psk, other_psk);
+	link_start(a.l, now);
+	link_start(b.l, now);
+	run_for(&a, &b, 25000);
+	CHECK(link_state(a.l) != LINK_UP && link_state(b.l) != LINK_UP);
+	CHECK_EQ(a.ups + b.ups, 0);
+	CHECK(!a.have_tx && !b.have_tx);
+	status(&b, &st);
+	CHECK(st.link.hs_bad_mac > 0);
+	/* maxfail 2: two 30 s attempts with a 10 s holdoff between. */
+	run_for(&a, &b, 50000);
+	CHECK(link_gave_up(a.l));
+	CHECK(!link_gave_up(b.l));
+	free_pair(&a, &b);
+}
+
+/* Both initiate at once: exactly one session, the same at both ends. */
+static void
+check_simultaneous(void)
+{
+	struct link_config ca = config("10.0.0.1", "10.0.0.2");
+	struct link_config cb = config("10.0.0.2", "10.0.0.1");
+	struct end a, b;
+	struct zcc_status sa, sb;
+
+	make_pair(&a, &b, &ca, &cb, psk, psk);
+	link_start(a.l, now);
+	link_start(b.l, now);
+	deliver(&a, &b);
+	run_for(&a, &b, 1000);
+	CHECK_EQ(link_state(a.l), LINK_UP);
+	CHECK_EQ(link_state(b.l), LINK_UP);
+	CHECK(keys_match(&a, &b));
+	CHECK(keys_match(&b, &a));
+	status(&a, &sa);
+	status(&b, &sb);
+	CHECK_EQ(sa.link.handshakes, 1);
+	CHECK_EQ(sb.link.handshakes, 1);
+	free_pair(&a, &b);
+}
+
+/* An init sent back to its sender is refused (reflection). */
+static void
+check_reflection(void)
+{
+	struct link_config ca = config("10.0.0.1", "10.0.0.2");
+	struct end a, b;
+	struct zcc_status st;
+
+	make_pair(&a, &b, &ca, &ca, psk, psk);
+	a.cut = 1;
+	link_start(a.l, now);
+	link_input(a.l, a.last_init.b, a.last_init.n, now);
+	CHECK_EQ(link_state(a.l), LINK_HANDSHAKING);
+	status(&a, &st);
+	CHECK_EQ(st.link.hs_bad, 1);
+	CHECK_EQ(st.link.hs_sent, 1);   /* nothing answered */
+	free_pair(&a, &b);
+}
+
+int
+main(void)
+{
+	CHECK(sodium_init() >= 0);
+	check_up_and_keys();
+	check_rekey();
+	check_replay();
+	check_dead_peer(0);
+	check_dead_peer(1);
+	check_peer_restart();
+	check_wrong_key();
+	check_simultaneous();
+	check_reflection();
+	CHECK_DONE();
+}
