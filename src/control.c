@@ -736,6 +736,18 @@ clear_stale(const char *path, const char *ifname)
 	return 0;
 }
 
+int
+control_cleanup(const char *ifname)
+{
+	char path[PATH_MAX];
+
+	if (control_socket_path(ifname, path, sizeof(path)) == -1 ||
+	    clear_stale(path, ifname) == -1)
+		return -1;
+	rmdir(ZCC_STATE_DIR);       /* only when empty; steering may still be there */
+	return 0;
+}
+
 static int
 control_listen(struct control *c)
 {

@@ -790,6 +790,8 @@ main(int argc, char *argv[])
 		return cmd_genkey();
 	case ZCC_CMD_CLEANUP:
 		log_init("zcctund", 1, z.opt.debug);
+		if (control_cleanup(z.opt.ifname) == -1)
+			return 1;
 		return steer_cleanup(z.opt.ifname) == -1 ? 1 : 0;
 	case ZCC_CMD_RUN:
 		break;

@@ -74,6 +74,9 @@ struct control *control_open(struct event_base *base, const char *ifname,
 /* Stop listening and remove the socket file. NULL is fine. */
 void control_close(struct control *c);
 
+/* zcctund cleanup: remove a dead daemon's socket for ifname. -1 if live. */
+int control_cleanup(const char *ifname);
+
 /* The socket path for ifname in the caller's network namespace. -1 on error. */
 int control_socket_path(const char *ifname, char *path, size_t len);
 

@@ -22,6 +22,7 @@ if [ $# -lt 1 ] || [ ! -x "$1" ]; then
 	exit 2
 fi
 ZCCTUND=$(realpath -e "$1")
+ZCCCTL=$(dirname "$ZCCTUND")/zccctl
 if [ "$(id -u)" != 0 ]; then
 	echo "$0: needs root (network namespaces)" >&2
 	exit 2
