@@ -45,6 +45,7 @@ struct link {
 	enum link_state state;
 	struct session cur, prev, next;
 	struct hs_state pending;        /* our init awaiting its resp */
+	uint8_t pending_msg[HS_INIT_LEN];
 	int pending_live;
 	uint64_t last_init;             /* ms: when we last sent an init */
 	uint64_t attempt_start, holdoff_until;
@@ -287,6 +288,7 @@ send_init(struct link *l, uint64_t now)
 	if (hs_init_create(&l->hs, &l->pending, e, pick_index(), pick_key_id(l),
 	    tai, msg) == HS_OK) {
 		l->pending_live = 1;
+		memcpy(l->pending_msg, msg, sizeof(msg));
 		l->ops.send(l->arg, msg, sizeof(msg));
 		l->c.hs_sent++;
 	}
@@ -408,7 +410,10 @@ on_init(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 		goto out;
 	}
 	if (l->pending_live && we_win_tie(l)) {
+		/* Ours may have been lost (the peer was not up yet): again. */
 		log_debug("both ends initiated: ours goes on");
+		l->ops.send(l->arg, l->pending_msg, sizeof(l->pending_msg));
+		l->c.hs_sent++;
 		goto out;
 	}
 	memcpy(l->greatest_tai, tai, sizeof(tai));

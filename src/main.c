@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -387,8 +388,8 @@ link_up(void *arg)
 {
 	struct zcctund *z = arg;
 
-	if (z->scripts && scripts_up(z->scripts) == -1)
-		log_warnx("ip-up: the script helper is gone");
+	if (z->scripts)
+		scripts_up(z->scripts);     /* a dead helper is logged there */
 }
 
 static void
@@ -396,8 +397,8 @@ link_down_cb(void *arg)
 {
 	struct zcctund *z = arg;
 
-	if (z->scripts && scripts_down(z->scripts) == -1)
-		log_warnx("ip-down: the script helper is gone");
+	if (z->scripts)
+		scripts_down(z->scripts);
 }
 
 static void
@@ -677,10 +678,11 @@ set_up(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
 		log_warnx("event_base_new failed");
 		return -1;
 	}
-	if (start_link(z, link_key) == -1)
+	/* The helper first: it forks, and must not inherit the link's keys. */
+	if (start_scripts(z) == -1 || start_link(z, link_key) == -1)
 		return -1;
 	z->control = control_open(z->base, z->opt.ifname, fill_status, z);
-	if (z->control == NULL || start_scripts(z) == -1)
+	if (z->control == NULL)
 		return -1;
 	return privs_drop();
 }
@@ -738,26 +740,67 @@ prepare(struct zcctund *z, uint8_t link_key[ZCC_KEY_LEN])
 	return 0;
 }
 
+/*
+ * The link key lives in a page of its own that core dumps leave out and,
+ * once detached, a fork gets zeroed (MADV_WIPEONFORK): the root script
+ * helper never holds a copy.
+ */
+static uint8_t *
+key_page(void)
+{
+	long size = sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		log_warn("mmap");
+		return NULL;
+	}
+	if (madvise(p, (size_t)size, MADV_DONTDUMP) == -1)
+		log_warn("madvise (continuing)");
+	return p;
+}
+
+static void
+key_page_wipe_on_fork(uint8_t *key)
+{
+	if (madvise(key, (size_t)sysconf(_SC_PAGESIZE), MADV_WIPEONFORK) == -1)
+		log_warn("madvise (continuing)");
+}
+
+static void
+key_page_free(uint8_t *key)
+{
+	if (key == NULL)
+		return;
+	sodium_memzero(key, ZCC_KEY_LEN);
+	munmap(key, (size_t)sysconf(_SC_PAGESIZE));
+}
+
 static int
 cmd_run(struct zcctund *z)
 {
-	uint8_t link_key[ZCC_KEY_LEN];
+	uint8_t *link_key;
 	int ret = 1;
 
 	log_init("zcctund", 1, z->opt.debug);
+	if ((link_key = key_page()) == NULL)
+		return 1;
 	if (prepare(z, link_key) == -1) {
-		sodium_memzero(link_key, sizeof(link_key));
+		key_page_free(link_key);
 		return EXIT_USAGE;
 	}
 	if (!z->opt.nodetach && detach(z) == -1)
 		goto out;
+	key_page_wipe_on_fork(link_key);
 	if (set_up(z, link_key) == -1)
 		goto out;
-	sodium_memzero(link_key, sizeof(link_key));
+	key_page_free(link_key);
+	link_key = NULL;
 	if (run_loop(z) == 0)
 		ret = z->exit_status;
 out:
-	sodium_memzero(link_key, sizeof(link_key));
+	key_page_free(link_key);
 	tear_down(z);
 	return ret;
 }

@@ -394,6 +394,29 @@ check_simultaneous(void)
 	free_pair(&a, &b);
 }
 
+/*
+ * The lower address starts first and its init is lost (the peer was not
+ * running yet); the peer's init then must not wait for a retry.
+ */
+static void
+check_late_peer(void)
+{
+	struct link_config ca = config("10.0.0.1", "10.0.0.2");
+	struct link_config cb = config("10.0.0.2", "10.0.0.1");
+	struct end a, b;
+
+	make_pair(&a, &b, &ca, &cb, psk, psk);
+	link_start(a.l, now);
+	a.nq = 0;                       /* lost */
+	run_for(&a, &b, 1000);
+	link_start(b.l, now);
+	deliver(&a, &b);
+	CHECK_EQ(link_state(a.l), LINK_UP);
+	CHECK_EQ(link_state(b.l), LINK_UP);
+	CHECK(keys_match(&a, &b));
+	free_pair(&a, &b);
+}
+
 /* An init sent back to its sender is refused (reflection). */
 static void
 check_reflection(void)
@@ -425,6 +448,7 @@ main(void)
 	check_peer_restart();
 	check_wrong_key();
 	check_simultaneous();
+	check_late_peer();
 	check_reflection();
 	CHECK_DONE();
 }
