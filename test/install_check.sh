@@ -6,7 +6,9 @@ build=$1
 stage=$(mktemp -d /tmp/zcc-install.XXXXXX)
 trap 'rm -rf "$stage"' EXIT
 
-DESTDIR=$stage cmake --install "$build" >/dev/null
+# A loose umask, as some administrators have: the directories holding the
+# scripts must still come out 0755, or zcctund would refuse to run them.
+(umask 002 && DESTDIR=$stage cmake --install "$build" >/dev/null)
 prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
 for f in "$prefix/sbin/zcctund" /etc/zcc/zcc.conf \
 	"$prefix/share/man/man8/zcctund.8" "$prefix/share/man/man5/zcc.conf.5"; do
@@ -19,4 +21,51 @@ for page in "$stage$prefix/share/man/man8/zcctund.8" "$stage$prefix/share/man/ma
 	warnings=$(groff -man -ww -z "$page" 2>&1)
 	[ -z "$warnings" ] || { echo "$page: $warnings" >&2; exit 1; }
 done
+
+# The scripts and hooks, with the modes they need: executable by all, written
+# by root alone (zcctund's helper refuses a script writable by others).
+mode_is() {
+	local want=$1 f=$2 got
+	[ -e "$stage$f" ] || { echo "not installed: $f" >&2; exit 1; }
+	got=$(stat -c %a "$stage$f")
+	[ "$got" = "$want" ] || { echo "$f: mode $got, expected $want" >&2; exit 1; }
+	echo "installed: $f ($got)"
+}
+scripts="/etc/zcc/ip-up /etc/zcc/ip-down /etc/network/if-up.d/zcc
+	/etc/network/if-down.d/zcc"
+for f in $scripts; do
+	mode_is 755 "$f"
+	[ -f "$stage$f" ] || { echo "$f: not a regular file" >&2; exit 1; }
+	sh -n "$stage$f" || { echo "$f: sh -n failed" >&2; exit 1; }
+done
+for d in /etc/zcc /etc/zcc/ip-up.d /etc/zcc/ip-down.d; do
+	mode_is 755 "$d"
+	[ -d "$stage$d" ] || { echo "$d: not a directory" >&2; exit 1; }
+done
+unit="$prefix/lib/systemd/system/zcctund@.service"
+mode_is 644 "$unit"
+grep -qx "ExecStart=$prefix/sbin/zcctund call %i nodetach" "$stage$unit" ||
+	{ echo "$unit: ExecStart does not name $prefix/sbin/zcctund" >&2; exit 1; }
+# Linters only where installed: the test must not depend on them.
+for lint in "checkbashisms" "shellcheck -s sh"; do
+	command -v "${lint%% *}" >/dev/null || continue
+	for f in $scripts; do
+		$lint "$stage$f" || { echo "$f: ${lint%% *} complained" >&2; exit 1; }
+	done
+	echo "${lint%% *}: clean"
+done
+if command -v systemd-analyze >/dev/null; then
+	# Under a name with an instance, and with the installed zcctund, since
+	# verify checks that ExecStart's program exists.
+	mkdir "$stage/verify"
+	sed "s|^ExecStart=$prefix/sbin/zcctund|ExecStart=$stage$prefix/sbin/zcctund|" \
+		"$stage$unit" >"$stage/verify/zcctund@office.service"
+	# It reports bad settings as warnings ("ignoring"), with status 0.
+	if ! warnings=$(systemd-analyze verify --man=no \
+		"$stage/verify/zcctund@office.service" 2>&1) || [ -n "$warnings" ]; then
+		echo "$unit: systemd-analyze verify: $warnings" >&2
+		exit 1
+	fi
+	echo "systemd-analyze verify: clean"
+fi
 echo "install ok"

@@ -6,14 +6,15 @@
  * arguments and environment fixed at start-up. The unprivileged side can
  * only say "up", "down" or "quit"; it cannot choose what runs.
  *
- * Each script: a root-owned regular file not writable by group or others
- * (else refused and logged), run with setsid, umask 022, stdin/stdout/stderr on
+ * Each script: a root-owned regular file not writable by group or others,
+ * in directories only root can change (else refused and logged), run with setsid, umask 022, stdin/stdout/stderr on
  * /dev/null, a clean environment and a timeout; a failure is logged, never
  * fatal. A missing script is skipped quietly, as pppd does. ip-down never
  * runs before ip-up has finished: the helper runs requests in order.
  *
  * argv: script IFNAME DEVICE SPEED IPLOCAL IPREMOTE IPPARAM (pppd's order;
- * DEVICE is the real interface, SPEED is 0).
+ * DEVICE is the real interface, SPEED is 0; the script's path has its
+ * symbolic links resolved).
  * env:  IFNAME DEVICE SPEED IPLOCAL IPREMOTE PEERNAME LINKNAME IPPARAM PATH
  */
 #ifndef ZCC_SCRIPTS_H
@@ -35,15 +36,20 @@ struct scripts_args {
 	char ip_up[PATH_MAX];       /* "" disables */
 	char ip_down[PATH_MAX];
 	unsigned int timeout;       /* seconds; 0 means SCRIPTS_TIMEOUT */
+	int debug;                  /* the helper logs debug messages too */
+	int foreground;             /* nodetach: the helper logs to stderr; else
+	                               to syslog, with its stdio on /dev/null so
+	                               it holds no terminal or pipe of the caller */
 };
 
 struct scripts;
 
 /*
- * Fork the helper (call while still root, before privileges drop). NULL on
- * error (logged). The helper ignores SIGINT, SIGTERM and SIGHUP (so Ctrl-C
- * on a foreground zcctund still gets ip-down run) and exits when zcctund
- * closes its end.
+ * Fork the helper (call while still root, before privileges drop, and
+ * after detaching: the helper must be zcctund's own child). NULL on error
+ * (logged). The helper ignores SIGINT, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2
+ * (so Ctrl-C on a foreground zcctund still gets ip-down run) and exits when
+ * zcctund closes its end. Its logs say "zcctund-helper".
  */
 struct scripts *scripts_start(const struct scripts_args *a);
 
