@@ -29,6 +29,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 NETDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRCDIR=$(cd "$NETDIR/../.." && pwd)
 PY=/usr/bin/python3                 # Debian's python3, the one with scapy
 # shellcheck disable=SC2034  # for the tests that source this file
 PCAP="$PY $NETDIR/pcap.py"
