@@ -417,6 +417,41 @@ check_late_peer(void)
 	free_pair(&a, &b);
 }
 
+/*
+ * A flood of valid, fresh inits (only the key holder can make them) gets
+ * at most the rate limit's worth of answers, and the link stays up.
+ */
+static void
+check_rate_limit(void)
+{
+	struct link_config ca = config("10.0.0.1", "10.0.0.2");
+	struct link_config cb = config("10.0.0.2", "10.0.0.1");
+	struct hs_config hc;
+	struct hs_state st;
+	struct end a, b;
+	struct zcc_status s;
+	uint8_t e[32], tai[HS_TAI64N_LEN], msg[HS_INIT_LEN];
+
+	make_pair(&a, &b, &ca, &cb, psk, psk);
+	link_start(a.l, now);
+	deliver(&a, &b);
+	hs_config_init(&hc, psk, ca.local, ca.peer);
+	for (uint32_t i = 0; i < 200; i++) {
+		randombytes_buf(e, sizeof(e));
+		hs_tai64n(tai, 4000000000u, i);  /* later than any real clock */
+		CHECK_EQ(hs_init_create(&hc, &st, e, i + 1, 7, tai, msg), HS_OK);
+		link_input(b.l, msg, sizeof(msg), now);
+	}
+	status(&b, &s);
+	CHECK(s.link.hs_rate_limited >= 140);
+	CHECK(b.nq <= 60);              /* answers sent (and queued to a) */
+	CHECK_EQ(link_state(b.l), LINK_UP);
+	b.nq = 0;
+	CHECK(keys_match(&a, &b));
+	hs_config_wipe(&hc);
+	free_pair(&a, &b);
+}
+
 /* An init sent back to its sender is refused (reflection). */
 static void
 check_reflection(void)
@@ -449,6 +484,7 @@ main(void)
 	check_wrong_key();
 	check_simultaneous();
 	check_late_peer();
+	check_rate_limit();
 	check_reflection();
 	CHECK_DONE();
 }
