@@ -274,7 +274,7 @@ seal_and_send(struct datapath *dp, struct packet *p, size_t cap)
 	if (dp->tx_used >= DP_KEY_SEGMENTS_MAX) {
 		if (dp->tx_used++ == DP_KEY_SEGMENTS_MAX)
 			log_warnx("the transmit key has sealed 2^32 segments; "
-			    "refusing to seal more (restart with a new key)");
+			    "refusing to seal more until the link rekeys");
 		drop(dp, DROP_KEY_EXHAUSTED, p);
 		return;
 	}

@@ -465,6 +465,8 @@ warn_fixed(const struct zcc_options *old, const struct zcc_options *n)
 	FIXED(ip_down, "ip-down-script");
 	FIXED(linkname, "linkname");
 	FIXED(ipparam, "ipparam");
+	FIXED(nodetach, "nodetach");
+	FIXED(debug, "debug");
 #undef FIXED
 }
 
@@ -487,8 +489,9 @@ reload(struct zcctund *z)
 	}
 	warn_fixed(&z->opt, &n);
 	if (steer_update(&z->steer, n.ports, n.nports) == -1) {
-		log_warnx("SIGHUP: the new ports could not be steered; "
-		    "keeping the old ones");
+		log_warnx("SIGHUP: steering the new ports failed part way; "
+		    "the data path keeps the old ports, so added ones are "
+		    "dropped (not_selected) until the next SIGHUP or restart");
 		return;
 	}
 	memcpy(z->opt.ports, n.ports, sizeof(n.ports));

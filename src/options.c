@@ -307,6 +307,15 @@ set_persist(struct parse *p, const struct word *w, const struct value *v)
 	return 0;
 }
 
+/* pppd's word to undo a persist from an options file. */
+static int
+set_nopersist(struct parse *p, const struct word *w, const struct value *v)
+{
+	(void)w, (void)v;
+	p->o->persist = 0;
+	return 0;
+}
+
 /* Text that reaches scripts' argv and environment: one printable line. */
 static int
 set_text(struct parse *p, const struct word *w, const char *s, char *dst,
@@ -445,6 +454,8 @@ static const struct word words[] = {
 	{ .name = "ip-up-script", .type = ARG_STRING, .set = set_ip_up },
 	{ .name = "ip-down-script", .type = ARG_STRING, .set = set_ip_down },
 	{ .name = "persist", .type = ARG_FLAG, .set = set_persist },
+	{ .name = "nopersist", .type = ARG_FLAG, .argv_only = 1,
+	  .set = set_nopersist },
 	{ .name = "holdoff", .type = ARG_NUMBER, .min = 0, .max = 86400,
 	  .what = "a number of seconds (0-86400)", .set = set_holdoff },
 	{ .name = "maxfail", .type = ARG_NUMBER, .min = 0, .max = 1000000,
@@ -1036,6 +1047,18 @@ default_script(char *dst, size_t len, const char *confdir, const char *name,
 	return 0;
 }
 
+/* --help and --version work whatever CONFDIR/options says. */
+static int
+asks_info(int argc, char *const argv[])
+{
+	enum zcc_command cmd;
+
+	for (int i = 0; i < argc; i++)
+		if (info_command(argv[i], &cmd))
+			return 1;
+	return 0;
+}
+
 int
 options_load(struct zcc_options *o, int argc, char *const argv[],
     char *err, size_t errlen)
@@ -1046,7 +1069,8 @@ options_load(struct zcc_options *o, int argc, char *const argv[],
 	if (argc >= 2 && strcmp(argv[0], "confdir") == 0 &&
 	    options_parse_argv(&n, 2, argv, err, errlen) < 0)
 		return -1;
-	if (argc == 0 || first_word_command(argv[0], &n.command) == 0) {
+	if (!asks_info(argc, argv) &&
+	    (argc == 0 || first_word_command(argv[0], &n.command) == 0)) {
 		if (load_global(&n, err, errlen) < 0)
 			return -1;
 		n.command = ZCC_CMD_RUN;

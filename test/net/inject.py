@@ -5,6 +5,8 @@
               --seq N [--ack N] [--flags PA] [--payload EVIL]
               [--ts TSVAL,TSECR] [--zcc [--keyid K]] [--iface eth0]
               [--ip-options HEX] [--fragsize N]
+    inject.py --dst-mac MAC --src IP --dst IP --sport S --dport D
+              --udp-payload HEX [--count N] [--iface eth0]
 
 The frame goes out at layer 2 (scapy sendp) straight to the victim's MAC,
 so the spoofed source address never meets C's own routing or rp_filter.
@@ -14,6 +16,9 @@ so the spoofed source address never meets C's own routing or rp_filter.
 header as options, so its IHL is above 5 ("01010100": NOP NOP NOP EOL,
 "94040000": router alert). --fragsize N sends the IP packet as fragments
 of N payload bytes each (a multiple of 8; scapy's fragment()).
+--udp-payload sends one UDP datagram carrying those bytes (hex) instead
+of a TCP segment (a replayed or forged handshake message); --seq and the
+TCP options are not used then.
 """
 
 import argparse
@@ -21,8 +26,20 @@ import logging
 import os
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import (IP, TCP, Ether, IPOption, Raw, conf,  # noqa: E402
+from scapy.all import (IP, TCP, UDP, Ether, IPOption, Raw, conf,  # noqa: E402
                        fragment, get_if_hwaddr, sendp)
+
+
+def send_udp(a):
+    payload = bytes.fromhex(a.udp_payload)
+    eth = Ether(dst=a.dst_mac, src=get_if_hwaddr(a.iface))
+    pkt = Ether(bytes(eth / IP(src=a.src, dst=a.dst, ttl=64) /
+                      UDP(sport=a.sport, dport=a.dport) / Raw(payload)))
+    conf.verb = 0
+    sendp(pkt, iface=a.iface, count=a.count)
+    print("injected %d x udp %s:%d > %s:%d len %d first byte %s" % (
+        a.count, a.src, a.sport, a.dst, a.dport, len(payload),
+        payload[:1].hex() or "-"))
 
 
 def main():
@@ -33,7 +50,7 @@ def main():
     ap.add_argument("--dst", required=True)
     ap.add_argument("--sport", type=int, required=True)
     ap.add_argument("--dport", type=int, required=True)
-    ap.add_argument("--seq", type=int, required=True)
+    ap.add_argument("--seq", type=int, help="required for TCP")
     ap.add_argument("--ack", type=int, default=0)
     ap.add_argument("--flags", default="PA")
     ap.add_argument("--payload", default="")
@@ -43,7 +60,12 @@ def main():
     ap.add_argument("--count", type=int, default=1)
     ap.add_argument("--ip-options", help="IPv4 header options, hex")
     ap.add_argument("--fragsize", type=int, help="send as IP fragments")
+    ap.add_argument("--udp-payload", help="send a UDP datagram, payload hex")
     a = ap.parse_args()
+    if a.udp_payload is not None:
+        return send_udp(a)
+    if a.seq is None:
+        ap.error("--seq is required (unless --udp-payload)")
 
     opts = []
     if a.ts:

@@ -22,6 +22,10 @@ Linux cooked SLL (113) and SLL2 (276).
         "max=N with_sack=N segments=N blocks1=N blocks2=N blocks3=N blocks4=N"
         (max: the most blocks in one segment; with_sack: segments with a
         SACK option; blocksK: segments with exactly K blocks)
+    pcap.py udp FILE [--port P] [--src IP] [--dst IP]
+        one line per IPv4 UDP datagram (first fragments only):
+        "N SRC SPORT DST DPORT LEN HEX" (N: the record number, LEN and HEX:
+        the UDP payload as captured; HEX is "-" when it is empty)
 
 The zcc option (docs/PROTOCOL.md): kind 253, length 16, ExID 0x7a63, a key
 id byte and an 11-byte tag, as the last 16 bytes of the options area.
@@ -162,6 +166,26 @@ def segments(path):
                     and at + ZCC_LEN == len(raw)):
                 s.zcc, s.keyid = True, v[2]
         yield s
+
+
+def udp_datagrams(path):
+    """Every IPv4 UDP datagram (first fragments only):
+    (record number, src, sport, dst, dport, payload)."""
+    n = 0
+    for linktype, pkt in records(path):
+        n += 1
+        ip = ip_of(linktype, pkt)
+        if ip is None or len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 17:
+            continue
+        ihl = (ip[0] & 15) * 4
+        tot = struct.unpack_from("!H", ip, 2)[0] or len(ip)
+        frag = struct.unpack_from("!H", ip, 6)[0]
+        if frag & 0x1fff or len(ip) < ihl + 8:
+            continue
+        udp = ip[ihl:tot]
+        sport, dport, ulen = struct.unpack_from("!HHH", udp, 0)
+        yield (n, socket.inet_ntoa(ip[12:16]), sport,
+               socket.inet_ntoa(ip[16:20]), dport, udp[8:max(ulen, 8)])
 
 
 def selected(args):
@@ -317,6 +341,18 @@ def cmd_sack_blocks(args):
     return 0
 
 
+def cmd_udp(args):
+    for n, src, sport, dst, dport, pay in udp_datagrams(args.file):
+        if args.port is not None and args.port not in (sport, dport):
+            continue
+        if args.src and src != args.src:
+            continue
+        if args.dst and dst != args.dst:
+            continue
+        print(n, src, sport, dst, dport, len(pay), pay.hex() or "-")
+    return 0
+
+
 def main():
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # "| head" is fine
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -341,6 +377,7 @@ def main():
     g.add_argument("--min", type=int, default=16)
     add("next", cmd_next, True)
     add("sack-blocks", cmd_sack_blocks, True)
+    add("udp", cmd_udp)
     args = ap.parse_args()
     return args.func(args)
 
