@@ -99,6 +99,7 @@ usage(FILE *f)
 	    "  ipparam STR        sixth argument of the scripts\n"
 	    "  linkname NAME      pid file /run/zcc-NAME.pid\n"
 	    "  persist            after a failure, try again instead of exiting\n"
+	    "  nopersist          undo a persist from an options file\n"
 	    "  holdoff N          seconds before trying again (default %u)\n"
 	    "  maxfail N          give up after N failed attempts (default %u)\n"
 	    "  nodetach           stay in the foreground, log to stderr\n"

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "zcc/options.h"
@@ -719,10 +720,127 @@ test_fixed_files(void)
 	CHECK_EQ(options_check(&o, err, sizeof(err)), 0);
 }
 
+/* ---- the link's words and options_load (confdir, options, call) ---- */
+
+static void
+test_link_words(void)
+{
+	struct zcc_options o;
+
+	CHECK_EQ(parse_fresh(&o, "rekey-interval 2 keepalive-interval 0 "
+	    "keepalive-failure 7 persist holdoff 0 maxfail 0 linkname home-1 "
+	    "ipparam x ip-up-script /s/up ip-down-script /s/down"), 0);
+	CHECK_EQ(o.rekey_interval, 2);
+	CHECK_EQ(o.keepalive_interval, 0);
+	CHECK_EQ(o.keepalive_failure, 7);
+	CHECK_EQ(o.persist, 1);
+	CHECK_EQ(o.holdoff, 0);
+	CHECK_EQ(o.maxfail, 0);
+	CHECK(strcmp(o.linkname, "home-1") == 0);
+	CHECK(strcmp(o.ipparam, "x") == 0);
+	CHECK(strcmp(o.ip_up, "/s/up") == 0 && strcmp(o.ip_down, "/s/down") == 0);
+	CHECK_EQ(parse_words(&o, "nopersist"), 0);
+	CHECK_EQ(o.persist, 0);
+	expect_word_error("rekey-interval 0", "rekey-interval");
+	expect_word_error("rekey-interval 86401", "rekey-interval");
+	expect_word_error("keepalive-failure 0", "keepalive-failure");
+	expect_word_error("keepalive-interval 3601", "keepalive-interval");
+	expect_word_error("linkname ../x", "linkname");
+	expect_word_error("linkname .hidden", "linkname");
+	expect_word_error("ip-up-script relative/up", "ip-up-script");
+	expect_word_error("peer 10.0.0.2 confdir /etc", "confdir: must be the first");
+	expect_word_error("call ../etc/passwd", "call");
+}
+
+/* A private CONFDIR holding options and peers/NAME. */
+static char confdir[64];
+
+static void
+conf_write(const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", confdir, name);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+static int
+load_words(struct zcc_options *o, const char *line)
+{
+	char buf[1024], *argv[MAXWORDS];
+	int argc;
+
+	snprintf(buf, sizeof(buf), "confdir %s %s", confdir, line);
+	argc = split(buf, argv, MAXWORDS);
+	err[0] = '\0';
+	return options_load(o, argc, argv, err, sizeof(err));
+}
+
+static void
+test_load(void)
+{
+	struct zcc_options o;
+	char path[128], want[160];
+
+	snprintf(confdir, sizeof(confdir), "/tmp/zcc-test-confdir.XXXXXX");
+	CHECK(mkdtemp(confdir) != NULL);
+	snprintf(path, sizeof(path), "%s/peers", confdir);
+	CHECK_EQ(mkdir(path, 0700), 0);
+
+	/* No options file: defaults, and the scripts in CONFDIR. */
+	CHECK_EQ(load_words(&o, "peer 10.0.0.2"), 0);
+	snprintf(want, sizeof(want), "%s/ip-up", confdir);
+	CHECK(strcmp(o.ip_up, want) == 0);
+	snprintf(want, sizeof(want), "%s/ip-down", confdir);
+	CHECK(strcmp(o.ip_down, want) == 0);
+	CHECK_EQ(o.rekey_interval, ZCC_DEFAULT_REKEY);
+
+	/* CONFDIR/options first, then the command line, call NAME in place. */
+	conf_write("options", "persist = true;\nholdoff = 3;\nencrypt-port = 80;\n");
+	conf_write("peers/home", "peer = \"10.0.0.9\";\nholdoff = 4;\n"
+	    "encrypt-port = [ 443 ];\n");
+	CHECK_EQ(load_words(&o, "holdoff 1 call home"), 0);
+	CHECK_EQ(o.persist, 1);
+	CHECK_EQ(o.holdoff, 4);                 /* call came after holdoff 1 */
+	CHECK_EQ(o.nports, 2);
+	CHECK_EQ(o.ports[0], 80);
+	CHECK_EQ(o.ports[1], 443);
+	CHECK(strcmp(o.call, "home") == 0);
+	CHECK_EQ(load_words(&o, "call home holdoff 1 nopersist"), 0);
+	CHECK_EQ(o.holdoff, 1);
+	CHECK_EQ(o.persist, 0);
+
+	/* Errors name the file and line; o is untouched. */
+	conf_write("peers/bad", "peer = \"10.0.0.9\";\nholdoff = -1;\n");
+	o.holdoff = 77;
+	CHECK_EQ(load_words(&o, "call bad"), -1);
+	CHECK(has("peers/bad:2: holdoff"));
+	CHECK_EQ(o.holdoff, 77);
+	CHECK_EQ(load_words(&o, "call missing"), -1);
+	CHECK(has("peers/missing"));
+	conf_write("options", "nosuchword = 1;\n");
+	CHECK_EQ(load_words(&o, "peer 10.0.0.2"), -1);
+	CHECK(has("/options:1: unknown option 'nosuchword'"));
+	/* --help and the commands do not read CONFDIR/options. */
+	CHECK_EQ(load_words(&o, "--help"), 0);
+	CHECK_EQ(o.command, ZCC_CMD_HELP);
+
+	snprintf(path, sizeof(path), "rm -rf %s", confdir);
+	CHECK_EQ(system(path), 0);
+}
+
 int
 main(void)
 {
 	test_defaults();
+	test_link_words();
+	test_load();
 	test_every_word();
 	test_number_bounds();
 	test_ports_accumulate();
