@@ -8,13 +8,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -25,6 +23,7 @@
 
 #include "zcc/control.h"
 #include "zcc/datapath.h"
+#include "zcc/host.h"
 #include "zcc/keys.h"
 #include "zcc/link.h"
 #include "zcc/log.h"
@@ -125,111 +124,11 @@ cmd_genkey(void)
 	return fflush(stdout) == EOF ? 1 : 0;
 }
 
-/* The source address the kernel would use towards the peer. */
-static int
-pick_local(struct zcctund *z)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	    .sin_port = htons(z->opt.udp_port), .sin_addr = z->opt.peer };
-	socklen_t len = sizeof(sin);
-	int s, ret = -1;
-
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s == -1) {
-		log_warn("socket");
-		return -1;
-	}
-	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-		log_warn("peer %s: no route", inet_ntoa(z->opt.peer));
-		goto out;
-	}
-	if (getsockname(s, (struct sockaddr *)&sin, &len) == -1) {
-		log_warn("getsockname");
-		goto out;
-	}
-	z->local = sin.sin_addr;
-	ret = 0;
-out:
-	close(s);
-	return ret;
-}
-
-/* The interface holding our address: where the peer's segments arrive. */
-static int
-find_realdev(struct zcctund *z)
-{
-	struct ifaddrs *ifa, *i;
-	int ret = -1;
-
-	if (getifaddrs(&ifa) == -1) {
-		log_warn("getifaddrs");
-		return -1;
-	}
-	for (i = ifa; i; i = i->ifa_next) {
-		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
-			continue;
-		if (((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr !=
-		    z->local.s_addr)
-			continue;
-		snprintf(z->realdev, sizeof(z->realdev), "%s", i->ifa_name);
-		ret = 0;
-		break;
-	}
-	freeifaddrs(ifa);
-	if (ret == -1)
-		log_warnx("local: %s is not an address of this host",
-		    inet_ntoa(z->local));
-	return ret;
-}
-
-static int
-read_mtu(struct zcctund *z)
-{
-	struct ifreq ifr = { 0 };
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (s == -1) {
-		log_warn("socket");
-		return -1;
-	}
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", z->realdev);
-	if (ioctl(s, SIOCGIFMTU, &ifr) == -1) {
-		log_warn("%s: mtu", z->realdev);
-		close(s);
-		return -1;
-	}
-	close(s);
-	/* zcc0 leaves room for the option, so TCP's MSS does too. */
-	z->mtu = ifr.ifr_mtu - ZCC_OPT_LEN;
-	return 0;
-}
-
-/* The raw socket that sends sealed segments, marked to bypass the zcc table. */
-static int
-open_raw(struct zcctund *z)
-{
-	uint32_t mark = z->opt.fwmark;
-	int sndbuf = 4 << 20;
-
-	z->raw_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (z->raw_fd == -1) {
-		log_warn("raw socket");
-		return -1;
-	}
-	if (setsockopt(z->raw_fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) == -1) {
-		log_warn("SO_MARK");
-		return -1;
-	}
-	if (setsockopt(z->raw_fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
-	    sizeof(sndbuf)) == -1)
-		log_warn("SO_SNDBUFFORCE (continuing with the default)");
-	return 0;
-}
-
 /*
  * Fork and let the child do the set-up while the parent waits: errors
- * still reach the terminal and the exit status tells whether the link came
- * up, as with pppd. The parent exits with the child's word.
+ * still reach the terminal and the exit status tells whether zcc0 and the
+ * steering are in place. The parent exits with the child's word; the link
+ * comes up later (ip-up says when).
  */
 static int
 detach(struct zcctund *z)
@@ -257,31 +156,6 @@ detach(struct zcctund *z)
 	z->ready_fd = fds[1];
 	if (setsid() == -1)
 		log_warn("setsid");
-	return 0;
-}
-
-/* zcc's UDP port, connected to the peer's: only the peer's datagrams arrive. */
-static int
-open_udp(struct zcctund *z)
-{
-	struct sockaddr_in me = { .sin_family = AF_INET,
-	    .sin_port = htons(z->opt.udp_port), .sin_addr = z->local };
-	struct sockaddr_in peer = me;
-
-	peer.sin_addr = z->opt.peer;
-	z->udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (z->udp_fd == -1) {
-		log_warn("udp socket");
-		return -1;
-	}
-	if (bind(z->udp_fd, (struct sockaddr *)&me, sizeof(me)) == -1) {
-		log_warn("udp port %u", z->opt.udp_port);
-		return -1;
-	}
-	if (connect(z->udp_fd, (struct sockaddr *)&peer, sizeof(peer)) == -1) {
-		log_warn("udp connect to the peer");
-		return -1;
-	}
 	return 0;
 }
 
@@ -671,7 +545,9 @@ static int
 set_up(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
 {
 	if ((z->tun_fd = tun_open(z->opt.ifname, z->mtu)) == -1 ||
-	    open_raw(z) == -1 || open_udp(z) == -1)
+	    (z->raw_fd = host_raw_socket(z->opt.fwmark)) == -1 ||
+	    (z->udp_fd = host_udp_socket(z->local, z->opt.peer,
+	    z->opt.udp_port)) == -1)
 		return -1;
 	steer_init(&z->steer, &z->opt, z->local, z->realdev);
 	if (steer_install(&z->steer) == -1)
@@ -731,10 +607,14 @@ prepare(struct zcctund *z, uint8_t link_key[ZCC_KEY_LEN])
 	}
 	if (z->opt.have_local)
 		z->local = z->opt.local;
-	else if (pick_local(z) == -1)
+	else if (host_local_toward(z->opt.peer, z->opt.udp_port,
+	    &z->local) == -1)
 		return -1;
-	if (find_realdev(z) == -1 || read_mtu(z) == -1)
+	if (host_device_of(z->local, z->realdev) == -1 ||
+	    host_mtu(z->realdev, &z->mtu) == -1)
 		return -1;
+	/* zcc0 leaves room for the option, so TCP's MSS does too. */
+	z->mtu -= ZCC_OPT_LEN;
 	if (tun_exists(z->opt.ifname)) {
 		log_warnx("%s: an interface of that name already exists "
 		    "(another zcctund, or left over: 'zcctund cleanup ifname %s')",

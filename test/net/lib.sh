@@ -5,6 +5,9 @@
 #     set -euo pipefail
 #     . "$(dirname "$0")/lib.sh" "$@"      # $1: the zcctund to test
 #
+# Under pipefail, "cmd | grep -q X" fails at random: grep exits at the first
+# match and cmd may die of SIGPIPE. Use "cmd | grep -c X >/dev/null".
+#
 # Topology (setup_topology): four network namespaces named with this run's
 # pid and a random suffix, so parallel runs and leftovers never collide.
 #
@@ -197,7 +200,7 @@ bg_wait() {
 wait_listen() {
 	local i
 	for i in $(seq 100); do
-		ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
+		ip netns exec "$1" ss -Hltn "sport = :$2" | grep -c . >/dev/null && return 0
 		sleep 0.1
 	done
 	fail "nothing listens on port $2 in $1"

@@ -124,7 +124,7 @@ pid=$(sed -n 1p "$PIDFILE")
 [ "$(sed -n 2p "$PIDFILE")" = "$IFACE" ] ||
 	fail "$PIDFILE: second line '$(sed -n 2p "$PIDFILE")', expected $IFACE"
 is_zcctund "$pid" || fail "pid $pid from $PIDFILE is not a running zcctund"
-ip netns pids "$NS_A" | grep -qx "$pid" || fail "zcctund $pid is not in A"
+ip netns pids "$NS_A" | grep -cx "$pid" >/dev/null || fail "zcctund $pid is not in A"
 check "$PIDFILE: zcctund pid $pid, running in A"
 rules=$(ip -n "$NS_A" rule show)
 for port in 5001 5003; do

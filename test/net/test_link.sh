@@ -196,7 +196,7 @@ for i in $(seq 50); do
 	sleep 0.1
 done
 grep -q 'SIGHUP: options re-read; 2 ports' "$TMP/A.log" || fail "A did not re-read its options"
-ip netns exec "$NS_A" ip rule | grep -q 'dport 5003' || fail "A has no rule for 5003"
+ip netns exec "$NS_A" ip rule | grep -c 'dport 5003' >/dev/null || fail "A has no rule for 5003"
 # A new flow on 5003 is sealed now.
 bg_start "$NS_B" "$TMP/srv4.log" $APP serve --port 5003 --out "$TMP/p5003" \
 	--status "$TMP/st5003" --timeout 10
@@ -228,8 +228,8 @@ for i in $(seq 50); do
 		[ "$(grep -c 'SIGHUP: options re-read; 1 ports' "$TMP/A.log")" -ge 1 ] && break
 	sleep 0.1
 done
-ip netns exec "$NS_A" ip rule | grep -q 'dport 5003' && fail "A still has a rule for 5003"
-ip netns exec "$NS_B" tc filter show dev eth0 ingress | grep -qi 'redirect' ||
+ip netns exec "$NS_A" ip rule | grep -c 'dport 5003' >/dev/null && fail "A still has a rule for 5003"
+ip netns exec "$NS_B" tc filter show dev eth0 ingress | grep -ci 'redirect' >/dev/null ||
 	fail "B lost its redirect filters"
 bg_start "$NS_B" "$TMP/srv5.log" $APP serve --port 5003 --out "$TMP/p5003b" \
 	--status "$TMP/st5003b" --timeout 10
@@ -251,4 +251,13 @@ done
 grep -qxF "args: zcc0 eth0 0 $IP_A $IP_B site toB" "$TMP/ip-down.lktoB$$" || fail "A's ip-down args"
 [ ! -e "/run/zcc-lktoB$$.pid" ] || fail "A's pid file left behind"
 check "SIGTERM ran ip-down once at each end; pid file removed"
+
+# zccctl with no daemon: a clear error, exit 1.
+ip netns exec "$NS_A" "$ZCCCTL" show zcc0 >"$TMP/ctl.out" 2>&1 && rc=0 || rc=$?
+[ "$rc" = 1 ] || fail "zccctl show with no daemon: status $rc"
+grep -q 'no zcctund is running for zcc0' "$TMP/ctl.out" || fail "zccctl said: $(cat "$TMP/ctl.out")"
+ip netns exec "$NS_A" "$ZCCCTL" show >"$TMP/ctl.out" 2>&1 && rc=0 || rc=$?
+[ "$rc" = 1 ] && grep -q 'no zcctund is running' "$TMP/ctl.out" ||
+	fail "zccctl show (all) with no daemon: status $rc: $(cat "$TMP/ctl.out")"
+check "zccctl without a daemon: exit 1, \"$(head -n1 "$TMP/ctl.out")\""
 pass

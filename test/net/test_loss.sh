@@ -28,7 +28,7 @@ table bridge zcc_loss {
 	}
 }
 EOF
-ip netns exec "$NS_SW" nft list table bridge zcc_loss | grep -q 'numgen random mod 100' ||
+ip netns exec "$NS_SW" nft list table bridge zcc_loss | grep -c 'numgen random mod 100' >/dev/null ||
 	fail "the loss rule is not installed"
 
 capture_start "$NS_B" eth0 wire
