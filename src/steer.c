@@ -482,7 +482,7 @@ append(char *buf, size_t len, const char *fmt, ...)
 static void
 nft_ruleset(const struct steer *s, char *buf, size_t len)
 {
-	char table[IFNAMSIZ + 8], peer[INET_ADDRSTRLEN], ports[ZCC_MAX_PORTS * 14];
+	char table[IFNAMSIZ + 8], peer[INET_ADDRSTRLEN], ports[ZCC_MAX_PORTS * 2 * 8];
 
 	nft_table_name(s->ifname, table, sizeof(table));
 	fmt_addr(peer, s->peer);

@@ -243,6 +243,19 @@ bg_wait "$s5" 10 || true
 [ "$(cat "$TMP/p5003b")" = plain-again ] || fail "5003 after removal received: $(cat "$TMP/p5003b")"
 check "SIGHUP removed 5003: plain again, and 5001 still steered"
 
+# ---- SIGHUP with a broken file: an error naming file:line, nothing changes ----
+printf 'peer = "%s";\nencrypt-port = [ 5001, 70000 ];\n' "$IP_B" >"$CONF/peers/toB"
+kill -HUP "${ZCC_PID[A]}"
+for i in $(seq 50); do
+	grep -q 'SIGHUP: .*peers/toB:2: encrypt-port.*keeping the options in use' "$TMP/A.log" && break
+	sleep 0.1
+done
+grep -q 'SIGHUP: .*peers/toB:2: encrypt-port.*keeping the options in use' "$TMP/A.log" ||
+	fail "A did not report the broken peers file: $(grep SIGHUP "$TMP/A.log" | tail -n1)"
+ip netns exec "$NS_A" ip rule | grep -c 'dport 5001' >/dev/null || fail "A lost its 5001 rule"
+[ "$(jget A 's["ports"]')" = "[5001]" ] || fail "A's ports changed: $(jget A 's["ports"]')"
+check "SIGHUP with a bad peers file: error with file:line, ports unchanged"
+
 # ---- SIGTERM: ip-down once at each end ----
 stop_zcc A
 stop_zcc B
