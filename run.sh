@@ -3,7 +3,8 @@
 #
 #     ./run.sh demo     build, then the two-host demo (test/net/demo.sh)
 #     ./run.sh test     build, unit and network tests, the same under
-#                       ASan/UBSan, then each fuzzer for ZCC_FUZZ_SECONDS (60)
+#                       ASan/UBSan, then each fuzzer for ZCC_FUZZ_SECONDS (60),
+#                       then the benchmark's smoke run (bench/run.sh --smoke)
 #
 # Needs root (network namespaces, packages): re-runs itself with sudo.
 set -euo pipefail
@@ -74,6 +75,9 @@ test)
 	for f in fuzz_open fuzz_options fuzz_handshake; do
 		fuzz "$f"
 	done
+	# The benchmark's smoke run: it builds, measures and writes a table
+	# (timings are reported, never asserted).
+	bench/run.sh --smoke
 	echo "== all tests passed"
 	;;
 esac
