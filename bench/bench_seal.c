@@ -69,19 +69,6 @@ struct bench {
 
 typedef void op_fn(struct bench *b);
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 /* A 1500-byte IPv4/TCP segment: ACK|PSH, NOP NOP TS, random payload. */
 static void
@@ -91,27 +78,27 @@ build_template(struct bench *b)
 
 	memset(b->plain, 0, sizeof(b->plain));
 	ip[0] = 0x45;
-	put16(ip + 2, SEG_LEN);
-	put16(ip + 4, 0x1234);
-	put16(ip + 6, 0x4000);                  /* DF */
+	packet_put16(ip + 2, SEG_LEN);
+	packet_put16(ip + 4, 0x1234);
+	packet_put16(ip + 6, 0x4000);                  /* DF */
 	ip[8] = 64;
 	ip[9] = 6;
 	memcpy(ip + 12, (const uint8_t[]){ 10, 0, 0, 1 }, 4);
 	memcpy(ip + 16, (const uint8_t[]){ 10, 0, 0, 2 }, 4);
 
-	put16(tcp, 40000);
-	put16(tcp + 2, 5201);
-	put32(tcp + 4, 0x01020304);
-	put32(tcp + 8, 0x0a0b0c0d);
+	packet_put16(tcp, 40000);
+	packet_put16(tcp + 2, 5201);
+	packet_put32(tcp + 4, 0x01020304);
+	packet_put32(tcp + 8, 0x0a0b0c0d);
 	tcp[12] = (TCP_HLEN / 4) << 4;
 	tcp[13] = ZCC_TCP_ACK | 0x08;           /* ACK, PSH */
-	put16(tcp + 14, 502);
+	packet_put16(tcp + 14, 502);
 	tcp[20] = 1;                            /* NOP */
 	tcp[21] = 1;                            /* NOP */
 	tcp[22] = 8;                            /* TS */
 	tcp[23] = 10;
-	put32(tcp + 24, 0x11223344);
-	put32(tcp + 28, 0x55667788);
+	packet_put32(tcp + 24, 0x11223344);
+	packet_put32(tcp + 28, 0x55667788);
 	randombytes_buf(tcp + TCP_HLEN, PAYLOAD_LEN);
 
 	if (packet_parse(&b->plain_p, b->plain, SEG_LEN) != PACKET_OK ||

@@ -30,6 +30,7 @@
 
 struct flow {
 	struct dp_flow f;
+	int used;
 	time_t last;                    /* CLOCK_MONOTONIC seconds */
 };
 
@@ -46,6 +47,8 @@ struct datapath {
 	void *arg;
 	struct dp_counters c;
 	struct flow flows[DP_FLOWS];
+	size_t last_flow;               /* the slot hit last: segments come in runs */
+	time_t now;                     /* read once per batch from zcc0 */
 	int warned_no_timestamps;
 	uint8_t buf[DP_BUF_SIZE];
 };
@@ -147,28 +150,42 @@ now_seconds(void)
 	return ts.tv_sec;
 }
 
-/* The flow's slot: its own, else a free one, else the least recently used. */
+static int
+flow_is(const struct flow *f, uint16_t lport, uint16_t rport)
+{
+	return f->used && f->f.lport == lport && f->f.rport == rport;
+}
+
+/*
+ * The flow's slot: the one hit last, else its own, else a free one, else
+ * the least recently used. The clock is the batch's (dp->now), not a
+ * system call per segment.
+ */
 static struct dp_flow *
 flow_of(struct datapath *dp, uint16_t lport, uint16_t rport)
 {
-	struct flow *victim = &dp->flows[0];
-	time_t now = now_seconds();
+	struct flow *f = &dp->flows[dp->last_flow], *victim = f;
+	size_t i;
 
-	for (size_t i = 0; i < DP_FLOWS; i++) {
-		struct flow *f = &dp->flows[i];
-
-		if (f->last && f->f.lport == lport && f->f.rport == rport) {
-			f->last = now;
-			return &f->f;
+	if (!flow_is(f, lport, rport)) {
+		for (i = 0; i < DP_FLOWS; i++) {
+			f = &dp->flows[i];
+			if (flow_is(f, lport, rport))
+				break;
+			if (!f->used || (victim->used && f->last < victim->last))
+				victim = f;
 		}
-		if (f->last < victim->last)
-			victim = f;
+		if (i == DP_FLOWS) {
+			f = victim;
+			memset(f, 0, sizeof(*f));
+			f->used = 1;
+			f->f.lport = lport;
+			f->f.rport = rport;
+		}
+		dp->last_flow = (size_t)(f - dp->flows);
 	}
-	memset(victim, 0, sizeof(*victim));
-	victim->f.lport = lport;
-	victim->f.rport = rport;
-	victim->last = now;
-	return &victim->f;
+	f->last = dp->now;
+	return &f->f;
 }
 
 static int
@@ -182,20 +199,23 @@ by_recent(const void *a, const void *b)
 size_t
 datapath_flows(const struct datapath *dp, struct dp_flow *out, size_t max)
 {
+	struct dp_flow all[DP_FLOWS];
 	time_t now = now_seconds();
 	size_t n = 0;
 
 	for (size_t i = 0; i < DP_FLOWS; i++) {
 		const struct flow *f = &dp->flows[i];
 
-		if (f->last == 0)
+		if (!f->used)
 			continue;
-		out[n] = f->f;
-		out[n].idle = (int64_t)(now - f->last);
+		all[n] = f->f;
+		all[n].idle = (int64_t)(now - f->last);
 		n++;
 	}
-	qsort(out, n, sizeof(*out), by_recent);
-	return n < max ? n : max;
+	qsort(all, n, sizeof(all[0]), by_recent);
+	n = n < max ? n : max;
+	memcpy(out, all, n * sizeof(all[0]));
+	return n;
 }
 
 const struct dp_counters *
@@ -397,6 +417,7 @@ datapath_handle(struct datapath *dp, uint8_t *buf, size_t n, size_t cap)
 int
 datapath_on_tun(struct datapath *dp)
 {
+	dp->now = now_seconds();
 	for (int i = 0; i < DP_BATCH; i++) {
 		ssize_t n = read(dp->tun_fd, dp->buf, DP_BUF_SIZE - ZCC_OPT_LEN);
 

@@ -165,8 +165,8 @@ set_key_file(struct parse *p, const struct word *w, const struct value *v)
  * in a state file name under /run/zcc and in scripts' arguments: letters,
  * digits and _ . - keep it a harmless path component and shell word.
  */
-static int
-valid_ifname(const char *s)
+int
+options_valid_ifname(const char *s)
 {
 	size_t n = strlen(s), i;
 
@@ -186,7 +186,7 @@ valid_ifname(const char *s)
 static int
 set_ifname(struct parse *p, const struct word *w, const struct value *v)
 {
-	if (!valid_ifname(v->str))
+	if (!options_valid_ifname(v->str))
 		return fail(&p->at, "%s: '%s' is not an interface name "
 		    "(1-%d characters of A-Z a-z 0-9 _ . -)", w->name, v->str,
 		    IFNAMSIZ - 1);

@@ -38,11 +38,18 @@ get32(const uint8_t *b)
 	    (uint32_t)b[2] << 8 | (uint32_t)b[3];
 }
 
-static void
-put16(uint8_t *b, uint16_t v)
+void
+packet_put16(uint8_t *b, uint16_t v)
 {
 	b[0] = (uint8_t)(v >> 8);
 	b[1] = (uint8_t)v;
+}
+
+void
+packet_put32(uint8_t *b, uint32_t v)
+{
+	packet_put16(b, (uint16_t)(v >> 16));
+	packet_put16(b + 2, (uint16_t)v);
 }
 
 static size_t
@@ -304,10 +311,10 @@ packet_fix_checksums(struct packet *p)
 {
 	uint8_t *tcp = packet_tcp(p);
 
-	put16(p->buf + 10, 0);
-	put16(p->buf + 10, packet_ip_checksum(p));
-	put16(tcp + 16, 0);
-	put16(tcp + 16, tcp_csum(p));
+	packet_put16(p->buf + 10, 0);
+	packet_put16(p->buf + 10, packet_ip_checksum(p));
+	packet_put16(tcp + 16, 0);
+	packet_put16(tcp + 16, tcp_csum(p));
 }
 
 int
@@ -358,7 +365,7 @@ set_lengths(struct packet *p, size_t len, size_t tcp_hlen)
 
 	/* Keep the low nibble: reserved bits and the (historic) NS flag. */
 	tcp[12] = (uint8_t)((tcp_hlen / 4) << 4 | (tcp[12] & 0x0f));
-	put16(p->buf + 2, (uint16_t)len);
+	packet_put16(p->buf + 2, (uint16_t)len);
 	p->len = len;
 	p->tcp_hlen = tcp_hlen;
 }
@@ -400,7 +407,7 @@ packet_add_option(struct packet *p, size_t cap, int *sack_trimmed)
 	memset(z, 0, ZCC_OPT_LEN);
 	z[0] = ZCC_OPT_KIND;
 	z[1] = ZCC_OPT_LEN;
-	put16(z + 2, ZCC_OPT_EXID);
+	packet_put16(z + 2, ZCC_OPT_EXID);
 	set_lengths(p, len, hlen);
 	if (sack_trimmed != NULL)
 		*sack_trimmed = trimmed;

@@ -45,19 +45,6 @@ seal_key_wipe(struct seal_key *k)
 	sodium_memzero(k, sizeof(*k));
 }
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 /*
  * The tag over p, whose zcc option starts at opt_off in buf. The checksum
@@ -81,7 +68,7 @@ compute_tag(const struct seal_key *k, const struct packet *p, size_t opt_off,
 	memcpy(q, packet_saddr(p), 4), q += 4;
 	memcpy(q, packet_daddr(p), 4), q += 4;
 	*q++ = 6;
-	put16(q, (uint16_t)(p->tcp_hlen + p->payload_len));
+	packet_put16(q, (uint16_t)(p->tcp_hlen + p->payload_len));
 
 	crypto_generichash_init(&st, k->mac, sizeof(k->mac), sizeof(full));
 	crypto_generichash_update(&st, prefix, sizeof(prefix));
@@ -109,10 +96,10 @@ crypt_payload(const struct seal_key *k, struct packet *p,
 	uint8_t *payload = packet_payload(p);
 
 	memcpy(nonce, tag, ZCC_TAG_LEN);
-	put32(nonce + 11, packet_seq(p));
-	put32(nonce + 15, packet_ack(p));
-	put16(nonce + 19, packet_sport(p));
-	put16(nonce + 21, packet_dport(p));
+	packet_put32(nonce + 11, packet_seq(p));
+	packet_put32(nonce + 15, packet_ack(p));
+	packet_put16(nonce + 19, packet_sport(p));
+	packet_put16(nonce + 21, packet_dport(p));
 	nonce[23] = 0;
 	if (p->payload_len > 0)
 		crypto_stream_xchacha20_xor(payload, payload, p->payload_len,

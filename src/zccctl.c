@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "zcc/control.h"
+#include "zcc/options.h"
 #include "zcc/log.h"
 #include "zcc/steer.h"
 
@@ -43,25 +44,6 @@ usage(FILE *f)
 	    "       zccctl --help | --version\n");
 }
 
-/* The same rule zcctund applies to its ifname option. */
-static int
-valid_ifname(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= IFNAMSIZ || strcmp(s, ".") == 0 ||
-	    strcmp(s, "..") == 0)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
 static int
 is_word(const char *s, const char *a, const char *b)
 {
@@ -84,7 +66,7 @@ parse_show(int argc, char *argv[], struct args *a)
 			fprintf(stderr, "zccctl: show: one interface at most: "
 			    "'%s' is one too many\n", argv[i]);
 			return EXIT_USAGE;
-		} else if (!valid_ifname(argv[i])) {
+		} else if (!options_valid_ifname(argv[i])) {
 			fprintf(stderr, "zccctl: show: '%s' is not an interface "
 			    "name (1-%d characters of A-Z a-z 0-9 _ . -)\n",
 			    argv[i], IFNAMSIZ - 1);

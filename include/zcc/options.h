@@ -95,6 +95,9 @@ int options_parse_file(struct zcc_options *o, const char *path,
 /* Check that a run has what it needs (peer, key-file); same error contract. */
 int options_check(const struct zcc_options *o, char *err, size_t errlen);
 
+/* True when s is an interface name zcctund accepts (ifname). */
+int options_valid_ifname(const char *s);
+
 /* True when port is one of the encrypt-port values. */
 int options_port_selected(const struct zcc_options *o, uint16_t port);
 

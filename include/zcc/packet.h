@@ -57,6 +57,10 @@ int packet_parse(struct packet *p, uint8_t *buf, size_t n);
 /* Parse only the IPv4 header: version, IHL, lengths (any protocol). */
 int packet_parse_ip(struct packet *p, uint8_t *buf, size_t n);
 
+/* Network byte order into buf (for headers and nonces built by hand). */
+void packet_put16(uint8_t *buf, uint16_t v);
+void packet_put32(uint8_t *buf, uint32_t v);
+
 /* Field accessors, host byte order where numeric. */
 uint8_t packet_proto(const struct packet *p);
 const uint8_t *packet_saddr(const struct packet *p);   /* 4 bytes */

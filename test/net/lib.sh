@@ -244,6 +244,22 @@ start_pair() {
 	wait_up "$nb"
 }
 
+# ctl_status NAME NS: zccctl show --json of NS's zcc0 into $TMP/NAME.json.
+ctl_status() {
+	ip netns exec "$2" "$ZCCCTL" show zcc0 --json >"$TMP/$1.json" 2>"$TMP/$1.json.err" ||
+		fail "zccctl show in $2 failed: $(cat "$TMP/$1.json.err")"
+}
+
+# jv FILE KEY[.SUB]: one value of a saved status.
+jv() {
+	$PY -c '
+import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    v = v[k]
+print(v)' "$1" "$2" || fail "no $2 in $1: $(cat "$1")"
+}
+
 # wait_up NAME [SECONDS]: until NAME's log says "link up" (N times, with UPS=N).
 wait_up() {
 	local name=$1 secs=${2:-10} want=${UPS:-1} i

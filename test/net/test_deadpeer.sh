@@ -56,20 +56,6 @@ check_args() {
 	[ "$got" = "$want" ] || fail "$2 got \"$got\", expected \"$want\""
 }
 
-# status NAME NS: zccctl show --json of NS's zcc0 into $TMP/NAME.json.
-status() {
-	ip netns exec "$2" "$ZCCCTL" show zcc0 --json >"$TMP/$1.json" 2>"$TMP/$1.json.err" ||
-		fail "zccctl show in $2 failed: $(cat "$TMP/$1.json.err")"
-}
-# jv FILE KEY[.SUB]: one value of a saved status.
-jv() {
-	$PY -c '
-import json, sys
-v = json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."):
-    v = v[k]
-print(v)' "$1" "$2" || fail "no $2 in $1: $(cat "$1")"
-}
 
 count() { grep -c "$1" "$2" || true; }
 now() { date +%s.%N; }
@@ -185,7 +171,7 @@ sleep 0.5                           # a second run would show by now
 [ "$(runs "$S1" ip-up)" = 1 ] || fail "ip-up ran $(runs "$S1" ip-up) times, expected 1"
 check_args "$S1" ip-down
 ours "${ZCC_PID[A]}" || fail "A's zcctund exited although persist is set"
-status A1 "$NS_A"
+ctl_status A1 "$NS_A"
 log "A's state now: $(jv "$TMP/A1.json" state), key_id $(jv "$TMP/A1.json" key_id)"
 [ "$(jv "$TMP/A1.json" state)" != up ] || fail "A's zccctl state is still up"
 check "ip-down ran once with the right arguments, ip-up once; A still runs, state $(jv "$TMP/A1.json" state)"
@@ -211,7 +197,7 @@ wait_runs "$S1" ip-up 2
 [ "$(runs "$S1" ip-up)" = 2 ] || fail "ip-up ran $(runs "$S1" ip-up) times, expected 2"
 [ "$(runs "$S1" ip-down)" = 1 ] || fail "ip-down ran $(runs "$S1" ip-down) times, expected 1"
 check_args "$S1" ip-up
-status A2 "$NS_A"
+ctl_status A2 "$NS_A"
 ups=$(jv "$TMP/A2.json" link.link_ups)
 dns=$(jv "$TMP/A2.json" link.link_downs)
 log "A: state $(jv "$TMP/A2.json" state), link_ups $ups, link_downs $dns"
@@ -235,7 +221,7 @@ wait_log A 'link down' $((downs + 1)) $((WINDOW + SLACK)) ||
 	fail "A: no \"link down\" within $((WINDOW + SLACK)) s of B's stop"
 took=$(since "$t0")
 wait_runs "$S1" ip-down 2 3
-status A3 "$NS_A"
+ctl_status A3 "$NS_A"
 log "A noticed after $took s; ip-down runs $(runs "$S1" ip-down); link_downs $(jv "$TMP/A3.json" link.link_downs)"
 [ "$(runs "$S1" ip-down)" = 2 ] || fail "ip-down ran $(runs "$S1" ip-down) times, expected 2"
 [ "$(jv "$TMP/A3.json" link.link_downs)" = 2 ] || fail "A's link_downs: $(jv "$TMP/A3.json" link.link_downs)"

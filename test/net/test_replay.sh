@@ -18,20 +18,6 @@ MAC_A=$(mac_of "$NS_A")
 MAC_B=$(mac_of "$NS_B")
 genkey "$TMP/key"
 
-# status NAME NS: zccctl show --json of NS's zcc0 into $TMP/NAME.json.
-status() {
-	ip netns exec "$2" "$ZCCCTL" show zcc0 --json >"$TMP/$1.json" 2>"$TMP/$1.json.err" ||
-		fail "zccctl show in $2 failed: $(cat "$TMP/$1.json.err")"
-}
-# jv FILE KEY[.SUB]: one value of a saved status.
-jv() {
-	$PY -c '
-import json, sys
-v = json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."):
-    v = v[k]
-print(v)' "$1" "$2" || fail "no $2 in $1: $(cat "$1")"
-}
 
 # payload_hex PCAP SRC TYPE LEN: the first UDP payload from SRC whose first
 # byte is TYPE and whose length is LEN, in hex.
@@ -82,8 +68,8 @@ for _ in $(seq 100); do
 done
 [ "$(cat "$TMP/recv" 2>/dev/null)" = one ] || fail "B did not receive \"one\""
 
-status B0 "$NS_B"
-status A0 "$NS_A"
+ctl_status B0 "$NS_B"
+ctl_status A0 "$NS_A"
 [ "$(jv "$TMP/B0.json" state)" = up ] || fail "B not up: $(jv "$TMP/B0.json" state)"
 [ "$(jv "$TMP/A0.json" state)" = up ] || fail "A not up: $(jv "$TMP/A0.json" state)"
 B_KEY=$(jv "$TMP/B0.json" key_id)
@@ -105,7 +91,7 @@ replay "$IP_A" "$IP_B" "$MAC_B" "$INIT" 3
 sleep 1
 capture_stop replay
 capture_complete replay
-status B1 "$NS_B"
+ctl_status B1 "$NS_B"
 d=$(( $(jv "$TMP/B1.json" link.hs_replayed) - B_REPLAYED ))
 log "B after: key_id=$(jv "$TMP/B1.json" key_id) handshakes=$(jv "$TMP/B1.json" link.handshakes)" \
 	"hs_replayed=$(jv "$TMP/B1.json" link.hs_replayed) (+$d) hs_sent=$(jv "$TMP/B1.json" link.hs_sent)" \
@@ -129,7 +115,7 @@ check "the 3 replays reached B's eth0 and B answered none"
 log "C replays B's resp to A"
 replay "$IP_B" "$IP_A" "$MAC_A" "$RESP"
 sleep 1
-status A1 "$NS_A"
+ctl_status A1 "$NS_A"
 d=$(( $(jv "$TMP/A1.json" link.hs_bad) - A_BAD ))
 log "A after: key_id=$(jv "$TMP/A1.json" key_id) handshakes=$(jv "$TMP/A1.json" link.handshakes)" \
 	"hs_bad=$(jv "$TMP/A1.json" link.hs_bad) (+$d) state=$(jv "$TMP/A1.json" state)"
@@ -147,7 +133,7 @@ FORGED=${INIT:0:40}$(printf '%02x' "$b")${INIT:42}
 [ "${#FORGED}" = 176 ] && [ "$FORGED" != "$INIT" ] || fail "forging went wrong: $FORGED"
 replay "$IP_A" "$IP_B" "$MAC_B" "$FORGED"
 sleep 1
-status B2 "$NS_B"
+ctl_status B2 "$NS_B"
 d=$(( $(jv "$TMP/B2.json" link.hs_bad_mac) - B_BADMAC ))
 r=$(( $(jv "$TMP/B2.json" link.hs_replayed) - B_REPLAYED ))
 log "B after: hs_bad_mac=$(jv "$TMP/B2.json" link.hs_bad_mac) (+$d) hs_replayed +$r" \
@@ -183,8 +169,8 @@ cmp -s "$TMP/data" "$TMP/data.out" ||
 capture_stop wire
 capture_complete wire
 check_wire_sealed "$TMP/wire.pcap" 5001 "$TMP/data"
-status A2 "$NS_A"
-status B3 "$NS_B"
+ctl_status A2 "$NS_A"
+ctl_status B3 "$NS_B"
 for n in A2 B3; do
 	[ "$(jv "$TMP/$n.json" state)" = up ] || fail "$n state $(jv "$TMP/$n.json" state)"
 done
