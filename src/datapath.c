@@ -4,11 +4,18 @@
  * socket), and the peer's sealed segments, redirected in by the tc ingress
  * filters (opened here and written back into zcc0, where the kernel
  * delivers them as if they had arrived on it). Nothing else belongs here.
+ *
+ * System calls, not crypto, bound a userspace data path (docs/DECISIONS.md,
+ * "Offloads"), so everything is batched: zcc0 runs with TSO and hands over
+ * super-segments, cut here into wire segments (offload.h) and sealed one
+ * by one; the sealed segments of a batch leave in one sendmmsg, and the
+ * opened segments of one flow go back into zcc0 as one GRO-style write.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,11 +25,17 @@
 
 #include "zcc/datapath.h"
 #include "zcc/log.h"
+#include "zcc/offload.h"
 #include "zcc/packet.h"
 
-/* A TUN read returns at most one MTU-sized packet; leave room for the option. */
-#define DP_BUF_SIZE (65535 + ZCC_OPT_LEN)
+/* Reads from zcc0 per wake-up: a latency bound, not a throughput one. */
 #define DP_BATCH 64
+/* One read: the virtio header, a 64 KB super-segment, room for the option. */
+#define DP_READ_ROOM (OFFLOAD_VNET_LEN + 65535 + ZCC_OPT_LEN)
+/* Reads, segments and opened packets live here until the batch is flushed. */
+#define DP_ARENA (16 * DP_READ_ROOM)
+/* Sealed segments sent per sendmmsg. */
+#define DP_TX_MAX 256
 /* The SIV collision bound (PROTOCOL.md): a key seals at most 2^32 segments. */
 #define DP_KEY_SEGMENTS_MAX (UINT64_C(1) << 32)
 /* Flows are kept for "zccctl show" in a small table; the oldest make room. */
@@ -34,9 +47,17 @@ struct flow {
 	time_t last;                    /* CLOCK_MONOTONIC seconds */
 };
 
+/* What a queued sealed segment counts once it has left. */
+struct tx_meta {
+	size_t plain;                   /* payload bytes before sealing */
+	uint16_t lport, rport;
+	int trimmed;
+};
+
 struct datapath {
 	struct zcc_options opt;         /* a copy: the caller's may not outlive us */
 	struct in_addr local;
+	struct sockaddr_in to;          /* the peer, for the raw socket */
 	int tun_fd, raw_fd;
 	struct seal_key tx, rx[DP_RX_KEYS];
 	int have_tx;
@@ -50,7 +71,13 @@ struct datapath {
 	size_t last_flow;               /* the slot hit last: segments come in runs */
 	time_t now;                     /* read once per batch from zcc0 */
 	int warned_no_timestamps;
-	uint8_t buf[DP_BUF_SIZE];
+	struct mmsghdr txq[DP_TX_MAX];  /* sealed, not yet sent */
+	struct iovec txiov[DP_TX_MAX];
+	struct tx_meta txmeta[DP_TX_MAX];
+	size_t ntx;
+	struct gro gro;                 /* opened, not yet written */
+	size_t used;                    /* bytes of arena in use */
+	uint8_t arena[DP_ARENA];
 };
 
 static const char *const drop_names[DROP_MAX] = {
@@ -88,6 +115,15 @@ datapath_new(const struct zcc_options *o, struct in_addr local, int tun_fd,
 	dp->key_seen = key_seen;
 	dp->arg = arg;
 	dp->last_seen_id = -1;
+	dp->to.sin_family = AF_INET;
+	dp->to.sin_addr = o->peer;
+	for (size_t i = 0; i < DP_TX_MAX; i++) {
+		dp->txq[i].msg_hdr.msg_name = &dp->to;
+		dp->txq[i].msg_hdr.msg_namelen = sizeof(dp->to);
+		dp->txq[i].msg_hdr.msg_iov = &dp->txiov[i];
+		dp->txq[i].msg_hdr.msg_iovlen = 1;
+	}
+	gro_init(&dp->gro);
 	return dp;
 }
 
@@ -268,12 +304,60 @@ parse_error_reason(int err)
 	return err == PACKET_FRAGMENT ? DROP_FRAGMENT : DROP_MALFORMED;
 }
 
+/* Send the queued sealed segments; count each by how it fared. */
 static void
-seal_and_send(struct datapath *dp, struct packet *p, size_t cap)
+send_queued(struct datapath *dp)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = dp->opt.peer };
+	size_t done = 0;
+
+	while (done < dp->ntx) {
+		int n = sendmmsg(dp->raw_fd, dp->txq + done,
+		    (unsigned int)(dp->ntx - done), 0);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		for (int i = 0; i < n; i++) {
+			const struct tx_meta *m = &dp->txmeta[done + i];
+			struct dp_flow *f = flow_of(dp, m->lport, m->rport);
+
+			dp->c.sealed++;
+			dp->c.bytes_sealed += m->plain;
+			dp->c.sack_trimmed += m->trimmed > 0;
+			f->sealed++;
+			f->bytes_sealed += m->plain;
+		}
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		/* The segment at done was refused: count it, send the rest. */
+		log_debug("raw send: %s", strerror(errno));
+		dp->c.dropped[DROP_IO]++;
+		done++;
+	}
+	dp->ntx = 0;
+}
+
+static void
+queue_sealed(struct datapath *dp, const struct packet *p, size_t plain,
+    int trimmed)
+{
+	struct tx_meta *m = &dp->txmeta[dp->ntx];
+
+	dp->txiov[dp->ntx].iov_base = p->buf;
+	dp->txiov[dp->ntx].iov_len = p->len;
+	m->plain = plain;
+	m->lport = packet_sport(p);
+	m->rport = packet_dport(p);
+	m->trimmed = trimmed;
+	if (++dp->ntx == DP_TX_MAX)
+		send_queued(dp);
+}
+
+static void
+seal_and_queue(struct datapath *dp, struct packet *p, size_t cap)
+{
 	size_t plain = p->payload_len;
-	struct dp_flow *f;
 	int trimmed = 0;
 
 	if (!selected(dp, p)) {
@@ -303,18 +387,7 @@ seal_and_send(struct datapath *dp, struct packet *p, size_t cap)
 		drop(dp, DROP_NO_ROOM, p);
 		return;
 	}
-	if (sendto(dp->raw_fd, p->buf, p->len, 0, (struct sockaddr *)&to,
-	    sizeof(to)) == -1) {
-		log_debug("raw send: %s", strerror(errno));
-		drop(dp, DROP_IO, p);
-		return;
-	}
-	dp->c.sealed++;
-	dp->c.bytes_sealed += plain;
-	dp->c.sack_trimmed += trimmed > 0;
-	f = flow_of(dp, packet_sport(p), packet_dport(p));
-	f->sealed++;
-	f->bytes_sealed += plain;
+	queue_sealed(dp, p, plain, trimmed);
 }
 
 static const struct seal_key *
@@ -326,15 +399,50 @@ rx_key(const struct datapath *dp, int id)
 	return NULL;
 }
 
+/* Write the pending run of opened segments into zcc0; count it. */
 static void
-count_opened(struct datapath *dp, const struct packet *p)
+write_run(struct datapath *dp)
 {
-	struct dp_flow *f = flow_of(dp, packet_dport(p), packet_sport(p));
+	struct gro *g = &dp->gro;
+	struct packet *first = &g->first;
+	struct dp_flow *f;
+	size_t payload;
+	int iovcnt;
 
-	dp->c.opened++;
-	dp->c.bytes_opened += p->payload_len;
-	f->opened++;
-	f->bytes_opened += p->payload_len;
+	if (gro_empty(g))
+		return;
+	payload = g->len - first->ip_hlen - first->tcp_hlen;
+	iovcnt = gro_finish(g);
+	if (writev(dp->tun_fd, g->iov, iovcnt) != (ssize_t)(OFFLOAD_VNET_LEN +
+	    g->len)) {
+		log_debug("zcc0 write: %s", strerror(errno));
+		dp->c.dropped[DROP_IO] += g->nsegs;
+		gro_init(g);
+		return;
+	}
+	f = flow_of(dp, packet_dport(first), packet_sport(first));
+	dp->c.opened += g->nsegs;
+	dp->c.bytes_opened += payload;
+	f->opened += g->nsegs;
+	f->bytes_opened += payload;
+	gro_init(g);
+}
+
+/*
+ * Hand an opened segment to zcc0: it joins the pending run of its flow
+ * when it can; otherwise the run goes out first, and the segment begins a
+ * new run or, when it cannot merge at all (SYN, FIN, pure ACK), goes alone.
+ */
+static void
+deliver(struct datapath *dp, const struct packet *p)
+{
+	if (gro_add(&dp->gro, p))
+		return;
+	write_run(dp);
+	if (gro_add(&dp->gro, p))
+		return;
+	gro_one(&dp->gro, p);
+	write_run(dp);
 }
 
 static void
@@ -371,16 +479,12 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 		drop(dp, DROP_NO_TIMESTAMPS, p);
 		return;
 	}
-	if (write(dp->tun_fd, p->buf, p->len) != (ssize_t)p->len) {
-		log_debug("zcc0 write: %s", strerror(errno));
-		drop(dp, DROP_IO, p);
-		return;
-	}
-	count_opened(dp, p);
+	deliver(dp, p);
 }
 
-void
-datapath_handle(struct datapath *dp, uint8_t *buf, size_t n, size_t cap)
+/* One whole IPv4 packet in buf (n bytes, cap bytes of room). */
+static void
+handle_packet(struct datapath *dp, uint8_t *buf, size_t n, size_t cap)
 {
 	struct packet p = { 0 };
 	int outgoing, incoming, err;
@@ -409,25 +513,118 @@ datapath_handle(struct datapath *dp, uint8_t *buf, size_t n, size_t cap)
 		return;
 	}
 	if (outgoing)
-		seal_and_send(dp, &p, cap);
+		seal_and_queue(dp, &p, cap);
 	else
 		open_and_deliver(dp, &p);
+}
+
+/*
+ * Send and write everything pending; the arena is free again above keep
+ * (a super-segment still being cut lives below it).
+ */
+static void
+flush(struct datapath *dp, size_t keep)
+{
+	send_queued(dp);
+	write_run(dp);
+	dp->used = keep;
+}
+
+/* Room for n more bytes in the arena, flushing if need be. */
+static uint8_t *
+reserve(struct datapath *dp, size_t n, size_t keep)
+{
+	uint8_t *at;
+
+	if (DP_ARENA - dp->used < n)
+		flush(dp, keep);
+	at = dp->arena + dp->used;
+	dp->used += n;
+	return at;
+}
+
+/*
+ * A TSO super-segment from our own stack: cut it as GSO would and seal
+ * each segment. Only our selected flows may arrive this way; anything
+ * else is handled (and dropped) as one packet.
+ */
+static void
+handle_super(struct datapath *dp, uint8_t *buf, size_t n, size_t mss)
+{
+	struct packet super;
+	size_t keep = dp->used;         /* buf lies below: keep it while cutting */
+	long len;
+
+	if (packet_parse(&super, buf, n) != PACKET_OK || mss == 0) {
+		handle_packet(dp, buf, n, n);
+		return;
+	}
+	for (size_t i = 0;; i++) {
+		size_t room = super.ip_hlen + super.tcp_hlen + mss + ZCC_OPT_LEN;
+		uint8_t *seg = reserve(dp, room, keep);
+
+		len = offload_segment(&super, mss, i, seg, room);
+		if (len <= 0)
+			break;
+		handle_packet(dp, seg, (size_t)len, room);
+	}
+	if (len < 0)
+		dp->c.dropped[DROP_MALFORMED]++;
+}
+
+/* One read from zcc0 at buf: the virtio header, then the packet. */
+static void
+handle_read(struct datapath *dp, uint8_t *buf, size_t n)
+{
+	struct virtio_net_hdr h;
+
+	if (n < OFFLOAD_VNET_LEN) {
+		dp->c.dropped[DROP_MALFORMED]++;
+		return;
+	}
+	memcpy(&h, buf, sizeof(h));
+	buf += OFFLOAD_VNET_LEN;
+	n -= OFFLOAD_VNET_LEN;
+	if (h.gso_type == VIRTIO_NET_HDR_GSO_TCPV4)
+		handle_super(dp, buf, n, h.gso_size);
+	else if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		handle_packet(dp, buf, n, n + ZCC_OPT_LEN);
+	else
+		dp->c.dropped[DROP_MALFORMED]++;    /* an offload we never offered */
+}
+
+void
+datapath_handle(struct datapath *dp, uint8_t *buf, size_t n, size_t cap)
+{
+	handle_packet(dp, buf, n, cap);
+	flush(dp, 0);
 }
 
 int
 datapath_on_tun(struct datapath *dp)
 {
+	int ret = 0;
+
 	dp->now = now_seconds();
 	for (int i = 0; i < DP_BATCH; i++) {
-		ssize_t n = read(dp->tun_fd, dp->buf, DP_BUF_SIZE - ZCC_OPT_LEN);
+		uint8_t *at;
+		ssize_t n;
 
+		/* Room for this read and for the segments cut from it. */
+		if (DP_ARENA - dp->used < 2 * DP_READ_ROOM)
+			flush(dp, 0);
+		at = dp->arena + dp->used;
+		n = read(dp->tun_fd, at, DP_READ_ROOM - ZCC_OPT_LEN);
 		if (n == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				return 0;
-			log_warn("zcc0 read");
-			return -1;
+			if (errno != EAGAIN && errno != EINTR) {
+				log_warn("zcc0 read");
+				ret = -1;
+			}
+			break;
 		}
-		datapath_handle(dp, dp->buf, (size_t)n, DP_BUF_SIZE);
+		dp->used += (size_t)n + ZCC_OPT_LEN;
+		handle_read(dp, at, (size_t)n);
 	}
-	return 0;
+	flush(dp, 0);
+	return ret;
 }

@@ -287,17 +287,27 @@ csum_fold(uint64_t sum)
 	return (uint16_t)~sum;
 }
 
+static uint64_t
+pseudo_add(const struct packet *p, size_t tcp_len)
+{
+	uint64_t sum = csum_add(0, p->buf + 12, 8);   /* source, destination */
+
+	return sum + IP_PROTO_TCP + tcp_len;
+}
+
+uint16_t
+packet_pseudo_sum(const struct packet *p, size_t tcp_len)
+{
+	return (uint16_t)~csum_fold(pseudo_add(p, tcp_len));
+}
+
 /* Over the pseudo-header and the segment as stored (checksum included). */
 static uint16_t
 tcp_csum(const struct packet *p)
 {
 	size_t tlen = p->len - p->ip_hlen;
-	uint64_t sum;
 
-	sum = csum_add(0, p->buf + 12, 8);       /* source, destination */
-	sum += IP_PROTO_TCP;
-	sum += tlen;
-	return csum_fold(csum_add(sum, packet_tcp(p), tlen));
+	return csum_fold(csum_add(pseudo_add(p, tlen), packet_tcp(p), tlen));
 }
 
 uint16_t

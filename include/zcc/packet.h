@@ -80,6 +80,12 @@ int packet_has_timestamps(const struct packet *p);
 uint16_t packet_ip_checksum(const struct packet *p);
 /* Recompute and store the IPv4 header and TCP checksums. */
 void packet_fix_checksums(struct packet *p);
+/*
+ * The pseudo-header sum (addresses, protocol, TCP length tcp_len) folded
+ * but not complemented: what checksum offload expects in the TCP checksum
+ * field, the device adding the segment's own sum.
+ */
+uint16_t packet_pseudo_sum(const struct packet *p, size_t tcp_len);
 /* True when the stored TCP checksum is correct. */
 int packet_tcp_checksum_ok(const struct packet *p);
 

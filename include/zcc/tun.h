@@ -3,8 +3,11 @@
 #define ZCC_TUN_H
 
 /*
- * Create TUN device ifname (IFF_TUN | IFF_NO_PI), set its MTU, bring it up.
- * Refuses a name that already exists. Returns the fd or -1 (logged).
+ * Create TUN device ifname (IFF_TUN | IFF_NO_PI | IFF_VNET_HDR, with
+ * checksum and TSO4 offload when the kernel has them), set its MTU, bring
+ * it up. Every read and write on the fd starts with a struct
+ * virtio_net_hdr (offload.h). Refuses a name that already exists.
+ * Returns the fd or -1 (logged).
  */
 int tun_open(const char *ifname, int mtu);
 

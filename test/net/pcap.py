@@ -22,6 +22,14 @@ Linux cooked SLL (113) and SLL2 (276).
         "max=N with_sack=N segments=N blocks1=N blocks2=N blocks3=N blocks4=N"
         (max: the most blocks in one segment; with_sack: segments with a
         SACK option; blocksK: segments with exactly K blocks)
+    pcap.py tiles ZCC0FILE --wire WIREFILE --port P [--src IP] [--dst IP]
+        checks that the wire's data segments are zcc0's cut as GSO cuts:
+        every segment Z seen on zcc0 (a TSO super-segment or not) appears on
+        the wire as consecutive segments of one size L (the last shorter),
+        L being the MSS in the other end's SYN less Z's options,
+        covering exactly Z's bytes, the first with Z's ack, window and
+        timestamps; and every wire data segment belongs to such a cut.
+        Prints "N zcc0 segments cut into M wire segments" or the mismatches.
     pcap.py udp FILE [--port P] [--src IP] [--dst IP]
         one line per IPv4 UDP datagram (first fragments only):
         "N SRC SPORT DST DPORT LEN HEX" (N: the record number, LEN and HEX:
@@ -47,7 +55,7 @@ MIN_WINDOW = 8          # grep indexes 8-byte words, see grep_payloads
 class Seg:
     __slots__ = ("n", "src", "dst", "sport", "dport", "seq", "ack", "flags",
                  "win", "plen", "payload", "opts", "zcc", "keyid", "tsval",
-                 "tsecr")
+                 "tsecr", "doff")
 
     def flagstr(self):
         names = "FSRPAUEC"
@@ -152,6 +160,7 @@ def segments(path):
         s.flags = tcp[13] | ((tcp[12] & 1) << 8)
         s.win = struct.unpack_from("!H", tcp, 14)[0]
         s.plen = tot - ihl - doff
+        s.doff = doff
         s.payload = tcp[doff:]
         raw = tcp[20:doff]
         parsed = parse_options(raw)
@@ -209,6 +218,67 @@ def cmd_segs(args):
     pairs = sorted({(s.seq, s.plen) for s in selected(args) if s.plen > 0})
     for seq, plen in pairs:
         print(seq, plen)
+    return 0
+
+
+def cmd_tiles(args):
+    def data(path):
+        out = {}
+        args.file = path
+        for s in selected(args):
+            if s.plen > 0:
+                out.setdefault((s.seq, s.plen), s)
+        return out
+
+    def peer_mss(path):
+        """The MSS option of the SYN the other way (the receiver's)."""
+        for s in segments(path):
+            if (s.flags & 2 and s.src == args.dst and s.dst == args.src and
+                    args.port in (s.sport, s.dport)):
+                for k, v in s.opts:
+                    if k == 2 and len(v) == 2:
+                        return struct.unpack("!H", v)[0]
+        return None
+
+    mss = peer_mss(args.wire)
+    zcc0, wire = data(args.file), data(args.wire)
+    if mss is None:
+        print("no SYN with an MSS option from %s on the wire" % args.dst)
+        return 1
+    starts = {}
+    for seq, plen in wire:
+        starts.setdefault(seq, []).append(plen)
+    covered, bad = set(), []
+    for (seq, plen), z in sorted(zcc0.items()):
+        if seq not in starts:
+            bad.append("zcc0 %d+%d: no wire segment starts there" % (seq, plen))
+            continue
+        size = min(max(starts[seq]), plen)
+        # GSO cuts at the MSS less the options every segment carries.
+        if size != min(mss - (z.doff - 20), plen):
+            bad.append("zcc0 %d+%d: cut at %d, MSS %d with %d bytes of options"
+                       % (seq, plen, size, mss, z.doff - 20))
+        first = wire[(seq, size)]
+        if (first.ack, first.win, first.tsval, first.tsecr) != (
+                z.ack, z.win, z.tsval, z.tsecr):
+            bad.append("zcc0 %d+%d: wire headers differ: %s" % (seq, plen, first))
+        off = 0
+        while off < plen:
+            n = min(size, plen - off)
+            key = ((seq + off) & 0xffffffff, n)
+            if key not in wire:
+                bad.append("zcc0 %d+%d: wire lacks %d+%d" % ((seq, plen) + key))
+                break
+            covered.add(key)
+            off += n
+    for key in sorted(set(wire) - covered):
+        bad.append("wire %d+%d: not a cut of any zcc0 segment" % key)
+    for b in bad[:10]:
+        print(b)
+    if bad or not zcc0:
+        print("%d mismatches (%d zcc0 segments)" % (len(bad), len(zcc0)))
+        return 1
+    print("%d zcc0 segments cut into %d wire segments" % (len(zcc0), len(covered)))
     return 0
 
 
@@ -378,6 +448,8 @@ def main():
     add("next", cmd_next, True)
     add("sack-blocks", cmd_sack_blocks, True)
     add("udp", cmd_udp)
+    t = add("tiles", cmd_tiles, True)
+    t.add_argument("--wire", required=True)
     args = ap.parse_args()
     return args.func(args)
 
