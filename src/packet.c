@@ -6,6 +6,8 @@
  */
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "zcc/packet.h"
 
 #define IP_MIN_HLEN 20
@@ -265,18 +267,37 @@ packet_has_timestamps(const struct packet *p)
 	return 0;
 }
 
-/* RFC 1071: 16-bit big-endian words, an odd last byte padded with zero.
- * Callers pass odd n only for the last piece of a sum. */
+/*
+ * RFC 1071: 16-bit big-endian words, an odd last byte padded with zero.
+ * Callers pass odd n only for the last piece of a sum. The words are
+ * summed four bytes at a time in host order and the folded result turned
+ * big-endian once (the one's complement sum does not care about order,
+ * RFC 1071 section 2(B)): this runs over every byte we seal and open.
+ */
 static uint64_t
 csum_add(uint64_t sum, const uint8_t *b, size_t n)
 {
-	size_t i;
+	uint64_t acc = 0;
+	uint32_t w32;
+	uint16_t w16;
+	size_t i = 0;
 
-	for (i = 0; i + 1 < n; i += 2)
-		sum += get16(b + i);
-	if (n & 1)
-		sum += (uint64_t)b[n - 1] << 8;
-	return sum;
+	for (; i + 4 <= n; i += 4) {
+		memcpy(&w32, b + i, 4);
+		acc += w32;
+	}
+	if (i + 2 <= n) {
+		memcpy(&w16, b + i, 2);
+		acc += w16;
+		i += 2;
+	}
+	if (i < n) {
+		w16 = (uint16_t)(b[i] << 8);
+		acc += ntohs(w16);      /* the byte first in memory, its pair zero */
+	}
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return sum + ntohs((uint16_t)acc);
 }
 
 static uint16_t
