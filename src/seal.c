@@ -1,12 +1,19 @@
 /*
  * Sealing a TCP segment in place: a synthetic-IV construction (RFC 5297's
- * idea with BLAKE2b and XChaCha20), length preserving, no per-flow state.
+ * idea with Poly1305, HChaCha20 and XChaCha20), length preserving, no
+ * per-flow state.
  *
- *   T = BLAKE2b-128(K_mac, label || key id || af || src || dst || proto ||
- *                   TCP length || TCP header (checksum and tag zeroed) ||
- *                   payload)
+ *   M = label || key id || af || src || dst || proto || TCP length ||
+ *       TCP header (checksum and tag zeroed) || payload
+ *   H = Poly1305(K_uhf, M)                a universal hash, never sent
+ *   T = HChaCha20(K_prf, H)               a PRF of H, hence of M
  *   t = T[0..11)                          travels in the zcc option
  *   C = XChaCha20(K_enc, t || seq || ack || sport || dport || 0x00) ^ P
+ *
+ * UHF-then-PRF (the shape of AES-GCM-SIV) is a PRF on M at a third of
+ * BLAKE2b's cost. Poly1305 keeps one key r||s for the whole session, which
+ * is safe only because H itself never leaves this file: what travels is a
+ * PRF of it.
  *
  * The nonce depends on everything the tag covers, so a keystream is reused
  * only if the same seq, ack and ports meet an 88-bit tag collision:
@@ -20,19 +27,28 @@
 
 #include "zcc/seal.h"
 
-#define SEAL_LABEL "zccseal1"          /* 8 bytes: version of the construction */
+#define SEAL_LABEL "zccseal2"          /* 8 bytes: version of the construction */
 #define SEAL_AF_INET 4
 #define TCP_CSUM_OFF 16
 
-static const char derive_ctx[crypto_kdf_CONTEXTBYTES] = "zcckeys1";
+/* A new context for a new construction: no subkey of zccseal1 is reused. */
+static const char derive_ctx[crypto_kdf_CONTEXTBYTES] = "zcckeys2";
 
-enum { SUBKEY_MAC = 1, SUBKEY_ENC = 2 };
+enum { SUBKEY_UHF = 1, SUBKEY_PRF = 2, SUBKEY_ENC = 3 };
+
+/* H, the Poly1305 output, is exactly HChaCha20's input. */
+_Static_assert(crypto_onetimeauth_BYTES == crypto_core_hchacha20_INPUTBYTES,
+    "Poly1305 output is not an HChaCha20 input");
+_Static_assert(crypto_onetimeauth_KEYBYTES == ZCC_KEY_LEN &&
+    crypto_core_hchacha20_KEYBYTES == ZCC_KEY_LEN, "key sizes");
 
 void
 seal_key_derive(struct seal_key *k, const uint8_t session_key[ZCC_KEY_LEN],
     uint8_t id)
 {
-	crypto_kdf_derive_from_key(k->mac, sizeof(k->mac), SUBKEY_MAC,
+	crypto_kdf_derive_from_key(k->mac, sizeof(k->mac), SUBKEY_UHF,
+	    derive_ctx, session_key);
+	crypto_kdf_derive_from_key(k->prf, sizeof(k->prf), SUBKEY_PRF,
 	    derive_ctx, session_key);
 	crypto_kdf_derive_from_key(k->enc, sizeof(k->enc), SUBKEY_ENC,
 	    derive_ctx, session_key);
@@ -47,19 +63,20 @@ seal_key_wipe(struct seal_key *k)
 
 
 /*
- * The tag over p, whose zcc option starts at opt_off in buf. The checksum
- * and the tag bytes are hashed as zeros: the checksum changes with the tag,
- * and the tag cannot cover itself.
+ * H = Poly1305(K_uhf, M) for p, whose zcc option starts at opt_off in buf.
+ * M is fed in pieces straight from the packet, the payload never copied.
+ * The checksum and the tag bytes are hashed as zeros: the checksum changes
+ * with the tag, and the tag cannot cover itself.
  */
 static void
-compute_tag(const struct seal_key *k, const struct packet *p, size_t opt_off,
-    uint8_t tag[ZCC_TAG_LEN])
+hash_segment(const struct seal_key *k, const struct packet *p, size_t opt_off,
+    uint8_t h[crypto_onetimeauth_BYTES])
 {
 	static const uint8_t zeros[ZCC_TAG_LEN];
-	crypto_generichash_state st;
+	crypto_onetimeauth_state st;
 	const uint8_t *tcp = packet_tcp(p);
 	size_t tag_off = opt_off - p->ip_hlen + ZCC_OPT_TAG_OFF;
-	uint8_t prefix[8 + 1 + 1 + 4 + 4 + 1 + 2], full[16];
+	uint8_t prefix[8 + 1 + 1 + 4 + 4 + 1 + 2];
 	uint8_t *q = prefix;
 
 	memcpy(q, SEAL_LABEL, 8), q += 8;
@@ -70,21 +87,38 @@ compute_tag(const struct seal_key *k, const struct packet *p, size_t opt_off,
 	*q++ = 6;
 	packet_put16(q, (uint16_t)(p->tcp_hlen + p->payload_len));
 
-	crypto_generichash_init(&st, k->mac, sizeof(k->mac), sizeof(full));
-	crypto_generichash_update(&st, prefix, sizeof(prefix));
-	crypto_generichash_update(&st, tcp, TCP_CSUM_OFF);
-	crypto_generichash_update(&st, zeros, 2);
-	crypto_generichash_update(&st, tcp + TCP_CSUM_OFF + 2,
+	crypto_onetimeauth_init(&st, k->mac);
+	crypto_onetimeauth_update(&st, prefix, sizeof(prefix));
+	crypto_onetimeauth_update(&st, tcp, TCP_CSUM_OFF);
+	crypto_onetimeauth_update(&st, zeros, 2);
+	crypto_onetimeauth_update(&st, tcp + TCP_CSUM_OFF + 2,
 	    tag_off - (TCP_CSUM_OFF + 2));
-	crypto_generichash_update(&st, zeros, ZCC_TAG_LEN);
-	crypto_generichash_update(&st, tcp + tag_off + ZCC_TAG_LEN,
+	crypto_onetimeauth_update(&st, zeros, ZCC_TAG_LEN);
+	crypto_onetimeauth_update(&st, tcp + tag_off + ZCC_TAG_LEN,
 	    p->tcp_hlen - tag_off - ZCC_TAG_LEN);
-	crypto_generichash_update(&st, packet_payload(p), p->payload_len);
-	crypto_generichash_final(&st, full, sizeof(full));
-
-	memcpy(tag, full, ZCC_TAG_LEN);
-	sodium_memzero(full, sizeof(full));
+	crypto_onetimeauth_update(&st, packet_payload(p), p->payload_len);
+	crypto_onetimeauth_final(&st, h);
+	/* The state holds r and s, the session's hash key: wipe it too. */
 	sodium_memzero(&st, sizeof(st));
+}
+
+/*
+ * The tag over p: T = HChaCha20(K_prf, H). Poly1305 alone would be a
+ * forgeable MAC under a key used for many segments; behind a PRF only
+ * collisions of H matter, and those are what Poly1305 bounds.
+ */
+static void
+compute_tag(const struct seal_key *k, const struct packet *p, size_t opt_off,
+    uint8_t tag[ZCC_TAG_LEN])
+{
+	uint8_t h[crypto_onetimeauth_BYTES];
+	uint8_t full[crypto_core_hchacha20_OUTPUTBYTES];
+
+	hash_segment(k, p, opt_off, h);
+	crypto_core_hchacha20(full, h, k->prf, NULL);
+	memcpy(tag, full, ZCC_TAG_LEN);
+	sodium_memzero(h, sizeof(h));
+	sodium_memzero(full, sizeof(full));
 }
 
 /* XOR the payload with the keystream named by tag, seq, ack and ports. */

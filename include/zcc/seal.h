@@ -1,8 +1,9 @@
 /*
- * Sealing a TCP segment in place (docs/PROTOCOL.md): a BLAKE2b tag over the
- * addresses, the final TCP header and the payload travels in the zcc option;
- * the payload is XChaCha20-encrypted under a nonce built from that tag and
- * the segment's seq, ack and ports (a synthetic IV). Length preserving.
+ * Sealing a TCP segment in place (docs/PROTOCOL.md): a tag over the
+ * addresses, the final TCP header and the payload (Poly1305 under a session
+ * key, then HChaCha20 of that hash) travels in the zcc option; the payload
+ * is XChaCha20-encrypted under a nonce built from that tag and the
+ * segment's seq, ack and ports (a synthetic IV). Length preserving.
  */
 #ifndef ZCC_SEAL_H
 #define ZCC_SEAL_H
@@ -16,8 +17,9 @@
 
 /* The keys that seal one direction of the link under one key id. */
 struct seal_key {
-	uint8_t mac[ZCC_KEY_LEN];
-	uint8_t enc[ZCC_KEY_LEN];
+	uint8_t mac[ZCC_KEY_LEN];       /* K_uhf: the Poly1305 key r || s */
+	uint8_t prf[ZCC_KEY_LEN];       /* K_prf: HChaCha20 over the hash */
+	uint8_t enc[ZCC_KEY_LEN];       /* K_enc: XChaCha20 over the payload */
 	uint8_t id;
 };
 
@@ -47,7 +49,8 @@ int seal_open(const struct seal_key *k, struct packet *p);
 
 /*
  * The sealing keys of one direction from that direction's 32-byte session
- * key: K_mac and K_enc are independent crypto_kdf subkeys (PROTOCOL.md).
+ * key: K_uhf, K_prf and K_enc are independent crypto_kdf subkeys
+ * (PROTOCOL.md).
  */
 void seal_key_derive(struct seal_key *k, const uint8_t session_key[ZCC_KEY_LEN],
     uint8_t id);

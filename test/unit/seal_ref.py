@@ -1,7 +1,10 @@
 #!/usr/bin/python3
-"""An independent reference of docs/PROTOCOL.md (BLAKE2b from hashlib,
-XChaCha20 from libsodium through ctypes), used to produce the test vectors
-that docs/PROTOCOL.md lists and test_seal checks against the C code.
+"""An independent reference of docs/PROTOCOL.md, used to produce the test
+vectors that docs/PROTOCOL.md lists and test_seal checks against the C code.
+Poly1305 and HChaCha20 are written out here in Python (RFC 8439 2.5,
+draft-irtf-cfrg-xchacha 2.2) and checked against their published vectors
+before use; crypto_kdf is BLAKE2b from hashlib; only XChaCha20 comes from
+libsodium, through ctypes.
 
     seal_ref.py            print the vectors in the PROTOCOL.md format
 """
@@ -29,7 +32,54 @@ def static_direction_key(link_key, src, dst):
 
 
 def seal_keys(session_key):
-    return kdf(session_key, 1, b"zcckeys1"), kdf(session_key, 2, b"zcckeys1")
+    """K_uhf, K_prf, K_enc (PROTOCOL.md "Keys")."""
+    return tuple(kdf(session_key, i, b"zcckeys2") for i in (1, 2, 3))
+
+
+def poly1305(key, msg):
+    """RFC 8439 2.5: clamp r, sum 17-byte blocks (16 bytes and a 1) times
+    r^i mod 2^130 - 5, add s mod 2^128."""
+    r = int.from_bytes(key[:16], "little") & 0x0FFFFFFC0FFFFFFC0FFFFFFC0FFFFFFF
+    s = int.from_bytes(key[16:], "little")
+    p, acc = (1 << 130) - 5, 0
+    for i in range(0, len(msg), 16):
+        n = int.from_bytes(msg[i:i + 16] + b"\x01", "little")
+        acc = (acc + n) * r % p
+    return ((acc + s) & ((1 << 128) - 1)).to_bytes(16, "little")
+
+
+def hchacha20(key, inp):
+    """draft-irtf-cfrg-xchacha 2.2: the ChaCha20 state with the 16-byte
+    input where counter and nonce go, 20 rounds, no feed-forward; words 0-3
+    and 12-15 out."""
+    m = 0xFFFFFFFF
+
+    def qr(x, a, b, c, d):
+        for (i, j, k, n) in ((a, b, d, 16), (c, d, b, 12),
+                             (a, b, d, 8), (c, d, b, 7)):
+            x[i] = (x[i] + x[j]) & m
+            x[k] ^= x[i]
+            x[k] = ((x[k] << n) | (x[k] >> (32 - n))) & m
+
+    x = list(struct.unpack("<4I", b"expand 32-byte k") +
+             struct.unpack("<8I", key) + struct.unpack("<4I", inp))
+    for _ in range(10):
+        qr(x, 0, 4, 8, 12), qr(x, 1, 5, 9, 13)
+        qr(x, 2, 6, 10, 14), qr(x, 3, 7, 11, 15)
+        qr(x, 0, 5, 10, 15), qr(x, 1, 6, 11, 12)
+        qr(x, 2, 7, 8, 13), qr(x, 3, 4, 9, 14)
+    return struct.pack("<8I", *(x[0:4] + x[12:16]))
+
+
+# The published vectors, so the two functions above are known good.
+assert poly1305(bytes.fromhex("85d6be7857556d337f4452fe42d506a8"
+                              "0103808afb0db2fd4abff6af4149f51b"),
+                b"Cryptographic Forum Research Group") == \
+    bytes.fromhex("a8061dc1305136c6c22b8baf0c0127a9")      # RFC 8439 2.5.2
+assert hchacha20(bytes(range(32)),
+                 bytes.fromhex("000000090000004a0000000031415927")) == \
+    bytes.fromhex("82413b4227b27bfed30e42508a877d73"
+                  "a0f9e4d58a74a853c12ec41326d3ecdc")      # xchacha 2.2.1
 
 
 def xchacha20_xor(data, nonce, key):
@@ -91,17 +141,18 @@ def add_option(opts, key_id):
         bytes([key_id]) + bytes(11), trimmed
 
 
-def tag(k_mac, key_id, ip, tcp, payload, tag_off):
+def tag(k_uhf, k_prf, key_id, ip, tcp, payload, tag_off):
+    """t = HChaCha20(K_prf, Poly1305(K_uhf, M))[0..11)."""
     z = bytearray(tcp)
     z[16:18] = b"\0\0"
     z[tag_off:tag_off + 11] = bytes(11)
-    prefix = b"zccseal1" + bytes([key_id, 4]) + ip[12:16] + ip[16:20] + \
+    prefix = b"zccseal2" + bytes([key_id, 4]) + ip[12:16] + ip[16:20] + \
         bytes([6]) + struct.pack("!H", len(tcp) + len(payload))
-    return hashlib.blake2b(prefix + bytes(z) + payload, digest_size=16,
-                           key=k_mac).digest()[:11]
+    h = poly1305(k_uhf, prefix + bytes(z) + payload)
+    return hchacha20(k_prf, h)[:11]
 
 
-def seal(k_mac, k_enc, key_id, pkt):
+def seal(k_uhf, k_prf, k_enc, key_id, pkt):
     ihl = (pkt[0] & 15) * 4
     ip, rest = bytearray(pkt[:ihl]), pkt[ihl:]
     doff = (rest[12] >> 4) * 4
@@ -111,7 +162,7 @@ def seal(k_mac, k_enc, key_id, pkt):
         return None
     tcp = tcp[:20] + bytearray(opts)
     tcp[12] = (len(tcp) // 4) << 4 | (tcp[12] & 15)
-    t = tag(k_mac, key_id, ip, tcp, payload, len(tcp) - 11)
+    t = tag(k_uhf, k_prf, key_id, ip, tcp, payload, len(tcp) - 11)
     tcp[len(tcp) - 11:] = t
     nonce = t + bytes(tcp[4:12]) + bytes(tcp[0:4]) + b"\0"
     payload = xchacha20_xor(payload, nonce, k_enc) if payload else b""
@@ -171,13 +222,14 @@ def main():
     for name, pkt in VECTORS:
         src, dst = pkt[12:16], pkt[16:20]
         session = static_direction_key(LINK_KEY, src, dst)
-        k_mac, k_enc = seal_keys(session)
+        k_uhf, k_prf, k_enc = seal_keys(session)
         print()
         print("vector: " + name)
-        print("mac-key: " + k_mac.hex())
+        print("mac-key: " + k_uhf.hex())
+        print("prf-key: " + k_prf.hex())
         print("enc-key: " + k_enc.hex())
         print("in: " + pkt.hex())
-        print("out: " + seal(k_mac, k_enc, 0, pkt).hex())
+        print("out: " + seal(k_uhf, k_prf, k_enc, 0, pkt).hex())
         print("opened: " + opened(pkt).hex())
 
 

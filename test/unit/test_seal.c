@@ -16,7 +16,7 @@
 
 struct vector {
 	char name[128];
-	uint8_t mac[32], enc[32];
+	uint8_t mac[32], prf[32], enc[32];
 	uint8_t in[CAP], out[CAP], opened[CAP];
 	size_t in_len, out_len, opened_len;
 };
@@ -41,7 +41,7 @@ read_vector(FILE *f, struct vector *v)
 	int fields = 0;
 
 	memset(v, 0, sizeof(*v));
-	while (fgets(line, sizeof(line), f) && fields < 6) {
+	while (fgets(line, sizeof(line), f) && fields < 7) {
 		line[strcspn(line, "\n")] = '\0';
 		if (strncmp(line, "link-key: ", 10) == 0)
 			CHECK_EQ(unhex(line + 10, link_key, 32), 32);
@@ -49,6 +49,8 @@ read_vector(FILE *f, struct vector *v)
 			snprintf(v->name, sizeof(v->name), "%s", line + 8), fields++;
 		else if (strncmp(line, "mac-key: ", 9) == 0)
 			fields += unhex(line + 9, v->mac, 32) == 32;
+		else if (strncmp(line, "prf-key: ", 9) == 0)
+			fields += unhex(line + 9, v->prf, 32) == 32;
 		else if (strncmp(line, "enc-key: ", 9) == 0)
 			fields += unhex(line + 9, v->enc, 32) == 32;
 		else if (strncmp(line, "in: ", 4) == 0)
@@ -58,9 +60,9 @@ read_vector(FILE *f, struct vector *v)
 		else if (strncmp(line, "opened: ", 8) == 0)
 			fields += (v->opened_len = unhex(line + 8, v->opened, CAP)) > 0;
 	}
-	if (fields != 0 && fields != 6)
+	if (fields != 0 && fields != 7)
 		fprintf(stderr, "incomplete vector '%s'\n", v->name);
-	return fields == 6;
+	return fields == 7;
 }
 
 /*
@@ -120,10 +122,12 @@ check_vector(const struct vector *v)
 	fprintf(stderr, "vector: %s\n", v->name);
 	schedule_for(v->in, &tx, &rx);
 	CHECK_MEM(tx.mac, v->mac, 32);
+	CHECK_MEM(tx.prf, v->prf, 32);
 	CHECK_MEM(tx.enc, v->enc, 32);
 	/* The receiver's schedule, addresses swapped, opens what tx sealed. */
 	receiver_schedule(v, &peer_tx, &peer_rx);
 	CHECK_MEM(peer_rx.mac, tx.mac, 32);
+	CHECK_MEM(peer_rx.prf, tx.prf, 32);
 	CHECK_MEM(peer_rx.enc, tx.enc, 32);
 	CHECK(memcmp(peer_tx.mac, tx.mac, 32) != 0);
 
@@ -178,10 +182,20 @@ check_tampering(const struct vector *v)
 			fprintf(stderr, "  tampering byte %zu went unnoticed\n", at),
 			    check_failures++;
 	}
-	/* Wrong keys: the MAC key always matters, the cipher key with a payload. */
+	/*
+	 * Wrong keys: both tag keys always matter (r and s of the Poly1305
+	 * key alike; byte 0 of r and byte 31, in s, escape Poly1305's
+	 * clamping), the cipher key with a payload.
+	 */
 	rx.mac[0] ^= 1;
 	CHECK_EQ(open_tampered(&rx, v, 8, 0), SEAL_BAD_TAG);
 	rx.mac[0] ^= 1;
+	rx.mac[31] ^= 1;
+	CHECK_EQ(open_tampered(&rx, v, 8, 0), SEAL_BAD_TAG);
+	rx.mac[31] ^= 1;
+	rx.prf[9] ^= 1;
+	CHECK_EQ(open_tampered(&rx, v, 8, 0), SEAL_BAD_TAG);
+	rx.prf[9] ^= 1;
 	rx.enc[5] ^= 1;
 	CHECK_EQ(open_tampered(&rx, v, 8, 0),
 	    payload_len(v->in, v->in_len) ? SEAL_BAD_TAG : SEAL_OK);
@@ -290,6 +304,20 @@ check_keystream_differs_on_retransmission(void)
 	CHECK(memcmp(seg[0] + 52 + 16, seg[1] + 52 + 16, strlen(payload)) != 0);
 }
 
+/* seal_key_wipe leaves nothing of any of the three keys. */
+static void
+check_wipe(void)
+{
+	static const uint8_t zero[sizeof(struct seal_key)];
+	uint8_t session[32] = { 4 };
+	struct seal_key k;
+
+	seal_key_derive(&k, session, 9);
+	CHECK(memcmp(k.prf, zero, sizeof(k.prf)) != 0);
+	seal_key_wipe(&k);
+	CHECK_MEM(&k, zero, sizeof(k));
+}
+
 int
 main(void)
 {
@@ -313,5 +341,6 @@ main(void)
 	CHECK_EQ(n, 3);
 	check_round_trips();
 	check_keystream_differs_on_retransmission();
+	check_wipe();
 	CHECK_DONE();
 }
