@@ -20,7 +20,7 @@ cd "$(dirname "$0")"
 
 PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev
 	libsodium-dev liblz4-dev libconfig-dev libevent-dev
-	iproute2 nftables tcpdump tshark socat netcat-openbsd iperf3
+	iproute2 nftables tcpdump tshark socat netcat-openbsd iperf3 iputils-ping
 	python3 python3-scapy python3-cryptography man-db groff-base ifupdown"
 
 install_missing() {
@@ -72,7 +72,7 @@ test)
 	build build-asan -DZCC_SANITIZE=ON
 	ctest --test-dir build-asan --output-on-failure
 	build build-fuzz -DCMAKE_C_COMPILER=clang -DZCC_FUZZ=ON
-	for f in fuzz_open fuzz_options fuzz_handshake; do
+	for f in fuzz_open fuzz_options fuzz_handshake fuzz_lzs fuzz_lz4 fuzz_encap; do
 		fuzz "$f"
 	done
 	# The benchmark's smoke run: it builds, measures and writes a table

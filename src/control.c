@@ -28,6 +28,7 @@
 
 #include <event2/event.h>
 
+#include "zcc/compress.h"
 #include "zcc/control.h"
 #include "zcc/log.h"
 #include "zcc/steer.h"
@@ -277,7 +278,8 @@ text_head(struct out *o, const struct zcc_status *st)
 		out_add(o, "not up");
 	else
 		text_seconds(o, st->up_seconds);
-	out_add(o, "\n  key id: %u\n", st->key_id);
+	out_add(o, "\n  key id: %u\n  compress: %s\n", st->key_id,
+	    compress_codec_name(st->codec));
 }
 
 static void
@@ -290,9 +292,14 @@ text_counters(struct out *o, const struct zcc_status *st)
 		dropped += dp->dropped[d];
 	out_add(o, "\n  sealed: %" PRIu64 " segments, %" PRIu64 " bytes\n"
 	    "  opened: %" PRIu64 " segments, %" PRIu64 " bytes\n"
-	    "  sack_trimmed: %" PRIu64 " segments\n"
-	    "  dropped: %" PRIu64 " segments\n", dp->sealed, dp->bytes_sealed,
-	    dp->opened, dp->bytes_opened, dp->sack_trimmed, dropped);
+	    "  sack_trimmed: %" PRIu64 " segments\n", dp->sealed,
+	    dp->bytes_sealed, dp->opened, dp->bytes_opened, dp->sack_trimmed);
+	out_add(o, "  encapsulated: %" PRIu64 " packets, %" PRIu64 " bytes "
+	    "(%" PRIu64 " on the wire)\n"
+	    "  decapsulated: %" PRIu64 " packets, %" PRIu64 " bytes\n"
+	    "  dropped: %" PRIu64 " packets\n", dp->encapsulated,
+	    dp->bytes_encapsulated, dp->bytes_encap_wire, dp->decapsulated,
+	    dp->bytes_decapsulated, dropped);
 	for (int d = 0; d < DROP_MAX; d++)
 		out_add(o, "    %-18s %" PRIu64 "\n", drop_name(d), dp->dropped[d]);
 	out_add(o, "  link:\n");
@@ -353,6 +360,7 @@ json_head(struct out *o, const struct zcc_status *st)
 	out_add(o, "]");
 	json_opt(o, "handshake_age", st->handshake_age);
 	json_opt(o, "up_seconds", st->up_seconds);
+	out_add(o, ",\"compress\":\"%s\"", compress_codec_name(st->codec));
 	out_add(o, ",\"key_id\":%u,\"handshakes\":%" PRIu64 ",\"rekeys\":%" PRIu64
 	    ",\"keepalive_misses\":%" PRIu64, st->key_id, st->link.handshakes,
 	    st->link.rekeys, st->link.keepalive_misses);
@@ -369,8 +377,13 @@ json_counters(struct out *o, const struct zcc_status *st)
 		    link_field(&st->link, i));
 	out_add(o, "},\"sealed\":%" PRIu64 ",\"opened\":%" PRIu64
 	    ",\"bytes_sealed\":%" PRIu64 ",\"bytes_opened\":%" PRIu64
-	    ",\"sack_trimmed\":%" PRIu64 ",\"dropped\":{", dp->sealed, dp->opened,
+	    ",\"sack_trimmed\":%" PRIu64, dp->sealed, dp->opened,
 	    dp->bytes_sealed, dp->bytes_opened, dp->sack_trimmed);
+	out_add(o, ",\"encapsulated\":%" PRIu64 ",\"bytes_encapsulated\":%" PRIu64
+	    ",\"bytes_encap_wire\":%" PRIu64 ",\"decapsulated\":%" PRIu64
+	    ",\"bytes_decapsulated\":%" PRIu64 ",\"dropped\":{",
+	    dp->encapsulated, dp->bytes_encapsulated, dp->bytes_encap_wire,
+	    dp->decapsulated, dp->bytes_decapsulated);
 	for (int d = 0; d < DROP_MAX; d++)
 		out_add(o, "%s\"%s\":%" PRIu64, d ? "," : "", drop_name(d),
 		    dp->dropped[d]);

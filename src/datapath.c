@@ -23,6 +23,7 @@
 
 #include <arpa/inet.h>
 
+#include "zcc/compress.h"
 #include "zcc/datapath.h"
 #include "zcc/log.h"
 #include "zcc/offload.h"
@@ -58,9 +59,13 @@ struct datapath {
 	struct zcc_options opt;         /* a copy: the caller's may not outlive us */
 	struct in_addr local;
 	struct sockaddr_in to;          /* the peer, for the raw socket */
-	int tun_fd, raw_fd;
+	int tun_fd, raw_fd, udp_fd;
+	size_t wire_mtu;
 	struct seal_key tx, rx[DP_RX_KEYS];
+	struct encap_tx etx;
+	struct encap_rx erx[DP_RX_KEYS];        /* erx[i] goes with rx[i] */
 	int have_tx;
+	uint8_t codec;                  /* the session's agreed compression */
 	size_t nrx;
 	uint64_t tx_used;               /* segments sealed under tx */
 	int last_seen_id;               /* key id last reported to key_seen */
@@ -78,6 +83,8 @@ struct datapath {
 	struct gro gro;                 /* opened, not yet written */
 	size_t used;                    /* bytes of arena in use */
 	uint8_t arena[DP_ARENA];
+	uint8_t msg[ENCAP_MAX_LEN];     /* an encapsulated datagram */
+	uint8_t zbuf[COMPRESS_BOUND(ENCAP_MAX_PACKET)];   /* (de)compressed */
 };
 
 static const char *const drop_names[DROP_MAX] = {
@@ -92,6 +99,9 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_IO] = "io",
 	[DROP_KEY_EXHAUSTED] = "key_exhausted",
 	[DROP_NO_KEY] = "no_key",
+	[DROP_REPLAYED] = "replayed",
+	[DROP_BAD_COMPRESSION] = "bad_compression",
+	[DROP_TOO_BIG] = "too_big",
 };
 
 const char *
@@ -101,8 +111,8 @@ datapath_drop_name(enum dp_drop d)
 }
 
 struct datapath *
-datapath_new(const struct zcc_options *o, struct in_addr local, int tun_fd,
-    int raw_fd, dp_key_seen_fn *key_seen, void *arg)
+datapath_new(const struct zcc_options *o, struct in_addr local,
+    const struct dp_io *io, dp_key_seen_fn *key_seen, void *arg)
 {
 	struct datapath *dp = calloc(1, sizeof(*dp));
 
@@ -110,8 +120,10 @@ datapath_new(const struct zcc_options *o, struct in_addr local, int tun_fd,
 		return NULL;
 	dp->local = local;
 	dp->opt = *o;
-	dp->tun_fd = tun_fd;
-	dp->raw_fd = raw_fd;
+	dp->tun_fd = io->tun_fd;
+	dp->raw_fd = io->raw_fd;
+	dp->udp_fd = io->udp_fd;
+	dp->wire_mtu = (size_t)io->wire_mtu;
 	dp->key_seen = key_seen;
 	dp->arg = arg;
 	dp->last_seen_id = -1;
@@ -127,32 +139,84 @@ datapath_new(const struct zcc_options *o, struct in_addr local, int tun_fd,
 	return dp;
 }
 
+void
+dp_key_derive(struct dp_key *k, const uint8_t session_key[ZCC_KEY_LEN],
+    uint8_t id)
+{
+	seal_key_derive(&k->seal, session_key, id);
+	encap_key_derive(&k->encap, session_key, id);
+}
+
+void
+dp_key_wipe(struct dp_key *k)
+{
+	seal_key_wipe(&k->seal);
+	encap_key_wipe(&k->encap);
+}
+
 static void
 wipe_keys(struct datapath *dp)
 {
 	seal_key_wipe(&dp->tx);
-	for (size_t i = 0; i < DP_RX_KEYS; i++)
+	encap_tx_wipe(&dp->etx);
+	for (size_t i = 0; i < DP_RX_KEYS; i++) {
 		seal_key_wipe(&dp->rx[i]);
+		encap_rx_wipe(&dp->erx[i]);
+	}
 	dp->have_tx = 0;
 	dp->nrx = 0;
 }
 
-void
-datapath_set_keys(struct datapath *dp, const struct seal_key *tx,
-    const struct seal_key *const rx[], size_t nrx)
+static int
+same_encap_key(const struct encap_key *a, const struct encap_key *b)
 {
-	int same_tx = tx && dp->have_tx && tx->id == dp->tx.id &&
-	    sodium_memcmp(tx->mac, dp->tx.mac, sizeof(tx->mac)) == 0;
+	return a->id == b->id && sodium_memcmp(a->k, b->k, sizeof(a->k)) == 0;
+}
 
+/*
+ * The replay window of a receive key lives as long as the key: the link
+ * installs its keys again at every change of session, and a fresh window
+ * would take a replayed message.
+ */
+static void
+carry_windows(struct datapath *dp, struct encap_rx *next, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < dp->nrx; j++)
+			if (same_encap_key(&next[i].key, &dp->erx[j].key))
+				next[i].replay = dp->erx[j].replay;
+}
+
+void
+datapath_set_keys(struct datapath *dp, const struct dp_key *tx,
+    const struct dp_key *const rx[], size_t nrx)
+{
+	struct encap_rx next[DP_RX_KEYS];
+	int same_tx = tx && dp->have_tx && tx->seal.id == dp->tx.id &&
+	    sodium_memcmp(tx->seal.mac, dp->tx.mac, sizeof(tx->seal.mac)) == 0;
+	uint64_t counter = dp->etx.counter;
+
+	nrx = nrx < DP_RX_KEYS ? nrx : DP_RX_KEYS;
+	memset(next, 0, sizeof(next));
+	for (size_t i = 0; i < nrx; i++)
+		next[i].key = rx[i]->encap;
+	carry_windows(dp, next, nrx);
 	wipe_keys(dp);
 	if (tx) {
-		dp->tx = *tx;
+		dp->tx = tx->seal;
+		dp->etx.key = tx->encap;
+		dp->codec = tx->codec;
 		dp->have_tx = 1;
 	}
 	if (!same_tx)
 		dp->tx_used = 0;
-	for (size_t i = 0; i < nrx && i < DP_RX_KEYS; i++)
-		dp->rx[dp->nrx++] = *rx[i];
+	dp->etx.counter = same_tx ? counter : 0;
+	for (size_t i = 0; i < nrx; i++) {
+		dp->rx[i] = rx[i]->seal;
+		dp->erx[i] = next[i];
+	}
+	dp->nrx = nrx;
+	sodium_memzero(next, sizeof(next));
 	dp->last_seen_id = -1;
 }
 
@@ -360,10 +424,6 @@ seal_and_queue(struct datapath *dp, struct packet *p, size_t cap)
 	size_t plain = p->payload_len;
 	int trimmed = 0;
 
-	if (!selected(dp, p)) {
-		drop(dp, DROP_NOT_SELECTED, p);
-		return;
-	}
 	if (!timestamps_ok(p)) {
 		if (!dp->warned_no_timestamps++)
 			log_warnx("refusing to seal a segment without TCP "
@@ -388,6 +448,17 @@ seal_and_queue(struct datapath *dp, struct packet *p, size_t cap)
 		return;
 	}
 	queue_sealed(dp, p, plain, trimmed);
+}
+
+static void
+seen_key(struct datapath *dp, int id)
+{
+	if (id == dp->last_seen_id)
+		return;
+	/* Only authentic messages may confirm a session. */
+	dp->last_seen_id = id;
+	if (dp->key_seen)
+		dp->key_seen(dp->arg, (uint8_t)id);
 }
 
 static const struct seal_key *
@@ -469,12 +540,7 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 		drop(dp, DROP_BAD_TAG, p);
 		return;
 	}
-	if (id != dp->last_seen_id) {
-		/* Only authentic segments may confirm a session. */
-		dp->last_seen_id = id;
-		if (dp->key_seen)
-			dp->key_seen(dp->arg, (uint8_t)id);
-	}
+	seen_key(dp, id);
 	if (!timestamps_ok(p)) {
 		drop(dp, DROP_NO_TIMESTAMPS, p);
 		return;
@@ -482,40 +548,270 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 	deliver(dp, p);
 }
 
-/* One whole IPv4 packet in buf (n bytes, cap bytes of room). */
+/* ---- encapsulation: everything else routed into zcc0 ---- */
+
+#define IPV4_HLEN 20
+#define IPV6_HLEN 40
+#define UDP_HLEN 8
+#define ICMP_HLEN 8
+#define IP_DF 0x40              /* in the high byte of the fragment field */
+
+size_t
+datapath_encap_mtu(const struct datapath *dp)
+{
+	size_t over = IPV4_HLEN + UDP_HLEN + ENCAP_OVERHEAD;
+
+	return dp->wire_mtu > over ? dp->wire_mtu - over : 0;
+}
+
+/* Write one whole packet into zcc0, no offload. */
+static int
+write_one(struct datapath *dp, const uint8_t *pkt, size_t n)
+{
+	struct virtio_net_hdr h = { 0 };
+	struct iovec iov[2] = {
+		{ .iov_base = &h, .iov_len = sizeof(h) },
+		{ .iov_base = (void *)(uintptr_t)pkt, .iov_len = n },
+	};
+
+	if (writev(dp->tun_fd, iov, 2) != (ssize_t)(sizeof(h) + n)) {
+		log_debug("zcc0 write: %s", strerror(errno));
+		dp->c.dropped[DROP_IO]++;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * ICMP "fragmentation needed" (RFC 1191) for an IPv4 packet with DF too big
+ * to encapsulate, back into zcc0 as if from its destination: our own
+ * address as the source would be a martian on zcc0.
+ */
 static void
-handle_packet(struct datapath *dp, uint8_t *buf, size_t n, size_t cap)
+icmp_too_big(struct datapath *dp, const uint8_t *pkt, size_t n, size_t mtu)
+{
+	uint8_t m[IPV4_HLEN + ICMP_HLEN + 60 + 8] = { 0 };
+	size_t quote = (size_t)(pkt[0] & 0x0f) * 4 + 8, len;
+	struct packet ip = { .buf = m, .ip_hlen = IPV4_HLEN };
+
+	quote = quote < n ? quote : n;
+	len = IPV4_HLEN + ICMP_HLEN + quote;
+	m[0] = 0x45;
+	packet_put16(m + 2, (uint16_t)len);
+	m[8] = 64;
+	m[9] = 1;                               /* ICMP */
+	memcpy(m + 12, pkt + 16, 4);
+	memcpy(m + 16, pkt + 12, 4);
+	packet_put16(m + 10, packet_ip_checksum(&ip));
+	m[20] = 3;                              /* destination unreachable */
+	m[21] = 4;                              /* fragmentation needed */
+	packet_put16(m + 26, (uint16_t)mtu);
+	memcpy(m + 28, pkt, quote);
+	packet_finish_checksum(m, len, IPV4_HLEN, 2);
+	write_one(dp, m, len);
+}
+
+/*
+ * A packet too big for one datagram: IPv4 with DF and anything with DF's
+ * meaning (IPv6) is refused with ICMP so its sender learns the path MTU;
+ * IPv4 without DF goes, the datagram fragmented by our stack.
+ */
+static int
+too_big(struct datapath *dp, const uint8_t *pkt, size_t n)
+{
+	size_t mtu = datapath_encap_mtu(dp);
+
+	if (n <= mtu)
+		return 0;
+	if ((pkt[0] >> 4) == 4 && n >= IPV4_HLEN && !(pkt[6] & IP_DF))
+		return 0;
+	if ((pkt[0] >> 4) == 4 && n >= IPV4_HLEN)
+		icmp_too_big(dp, pkt, n, mtu);
+	dp->c.dropped[DROP_TOO_BIG]++;
+	return 1;
+}
+
+static uint8_t
+codec_byte(int compress)
+{
+	return compress == COMPRESS_LZ4 ? ENCAP_CODEC_LZ4 :
+	    compress == COMPRESS_LZS ? ENCAP_CODEC_LZS : ENCAP_CODEC_STORED;
+}
+
+/* Seal the whole packet into a datagram to the peer's port. */
+static void
+encap_and_send(struct datapath *dp, const uint8_t *pkt, size_t n)
+{
+	const uint8_t *body = pkt;
+	uint8_t codec = ENCAP_CODEC_STORED;
+	size_t blen = n, z;
+	int len;
+
+	if (!dp->have_tx) {
+		dp->c.dropped[DROP_NO_KEY]++;
+		return;
+	}
+	if (too_big(dp, pkt, n))
+		return;
+	if (dp->codec != COMPRESS_NONE &&
+	    (z = compress_packet(dp->codec, pkt, n, dp->zbuf,
+	    sizeof(dp->zbuf))) > 0) {
+		body = dp->zbuf;
+		blen = z;
+		codec = codec_byte(dp->codec);
+	}
+	len = encap_seal(&dp->etx, codec, body, blen, dp->msg, sizeof(dp->msg));
+	if (len < 0) {
+		dp->c.dropped[len == ENCAP_ERR_EXHAUSTED ? DROP_KEY_EXHAUSTED :
+		    DROP_MALFORMED]++;
+		return;
+	}
+	if (send(dp->udp_fd, dp->msg, (size_t)len, 0) == -1) {
+		log_debug("udp send: %s", strerror(errno));
+		dp->c.dropped[DROP_IO]++;
+		return;
+	}
+	dp->c.encapsulated++;
+	dp->c.bytes_encapsulated += n;
+	dp->c.bytes_encap_wire += (size_t)len;
+}
+
+/*
+ * A packet our stack left a checksum to finish (TUN_F_CSUM): finish it
+ * before it leaves whole, as the device it thought it had would.
+ */
+static int
+finish_checksum(uint8_t *buf, size_t n, const struct virtio_net_hdr *h)
+{
+	if (h == NULL || !(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		return 0;
+	return packet_finish_checksum(buf, n, h->csum_start, h->csum_offset);
+}
+
+/* A whole IPv4 or IPv6 packet, its length field agreeing with n. */
+static int
+ip_packet_ok(const uint8_t *b, size_t n)
+{
+	if (n >= IPV4_HLEN && b[0] >> 4 == 4)
+		return (b[0] & 0x0f) >= 5 && (size_t)(b[0] & 0x0f) * 4 <= n &&
+		    (size_t)(b[2] << 8 | b[3]) == n;
+	if (n >= IPV6_HLEN && b[0] >> 4 == 6)
+		return (size_t)(b[4] << 8 | b[5]) + IPV6_HLEN == n;
+	return 0;
+}
+
+static void
+encapsulate(struct datapath *dp, uint8_t *buf, size_t n,
+    const struct virtio_net_hdr *h)
+{
+	if (!ip_packet_ok(buf, n) || finish_checksum(buf, n, h) == -1) {
+		dp->c.dropped[DROP_MALFORMED]++;
+		return;
+	}
+	encap_and_send(dp, buf, n);
+}
+
+static void
+count_encap_error(struct datapath *dp, int err)
+{
+	switch (err) {
+	case ENCAP_ERR_KEY_ID:
+		dp->c.dropped[dp->nrx ? DROP_BAD_KEY_ID : DROP_NO_KEY]++;
+		break;
+	case ENCAP_ERR_REPLAY:
+		dp->c.dropped[DROP_REPLAYED]++;
+		break;
+	case ENCAP_ERR_TAG:
+		dp->c.dropped[DROP_BAD_TAG]++;
+		break;
+	default:
+		dp->c.dropped[DROP_MALFORMED]++;
+		break;
+	}
+}
+
+void
+datapath_on_encap(struct datapath *dp, const uint8_t *msg, size_t len)
+{
+	struct encap_rx *rx[DP_RX_KEYS];
+	uint8_t codec, *pkt = dp->msg;
+	long n;
+
+	for (size_t i = 0; i < dp->nrx; i++)
+		rx[i] = &dp->erx[i];
+	n = encap_open(rx, dp->nrx, msg, len, dp->msg, sizeof(dp->msg), &codec);
+	if (n < 0) {
+		count_encap_error(dp, (int)n);
+		return;
+	}
+	seen_key(dp, encap_key_id(msg, len));
+	if (codec != ENCAP_CODEC_STORED) {
+		n = decompress_packet(codec == ENCAP_CODEC_LZ4 ? COMPRESS_LZ4 :
+		    COMPRESS_LZS, dp->msg, (size_t)n, dp->zbuf, ENCAP_MAX_PACKET);
+		if (n < 0) {
+			dp->c.dropped[DROP_BAD_COMPRESSION]++;
+			return;
+		}
+		pkt = dp->zbuf;
+	}
+	if (!ip_packet_ok(pkt, (size_t)n)) {
+		dp->c.dropped[DROP_MALFORMED]++;
+		return;
+	}
+	if (write_one(dp, pkt, (size_t)n) == 0) {
+		dp->c.decapsulated++;
+		dp->c.bytes_decapsulated += (size_t)n;
+	}
+}
+
+/* ---- dispatch ---- */
+
+/*
+ * One whole packet in buf (n bytes, cap bytes of room); h, when not NULL,
+ * says how zcc0 handed it over (a checksum left to finish). In place: our
+ * selected TCP segments to the peer and the peer's redirected ones.
+ * Everything else our stack routed into zcc0 travels encapsulated.
+ */
+static void
+handle_packet(struct datapath *dp, uint8_t *buf, size_t n, size_t cap,
+    const struct virtio_net_hdr *h)
 {
 	struct packet p = { 0 };
 	int outgoing, incoming, err;
 
 	err = packet_parse_ip(&p, buf, n);
+	if (err == PACKET_NOT_IPV4) {
+		encapsulate(dp, buf, n, h);
+		return;
+	}
 	if (err != PACKET_OK) {
-		/* IPv6 routed into zcc0 has no path yet: not ours to seal. */
-		drop(dp, err == PACKET_NOT_IPV4 ? DROP_NOT_SELECTED : DROP_MALFORMED, &p);
+		drop(dp, DROP_MALFORMED, &p);
 		return;
 	}
 	outgoing = addr_is(packet_saddr(&p), dp->local) &&
 	    addr_is(packet_daddr(&p), dp->opt.peer);
 	incoming = addr_is(packet_saddr(&p), dp->opt.peer) &&
 	    addr_is(packet_daddr(&p), dp->local);
-	if (!outgoing && !incoming) {
-		drop(dp, DROP_NOT_SELECTED, &p);
-		return;
-	}
 	err = packet_parse(&p, buf, n);
-	if (err == PACKET_NOT_TCP) {
-		drop(dp, DROP_NOT_SELECTED, &p);
+	if (incoming) {
+		/* Only steering's redirect brings these: TCP, sealed. */
+		if (err != PACKET_OK)
+			drop(dp, err == PACKET_NOT_TCP ? DROP_NOT_SELECTED :
+			    parse_error_reason(err), &p);
+		else
+			open_and_deliver(dp, &p);
 		return;
 	}
-	if (err != PACKET_OK) {
-		drop(dp, parse_error_reason(err), &p);
-		return;
-	}
-	if (outgoing)
+	if (outgoing && err == PACKET_OK && selected(dp, &p)) {
 		seal_and_queue(dp, &p, cap);
-	else
-		open_and_deliver(dp, &p);
+		return;
+	}
+	if (outgoing && err == PACKET_FRAGMENT) {
+		/* Maybe a selected flow's: never let it leave another way. */
+		drop(dp, DROP_FRAGMENT, &p);
+		return;
+	}
+	encapsulate(dp, buf, n, h);
 }
 
 /*
@@ -553,12 +849,15 @@ handle_super(struct datapath *dp, uint8_t *buf, size_t n, size_t mss)
 {
 	struct packet super;
 	size_t keep = dp->used;         /* buf lies below: keep it while cutting */
+	struct virtio_net_hdr seg_csum = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+	    .csum_offset = 16 };
 	long len;
 
 	if (packet_parse(&super, buf, n) != PACKET_OK || mss == 0) {
-		handle_packet(dp, buf, n, n);
+		dp->c.dropped[DROP_MALFORMED]++;
 		return;
 	}
+	seg_csum.csum_start = (uint16_t)super.ip_hlen;
 	for (size_t i = 0;; i++) {
 		size_t room = super.ip_hlen + super.tcp_hlen + mss + ZCC_OPT_LEN;
 		uint8_t *seg = reserve(dp, room, keep);
@@ -566,7 +865,7 @@ handle_super(struct datapath *dp, uint8_t *buf, size_t n, size_t mss)
 		len = offload_segment(&super, mss, i, seg, room);
 		if (len <= 0)
 			break;
-		handle_packet(dp, seg, (size_t)len, room);
+		handle_packet(dp, seg, (size_t)len, room, &seg_csum);
 	}
 	if (len < 0)
 		dp->c.dropped[DROP_MALFORMED]++;
@@ -588,7 +887,7 @@ handle_read(struct datapath *dp, uint8_t *buf, size_t n)
 	if (h.gso_type == VIRTIO_NET_HDR_GSO_TCPV4)
 		handle_super(dp, buf, n, h.gso_size);
 	else if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE)
-		handle_packet(dp, buf, n, n + ZCC_OPT_LEN);
+		handle_packet(dp, buf, n, n + ZCC_OPT_LEN, &h);
 	else
 		dp->c.dropped[DROP_MALFORMED]++;    /* an offload we never offered */
 }
@@ -596,7 +895,7 @@ handle_read(struct datapath *dp, uint8_t *buf, size_t n)
 void
 datapath_handle(struct datapath *dp, uint8_t *buf, size_t n, size_t cap)
 {
-	handle_packet(dp, buf, n, cap);
+	handle_packet(dp, buf, n, cap, NULL);
 	flush(dp, 0);
 }
 

@@ -400,19 +400,26 @@ mac1_ok(const struct hs_config *c, const uint8_t *msg, size_t len)
 	return ok;
 }
 
-/* A message of this type and length: header type, 0, 0, 0. */
+/*
+ * A message of this type and length: header type, codec, 0, 0 (the codec
+ * byte is the offered codec in an init or resp, zero in an echo).
+ */
 static int
 framed(const uint8_t *msg, size_t len, enum hs_type type, size_t want)
 {
-	return msg != NULL && len == want && msg[0] == type && msg[1] == 0 &&
+	int codec_ok = (type == HS_TYPE_INIT || type == HS_TYPE_RESP) ?
+	    msg != NULL && msg[1] < HS_CODECS : msg != NULL && msg[1] == 0;
+
+	return msg != NULL && len == want && msg[0] == type && codec_ok &&
 	    msg[2] == 0 && msg[3] == 0;
 }
 
 static void
-put_header(uint8_t *out, enum hs_type type)
+put_header(uint8_t *out, enum hs_type type, uint8_t codec)
 {
 	out[0] = (uint8_t)type;
-	out[1] = out[2] = out[3] = 0;
+	out[1] = codec;
+	out[2] = out[3] = 0;
 }
 
 int
@@ -452,7 +459,7 @@ hs_init_create(const struct hs_config *c, struct hs_state *st,
 	memcpy(payload, tai64n, HS_TAI64N_LEN);
 	payload[HS_TAI64N_LEN] = key_id;        /* then 3 zero bytes */
 
-	put_header(out, HS_TYPE_INIT);
+	put_header(out, HS_TYPE_INIT, c->codec);
 	put_le32(out + INIT_SENDER, local_index);
 	rc = hs_noise_write1(&s, c->psk, e_priv, payload, sizeof(payload),
 	    out + INIT_NOISE);
@@ -497,6 +504,7 @@ hs_init_consume(const struct hs_config *c, struct hs_state *st,
 	}
 	s.remote_index = get_le32(msg + INIT_SENDER);
 	s.key_id = payload[HS_TAI64N_LEN];
+	s.peer_codec = msg[1];
 	memcpy(tai64n, payload, HS_TAI64N_LEN);
 	*st = s;
 out:
@@ -533,7 +541,7 @@ hs_resp_create(const struct hs_config *c, struct hs_state *st,
 		goto out;
 	}
 	st->local_index = local_index;
-	put_header(out, HS_TYPE_RESP);
+	put_header(out, HS_TYPE_RESP, c->codec);
 	put_le32(out + RESP_SENDER, local_index);
 	put_le32(out + RESP_RECEIVER, st->remote_index);
 	rc = hs_noise_write2(st, e_priv, empty, 0, out + RESP_NOISE);
@@ -541,6 +549,7 @@ hs_resp_create(const struct hs_config *c, struct hs_state *st,
 		goto out;
 	mac1(out + RESP_MAC1, c, out, RESP_MAC1);
 	fill_keys(keys, st, st->remote_index);
+	keys->peer_codec = st->peer_codec;
 out:
 	if (rc != HS_OK)
 		sodium_memzero(out, HS_RESP_LEN);
@@ -568,6 +577,7 @@ hs_resp_consume(const struct hs_config *c, struct hs_state *st,
 	if (rc != HS_OK)
 		goto out;
 	fill_keys(keys, &s, get_le32(msg + RESP_SENDER));
+	keys->peer_codec = msg[1];
 	hs_state_wipe(st);
 out:
 	sodium_memzero(&s, sizeof(s));
@@ -586,7 +596,7 @@ void
 hs_echo_create(const uint8_t key[HS_KEY_LEN], enum hs_type type,
     uint32_t receiver_index, uint64_t counter, uint8_t out[HS_ECHO_LEN])
 {
-	put_header(out, type);
+	put_header(out, type, 0);
 	put_le32(out + ECHO_RECEIVER, receiver_index);
 	put_le64(out + ECHO_COUNTER, counter);
 	/* No plaintext: the tag authenticates the header, counter included. */

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "zcc/compress.h"
 #include "zcc/handshake.h"
 #include "zcc/link.h"
 #include "zcc/log.h"
@@ -30,8 +31,9 @@ struct session {
 	int live;
 	int initiator;          /* we sent the init */
 	uint8_t key_id;
+	uint8_t codec;          /* agreed compression (compress.h) */
 	uint32_t local_index, remote_index;
-	struct seal_key tx, rx;
+	struct dp_key tx, rx;
 	uint8_t echo_tx[HS_KEY_LEN], echo_rx[HS_KEY_LEN];
 	uint64_t echo_sent, echo_seen;  /* counters */
 	uint64_t created, retired;      /* ms; retired: when it became prev */
@@ -85,7 +87,7 @@ find_session(struct link *l, uint32_t local_index)
 static void
 push_keys(struct link *l)
 {
-	const struct seal_key *rx[DP_RX_KEYS];
+	const struct dp_key *rx[DP_RX_KEYS];
 	size_t n = 0;
 
 	if (l->cur.live)
@@ -98,9 +100,21 @@ push_keys(struct link *l)
 	    NULL, rx, n);
 }
 
+/* The compression both ends offered; none when they differ. */
+static uint8_t
+agreed_codec(const struct link *l, const struct hs_keys *k)
+{
+	if (k->peer_codec == l->hs.codec)
+		return l->hs.codec;
+	log_warnx("compress: we offer %s, the peer offers %s; compressing "
+	    "nothing (set the same compress at both ends)",
+	    compress_codec_name(l->hs.codec), compress_codec_name(k->peer_codec));
+	return 0;
+}
+
 static void
-session_from_keys(struct session *s, const struct hs_keys *k, int initiator,
-    uint64_t now)
+session_from_keys(struct session *s, const struct hs_keys *k, uint8_t codec,
+    int initiator, uint64_t now)
 {
 	session_wipe(s);
 	s->live = 1;
@@ -108,8 +122,9 @@ session_from_keys(struct session *s, const struct hs_keys *k, int initiator,
 	s->key_id = k->key_id;
 	s->local_index = k->local_index;
 	s->remote_index = k->remote_index;
-	seal_key_derive(&s->tx, k->send, k->key_id);
-	seal_key_derive(&s->rx, k->recv, k->key_id);
+	dp_key_derive(&s->tx, k->send, k->key_id);
+	dp_key_derive(&s->rx, k->recv, k->key_id);
+	s->codec = s->tx.codec = s->rx.codec = codec;
 	hs_echo_key(s->echo_tx, k->send);
 	hs_echo_key(s->echo_rx, k->recv);
 	s->created = now;
@@ -380,7 +395,7 @@ answer_init(struct link *l, struct hs_state *st, uint64_t now)
 	l->ops.send(l->arg, msg, sizeof(msg));
 	l->c.hs_sent++;
 	drop_colliding(l, keys.key_id);
-	session_from_keys(&l->next, &keys, 0, now);
+	session_from_keys(&l->next, &keys, agreed_codec(l, &keys), 0, now);
 	push_keys(l);
 out:
 	hs_keys_wipe(&keys);
@@ -443,7 +458,7 @@ on_resp(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 	l->pending_live = 0;
 	session_wipe(&l->next);         /* our handshake is the newer one */
 	drop_colliding(l, keys.key_id);
-	session_from_keys(&s, &keys, 1, now);
+	session_from_keys(&s, &keys, agreed_codec(l, &keys), 1, now);
 	hs_keys_wipe(&keys);
 	install_cur(l, &s, now);
 	/* Confirm at once, so the peer starts sealing with it too. */
@@ -634,6 +649,7 @@ link_new(const struct link_config *cfg, const uint8_t psk[ZCC_KEY_LEN],
 	l->state = LINK_DOWN;
 	l->tokens = RATE_PER_S;
 	hs_config_init(&l->hs, psk, cfg->local, cfg->peer);
+	l->hs.codec = cfg->codec;
 	return l;
 }
 
@@ -675,6 +691,7 @@ void
 link_set_config(struct link *l, const struct link_config *cfg)
 {
 	l->cfg = *cfg;
+	l->hs.codec = cfg->codec;       /* offered from the next handshake on */
 }
 
 enum link_state
@@ -712,5 +729,6 @@ link_status(const struct link *l, uint64_t now, struct zcc_status *st)
 	st->up_seconds = l->state == LINK_UP ?
 	    (int64_t)((now - l->up_since) / 1000) : -1;
 	st->key_id = l->cur.live ? l->cur.key_id : 0;
+	st->codec = l->cur.live ? l->cur.codec : 0;
 	st->link = l->c;
 }

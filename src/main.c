@@ -223,11 +223,14 @@ log_counters(const struct zcctund *z)
 		    " %s=%llu", datapath_drop_name(d),
 		    (unsigned long long)c->dropped[d]);
 	log_info("counters: sealed=%llu opened=%llu bytes_sealed=%llu "
-	    "bytes_opened=%llu sack_trimmed=%llu dropped:%s",
+	    "bytes_opened=%llu sack_trimmed=%llu encapsulated=%llu "
+	    "decapsulated=%llu dropped:%s",
 	    (unsigned long long)c->sealed, (unsigned long long)c->opened,
 	    (unsigned long long)c->bytes_sealed,
 	    (unsigned long long)c->bytes_opened,
-	    (unsigned long long)c->sack_trimmed, drops);
+	    (unsigned long long)c->sack_trimmed,
+	    (unsigned long long)c->encapsulated,
+	    (unsigned long long)c->decapsulated, drops);
 }
 
 /* ---- the link's hands: what link.c asks of us ---- */
@@ -242,8 +245,8 @@ link_send(void *arg, const uint8_t *msg, size_t len)
 }
 
 static void
-link_keys(void *arg, const struct seal_key *tx,
-    const struct seal_key *const rx[], size_t nrx)
+link_keys(void *arg, const struct dp_key *tx,
+    const struct dp_key *const rx[], size_t nrx)
 {
 	struct zcctund *z = arg;
 
@@ -297,6 +300,7 @@ link_config_from(struct link_config *c, const struct zcctund *z,
 	c->holdoff = o->holdoff;
 	c->maxfail = o->maxfail;
 	c->persist = o->persist;
+	c->codec = (uint8_t)o->compress;
 }
 
 /* ---- status for zccctl ---- */
@@ -411,8 +415,8 @@ on_tun(evutil_socket_t fd, short what, void *arg)
 static void
 on_udp(evutil_socket_t fd, short what, void *arg)
 {
+	static uint8_t buf[ENCAP_MAX_LEN];
 	struct zcctund *z = arg;
-	uint8_t buf[512];
 
 	(void)what;
 	for (int i = 0; i < 64; i++) {
@@ -426,7 +430,10 @@ on_udp(evutil_socket_t fd, short what, void *arg)
 				break;
 			continue;
 		}
-		link_input(z->link, buf, (size_t)n, now_ms());
+		if (n > 0 && buf[0] == ENCAP_TYPE_DATA)      /* else the link's */
+			datapath_on_encap(z->dp, buf, (size_t)n);
+		else
+			link_input(z->link, buf, (size_t)n, now_ms());
 	}
 	stop_if_given_up(z);
 }
@@ -506,10 +513,11 @@ start_link(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
 		.send = link_send, .keys = link_keys, .tx_used = link_tx_used,
 		.up = link_up, .down = link_down_cb,
 	};
+	struct dp_io io = { .tun_fd = z->tun_fd, .raw_fd = z->raw_fd,
+	    .udp_fd = z->udp_fd, .wire_mtu = z->mtu + ZCC_OPT_LEN };
 	struct link_config lc;
 
-	z->dp = datapath_new(&z->opt, z->local, z->tun_fd, z->raw_fd,
-	    key_seen, z);
+	z->dp = datapath_new(&z->opt, z->local, &io, key_seen, z);
 	link_config_from(&lc, z, &z->opt);
 	if (z->dp)
 		z->link = link_new(&lc, link_key, &ops, z);

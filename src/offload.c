@@ -12,8 +12,8 @@
 #define IP_LEN_OFF 2
 #define IP_CSUM_OFF 10
 #define TCP_SEQ_OFF 4
-#define TCP_FLAGS_OFF 13
 #define TCP_CSUM_OFF 16
+#define TCP_FLAGS_OFF 13
 #define TCP_CWR 0x80
 #define TCP_PSH 0x08
 #define IP_MAX_LEN 65535
@@ -30,6 +30,7 @@ offload_segment(const struct packet *p, size_t mss, size_t i, uint8_t *out,
 {
 	size_t hlen = p->ip_hlen + p->tcp_hlen, off, n, last;
 	uint8_t *tcp = out + p->ip_hlen;
+	struct packet seg = { 0 };
 
 	if (mss == 0)
 		return -1;
@@ -49,6 +50,12 @@ offload_segment(const struct packet *p, size_t mss, size_t i, uint8_t *out,
 		tcp[TCP_FLAGS_OFF] &= (uint8_t)~(ZCC_TCP_FIN | TCP_PSH);
 	if (i != 0)
 		tcp[TCP_FLAGS_OFF] &= (uint8_t)~TCP_CWR;
+	/* Partial, as GSO leaves it: this segment's pseudo-header sum. */
+	packet_put16(tcp + TCP_CSUM_OFF, packet_pseudo_sum(p, p->tcp_hlen + n));
+	seg.buf = out;
+	seg.ip_hlen = p->ip_hlen;
+	packet_put16(out + IP_CSUM_OFF, 0);
+	packet_put16(out + IP_CSUM_OFF, packet_ip_checksum(&seg));
 	return (long)(hlen + n);
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "zcc/compress.h"
 #include "zcc/log.h"
 #include "zcc/options.h"
 
@@ -398,6 +399,18 @@ set_linkname(struct parse *p, const struct word *w, const struct value *v)
 
 /* call NAME: the options in CONFDIR/peers/NAME, read here and now. */
 static int
+set_compress(struct parse *p, const struct word *w, const struct value *v)
+{
+	int c = compress_codec_parse(v->str);
+
+	if (c == -1)
+		return fail(&p->at, "%s: '%s' is not a codec (lz4, lzs or none)",
+		    w->name, v->str);
+	p->o->compress = c;
+	return 0;
+}
+
+static int
 set_call(struct parse *p, const struct word *w, const struct value *v)
 {
 	char path[PATH_MAX + 80];
@@ -462,6 +475,7 @@ static const struct word words[] = {
 	  .what = "a count (0-1000000, 0: no limit)", .set = set_maxfail },
 	{ .name = "linkname", .type = ARG_STRING, .set = set_linkname },
 	{ .name = "ipparam", .type = ARG_STRING, .set = set_ipparam },
+	{ .name = "compress", .type = ARG_STRING, .set = set_compress },
 };
 
 static const struct word *

@@ -322,6 +322,18 @@ packet_pseudo_sum(const struct packet *p, size_t tcp_len)
 	return (uint16_t)~csum_fold(pseudo_add(p, tcp_len));
 }
 
+int
+packet_finish_checksum(uint8_t *buf, size_t n, size_t start, size_t off)
+{
+	uint16_t sum;
+
+	if (start > n || off > n - start || n - start - off < 2)
+		return -1;
+	sum = csum_fold(csum_add(0, buf + start, n - start));
+	packet_put16(buf + start + off, sum ? sum : 0xffff);
+	return 0;
+}
+
 /* Over the pseudo-header and the segment as stored (checksum included). */
 static uint16_t
 tcp_csum(const struct packet *p)

@@ -48,6 +48,7 @@ struct zcc_status {
 	int64_t handshake_age;          /* seconds since the last one, -1: never */
 	int64_t up_seconds;             /* time in state up, -1 when not up */
 	uint8_t key_id;                 /* current transmit key id */
+	uint8_t codec;                  /* the session's compression (compress.h) */
 	struct link_counters link;
 	struct dp_counters dp;
 	struct dp_flow flows[CONTROL_MAX_FLOWS];

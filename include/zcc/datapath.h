@@ -1,8 +1,11 @@
 /*
- * The data path: each packet zcc0 hands over is either a selected segment
- * of ours (sealed, sent on the raw socket) or a sealed segment from the peer
- * redirected by steering (opened, verified, written back into zcc0).
- * Anything that fails is dropped and counted by reason, never delivered.
+ * The data path: each packet zcc0 hands over is a selected segment of ours
+ * (sealed in place, sent on the raw socket), a sealed segment from the peer
+ * redirected by steering (opened, verified, written back into zcc0), or
+ * anything else routed into zcc0 (encapsulated whole in a UDP datagram to
+ * the peer's port, CIPE-style; the peer's such datagrams are opened and
+ * written into zcc0). Anything that fails is dropped and counted by
+ * reason, never delivered.
  */
 #ifndef ZCC_DATAPATH_H
 #define ZCC_DATAPATH_H
@@ -10,8 +13,21 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "zcc/encap.h"
 #include "zcc/options.h"
 #include "zcc/seal.h"
+
+/* The keys of one direction of one session: in place and encapsulated. */
+struct dp_key {
+	struct seal_key seal;
+	struct encap_key encap;
+	uint8_t codec;          /* compress.h: what the sender compresses with */
+};
+
+/* Both from the direction's 32-byte session key; independent subkeys. */
+void dp_key_derive(struct dp_key *k, const uint8_t session_key[ZCC_KEY_LEN],
+    uint8_t id);
+void dp_key_wipe(struct dp_key *k);
 
 enum dp_drop {
 	DROP_MALFORMED,      /* not a parseable IPv4/TCP segment */
@@ -25,6 +41,9 @@ enum dp_drop {
 	DROP_IO,             /* the raw socket or zcc0 refused the packet */
 	DROP_KEY_EXHAUSTED,  /* the transmit key sealed its 2^32 segments */
 	DROP_NO_KEY,         /* the link is not up: no session key to seal with */
+	DROP_REPLAYED,       /* an encapsulated datagram seen before, or too old */
+	DROP_BAD_COMPRESSION,/* authentic, but it does not decompress */
+	DROP_TOO_BIG,        /* too big to encapsulate: ICMP "too big" returned */
 	DROP_MAX
 };
 
@@ -32,6 +51,10 @@ struct dp_counters {
 	uint64_t sealed, opened;
 	uint64_t bytes_sealed, bytes_opened;    /* TCP payload bytes */
 	uint64_t sack_trimmed;                  /* segments that lost SACK blocks */
+	uint64_t encapsulated, decapsulated;    /* packets */
+	uint64_t bytes_encapsulated;            /* IP packet bytes, before */
+	uint64_t bytes_encap_wire;              /* UDP payload bytes, after */
+	uint64_t bytes_decapsulated;            /* IP packet bytes */
 	uint64_t dropped[DROP_MAX];
 };
 
@@ -48,24 +71,35 @@ struct datapath;
 /* Called when a segment opens under a key id other than the last one seen. */
 typedef void dp_key_seen_fn(void *arg, uint8_t key_id);
 
+/* Where the data path reads and writes. */
+struct dp_io {
+	int tun_fd;             /* zcc0, with virtio headers (tun.h) */
+	int raw_fd;             /* IPPROTO_RAW: sealed segments */
+	int udp_fd;             /* connected to the peer's port: encapsulated */
+	int wire_mtu;           /* the real interface's MTU */
+};
+
 /*
- * A data path between local and peer for the selected ports of o, reading
- * and writing tun_fd and sending sealed segments on raw_fd (IPPROTO_RAW).
- * It starts with no keys: everything is dropped (no_key) until the link
- * gives it some. Returns NULL on allocation failure.
+ * A data path between local and peer for the selected ports of o. It
+ * starts with no keys: everything is dropped (no_key) until the link gives
+ * it some. Returns NULL on allocation failure.
  */
 struct datapath *datapath_new(const struct zcc_options *o, struct in_addr local,
-    int tun_fd, int raw_fd, dp_key_seen_fn *key_seen, void *arg);
+    const struct dp_io *io, dp_key_seen_fn *key_seen, void *arg);
+
+/* The largest packet encapsulated whole; bigger ones get ICMP "too big". */
+size_t datapath_encap_mtu(const struct datapath *dp);
 
 #define DP_RX_KEYS 3    /* current, previous and next session */
 
 /*
  * Install the keys: tx seals (NULL: seal nothing), rx[0..nrx) open by key
  * id. Copies them; the caller wipes its own. A new tx restarts the count
- * of segments sealed under it.
+ * of segments sealed under it and the encapsulation counter; a receive
+ * key installed again keeps its replay window.
  */
-void datapath_set_keys(struct datapath *dp, const struct seal_key *tx,
-    const struct seal_key *const rx[], size_t nrx);
+void datapath_set_keys(struct datapath *dp, const struct dp_key *tx,
+    const struct dp_key *const rx[], size_t nrx);
 
 /* Segments sealed under the current tx key (the link rekeys on a count). */
 uint64_t datapath_tx_used(const struct datapath *dp);
@@ -78,6 +112,9 @@ size_t datapath_flows(const struct datapath *dp, struct dp_flow *out, size_t max
 
 /* Read and handle what zcc0 has ready (up to a batch). -1 on fatal error. */
 int datapath_on_tun(struct datapath *dp);
+
+/* An encapsulated datagram (type 5) from the peer's port. */
+void datapath_on_encap(struct datapath *dp, const uint8_t *msg, size_t len);
 
 /* Handle one packet of n bytes in buf (cap bytes of room); for tests and fuzzing. */
 void datapath_handle(struct datapath *dp, uint8_t *buf, size_t n, size_t cap);

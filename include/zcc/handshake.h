@@ -48,11 +48,19 @@ enum hs_error {
 	HS_ERR_DH = -6,         /* X25519 gave the all-zero point */
 };
 
+/*
+ * Compression codecs (compress.h's numbers): each end offers its own in
+ * byte 1 of its init or resp, covered by mac1; both use it only if the
+ * two agree (PROTOCOL.md, "Compression").
+ */
+#define HS_CODECS 3
+
 /* What both ends know before the handshake: the link key and the addresses. */
 struct hs_config {
 	uint8_t psk[HS_KEY_LEN];
 	uint8_t mac1_key[HS_KEY_LEN];
 	struct in_addr local, peer;
+	uint8_t codec;          /* ours, offered (0: none) */
 };
 
 /* The state of one handshake between its two messages, at either end. */
@@ -62,6 +70,7 @@ struct hs_state {
 	uint8_t re[HS_KEY_LEN];                          /* theirs */
 	uint32_t local_index, remote_index;
 	uint8_t key_id;                                  /* from the init payload */
+	uint8_t peer_codec;                              /* from the init */
 	int initiator;
 };
 
@@ -70,6 +79,7 @@ struct hs_keys {
 	uint8_t send[HS_KEY_LEN], recv[HS_KEY_LEN];
 	uint32_t local_index, remote_index;
 	uint8_t key_id;
+	uint8_t peer_codec;     /* the codec the peer offered */
 };
 
 /* Derive mac1_key from psk and keep the addresses (the prologue binds them). */

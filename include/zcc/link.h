@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "zcc/control.h"
-#include "zcc/seal.h"
+#include "zcc/datapath.h"
 
 enum link_state { LINK_DOWN, LINK_HANDSHAKING, LINK_UP };
 
@@ -32,6 +32,7 @@ struct link_config {
 	uint32_t maxfail;               /* failed attempts in a row, 0: no limit */
 	int persist;                    /* else: exit once the link fails */
 	uint64_t rekey_after_segments;  /* 0: LINK_REKEY_SEGMENTS */
+	uint8_t codec;                  /* compression we offer (compress.h) */
 };
 
 /* Well below the 2^32 a key may seal (PROTOCOL.md), so a rekey has time. */
@@ -41,8 +42,8 @@ struct link_ops {
 	/* A datagram for the peer's UDP port. */
 	void (*send)(void *arg, const uint8_t *msg, size_t len);
 	/* New keys for the data path (tx NULL: seal nothing). */
-	void (*keys)(void *arg, const struct seal_key *tx,
-	    const struct seal_key *const rx[], size_t nrx);
+	void (*keys)(void *arg, const struct dp_key *tx,
+	    const struct dp_key *const rx[], size_t nrx);
 	/* Segments sealed under the current tx key. */
 	uint64_t (*tx_used)(void *arg);
 	void (*up)(void *arg);          /* run ip-up */

@@ -26,8 +26,9 @@
  * Segment i (from 0) of the TCP super-segment p, cut at mss payload bytes,
  * written to out (cap bytes). Headers are p's with the IP total length, IP
  * id (+i), sequence number (+i*mss) and flags of segment i: FIN and PSH
- * only on the last, CWR only on the first. Checksums are left to the
- * caller. Returns the segment's length, 0 past the last segment (a
+ * only on the last, CWR only on the first. The TCP checksum is left
+ * partial (the segment's pseudo-header sum, for csum_start at the TCP
+ * header and csum_offset 16), the IP one complete. Returns the segment's length, 0 past the last segment (a
  * super-segment without payload has one segment), or -1 when mss is 0 or
  * out is too small.
  */

@@ -62,6 +62,7 @@ struct zcc_options {
 	uint32_t maxfail;               /* maxfail N, 0: no limit */
 	char linkname[64];              /* linkname NAME: /run/zcc-NAME.pid */
 	char ipparam[256];              /* ipparam STR: the scripts' 6th argument */
+	int compress;                   /* compress lz4|lzs|none (compress.h) */
 	char call[64];                  /* the last call NAME ("" when none) */
 	char confdir[PATH_MAX];         /* confdir DIR: options, peers/, ip-up */
 };

@@ -86,6 +86,13 @@ void packet_fix_checksums(struct packet *p);
  * field, the device adding the segment's own sum.
  */
 uint16_t packet_pseudo_sum(const struct packet *p, size_t tcp_len);
+/*
+ * Finish a partial checksum as a NIC would for checksum offload: the sum
+ * of buf[start, n), whose field at start + off holds the pseudo-header
+ * sum, stored complemented at start + off (0 sent as 0xffff, which UDP
+ * requires and TCP reads the same). -1 when the field lies outside n.
+ */
+int packet_finish_checksum(uint8_t *buf, size_t n, size_t start, size_t off);
 /* True when the stored TCP checksum is correct. */
 int packet_tcp_checksum_ok(const struct packet *p);
 

@@ -1,10 +1,15 @@
 /*
- * libFuzzer harness for the segment-open path: the bytes a peer (or anyone
- * on the path) can send us. The first byte chooses:
- *   even: the rest is a segment from the peer, through datapath_handle
- *         (parse, option lookup, key id, open) - must never crash;
- *   odd:  the rest is one of our own segments: if it seals, the peer must
- *         open it again, and any single-bit change must then be refused.
+ * libFuzzer harness for the data path's receiving side: the bytes a peer
+ * (or anyone on the path) can send us. The first byte chooses, modulo 4:
+ *   0: the rest is a segment from the peer, through datapath_handle
+ *      (parse, option lookup, key id, open) - must never crash;
+ *   1: the rest is one of our own segments: if it seals, the peer must
+ *      open it again, and any single-bit change must then be refused;
+ *   2: the rest is a datagram on the peer's UDP port (datapath_on_encap);
+ *   3: the rest, sealed by the peer as an encapsulated message under the
+ *      codec the next byte names, goes through datapath_on_encap: the
+ *      authentic path, so decompression and the inner packet checks see
+ *      arbitrary bytes.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -24,6 +29,7 @@
 
 static struct datapath *dp;
 static struct seal_key tx, rx;
+static struct encap_tx peer_encap;
 static uint8_t buf[CAP], copy[CAP];
 
 static void
@@ -50,15 +56,37 @@ init_once(void)
 	seal_key_derive(&tx, link_key, 7);
 	memcpy(&rx, &tx, sizeof(rx));
 	rx.enc[0] ^= 1;
+	rx.prf[0] ^= 1;
 	rx.mac[0] ^= 1;
-	dp = datapath_new(&o, local, null, -1, NULL, NULL);
-	if (dp == NULL)
-		abort();
 	{
-		const struct seal_key *open_with[] = { &tx };
+		struct dp_io io = { .tun_fd = null, .raw_fd = -1, .udp_fd = -1,
+		    .wire_mtu = 1500 };
+		struct dp_key ours, theirs;
+		const struct dp_key *open_with[] = { &theirs };
 
-		datapath_set_keys(dp, &rx, open_with, 1);
+		dp_key_derive(&theirs, link_key, 7);
+		ours = theirs;
+		ours.seal = rx;
+		ours.encap.k[0] ^= 1;
+		encap_tx_init(&peer_encap, link_key, 7);
+		dp = datapath_new(&o, local, &io, NULL, NULL);
+		if (dp == NULL)
+			abort();
+		datapath_set_keys(dp, &ours, open_with, 1);
 	}
+}
+
+static void
+fuzz_encap_authentic(const uint8_t *data, size_t size)
+{
+	int len;
+
+	if (size < 1)
+		return;
+	len = encap_seal(&peer_encap, data[0] % ENCAP_CODECS, data + 1,
+	    size - 1, buf, sizeof(buf));
+	if (len > 0)
+		datapath_on_encap(dp, buf, (size_t)len);
 }
 
 static void
@@ -108,9 +136,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init_once();
 	if (size < 1 || size - 1 > CAP - ZCC_OPT_LEN)
 		return 0;
-	if (data[0] & 1)
-		fuzz_round_trip(data + 1, size - 1);
-	else
+	switch (data[0] % 4) {
+	case 0:
 		fuzz_incoming(data + 1, size - 1);
+		break;
+	case 1:
+		fuzz_round_trip(data + 1, size - 1);
+		break;
+	case 2:
+		datapath_on_encap(dp, data + 1, size - 1);
+		break;
+	default:
+		fuzz_encap_authentic(data + 1, size - 1);
+		break;
+	}
 	return 0;
 }

@@ -244,6 +244,21 @@ start_pair() {
 	wait_up "$nb"
 }
 
+# transfer SRC_NS DST_NS DST_IP PORT IN OUT: DST listens, SRC connects and sends.
+transfer() {
+	local srcns=$1 dstns=$2 dstip=$3 port=$4 in=$5 out=$6 srv rc
+	bg_start "$dstns" "$TMP/srv.$port.log" \
+		socat -u "TCP-LISTEN:$port,reuseaddr" "CREATE:$out"
+	srv=$BG_PID
+	wait_listen "$dstns" "$port"
+	ip netns exec "$srcns" timeout 120 socat -u "FILE:$in" \
+		"TCP:$dstip:$port,connect-timeout=10" && rc=0 || rc=$?
+	[ "$rc" = 0 ] || fail "sender to $dstip:$port failed (status $rc)"
+	bg_wait "$srv" 30 || fail "receiver on port $port did not finish"
+	[ "$(sha "$in")" = "$(sha "$out")" ] ||
+		fail "port $port: received data differs ($(stat -c %s "$out") of $(stat -c %s "$in") bytes)"
+}
+
 # ctl_status NAME NS: zccctl show --json of NS's zcc0 into $TMP/NAME.json.
 ctl_status() {
 	ip netns exec "$2" "$ZCCCTL" show zcc0 --json >"$TMP/$1.json" 2>"$TMP/$1.json.err" ||

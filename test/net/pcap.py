@@ -30,6 +30,11 @@ Linux cooked SLL (113) and SLL2 (276).
         covering exactly Z's bytes, the first with Z's ack, window and
         timestamps; and every wire data segment belongs to such a cut.
         Prints "N zcc0 segments cut into M wire segments" or the mismatches.
+    pcap.py grep-all FILE --needle-file F [--min N]
+        like grep, over every captured frame whole (any protocol, headers,
+        fragments): exits 1 when a run of the needle is anywhere
+    pcap.py frags FILE
+        the number of IPv4 fragments (MF set or offset nonzero) captured
     pcap.py udp FILE [--port P] [--src IP] [--dst IP]
         one line per IPv4 UDP datagram (first fragments only):
         "N SRC SPORT DST DPORT LEN HEX" (N: the record number, LEN and HEX:
@@ -378,6 +383,32 @@ def cmd_grep(args):
     return 0
 
 
+def cmd_grep_all(args):
+    with open(args.needle_file, "rb") as f:
+        needle = f.read()
+    frames = [pkt for _, pkt in records(args.file)]
+    found = grep_payloads(needle, frames, args.min)
+    if found:
+        pi, off, noff, length = found
+        print("plaintext found: %d bytes of %s (offset %d) in frame %d at offset %d"
+              % (length, args.needle_file, noff, pi + 1, off))
+        return 1
+    print("no %d-byte run of %s (%d bytes) in %d frames (%d bytes)"
+          % (args.min, args.needle_file, len(needle), len(frames),
+             sum(len(f) for f in frames)))
+    return 0
+
+
+def cmd_frags(args):
+    n = 0
+    for linktype, pkt in records(args.file):
+        ip = ip_of(linktype, pkt)
+        if ip is not None and len(ip) >= 20 and ip[0] >> 4 == 4:
+            n += struct.unpack_from("!H", ip, 6)[0] & 0x3fff != 0
+    print(n)
+    return 0
+
+
 def cmd_next(args):
     last, nxt = None, None
     for s in selected(args):
@@ -448,6 +479,10 @@ def main():
     add("next", cmd_next, True)
     add("sack-blocks", cmd_sack_blocks, True)
     add("udp", cmd_udp)
+    g = add("grep-all", cmd_grep_all)
+    g.add_argument("--needle-file", required=True)
+    g.add_argument("--min", type=int, default=16)
+    add("frags", cmd_frags)
     t = add("tiles", cmd_tiles, True)
     t.add_argument("--wire", required=True)
     args = ap.parse_args()

@@ -21,21 +21,6 @@ capture_start "$NS_B" eth0 wire
 # snapshot keeps tcpdump from losing packets at full speed.
 capture_start "$NS_A" zcc0 zcc0 -s 128 src host "$IP_A" and tcp port 5001
 
-# transfer SRC_NS DST_NS DST_IP PORT IN OUT: DST listens, SRC connects and sends.
-transfer() {
-	local srcns=$1 dstns=$2 dstip=$3 port=$4 in=$5 out=$6 srv rc
-	bg_start "$dstns" "$TMP/srv.$port.log" \
-		socat -u "TCP-LISTEN:$port,reuseaddr" "CREATE:$out"
-	srv=$BG_PID
-	wait_listen "$dstns" "$port"
-	ip netns exec "$srcns" timeout 120 socat -u "FILE:$in" \
-		"TCP:$dstip:$port,connect-timeout=10" && rc=0 || rc=$?
-	[ "$rc" = 0 ] || fail "sender to $dstip:$port failed (status $rc)"
-	bg_wait "$srv" 30 || fail "receiver on port $port did not finish"
-	[ "$(sha "$in")" = "$(sha "$out")" ] ||
-		fail "port $port: received data differs ($(stat -c %s "$out") of $(stat -c %s "$in") bytes)"
-}
-
 log "8 MB A -> B:5001 (A connects)"
 transfer "$NS_A" "$NS_B" "$IP_B" 5001 "$TMP/ab.in" "$TMP/ab.out"
 check "A -> B:5001 arrived byte-exact"

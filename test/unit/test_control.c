@@ -58,6 +58,7 @@ fill_status(struct zcc_status *st)
 	st->handshake_age = 12;
 	st->up_seconds = 3600;
 	st->key_id = 3;
+	st->codec = 2;
 	for (size_t i = 0; i < NLINK; i++)
 		link[i] = 200 + i;
 	memcpy(&st->link, link, sizeof(st->link));
@@ -66,6 +67,11 @@ fill_status(struct zcc_status *st)
 	st->dp.bytes_sealed = UINT64_C(5000000000123);
 	st->dp.bytes_opened = UINT64_C(5000000000456);
 	st->dp.sack_trimmed = 7;
+	st->dp.encapsulated = 31;
+	st->dp.bytes_encapsulated = 32000;
+	st->dp.bytes_encap_wire = 33000;
+	st->dp.decapsulated = 34;
+	st->dp.bytes_decapsulated = 35000;
 	for (int d = 0; d < DROP_MAX; d++)
 		st->dp.dropped[d] = 100 + (uint64_t)d;
 	st->flows[0] = (struct dp_flow){ 80, 40000, 10, 12, 1000, 2000, 3 };
@@ -186,10 +192,15 @@ static const char json_checker[] =
     "    eq([d['handshake_age'], d['up_seconds'], d['linkname']], [None] * 3, 'nulls')\n"
     "    sys.exit(0)\n"
     "eq(list(d), ['ifname', 'linkname', 'state', 'local', 'peer', 'device',\n"
-    "    'udp_port', 'ports', 'handshake_age', 'up_seconds', 'key_id',\n"
-    "    'handshakes', 'rekeys', 'keepalive_misses', 'link', 'sealed',\n"
-    "    'opened', 'bytes_sealed', 'bytes_opened', 'sack_trimmed', 'dropped',\n"
-    "    'flows'], 'keys')\n"
+    "    'udp_port', 'ports', 'handshake_age', 'up_seconds', 'compress',\n"
+    "    'key_id', 'handshakes', 'rekeys', 'keepalive_misses', 'link', 'sealed',\n"
+    "    'opened', 'bytes_sealed', 'bytes_opened', 'sack_trimmed',\n"
+    "    'encapsulated', 'bytes_encapsulated', 'bytes_encap_wire',\n"
+    "    'decapsulated', 'bytes_decapsulated', 'dropped', 'flows'], 'keys')\n"
+    "eq(d['compress'], 'lzs', 'compress')\n"
+    "eq([d['encapsulated'], d['bytes_encapsulated'], d['bytes_encap_wire'],\n"
+    "    d['decapsulated'], d['bytes_decapsulated']],\n"
+    "    [31, 32000, 33000, 34, 35000], 'encapsulation')\n"
     "eq([d['ifname'], d['linkname'], d['state'], d['local'], d['peer'], d['device']],\n"
     "    ['zcc0', 'office', 'up', '10.0.0.1', '10.0.0.2', 'eth0'], 'strings')\n"
     "eq([d['udp_port'], d['ports'], d['handshake_age'], d['up_seconds'], d['key_id']],\n"

@@ -413,6 +413,8 @@ check_round_trips(void)
 		hs_tai64n(tai, (uint64_t)randombytes_random(), randombytes_uniform(1000000000));
 		hs_config_init(&ci, psk, a, b);
 		hs_config_init(&cr, psk, b, a);
+		ci.codec = (uint8_t)(n % HS_CODECS);            /* each offers its own */
+		cr.codec = (uint8_t)((n / HS_CODECS) % HS_CODECS);
 
 		CHECK_EQ(hs_init_create(&ci, &sti, e_i, ii, id, tai, m1), HS_OK);
 		CHECK_EQ(hs_init_consume(&cr, &str, m1, sizeof(m1), NULL, ts), HS_OK);
@@ -428,6 +430,10 @@ check_round_trips(void)
 		CHECK_EQ(kr.local_index, ir);
 		CHECK_EQ(kr.remote_index, ii);
 		CHECK_EQ(ki.key_id, id);
+		CHECK_EQ(m1[1], ci.codec);
+		CHECK_EQ(m2[1], cr.codec);
+		CHECK_EQ(kr.peer_codec, ci.codec);
+		CHECK_EQ(ki.peer_codec, cr.codec);
 		CHECK_EQ(kr.key_id, id);
 		hs_keys_wipe(&ki);
 		CHECK(sodium_is_zero((const uint8_t *)&ki, sizeof(ki)));
@@ -447,7 +453,10 @@ check_init_tampering(void)
 	vector_configs(&ci, &cr);
 	for (size_t at = 0; at < HS_INIT_LEN; at++) {
 		for (int bit = 0; bit < 8; bit++) {
-			int want = at < 4 ? HS_ERR_SHORT : HS_ERR_MAC;
+			/* Byte 1 is the offered codec: mac1 alone covers it. */
+			int codec = at == 1 && (1 << bit) < HS_CODECS;
+			int framing = at < 4 && !codec;
+			int want = framing ? HS_ERR_SHORT : HS_ERR_MAC;
 
 			memcpy(msg, zv.init, sizeof(msg));
 			msg[at] ^= (uint8_t)(1 << bit);
@@ -460,7 +469,7 @@ check_init_tampering(void)
 			if (at >= 72)
 				continue;
 			mac1_fix(&cr, msg, sizeof(msg));
-			want = at < 4 ? HS_ERR_SHORT : at < 8 ? HS_OK : HS_ERR_DECRYPT;
+			want = framing ? HS_ERR_SHORT : at < 8 ? HS_OK : HS_ERR_DECRYPT;
 			CHECK_EQ(hs_init_consume(&cr, &st, msg, sizeof(msg), NULL, ts), want);
 		}
 	}
@@ -478,7 +487,9 @@ check_resp_tampering(void)
 	vector_states(&ci, &cr, &pristine, &str);
 	for (size_t at = 0; at < HS_RESP_LEN; at++) {
 		for (int bit = 0; bit < 8; bit++) {
-			int want = at < 4 ? HS_ERR_SHORT : HS_ERR_MAC;
+			int codec = at == 1 && (1 << bit) < HS_CODECS;
+			int framing = at < 4 && !codec;
+			int want = framing ? HS_ERR_SHORT : HS_ERR_MAC;
 
 			sti = pristine;
 			memcpy(msg, zv.resp, sizeof(msg));
@@ -488,7 +499,7 @@ check_resp_tampering(void)
 			if (at >= 60)
 				continue;
 			mac1_fix(&ci, msg, sizeof(msg));
-			want = at < 4 ? HS_ERR_SHORT : at < 8 ? HS_OK :
+			want = framing ? HS_ERR_SHORT : at < 8 ? HS_OK :
 			    at < 12 ? HS_ERR_INDEX : HS_ERR_DECRYPT;
 			CHECK_EQ(hs_resp_consume(&ci, &sti, msg, sizeof(msg), &k), want);
 			if (want != HS_OK)

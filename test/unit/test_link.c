@@ -28,7 +28,7 @@ struct end {
 	size_t nq;
 	int cut;                /* what this end sends is lost */
 	struct msg last_init;   /* the last init this end sent, for replay */
-	struct seal_key tx, rx[DP_RX_KEYS];
+	struct dp_key tx, rx[DP_RX_KEYS];
 	int have_tx;
 	size_t nrx;
 	uint64_t tx_used;
@@ -53,7 +53,7 @@ op_send(void *arg, const uint8_t *m, size_t n)
 }
 
 static void
-op_keys(void *arg, const struct seal_key *tx, const struct seal_key *const rx[],
+op_keys(void *arg, const struct dp_key *tx, const struct dp_key *const rx[],
     size_t nrx)
 {
 	struct end *e = arg;
@@ -164,9 +164,10 @@ keys_match(const struct end *a, const struct end *b)
 	if (!a->have_tx)
 		return 0;
 	for (size_t i = 0; i < b->nrx; i++)
-		found |= b->rx[i].id == a->tx.id &&
-		    memcmp(b->rx[i].mac, a->tx.mac, 32) == 0 &&
-		    memcmp(b->rx[i].enc, a->tx.enc, 32) == 0;
+		found |= b->rx[i].seal.id == a->tx.seal.id &&
+		    memcmp(b->rx[i].seal.mac, a->tx.seal.mac, 32) == 0 &&
+		    memcmp(b->rx[i].seal.enc, a->tx.seal.enc, 32) == 0 &&
+		    memcmp(b->rx[i].encap.k, a->tx.encap.k, 32) == 0;
 	return found;
 }
 
@@ -178,6 +179,39 @@ status(const struct end *e, struct zcc_status *st)
 }
 
 static uint8_t psk[32] = { 1, 2, 3 }, other_psk[32] = { 9 };
+
+/*
+ * The codec each end offers in its handshake message: both compress with
+ * it when they agree, and with nothing when they differ, either way round.
+ */
+static void
+check_codec_agreement(void)
+{
+	static const uint8_t offers[][3] = {    /* a's, b's, agreed */
+		{ 1, 1, 1 }, { 2, 2, 2 }, { 0, 0, 0 }, { 1, 2, 0 }, { 2, 0, 0 },
+		{ 0, 1, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(offers) / sizeof(offers[0]); i++) {
+		struct link_config ca = config("10.0.0.1", "10.0.0.2");
+		struct link_config cb = config("10.0.0.2", "10.0.0.1");
+		struct end a, b;
+		struct zcc_status st;
+
+		ca.codec = offers[i][0];
+		cb.codec = offers[i][1];
+		make_pair(&a, &b, &ca, &cb, psk, psk);
+		link_start(a.l, now);
+		deliver(&a, &b);
+		CHECK_EQ(link_state(a.l), LINK_UP);
+		CHECK_EQ(link_state(b.l), LINK_UP);
+		CHECK_EQ(a.tx.codec, offers[i][2]);
+		CHECK_EQ(b.tx.codec, offers[i][2]);
+		status(&a, &st);
+		CHECK_EQ(st.codec, offers[i][2]);
+		free_pair(&a, &b);
+	}
+}
 
 static void
 check_up_and_keys(void)
@@ -197,7 +231,7 @@ check_up_and_keys(void)
 	CHECK_EQ(b.ups, 1);
 	CHECK(keys_match(&a, &b));
 	CHECK(keys_match(&b, &a));
-	CHECK(memcmp(a.tx.mac, b.tx.mac, 32) != 0);   /* directions differ */
+	CHECK(memcmp(a.tx.seal.mac, b.tx.seal.mac, 32) != 0);   /* directions differ */
 	status(&a, &st);
 	CHECK(strcmp(st.state, "up") == 0);
 	CHECK_EQ(st.handshake_age, 0);
@@ -226,14 +260,14 @@ check_rekey(void)
 	make_pair(&a, &b, &ca, &cb, psk, psk);
 	link_start(a.l, now);
 	deliver(&a, &b);
-	ids[0] = a.tx.id;
+	ids[0] = a.tx.seal.id;
 	for (int i = 1; i < 4; i++) {
 		run_for(&a, &b, 5100);
-		ids[i] = a.tx.id;
+		ids[i] = a.tx.seal.id;
 		CHECK(ids[i] != ids[i - 1]);
 		CHECK(keys_match(&a, &b));
 		CHECK(keys_match(&b, &a));
-		CHECK_EQ(a.tx.id, b.tx.id);
+		CHECK_EQ(a.tx.seal.id, b.tx.seal.id);
 		/* The previous key still opens, for segments in flight. */
 		CHECK_EQ(b.nrx, 2);
 	}
@@ -250,9 +284,9 @@ check_rekey(void)
 	/* Rekey on the segment count, long before the timer. */
 	status(&b, &st);
 	a.tx_used = LINK_REKEY_SEGMENTS;
-	ids[0] = a.tx.id;
+	ids[0] = a.tx.seal.id;
 	run_for(&a, &b, 300);
-	CHECK(a.tx.id != ids[0]);
+	CHECK(a.tx.seal.id != ids[0]);
 	CHECK(keys_match(&a, &b));
 	free_pair(&a, &b);
 }
@@ -264,7 +298,7 @@ check_replay(void)
 	struct link_config ca = config("10.0.0.1", "10.0.0.2");
 	struct link_config cb = config("10.0.0.2", "10.0.0.1");
 	struct end a, b;
-	struct seal_key before;
+	struct dp_key before;
 	struct zcc_status st;
 	struct msg init;
 
@@ -278,7 +312,7 @@ check_replay(void)
 	CHECK_EQ(b.nq, 0);              /* no answer */
 	status(&b, &st);
 	CHECK_EQ(st.link.hs_replayed, 1);
-	CHECK(memcmp(before.mac, b.tx.mac, 32) == 0);
+	CHECK(memcmp(before.seal.mac, b.tx.seal.mac, 32) == 0);
 	CHECK_EQ(b.nrx, 1);             /* no new session in the wings */
 	/* Forged and truncated messages: counted, nothing else. */
 	init.b[20] ^= 1;
@@ -476,6 +510,7 @@ main(void)
 {
 	CHECK(sodium_init() >= 0);
 	check_up_and_keys();
+	check_codec_agreement();
 	check_rekey();
 	check_replay();
 	check_dead_peer(0);

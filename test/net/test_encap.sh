@@ -1,0 +1,156 @@
+#!/bin/bash
+# Everything routed into zcc0 that is not sealed in place travels
+# encapsulated (CIPE-style, UDP to the peer's port), so zcc0 is a VPN: a
+# subnet behind A (HA, 10.1.1.0/24) and one behind B (HB, 10.2.2.0/24),
+# each routed into zcc0 on the other side, reach each other with ICMP (ping
+# and its replies), UDP (byte-exact both ways) and TCP (byte-exact, full
+# size: the path MTU is learnt from zcc's ICMP "fragmentation needed", no
+# IP fragment on the wire). The wire carries none of it in plaintext. A
+# replayed encapsulated datagram is dropped and counted. With compress lz4
+# and compress lzs a compressible transfer arrives byte-exact and puts fewer
+# bytes on the wire than without.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh" "$@"
+
+UDP_PORT=7437
+UDPAPP="$PY $NETDIR/udpapp.py"
+NS_HA=${PREFIX}HA
+NS_HB=${PREFIX}HB
+
+setup_topology
+MAC_B=$(mac_of "$NS_B")
+genkey "$TMP/key"
+
+# lan ROUTER HOST ROUTER_IP HOST_IP: HOST behind ROUTER on its own veth.
+lan() {
+	ns_new "$2"
+	ip -n "$1" link add lan type veth peer name eth0 netns "$2"
+	ip -n "$1" addr add "$3/24" dev lan
+	ip -n "$1" link set lan up
+	ip -n "$2" addr add "$4/24" dev eth0
+	ip -n "$2" link set eth0 up
+	ip -n "$2" route add default via "$3"
+	ip netns exec "$1" sysctl -qw net.ipv4.ip_forward=1
+}
+lan "$NS_A" "$NS_HA" 10.1.1.1 10.1.1.2
+lan "$NS_B" "$NS_HB" 10.2.2.1 10.2.2.2
+
+# start_vpn [OPTIONS...]: both daemons, each routing the far subnet into zcc0.
+start_vpn() {
+	start_zcc "$NS_A" A peer "$IP_B" key-file "$TMP/key" encrypt-port 5001 \
+		nodetach debug "$@"
+	start_zcc "$NS_B" B peer "$IP_A" key-file "$TMP/key" encrypt-port 5001 \
+		nodetach debug "$@"
+	wait_up A
+	wait_up B
+	ip -n "$NS_A" route add 10.2.2.0/24 dev zcc0
+	ip -n "$NS_B" route add 10.1.1.0/24 dev zcc0
+}
+
+# udp_transfer SRC_NS DST_NS DST_IP IN OUT: paced datagrams, byte-exact.
+udp_transfer() {
+	local srv
+	bg_start "$2" "$TMP/udpsrv.log" $UDPAPP serve --port 6000 --out "$5" --timeout 10
+	srv=$BG_PID
+	sleep 0.3
+	ip netns exec "$1" $UDPAPP send --host "$3" --port 6000 --in "$4" >/dev/null ||
+		fail "udp sender to $3 failed"
+	bg_wait "$srv" 20 || fail "udp receiver: $(cat "$TMP/udpsrv.log")"
+	[ "$(sha "$4")" = "$(sha "$5")" ] ||
+		fail "udp to $3: received data differs"
+}
+
+# wire_bytes PCAP: UDP payload bytes of encapsulated datagrams (type 5).
+wire_bytes() {
+	$PCAP udp "$1" --port "$UDP_PORT" |
+		awk 'substr($7, 1, 2) == "05" { n += $6 } END { print n + 0 }'
+}
+
+head -c 4M /dev/urandom >"$TMP/tcp.in"
+head -c 300K /dev/urandom >"$TMP/ab.in"
+head -c 300K /dev/urandom >"$TMP/ba.in"
+
+log "VPN: HA (10.1.1.2) behind A, HB (10.2.2.2) behind B, each subnet routed into zcc0"
+start_vpn
+capture_start "$NS_B" eth0 wire
+
+log "ping HA -> HB through zcc0"
+ip netns exec "$NS_HA" ping -c 3 -i 0.2 -W 2 10.2.2.2 >"$TMP/ping.log" ||
+	{ cat "$TMP/ping.log" >&2; fail "no ping replies through zcc0"; }
+check "$(grep -m1 'packets transmitted' "$TMP/ping.log")"
+
+log "UDP HA -> HB and HB -> HA, 300 KB each"
+udp_transfer "$NS_HA" "$NS_HB" 10.2.2.2 "$TMP/ab.in" "$TMP/ab.out"
+udp_transfer "$NS_HB" "$NS_HA" 10.1.1.2 "$TMP/ba.in" "$TMP/ba.out"
+check "UDP byte-exact both ways"
+
+log "TCP HA -> HB, 4 MB at full size (MTU 1500 everywhere but zcc0)"
+transfer "$NS_HA" "$NS_HB" 10.2.2.2 5201 "$TMP/tcp.in" "$TMP/tcp.out"
+check "TCP byte-exact through the VPN"
+capture_stop wire
+capture_complete wire
+
+ctl_status A "$NS_A"
+ctl_status B "$NS_B"
+[ "$(jv "$TMP/A.json" encapsulated)" -gt 0 ] || fail "A encapsulated nothing"
+[ "$(jv "$TMP/B.json" decapsulated)" -gt 0 ] || fail "B decapsulated nothing"
+[ "$(jv "$TMP/A.json" dropped.too_big)" -gt 0 ] ||
+	fail "A never returned ICMP too big: was the path MTU tested?"
+check "A encapsulated $(jv "$TMP/A.json" encapsulated) packets, B decapsulated $(jv "$TMP/B.json" decapsulated); A returned ICMP too big $(jv "$TMP/A.json" dropped.too_big) times"
+
+log "wire (B's eth0): no plaintext, no inner address, no fragment"
+for f in tcp ab ba; do
+	$PCAP grep-all "$TMP/wire.pcap" --needle-file "$TMP/$f.in" ||
+		fail "plaintext of $f.in on the wire"
+done
+$PCAP dump "$TMP/wire.pcap" >"$TMP/wire.txt"
+if grep -cE '10\.(1\.1|2\.2)\.' "$TMP/wire.txt" >/dev/null; then
+	grep -m3 -E '10\.(1\.1|2\.2)\.' "$TMP/wire.txt" >&2
+	fail "an inner address is visible on the wire"
+fi
+n=$($PCAP frags "$TMP/wire.pcap")
+[ "$n" = 0 ] || fail "$n IP fragments on the wire"
+check "no plaintext, inner addresses or fragments on the wire"
+
+log "replay: C sends B a captured encapsulated datagram of A's again"
+MSG=$($PCAP udp "$TMP/wire.pcap" --port "$UDP_PORT" --src "$IP_A" |
+	awk 'substr($7, 1, 2) == "05" && m == "" { m = $7 } END { print m }')
+[ -n "$MSG" ] || fail "no encapsulated datagram from A captured"
+before_rep=$(jv "$TMP/B.json" dropped.replayed)
+before_dec=$(jv "$TMP/B.json" decapsulated)
+ip netns exec "$NS_C" "$PY" "$NETDIR/inject.py" --dst-mac "$MAC_B" \
+	--src "$IP_A" --dst "$IP_B" --sport "$UDP_PORT" --dport "$UDP_PORT" \
+	--udp-payload "$MSG" --count 3 | sed 's/^/    /'
+sleep 0.5
+ctl_status B "$NS_B"
+[ "$(jv "$TMP/B.json" dropped.replayed)" -eq $((before_rep + 3)) ] ||
+	fail "replayed: $(jv "$TMP/B.json" dropped.replayed), want $((before_rep + 3))"
+[ "$(jv "$TMP/B.json" decapsulated)" -eq "$before_dec" ] ||
+	fail "a replayed datagram was delivered"
+check "3 replays dropped and counted (replayed), none delivered"
+stop_zcc A
+stop_zcc B
+
+# A compressible file: text lines, as logs and HTML are.
+$PY -c '
+import sys
+for i in range(20000):
+    sys.stdout.write("%06d GET /index.html HTTP/1.1 200 host=example.test ok\n" % i)
+' >"$TMP/text.in"
+for codec in none lz4 lzs; do
+	log "compress $codec: UDP HA -> HB of $(stat -c %s "$TMP/text.in") bytes of text"
+	start_vpn compress "$codec"
+	capture_start "$NS_B" eth0 "c$codec" udp port "$UDP_PORT"
+	udp_transfer "$NS_HA" "$NS_HB" 10.2.2.2 "$TMP/text.in" "$TMP/text.$codec.out"
+	capture_stop "c$codec"
+	capture_complete "c$codec"
+	bytes=$(wire_bytes "$TMP/c$codec.pcap")
+	declare "WIRE_$codec=$bytes"
+	check "compress $codec: byte-exact, $bytes bytes of encapsulated datagrams on the wire"
+	stop_zcc A
+	stop_zcc B
+done
+[ "$WIRE_lz4" -lt "$WIRE_none" ] || fail "lz4 put $WIRE_lz4 bytes on the wire, none $WIRE_none"
+[ "$WIRE_lzs" -lt "$WIRE_none" ] || fail "lzs put $WIRE_lzs bytes on the wire, none $WIRE_none"
+check "fewer bytes on the wire: lz4 $WIRE_lz4, lzs $WIRE_lzs, none $WIRE_none"
+pass
