@@ -407,10 +407,11 @@ mac1_ok(const struct hs_config *c, const uint8_t *msg, size_t len)
 static int
 framed(const uint8_t *msg, size_t len, enum hs_type type, size_t want)
 {
-	int codec_ok = (type == HS_TYPE_INIT || type == HS_TYPE_RESP) ?
-	    msg != NULL && msg[1] < HS_CODECS : msg != NULL && msg[1] == 0;
+	int offers = type == HS_TYPE_INIT || type == HS_TYPE_RESP;
 
-	return msg != NULL && len == want && msg[0] == type && codec_ok &&
+	if (msg == NULL || len != want || msg[0] != type)
+		return 0;
+	return (offers ? msg[1] < HS_CODECS : msg[1] == 0) &&
 	    msg[2] == 0 && msg[3] == 0;
 }
 

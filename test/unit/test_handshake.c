@@ -393,6 +393,35 @@ check_framing(void)
 
 /* ---- Behaviour ---- */
 
+/*
+ * Datagrams shorter than a header, each in a buffer of exactly its size so
+ * that AddressSanitizer sees any read past it (fuzz_handshake found one).
+ */
+static void
+check_short_datagrams(void)
+{
+	struct hs_config c;
+	struct hs_state st;
+	struct hs_keys k;
+	uint8_t psk[32] = { 1 }, ts[12];
+	struct in_addr a = { 1 }, b = { 2 };
+
+	hs_config_init(&c, psk, a, b);
+	for (size_t n = 0; n < 4; n++) {
+		uint8_t *m = malloc(n ? n : 1);
+
+		CHECK(m != NULL);
+		if (m == NULL)
+			return;
+		memset(m, HS_TYPE_INIT, n ? n : 1);
+		CHECK_EQ(hs_init_consume(&c, &st, m, n, NULL, ts), HS_ERR_SHORT);
+		memset(m, HS_TYPE_RESP, n ? n : 1);
+		CHECK_EQ(hs_resp_consume(&c, &st, m, n, &k), HS_ERR_SHORT);
+		free(m);
+	}
+	hs_config_wipe(&c);
+}
+
 static void
 check_round_trips(void)
 {
@@ -755,6 +784,7 @@ main(void)
 		CHECK_DONE();
 	check_zcc_vectors();
 	check_framing();
+	check_short_datagrams();
 	check_round_trips();
 	check_init_tampering();
 	check_resp_tampering();
