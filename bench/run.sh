@@ -11,6 +11,8 @@
 #
 #     plain     plain TCP over the veth (the physical limit here)
 #     zcc       zcctund in place on both ends, the service ports selected
+#     zcc-encap the same zcctunds, the clients reaching an address of B's
+#               routed into zcc0: every packet encapsulated
 #     wg-go     wireguard-go (userspace), tunnel 10.9.0.1 - 10.9.0.2
 #     ovpn      OpenVPN 2.6 p2p, TLS mode, AES-256-GCM, no DCO, tun over UDP,
 #               tunnel 10.8.0.1 - 10.8.0.2
@@ -25,7 +27,7 @@
 # Medians and min-max go to docs/PERFORMANCE.md (tables, every figure also
 # as a ratio to plain TCP and zcc's to each peer) and docs/performance.png.
 #
-#     --smoke        1 repetition, plain and zcc only, 2 s per test, bench_seal
+#     --smoke        1 repetition, plain, zcc and zcc-encap, 2 s per test, bench_seal
 #                    --quick; writes build-bench/PERFORMANCE-smoke.md (and
 #                    its PNG) instead of docs/, and prints the path
 #     --reps N       repetitions (default 3)
@@ -44,7 +46,7 @@ usage() {
 	exit "${1:-2}"
 }
 
-ALL_CONFIGS="plain zcc wg-go ovpn spiped stunnel"
+ALL_CONFIGS="plain zcc zcc-encap wg-go ovpn spiped stunnel"
 ARGS=("$@")
 SMOKE=0
 REPS=
@@ -65,7 +67,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ "$SMOKE" = 1 ]; then
-	: "${REPS:=1}" "${SECS:=2}" "${CONFIGS:=plain,zcc}"
+	: "${REPS:=1}" "${SECS:=2}" "${CONFIGS:=plain,zcc,zcc-encap}"
 fi
 : "${REPS:=3}" "${SECS:=5}" "${CONFIGS:=${ALL_CONFIGS// /,}}"
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || { echo "$0: --reps: a positive integer" >&2; exit 2; }
@@ -393,10 +395,23 @@ start_zcc() {
 	start_plain
 }
 
-# zcc_counters: the sealed-segment count of both ends (SIGUSR1), to prove
-# the measured traffic went through zcctund; prints the counters lines.
+# The encapsulated path: addresses that are not the two hosts', routed
+# into zcc0 at both ends, so nothing is a selected in-place flow.
+start_zcc-encap() {
+	start_zcc || return 1
+	ip -n "$NS_A" addr replace 10.9.8.1/32 dev lo || return 1
+	ip -n "$NS_B" addr replace 10.9.9.2/32 dev lo || return 1
+	ip -n "$NS_A" route add 10.9.9.2/32 dev zcc0 src 10.9.8.1 || return 1
+	ip -n "$NS_B" route add 10.9.8.1/32 dev zcc0 src 10.9.9.2 || return 1
+	wait_reachable "$NS_A" 10.9.9.2 || return 1
+	HOST=10.9.9.2
+}
+
+# zcc_check FIELD: FIELD (sealed or encapsulated) of both ends' counters
+# (SIGUSR1) must be non-zero, to prove the measured traffic went through
+# zcctund; prints the counters lines.
 zcc_check() {
-	local n before i sealed
+	local n before i sealed field=$1
 	for n in A B; do
 		before=$(grep -c 'counters:' "$TMP/zcc-$n.log" || true)
 		kill -USR1 "${ZCC_PID[$n]}" 2>/dev/null || { warn "zcctund $n is not running"; return 1; }
@@ -404,9 +419,9 @@ zcc_check() {
 			[ "$(grep -c 'counters:' "$TMP/zcc-$n.log" || true)" -gt "$before" ] && break
 			sleep 0.1
 		done
-		sealed=$(python3 "$BENCH/parse.py" counter "$TMP/zcc-$n.log" sealed) || return 1
+		sealed=$(python3 "$BENCH/parse.py" counter "$TMP/zcc-$n.log" "$field") || return 1
 		log "  zcctund $n: $(grep 'counters:' "$TMP/zcc-$n.log" | tail -n1 | sed 's/.*counters: //')"
-		[ "$sealed" -gt 0 ] || { warn "zcctund $n sealed nothing: the traffic bypassed it"; return 1; }
+		[ "$sealed" -gt 0 ] || { warn "zcctund $n: $field 0, the traffic bypassed it"; return 1; }
 	done
 }
 
@@ -656,9 +671,10 @@ slot() {
 	m_sockperf "$cfg" "$rep"
 	m_connrate "$cfg" "$rep" 1
 	m_connrate "$cfg" "$rep" 8
-	if [ "$cfg" = zcc ] && ! zcc_check; then
-		warn "zcc rep $rep: figures discarded"
-		sed -i "/^zcc\t$rep\t/d" "$RESULTS"
+	if { [ "$cfg" = zcc ] && ! zcc_check sealed; } ||
+	    { [ "$cfg" = zcc-encap ] && ! zcc_check encapsulated; }; then
+		warn "$cfg rep $rep: figures discarded"
+		sed -i "/^$cfg\t$rep\t/d" "$RESULTS"
 	fi
 	stop_slot
 	log "  ($(( $(date +%s) - t0 )) s)"
