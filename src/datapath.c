@@ -31,8 +31,15 @@
 
 /* Reads from zcc0 per wake-up: a latency bound, not a throughput one. */
 #define DP_BATCH 64
-/* One read: the virtio header, a 64 KB super-segment, room for the option. */
-#define DP_READ_ROOM (OFFLOAD_VNET_LEN + 65535 + ZCC_OPT_LEN)
+/*
+ * Room around every packet in the arena: before it, an encapsulation header
+ * (the virtio header is read into its last bytes); after it, the zcc option
+ * or the encapsulation tag. Either path then works in place.
+ */
+#define DP_HEADROOM ENCAP_PACKET_OFF
+#define DP_TAILROOM (ZCC_OPT_LEN > ENCAP_TAG_LEN ? ZCC_OPT_LEN : ENCAP_TAG_LEN)
+/* One read: a 64 KB super-segment with its room. */
+#define DP_READ_ROOM (DP_HEADROOM + 65535 + DP_TAILROOM)
 /* Reads, segments and opened packets live here until the batch is flushed. */
 #define DP_ARENA (16 * DP_READ_ROOM)
 /* Sealed segments sent per sendmmsg. */
@@ -48,12 +55,26 @@ struct flow {
 	time_t last;                    /* CLOCK_MONOTONIC seconds */
 };
 
-/* What a queued sealed segment counts once it has left. */
+/* What a queued datagram counts once it has left. */
 struct tx_meta {
-	size_t plain;                   /* payload bytes before sealing */
-	uint16_t lport, rport;
+	size_t plain;                   /* payload (in place) or packet bytes */
+	size_t wire;                    /* encapsulated: the datagram's bytes */
+	uint16_t lport, rport;          /* in place: the flow */
 	int trimmed;
 };
+
+/* Datagrams waiting for one sendmmsg: sealed segments or encapsulated. */
+struct txq {
+	int fd;
+	int encap;                      /* which counters a sent one adds to */
+	struct mmsghdr m[DP_TX_MAX];
+	struct iovec iov[DP_TX_MAX];
+	struct tx_meta meta[DP_TX_MAX];
+	size_t n;
+};
+
+/* What a pending run of segments into zcc0 counts once written. */
+enum run_kind { RUN_OPENED, RUN_DECAPSULATED };
 
 struct datapath {
 	struct zcc_options opt;         /* a copy: the caller's may not outlive us */
@@ -76,15 +97,13 @@ struct datapath {
 	size_t last_flow;               /* the slot hit last: segments come in runs */
 	time_t now;                     /* read once per batch from zcc0 */
 	int warned_no_timestamps;
-	struct mmsghdr txq[DP_TX_MAX];  /* sealed, not yet sent */
-	struct iovec txiov[DP_TX_MAX];
-	struct tx_meta txmeta[DP_TX_MAX];
-	size_t ntx;
+	struct txq sealed_q;            /* to the raw socket */
+	struct txq encap_q;             /* to the UDP socket */
 	struct gro gro;                 /* opened, not yet written */
+	enum run_kind run_kind;
 	size_t used;                    /* bytes of arena in use */
 	uint8_t arena[DP_ARENA];
-	uint8_t msg[ENCAP_MAX_LEN];     /* an encapsulated datagram */
-	uint8_t zbuf[COMPRESS_BOUND(ENCAP_MAX_PACKET)];   /* (de)compressed */
+	uint8_t zbuf[COMPRESS_BOUND(ENCAP_MAX_PACKET)];   /* compressed */
 };
 
 static const char *const drop_names[DROP_MAX] = {
@@ -110,6 +129,20 @@ datapath_drop_name(enum dp_drop d)
 	return d < DROP_MAX ? drop_names[d] : "?";
 }
 
+/* to: the address for every datagram; NULL on a connected socket. */
+static void
+txq_init(struct txq *q, int fd, int encap, struct sockaddr_in *to)
+{
+	q->fd = fd;
+	q->encap = encap;
+	for (size_t i = 0; i < DP_TX_MAX; i++) {
+		q->m[i].msg_hdr.msg_name = to;
+		q->m[i].msg_hdr.msg_namelen = to ? sizeof(*to) : 0;
+		q->m[i].msg_hdr.msg_iov = &q->iov[i];
+		q->m[i].msg_hdr.msg_iovlen = 1;
+	}
+}
+
 struct datapath *
 datapath_new(const struct zcc_options *o, struct in_addr local,
     const struct dp_io *io, dp_key_seen_fn *key_seen, void *arg)
@@ -129,12 +162,8 @@ datapath_new(const struct zcc_options *o, struct in_addr local,
 	dp->last_seen_id = -1;
 	dp->to.sin_family = AF_INET;
 	dp->to.sin_addr = o->peer;
-	for (size_t i = 0; i < DP_TX_MAX; i++) {
-		dp->txq[i].msg_hdr.msg_name = &dp->to;
-		dp->txq[i].msg_hdr.msg_namelen = sizeof(dp->to);
-		dp->txq[i].msg_hdr.msg_iov = &dp->txiov[i];
-		dp->txq[i].msg_hdr.msg_iovlen = 1;
-	}
+	txq_init(&dp->sealed_q, io->raw_fd, 0, &dp->to);
+	txq_init(&dp->encap_q, io->udp_fd, 1, NULL);
 	gro_init(&dp->gro);
 	return dp;
 }
@@ -368,59 +397,66 @@ parse_error_reason(int err)
 	return err == PACKET_FRAGMENT ? DROP_FRAGMENT : DROP_MALFORMED;
 }
 
-/* Send the queued sealed segments; count each by how it fared. */
 static void
-send_queued(struct datapath *dp)
+count_sent(struct datapath *dp, const struct txq *q, const struct tx_meta *m)
+{
+	struct dp_flow *f;
+
+	if (q->encap) {
+		dp->c.encapsulated++;
+		dp->c.bytes_encapsulated += m->plain;
+		dp->c.bytes_encap_wire += m->wire;
+		return;
+	}
+	f = flow_of(dp, m->lport, m->rport);
+	dp->c.sealed++;
+	dp->c.bytes_sealed += m->plain;
+	dp->c.sack_trimmed += m->trimmed > 0;
+	f->sealed++;
+	f->bytes_sealed += m->plain;
+}
+
+/* Send what q holds; count each datagram by how it fared. */
+static void
+send_queued(struct datapath *dp, struct txq *q)
 {
 	size_t done = 0;
 
-	while (done < dp->ntx) {
-		int n = sendmmsg(dp->raw_fd, dp->txq + done,
-		    (unsigned int)(dp->ntx - done), 0);
+	while (done < q->n) {
+		int n = sendmmsg(q->fd, q->m + done, (unsigned int)(q->n - done), 0);
 
 		if (n == -1 && errno == EINTR)
 			continue;
-		for (int i = 0; i < n; i++) {
-			const struct tx_meta *m = &dp->txmeta[done + i];
-			struct dp_flow *f = flow_of(dp, m->lport, m->rport);
-
-			dp->c.sealed++;
-			dp->c.bytes_sealed += m->plain;
-			dp->c.sack_trimmed += m->trimmed > 0;
-			f->sealed++;
-			f->bytes_sealed += m->plain;
-		}
+		for (int i = 0; i < n; i++)
+			count_sent(dp, q, &q->meta[done + i]);
 		if (n > 0) {
 			done += (size_t)n;
 			continue;
 		}
-		/* The segment at done was refused: count it, send the rest. */
-		log_debug("raw send: %s", strerror(errno));
+		/* The datagram at done was refused: count it, send the rest. */
+		log_debug("%s send: %s", q->encap ? "udp" : "raw", strerror(errno));
 		dp->c.dropped[DROP_IO]++;
 		done++;
 	}
-	dp->ntx = 0;
+	q->n = 0;
 }
 
+/* Queue len bytes at buf; m says what they count once sent. */
 static void
-queue_sealed(struct datapath *dp, const struct packet *p, size_t plain,
-    int trimmed)
+queue(struct datapath *dp, struct txq *q, uint8_t *buf, size_t len,
+    const struct tx_meta *m)
 {
-	struct tx_meta *m = &dp->txmeta[dp->ntx];
-
-	dp->txiov[dp->ntx].iov_base = p->buf;
-	dp->txiov[dp->ntx].iov_len = p->len;
-	m->plain = plain;
-	m->lport = packet_sport(p);
-	m->rport = packet_dport(p);
-	m->trimmed = trimmed;
-	if (++dp->ntx == DP_TX_MAX)
-		send_queued(dp);
+	q->iov[q->n].iov_base = buf;
+	q->iov[q->n].iov_len = len;
+	q->meta[q->n] = *m;
+	if (++q->n == DP_TX_MAX)
+		send_queued(dp, q);
 }
 
 static void
 seal_and_queue(struct datapath *dp, struct packet *p, size_t cap)
 {
+	struct tx_meta m = { 0 };
 	size_t plain = p->payload_len;
 	int trimmed = 0;
 
@@ -447,7 +483,11 @@ seal_and_queue(struct datapath *dp, struct packet *p, size_t cap)
 		drop(dp, DROP_NO_ROOM, p);
 		return;
 	}
-	queue_sealed(dp, p, plain, trimmed);
+	m.plain = plain;
+	m.lport = packet_sport(p);
+	m.rport = packet_dport(p);
+	m.trimmed = trimmed;
+	queue(dp, &dp->sealed_q, p->buf, p->len, &m);
 }
 
 static void
@@ -470,43 +510,58 @@ rx_key(const struct datapath *dp, int id)
 	return NULL;
 }
 
-/* Write the pending run of opened segments into zcc0; count it. */
+static void
+count_run(struct datapath *dp, const struct gro *g)
+{
+	const struct packet *first = &g->first;
+	size_t hlen = first->ip_hlen + first->tcp_hlen;
+	struct dp_flow *f;
+
+	if (dp->run_kind == RUN_DECAPSULATED) {
+		/* The packets as they arrived, each with its headers. */
+		dp->c.decapsulated += g->nsegs;
+		dp->c.bytes_decapsulated += g->len + (g->nsegs - 1) * hlen;
+		return;
+	}
+	f = flow_of(dp, packet_dport(first), packet_sport(first));
+	dp->c.opened += g->nsegs;
+	dp->c.bytes_opened += g->len - hlen;
+	f->opened += g->nsegs;
+	f->bytes_opened += g->len - hlen;
+}
+
+/* Write the pending run of segments into zcc0; count it. */
 static void
 write_run(struct datapath *dp)
 {
 	struct gro *g = &dp->gro;
-	struct packet *first = &g->first;
-	struct dp_flow *f;
-	size_t payload;
 	int iovcnt;
 
 	if (gro_empty(g))
 		return;
-	payload = g->len - first->ip_hlen - first->tcp_hlen;
 	iovcnt = gro_finish(g);
 	if (writev(dp->tun_fd, g->iov, iovcnt) != (ssize_t)(OFFLOAD_VNET_LEN +
 	    g->len)) {
 		log_debug("zcc0 write: %s", strerror(errno));
 		dp->c.dropped[DROP_IO] += g->nsegs;
-		gro_init(g);
-		return;
+	} else {
+		count_run(dp, g);
 	}
-	f = flow_of(dp, packet_dport(first), packet_sport(first));
-	dp->c.opened += g->nsegs;
-	dp->c.bytes_opened += payload;
-	f->opened += g->nsegs;
-	f->bytes_opened += payload;
 	gro_init(g);
 }
 
 /*
- * Hand an opened segment to zcc0: it joins the pending run of its flow
- * when it can; otherwise the run goes out first, and the segment begins a
- * new run or, when it cannot merge at all (SYN, FIN, pure ACK), goes alone.
+ * Hand a TCP segment (opened, or decapsulated) to zcc0: it joins the
+ * pending run of its flow when it can; otherwise the run goes out first,
+ * and the segment begins a new run or, when it cannot merge at all (SYN,
+ * FIN, pure ACK), goes alone.
  */
 static void
-deliver(struct datapath *dp, const struct packet *p)
+deliver(struct datapath *dp, const struct packet *p, enum run_kind kind)
 {
+	if (dp->run_kind != kind)
+		write_run(dp);
+	dp->run_kind = kind;
 	if (gro_add(&dp->gro, p))
 		return;
 	write_run(dp);
@@ -545,7 +600,39 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 		drop(dp, DROP_NO_TIMESTAMPS, p);
 		return;
 	}
-	deliver(dp, p);
+	deliver(dp, p, RUN_OPENED);
+}
+
+/*
+ * Send and write everything pending; the arena is free again above keep
+ * (a super-segment still being cut lives below it).
+ */
+static void
+flush(struct datapath *dp, size_t keep)
+{
+	send_queued(dp, &dp->sealed_q);
+	send_queued(dp, &dp->encap_q);
+	write_run(dp);
+	dp->used = keep;
+}
+
+void
+datapath_flush(struct datapath *dp)
+{
+	flush(dp, 0);
+}
+
+/* Room for n more bytes in the arena, flushing if need be. */
+static uint8_t *
+reserve(struct datapath *dp, size_t n, size_t keep)
+{
+	uint8_t *at;
+
+	if (DP_ARENA - dp->used < n)
+		flush(dp, keep);
+	at = dp->arena + dp->used;
+	dp->used += n;
+	return at;
 }
 
 /* ---- encapsulation: everything else routed into zcc0 ---- */
@@ -638,10 +725,16 @@ codec_byte(int compress)
 	    compress == COMPRESS_LZS ? ENCAP_CODEC_LZS : ENCAP_CODEC_STORED;
 }
 
-/* Seal the whole packet into a datagram to the peer's port. */
+/*
+ * Seal the whole packet into a datagram to the peer's port, in place: the
+ * packet lies in the arena with DP_HEADROOM before it and DP_TAILROOM
+ * after, so the datagram is built around it without a copy.
+ */
 static void
-encap_and_send(struct datapath *dp, const uint8_t *pkt, size_t n)
+encap_and_queue(struct datapath *dp, uint8_t *pkt, size_t n)
 {
+	struct tx_meta m = { .plain = n };
+	uint8_t *msg = pkt - ENCAP_PACKET_OFF;
 	const uint8_t *body = pkt;
 	uint8_t codec = ENCAP_CODEC_STORED;
 	size_t blen = n, z;
@@ -660,20 +753,15 @@ encap_and_send(struct datapath *dp, const uint8_t *pkt, size_t n)
 		blen = z;
 		codec = codec_byte(dp->codec);
 	}
-	len = encap_seal(&dp->etx, codec, body, blen, dp->msg, sizeof(dp->msg));
+	len = encap_seal(&dp->etx, codec, body, blen, msg,
+	    ENCAP_OVERHEAD + n);
 	if (len < 0) {
 		dp->c.dropped[len == ENCAP_ERR_EXHAUSTED ? DROP_KEY_EXHAUSTED :
 		    DROP_MALFORMED]++;
 		return;
 	}
-	if (send(dp->udp_fd, dp->msg, (size_t)len, 0) == -1) {
-		log_debug("udp send: %s", strerror(errno));
-		dp->c.dropped[DROP_IO]++;
-		return;
-	}
-	dp->c.encapsulated++;
-	dp->c.bytes_encapsulated += n;
-	dp->c.bytes_encap_wire += (size_t)len;
+	m.wire = (size_t)len;
+	queue(dp, &dp->encap_q, msg, (size_t)len, &m);
 }
 
 /*
@@ -708,7 +796,7 @@ encapsulate(struct datapath *dp, uint8_t *buf, size_t n,
 		dp->c.dropped[DROP_MALFORMED]++;
 		return;
 	}
-	encap_and_send(dp, buf, n);
+	encap_and_queue(dp, buf, n);
 }
 
 static void
@@ -730,38 +818,63 @@ count_encap_error(struct datapath *dp, int err)
 	}
 }
 
+/* A decapsulated packet into zcc0: TCP joins a run, the rest goes alone. */
+static void
+deliver_decapsulated(struct datapath *dp, uint8_t *pkt, size_t n)
+{
+	struct packet p;
+
+	if (packet_parse(&p, pkt, n) == PACKET_OK) {
+		deliver(dp, &p, RUN_DECAPSULATED);
+		return;
+	}
+	write_run(dp);          /* keep the order of what came */
+	if (write_one(dp, pkt, n) == 0) {
+		dp->c.decapsulated++;
+		dp->c.bytes_decapsulated += n;
+	}
+}
+
 void
 datapath_on_encap(struct datapath *dp, const uint8_t *msg, size_t len)
 {
 	struct encap_rx *rx[DP_RX_KEYS];
-	uint8_t codec, *pkt = dp->msg;
+	uint8_t codec, *at, *pkt;
 	long n;
 
-	for (size_t i = 0; i < dp->nrx; i++)
-		rx[i] = &dp->erx[i];
-	n = encap_open(rx, dp->nrx, msg, len, dp->msg, sizeof(dp->msg), &codec);
-	if (n < 0) {
-		count_encap_error(dp, (int)n);
-		return;
-	}
-	seen_key(dp, encap_key_id(msg, len));
-	if (codec != ENCAP_CODEC_STORED) {
-		n = decompress_packet(codec == ENCAP_CODEC_LZ4 ? COMPRESS_LZ4 :
-		    COMPRESS_LZS, dp->msg, (size_t)n, dp->zbuf, ENCAP_MAX_PACKET);
-		if (n < 0) {
-			dp->c.dropped[DROP_BAD_COMPRESSION]++;
-			return;
-		}
-		pkt = dp->zbuf;
-	}
-	if (!ip_packet_ok(pkt, (size_t)n)) {
+	if (len > ENCAP_MAX_LEN) {
 		dp->c.dropped[DROP_MALFORMED]++;
 		return;
 	}
-	if (write_one(dp, pkt, (size_t)n) == 0) {
-		dp->c.decapsulated++;
-		dp->c.bytes_decapsulated += (size_t)n;
+	for (size_t i = 0; i < dp->nrx; i++)
+		rx[i] = &dp->erx[i];
+	/* The packet, and room to decompress it, until datapath_flush. */
+	at = reserve(dp, len + ENCAP_MAX_PACKET, 0);
+	pkt = at;
+	n = encap_open(rx, dp->nrx, msg, len, at, len, &codec);
+	if (n < 0) {
+		count_encap_error(dp, (int)n);
+		goto give_back;
 	}
+	seen_key(dp, encap_key_id(msg, len));
+	if (codec != ENCAP_CODEC_STORED) {
+		pkt = at + len;
+		n = decompress_packet(codec == ENCAP_CODEC_LZ4 ? COMPRESS_LZ4 :
+		    COMPRESS_LZS, at, (size_t)n, pkt, ENCAP_MAX_PACKET);
+		if (n < 0) {
+			dp->c.dropped[DROP_BAD_COMPRESSION]++;
+			goto give_back;
+		}
+	}
+	if (!ip_packet_ok(pkt, (size_t)n)) {
+		dp->c.dropped[DROP_MALFORMED]++;
+		goto give_back;
+	}
+	dp->used = (size_t)(pkt - dp->arena) + (size_t)n;
+	deliver_decapsulated(dp, pkt, (size_t)n);
+	return;
+give_back:
+	dp->used = (size_t)(at - dp->arena);
 }
 
 /* ---- dispatch ---- */
@@ -815,31 +928,6 @@ handle_packet(struct datapath *dp, uint8_t *buf, size_t n, size_t cap,
 }
 
 /*
- * Send and write everything pending; the arena is free again above keep
- * (a super-segment still being cut lives below it).
- */
-static void
-flush(struct datapath *dp, size_t keep)
-{
-	send_queued(dp);
-	write_run(dp);
-	dp->used = keep;
-}
-
-/* Room for n more bytes in the arena, flushing if need be. */
-static uint8_t *
-reserve(struct datapath *dp, size_t n, size_t keep)
-{
-	uint8_t *at;
-
-	if (DP_ARENA - dp->used < n)
-		flush(dp, keep);
-	at = dp->arena + dp->used;
-	dp->used += n;
-	return at;
-}
-
-/*
  * A TSO super-segment from our own stack: cut it as GSO would and seal
  * each segment. Only our selected flows may arrive this way; anything
  * else is handled (and dropped) as one packet.
@@ -859,8 +947,8 @@ handle_super(struct datapath *dp, uint8_t *buf, size_t n, size_t mss)
 	}
 	seg_csum.csum_start = (uint16_t)super.ip_hlen;
 	for (size_t i = 0;; i++) {
-		size_t room = super.ip_hlen + super.tcp_hlen + mss + ZCC_OPT_LEN;
-		uint8_t *seg = reserve(dp, room, keep);
+		size_t room = super.ip_hlen + super.tcp_hlen + mss + DP_TAILROOM;
+		uint8_t *seg = reserve(dp, DP_HEADROOM + room, keep) + DP_HEADROOM;
 
 		len = offload_segment(&super, mss, i, seg, room);
 		if (len <= 0)
@@ -871,31 +959,31 @@ handle_super(struct datapath *dp, uint8_t *buf, size_t n, size_t mss)
 		dp->c.dropped[DROP_MALFORMED]++;
 }
 
-/* One read from zcc0 at buf: the virtio header, then the packet. */
+/* One read from zcc0: its virtio header h, then the packet at buf. */
 static void
-handle_read(struct datapath *dp, uint8_t *buf, size_t n)
+handle_read(struct datapath *dp, const struct virtio_net_hdr *h, uint8_t *buf,
+    size_t n)
 {
-	struct virtio_net_hdr h;
-
-	if (n < OFFLOAD_VNET_LEN) {
-		dp->c.dropped[DROP_MALFORMED]++;
-		return;
-	}
-	memcpy(&h, buf, sizeof(h));
-	buf += OFFLOAD_VNET_LEN;
-	n -= OFFLOAD_VNET_LEN;
-	if (h.gso_type == VIRTIO_NET_HDR_GSO_TCPV4)
-		handle_super(dp, buf, n, h.gso_size);
-	else if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE)
-		handle_packet(dp, buf, n, n + ZCC_OPT_LEN, &h);
+	if (h->gso_type == VIRTIO_NET_HDR_GSO_TCPV4)
+		handle_super(dp, buf, n, h->gso_size);
+	else if (h->gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		handle_packet(dp, buf, n, n + DP_TAILROOM, h);
 	else
 		dp->c.dropped[DROP_MALFORMED]++;    /* an offload we never offered */
 }
 
 void
-datapath_handle(struct datapath *dp, uint8_t *buf, size_t n, size_t cap)
+datapath_handle(struct datapath *dp, const uint8_t *buf, size_t n)
 {
-	handle_packet(dp, buf, n, cap, NULL);
+	uint8_t *at;
+
+	if (n > ENCAP_MAX_PACKET) {
+		dp->c.dropped[DROP_MALFORMED]++;
+		return;
+	}
+	at = reserve(dp, DP_HEADROOM + n + DP_TAILROOM, 0) + DP_HEADROOM;
+	memcpy(at, buf, n);
+	handle_packet(dp, at, n, n + DP_TAILROOM, NULL);
 	flush(dp, 0);
 }
 
@@ -906,14 +994,17 @@ datapath_on_tun(struct datapath *dp)
 
 	dp->now = now_seconds();
 	for (int i = 0; i < DP_BATCH; i++) {
-		uint8_t *at;
+		struct virtio_net_hdr h;
+		uint8_t *pkt;
 		ssize_t n;
 
 		/* Room for this read and for the segments cut from it. */
 		if (DP_ARENA - dp->used < 2 * DP_READ_ROOM)
 			flush(dp, 0);
-		at = dp->arena + dp->used;
-		n = read(dp->tun_fd, at, DP_READ_ROOM - ZCC_OPT_LEN);
+		/* The virtio header lands in the packet's headroom. */
+		pkt = dp->arena + dp->used + DP_HEADROOM;
+		n = read(dp->tun_fd, pkt - OFFLOAD_VNET_LEN,
+		    OFFLOAD_VNET_LEN + ENCAP_MAX_PACKET);
 		if (n == -1) {
 			if (errno != EAGAIN && errno != EINTR) {
 				log_warn("zcc0 read");
@@ -921,8 +1012,14 @@ datapath_on_tun(struct datapath *dp)
 			}
 			break;
 		}
-		dp->used += (size_t)n + ZCC_OPT_LEN;
-		handle_read(dp, at, (size_t)n);
+		if ((size_t)n < OFFLOAD_VNET_LEN) {
+			dp->c.dropped[DROP_MALFORMED]++;
+			continue;
+		}
+		memcpy(&h, pkt - OFFLOAD_VNET_LEN, sizeof(h));
+		n -= (ssize_t)OFFLOAD_VNET_LEN;
+		dp->used += DP_HEADROOM + (size_t)n + DP_TAILROOM;
+		handle_read(dp, &h, pkt, (size_t)n);
 	}
 	flush(dp, 0);
 	return ret;

@@ -435,6 +435,7 @@ on_udp(evutil_socket_t fd, short what, void *arg)
 		else
 			link_input(z->link, buf, (size_t)n, now_ms());
 	}
+	datapath_flush(z->dp);
 	stop_if_given_up(z);
 }
 

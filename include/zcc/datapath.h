@@ -113,11 +113,20 @@ size_t datapath_flows(const struct datapath *dp, struct dp_flow *out, size_t max
 /* Read and handle what zcc0 has ready (up to a batch). -1 on fatal error. */
 int datapath_on_tun(struct datapath *dp);
 
-/* An encapsulated datagram (type 5) from the peer's port. */
+/*
+ * An encapsulated datagram (type 5) from the peer's port. What it brings
+ * may wait in a batch: call datapath_flush after the last of a batch.
+ */
 void datapath_on_encap(struct datapath *dp, const uint8_t *msg, size_t len);
 
-/* Handle one packet of n bytes in buf (cap bytes of room); for tests and fuzzing. */
-void datapath_handle(struct datapath *dp, uint8_t *buf, size_t n, size_t cap);
+/* Send and write everything pending. */
+void datapath_flush(struct datapath *dp);
+
+/*
+ * Handle one packet of n bytes from zcc0 (a copy of buf, no virtio header)
+ * and flush; for tests and fuzzing.
+ */
+void datapath_handle(struct datapath *dp, const uint8_t *buf, size_t n);
 
 const struct dp_counters *datapath_counters(const struct datapath *dp);
 const char *datapath_drop_name(enum dp_drop d);

@@ -87,13 +87,13 @@ fuzz_encap_authentic(const uint8_t *data, size_t size)
 	    size - 1, buf, sizeof(buf));
 	if (len > 0)
 		datapath_on_encap(dp, buf, (size_t)len);
+	datapath_flush(dp);
 }
 
 static void
 fuzz_incoming(const uint8_t *data, size_t size)
 {
-	memcpy(buf, data, size);
-	datapath_handle(dp, buf, size, CAP);
+	datapath_handle(dp, data, size);
 }
 
 static void
@@ -145,6 +145,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 2:
 		datapath_on_encap(dp, data + 1, size - 1);
+		datapath_flush(dp);
 		break;
 	default:
 		fuzz_encap_authentic(data + 1, size - 1);
