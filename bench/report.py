@@ -362,6 +362,33 @@ def main():
                float(sr) if sr else None, "≤ 1.3", lambda v: v <= 1.3)
         w("")
 
+    w("## Where the time goes")
+    w("")
+    w("Not from this run: `perf record -a -g` over 5 s of the 1-stream iperf3 "
+      "through zcc in place, once, with TSO on zcc0 and sendmmsg but before "
+      "the encapsulated path was batched (the in-place path is the same). "
+      "Shares of all samples on the 2 cores:")
+    w("")
+    w("- idle 9%; the two zcctunds 74% (A, the sender, 45%; B, the receiver, "
+      "29%); iperf3 5%.")
+    w("- libsodium 25% (XChaCha20 about half of it): the crypto is a third of "
+      "zcctund's time, about 2.4 µs per segment sealed or opened in place, more "
+      "than bench_seal's figure because of cache misses on real traffic.")
+    w("- `sendmmsg` on the raw socket 28%: per segment the kernel still routes "
+      "(4.8%: with `IP_HDRINCL` the route of an on-link peer is not cached, "
+      "`FLOWI_FLAG_KNOWN_NH`), runs netfilter (1.7%), copies (2.5%), and "
+      "transmits on the veth, whose receive side (tc ingress, the mirred "
+      "redirect into the peer's zcc0, its wake-up) runs in the same softirq.")
+    w("- B's reads from zcc0, one per sealed segment, 7%; its coalesced writes "
+      "into zcc0 (TCP receive included) 5%.")
+    w("")
+    w("So a sealed segment costs its own trip through the kernel at each end, "
+      "which no batching of system calls removes: GRO cannot merge sealed "
+      "segments (each carries its own tag option) and TSO cannot make them "
+      "(each needs its own tag). The next levers are a TPACKET_V3 ring for the "
+      "receive side instead of the redirect and one read per segment, and "
+      "keeping the route of the raw socket's sends.")
+    w("")
     w("## Seal and open per segment (bench_seal)")
     w("")
     w("`build-bench/bench/bench_seal%s`: one IPv4 segment with TCP timestamps and "

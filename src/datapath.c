@@ -698,6 +698,15 @@ icmp_too_big(struct datapath *dp, const uint8_t *pkt, size_t n, size_t mtu)
 	write_one(dp, m, len);
 }
 
+/* RFC 1122 3.2.2: no ICMP error about an ICMP error (only echoes get one). */
+static int
+is_icmp_error(const uint8_t *pkt, size_t n)
+{
+	size_t ihl = (size_t)(pkt[0] & 0x0f) * 4;
+
+	return pkt[9] == 1 && (ihl >= n || (pkt[ihl] != 0 && pkt[ihl] != 8));
+}
+
 /*
  * A packet too big for one datagram: IPv4 with DF and anything with DF's
  * meaning (IPv6) is refused with ICMP so its sender learns the path MTU;
@@ -712,7 +721,7 @@ too_big(struct datapath *dp, const uint8_t *pkt, size_t n)
 		return 0;
 	if ((pkt[0] >> 4) == 4 && n >= IPV4_HLEN && !(pkt[6] & IP_DF))
 		return 0;
-	if ((pkt[0] >> 4) == 4 && n >= IPV4_HLEN)
+	if ((pkt[0] >> 4) == 4 && n >= IPV4_HLEN && !is_icmp_error(pkt, n))
 		icmp_too_big(dp, pkt, n, mtu);
 	dp->c.dropped[DROP_TOO_BIG]++;
 	return 1;
