@@ -752,6 +752,25 @@ test_link_words(void)
 	expect_word_error("call ../etc/passwd", "call");
 }
 
+static void
+test_compress(void)
+{
+	struct zcc_options o;
+
+	options_init(&o);
+	CHECK_EQ(o.compress, 0);                        /* none by default */
+	CHECK_EQ(parse_fresh(&o, "compress lz4"), 0);
+	CHECK_EQ(o.compress, 1);
+	CHECK_EQ(parse_fresh(&o, "compress lzs"), 0);
+	CHECK_EQ(o.compress, 2);
+	CHECK_EQ(parse_words(&o, "compress none"), 0);
+	CHECK_EQ(o.compress, 0);
+	expect_word_error("compress gzip", "compress: 'gzip' is not a codec");
+	expect_word_error("compress", "compress");
+	expect_file_error("peer = \"10.0.0.2\";\ncompress = \"LZ4\";\n", 2,
+	    "compress: 'LZ4' is not a codec");
+}
+
 /* A private CONFDIR holding options and peers/NAME. */
 static char confdir[64];
 
@@ -840,6 +859,7 @@ main(void)
 {
 	test_defaults();
 	test_link_words();
+	test_compress();
 	test_load();
 	test_every_word();
 	test_number_bounds();
