@@ -369,8 +369,9 @@ reload(struct zcctund *z)
 	warn_fixed(&z->opt, &n);
 	if (steer_update(&z->steer, n.ports, n.nports) == -1) {
 		log_warnx("SIGHUP: steering the new ports failed part way; "
-		    "the data path keeps the old ports, so added ones are "
-		    "dropped (not_selected) until the next SIGHUP or restart");
+		    "the data path keeps the old ports, so added ones travel "
+		    "encapsulated, not in place, until the next SIGHUP or "
+		    "restart");
 		return;
 	}
 	memcpy(z->opt.ports, n.ports, sizeof(n.ports));

@@ -30,14 +30,14 @@ void dp_key_derive(struct dp_key *k, const uint8_t session_key[ZCC_KEY_LEN],
 void dp_key_wipe(struct dp_key *k);
 
 enum dp_drop {
-	DROP_MALFORMED,      /* not a parseable IPv4/TCP segment */
+	DROP_MALFORMED,      /* not a parseable segment, packet or datagram */
 	DROP_FRAGMENT,       /* an IP fragment of a selected flow */
 	DROP_NO_OPTION,      /* from the peer without a zcc option (stripped, forged) */
 	DROP_BAD_KEY_ID,     /* an option naming a key we do not hold */
 	DROP_BAD_TAG,        /* authentication failed: tampered, forged, wrong key */
 	DROP_NO_TIMESTAMPS,  /* SYN or data without TCP timestamps (see PROTOCOL.md) */
 	DROP_NO_ROOM,        /* no room for the option even without SACK blocks */
-	DROP_NOT_SELECTED,   /* routed into zcc0 but not a selected flow */
+	DROP_NOT_SELECTED,   /* redirected from the peer, not a selected flow */
 	DROP_IO,             /* the raw socket or zcc0 refused the packet */
 	DROP_KEY_EXHAUSTED,  /* the transmit key sealed its 2^32 segments */
 	DROP_NO_KEY,         /* the link is not up: no session key to seal with */
