@@ -57,8 +57,9 @@ struct tx_meta {
 
 struct datapath {
 	struct zcc_options opt;         /* a copy: the caller's may not outlive us */
-	struct in_addr local;
-	struct sockaddr_in to;          /* the peer, for the raw socket */
+	struct zcc_addr local;
+	struct sockaddr_storage to;     /* the peer, for the raw socket */
+	socklen_t tolen;
 	int tun_fd, raw_fd, udp_fd;
 	size_t wire_mtu;
 	struct seal_key tx, rx[DP_RX_KEYS];
@@ -111,7 +112,7 @@ datapath_drop_name(enum dp_drop d)
 }
 
 struct datapath *
-datapath_new(const struct zcc_options *o, struct in_addr local,
+datapath_new(const struct zcc_options *o, struct zcc_addr local,
     const struct dp_io *io, dp_key_seen_fn *key_seen, void *arg)
 {
 	struct datapath *dp = calloc(1, sizeof(*dp));
@@ -127,11 +128,10 @@ datapath_new(const struct zcc_options *o, struct in_addr local,
 	dp->key_seen = key_seen;
 	dp->arg = arg;
 	dp->last_seen_id = -1;
-	dp->to.sin_family = AF_INET;
-	dp->to.sin_addr = o->peer;
+	dp->tolen = addr_to_sockaddr(&o->peer, 0, &dp->to);
 	for (size_t i = 0; i < DP_TX_MAX; i++) {
 		dp->txq[i].msg_hdr.msg_name = &dp->to;
-		dp->txq[i].msg_hdr.msg_namelen = sizeof(dp->to);
+		dp->txq[i].msg_hdr.msg_namelen = dp->tolen;
 		dp->txq[i].msg_hdr.msg_iov = &dp->txiov[i];
 		dp->txq[i].msg_hdr.msg_iovlen = 1;
 	}
@@ -341,12 +341,6 @@ selected(const struct datapath *dp, const struct packet *p)
 {
 	return options_port_selected(&dp->opt, packet_sport(p)) ||
 	    options_port_selected(&dp->opt, packet_dport(p));
-}
-
-static int
-addr_is(const uint8_t *a, struct in_addr want)
-{
-	return memcmp(a, &want.s_addr, 4) == 0;
 }
 
 /*
@@ -788,10 +782,10 @@ handle_packet(struct datapath *dp, uint8_t *buf, size_t n, size_t cap,
 		drop(dp, DROP_MALFORMED, &p);
 		return;
 	}
-	outgoing = addr_is(packet_saddr(&p), dp->local) &&
-	    addr_is(packet_daddr(&p), dp->opt.peer);
-	incoming = addr_is(packet_saddr(&p), dp->opt.peer) &&
-	    addr_is(packet_daddr(&p), dp->local);
+	outgoing = addr_is(&dp->local, AF_INET, packet_saddr(&p)) &&
+	    addr_is(&dp->opt.peer, AF_INET, packet_daddr(&p));
+	incoming = addr_is(&dp->opt.peer, AF_INET, packet_saddr(&p)) &&
+	    addr_is(&dp->local, AF_INET, packet_daddr(&p));
 	err = packet_parse(&p, buf, n);
 	if (incoming) {
 		/* Only steering's redirect brings these: TCP, sealed. */

@@ -42,7 +42,7 @@ struct zcctund {
 	struct zcc_options opt;
 	int argc;               /* the words, re-read on SIGHUP */
 	char **argv;
-	struct in_addr local;
+	struct zcc_addr local;          /* of the peer's family */
 	char realdev[IFNAMSIZ];
 	int mtu;
 	int tun_fd, raw_fd, udp_fd;
@@ -182,7 +182,7 @@ write_pidfile(struct zcctund *z)
 static void
 announce_ready(struct zcctund *z)
 {
-	char local[INET_ADDRSTRLEN], peer[INET_ADDRSTRLEN], ports[ZCC_MAX_PORTS * 6];
+	char local[ZCC_ADDRSTRLEN], peer[ZCC_ADDRSTRLEN], ports[ZCC_MAX_PORTS * 6];
 	char ok = 0;
 	int null;
 
@@ -190,8 +190,8 @@ announce_ready(struct zcctund *z)
 	for (size_t i = 0; i < z->opt.nports; i++)
 		snprintf(ports + strlen(ports), sizeof(ports) - strlen(ports),
 		    "%s%u", i ? "," : "", z->opt.ports[i]);
-	inet_ntop(AF_INET, &z->local, local, sizeof(local));
-	inet_ntop(AF_INET, &z->opt.peer, peer, sizeof(peer));
+	addr_format(&z->local, local, sizeof(local));
+	addr_format(&z->opt.peer, peer, sizeof(peer));
 	log_info("%s ready: local %s peer %s dev %s mtu %d ports %s",
 	    z->opt.ifname, local, peer, z->realdev, z->mtu, ports);
 	write_pidfile(z);
@@ -539,7 +539,7 @@ start_scripts(struct zcctund *z)
 	if (z->opt.call[0])
 		snprintf(a.peername, sizeof(a.peername), "%s", z->opt.call);
 	else
-		inet_ntop(AF_INET, &z->opt.peer, a.peername, sizeof(a.peername));
+		addr_format(&z->opt.peer, a.peername, sizeof(a.peername));
 	snprintf(a.linkname, sizeof(a.linkname), "%s", z->opt.linkname);
 	snprintf(a.ipparam, sizeof(a.ipparam), "%s", z->opt.ipparam);
 	snprintf(a.ip_up, sizeof(a.ip_up), "%s", z->opt.ip_up);
@@ -553,8 +553,8 @@ static int
 set_up(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
 {
 	if ((z->tun_fd = tun_open(z->opt.ifname, z->mtu)) == -1 ||
-	    (z->raw_fd = host_raw_socket(z->opt.fwmark)) == -1 ||
-	    (z->udp_fd = host_udp_socket(z->local, z->opt.peer,
+	    (z->raw_fd = host_raw_socket(z->opt.peer.af, z->opt.fwmark)) == -1 ||
+	    (z->udp_fd = host_udp_socket(&z->local, &z->opt.peer,
 	    z->opt.udp_port)) == -1)
 		return -1;
 	steer_init(&z->steer, &z->opt, z->local, z->realdev);
@@ -613,12 +613,17 @@ prepare(struct zcctund *z, uint8_t link_key[ZCC_KEY_LEN])
 		log_warnx("%s", err);
 		return -1;
 	}
+	if (z->opt.peer.af == AF_INET6) {
+		log_warnx("peer %s: IPv6 peers are not supported yet",
+		    addr_format(&z->opt.peer, err, sizeof(err)));
+		return -1;
+	}
 	if (z->opt.have_local)
 		z->local = z->opt.local;
-	else if (host_local_toward(z->opt.peer, z->opt.udp_port,
+	else if (host_local_toward(&z->opt.peer, z->opt.udp_port,
 	    &z->local) == -1)
 		return -1;
-	if (host_device_of(z->local, z->realdev) == -1 ||
+	if (host_device_of(&z->local, z->realdev) == -1 ||
 	    host_mtu(z->realdev, &z->mtu) == -1)
 		return -1;
 	/* zcc0 leaves room for the option, so TCP's MSS does too. */

@@ -200,9 +200,9 @@ fmt_u32(char buf[16], uint32_t v)
 }
 
 static char *
-fmt_addr(char buf[INET_ADDRSTRLEN], struct in_addr a)
+fmt_addr(char buf[ZCC_ADDRSTRLEN], const struct zcc_addr *a)
 {
-	inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+	addr_format(a, buf, ZCC_ADDRSTRLEN);
 	return buf;
 }
 
@@ -243,7 +243,7 @@ steer_preflight(void)
 }
 
 void
-steer_init(struct steer *s, const struct zcc_options *o, struct in_addr local,
+steer_init(struct steer *s, const struct zcc_options *o, struct zcc_addr local,
     const char *realdev)
 {
 	memset(s, 0, sizeof(*s));
@@ -280,7 +280,7 @@ state_path(const char *ifname, char *path, size_t len)
 static int
 state_write(const struct steer *s)
 {
-	char path[256], tmp[272], local[INET_ADDRSTRLEN], peer[INET_ADDRSTRLEN];
+	char path[256], tmp[272], local[ZCC_ADDRSTRLEN], peer[ZCC_ADDRSTRLEN];
 	FILE *f;
 
 	if (state_path(s->ifname, path, sizeof(path)) == -1)
@@ -298,7 +298,7 @@ state_write(const struct steer *s)
 	fprintf(f, "pid=%ld\nifname=%s\nrealdev=%s\nlocal=%s\npeer=%s\n"
 	    "fwmark=%u\ntable=%u\npriority=%u\nadded_clsact=%d\n"
 	    "saved_rp_filter=%d\n", (long)getpid(), s->ifname, s->realdev,
-	    fmt_addr(local, s->local), fmt_addr(peer, s->peer), s->fwmark,
+	    fmt_addr(local, &s->local), fmt_addr(peer, &s->peer), s->fwmark,
 	    s->table, s->priority, s->added_clsact, s->saved_rp_filter);
 	if (fclose(f) == EOF || rename(tmp, path) == -1) {
 		log_warn("%s", path);
@@ -336,9 +336,9 @@ state_field(struct steer *s, long *pid, const char *key, const char *val)
 	else if (strcmp(key, "realdev") == 0)
 		snprintf(s->realdev, sizeof(s->realdev), "%s", val);
 	else if (strcmp(key, "local") == 0)
-		return inet_pton(AF_INET, val, &s->local) == 1 ? 0 : -1;
+		return addr_parse(&s->local, val);
 	else if (strcmp(key, "peer") == 0)
-		return inet_pton(AF_INET, val, &s->peer) == 1 ? 0 : -1;
+		return addr_parse(&s->peer, val);
 	else if (strcmp(key, "fwmark") == 0 && numeric)
 		s->fwmark = (uint32_t)strtoul(val, NULL, 10);
 	else if (strcmp(key, "table") == 0 && numeric)
@@ -482,10 +482,10 @@ append(char *buf, size_t len, const char *fmt, ...)
 static void
 nft_ruleset(const struct steer *s, char *buf, size_t len)
 {
-	char table[IFNAMSIZ + 8], peer[INET_ADDRSTRLEN], ports[ZCC_MAX_PORTS * 2 * 8];
+	char table[IFNAMSIZ + 8], peer[ZCC_ADDRSTRLEN], ports[ZCC_MAX_PORTS * 2 * 8];
 
 	nft_table_name(s->ifname, table, sizeof(table));
-	fmt_addr(peer, s->peer);
+	fmt_addr(peer, &s->peer);
 	ports[0] = '\0';
 	for (size_t i = 0; i < s->nports; i++)
 		append(ports, sizeof(ports), "%s%u", i ? ", " : "", s->ports[i]);
@@ -554,9 +554,9 @@ install_unreachable(const struct steer *s)
 static int
 install_zcc_route(const struct steer *s)
 {
-	char t[16], src[INET_ADDRSTRLEN];
+	char t[16], src[ZCC_ADDRSTRLEN];
 	char *argv[] = { "ip", "-4", "route", "add", "default", "dev",
-	    unconst(s->ifname), "src", fmt_addr(src, s->local), "table",
+	    unconst(s->ifname), "src", fmt_addr(src, &s->local), "table",
 	    fmt_u32(t, s->table), NULL };
 
 	return must(argv, NULL);
@@ -576,12 +576,12 @@ remove_routes(const struct steer *s)
 static int
 port_rules(const struct steer *s, const char *op, uint16_t p)
 {
-	char pref[16], t[16], to[INET_ADDRSTRLEN + 3], port[8];
+	char pref[16], t[16], to[ZCC_ADDRSTRLEN + 4], port[8];
 	char *sel[] = { "ip", "-4", "rule", unconst(op), "pref",
 	    fmt_u32(pref, s->priority), "to", to, "ipproto", "tcp", "dport",
 	    port, "lookup", fmt_u32(t, s->table), NULL };
 
-	fmt_addr(to, s->peer);
+	fmt_addr(to, &s->peer);
 	strcat(to, "/32");
 	snprintf(port, sizeof(port), "%u", p);
 	if (must(sel, NULL) == -1)
@@ -645,7 +645,7 @@ has_clsact(const char *dev)
 static int
 install_redirect_filter(const struct steer *s, const char *at, uint16_t port)
 {
-	char pref[16], src[INET_ADDRSTRLEN + 3], p[8];
+	char pref[16], src[ZCC_ADDRSTRLEN + 4], p[8];
 	char *argv[] = { "tc", "filter", "add", "dev", unconst(s->realdev),
 	    "ingress", "pref", fmt_u32(pref, s->tc_pref), "protocol", "ip",
 	    "u32", "match", "ip", "src", src, "match", "ip", "protocol", "6",
@@ -654,7 +654,7 @@ install_redirect_filter(const struct steer *s, const char *at, uint16_t port)
 	    unconst(at), "action", "mirred", "egress", "redirect", "dev",
 	    unconst(s->ifname), NULL };
 
-	fmt_addr(src, s->peer);
+	fmt_addr(src, &s->peer);
 	strcat(src, "/32");
 	snprintf(p, sizeof(p), "%u", port);
 	return must(argv, NULL);

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "zcc/addr.h"
 #include "zcc/encap.h"
 #include "zcc/options.h"
 #include "zcc/seal.h"
@@ -84,7 +85,7 @@ struct dp_io {
  * starts with no keys: everything is dropped (no_key) until the link gives
  * it some. Returns NULL on allocation failure.
  */
-struct datapath *datapath_new(const struct zcc_options *o, struct in_addr local,
+struct datapath *datapath_new(const struct zcc_options *o, struct zcc_addr local,
     const struct dp_io *io, dp_key_seen_fn *key_seen, void *arg);
 
 /* The largest packet encapsulated whole; bigger ones get ICMP "too big". */

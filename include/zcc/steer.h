@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "zcc/addr.h"
 #include "zcc/options.h"
 
 #define ZCC_STATE_DIR "/run/zcc"
@@ -25,7 +26,7 @@
 struct steer {
 	char ifname[IFNAMSIZ];      /* zcc0 */
 	char realdev[IFNAMSIZ];     /* the interface that reaches the peer */
-	struct in_addr local, peer;
+	struct zcc_addr local, peer;    /* of one family */
 	uint16_t ports[ZCC_MAX_PORTS * 2];  /* twice: old and new during steer_update */
 	size_t nports;
 	uint32_t fwmark, table, priority;
@@ -44,7 +45,7 @@ int steer_preflight(void);
 
 /* Fill s from the options, the chosen local address and real device. */
 void steer_init(struct steer *s, const struct zcc_options *o,
-    struct in_addr local, const char *realdev);
+    struct zcc_addr local, const char *realdev);
 
 /*
  * Install everything, in an order that never lets a selected flow out in

@@ -37,14 +37,14 @@ init_once(void)
 {
 	static const uint8_t link_key[ZCC_KEY_LEN] = { 1, 2, 3 };
 	struct zcc_options o;
-	struct in_addr local, peer;
+	struct zcc_addr local, peer;
 	int null = open("/dev/null", O_WRONLY);
 
 	if (sodium_init() < 0)
 		abort();
 	options_init(&o);
-	inet_pton(AF_INET, "10.0.0.1", &local);
-	inet_pton(AF_INET, "10.0.0.2", &peer);
+	addr_parse(&local, "10.0.0.1");
+	addr_parse(&peer, "10.0.0.2");
 	o.peer = peer;
 	o.have_peer = 1;
 	o.ports[0] = 80;
