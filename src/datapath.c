@@ -774,7 +774,7 @@ handle_packet(struct datapath *dp, uint8_t *buf, size_t n, size_t cap,
 	int outgoing, incoming, err;
 
 	err = packet_parse_ip(&p, buf, n);
-	if (err == PACKET_NOT_IPV4) {
+	if (err == PACKET_NOT_IP) {
 		encapsulate(dp, buf, n, h);
 		return;
 	}
@@ -782,10 +782,10 @@ handle_packet(struct datapath *dp, uint8_t *buf, size_t n, size_t cap,
 		drop(dp, DROP_MALFORMED, &p);
 		return;
 	}
-	outgoing = addr_is(&dp->local, AF_INET, packet_saddr(&p)) &&
-	    addr_is(&dp->opt.peer, AF_INET, packet_daddr(&p));
-	incoming = addr_is(&dp->opt.peer, AF_INET, packet_saddr(&p)) &&
-	    addr_is(&dp->local, AF_INET, packet_daddr(&p));
+	outgoing = addr_is(&dp->local, p.af, packet_saddr(&p)) &&
+	    addr_is(&dp->opt.peer, p.af, packet_daddr(&p));
+	incoming = addr_is(&dp->opt.peer, p.af, packet_saddr(&p)) &&
+	    addr_is(&dp->local, p.af, packet_daddr(&p));
 	err = packet_parse(&p, buf, n);
 	if (incoming) {
 		/* Only steering's redirect brings these: TCP, sealed. */
