@@ -103,6 +103,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_REPLAYED] = "replayed",
 	[DROP_BAD_COMPRESSION] = "bad_compression",
 	[DROP_TOO_BIG] = "too_big",
+	[DROP_EXT_HEADER] = "ext_header",
 };
 
 const char *
@@ -359,7 +360,8 @@ timestamps_ok(const struct packet *p)
 static enum dp_drop
 parse_error_reason(int err)
 {
-	return err == PACKET_FRAGMENT ? DROP_FRAGMENT : DROP_MALFORMED;
+	return err == PACKET_FRAGMENT ? DROP_FRAGMENT :
+	    err == PACKET_EXT_HEADER ? DROP_EXT_HEADER : DROP_MALFORMED;
 }
 
 /* Send the queued sealed segments; count each by how it fared. */
@@ -546,14 +548,18 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 
 #define IPV4_HLEN 20
 #define IPV6_HLEN 40
+#define IPV6_MIN_MTU 1280       /* RFC 8200 5: every link carries this much */
 #define UDP_HLEN 8
 #define ICMP_HLEN 8
 #define IP_DF 0x40              /* in the high byte of the fragment field */
+#define ICMP6_TOO_BIG 2
 
+/* The datagrams go to the peer over its family: 20 or 40 bytes of IP. */
 size_t
 datapath_encap_mtu(const struct datapath *dp)
 {
-	size_t over = IPV4_HLEN + UDP_HLEN + ENCAP_OVERHEAD;
+	size_t over = (dp->opt.peer.af == AF_INET6 ? IPV6_HLEN : IPV4_HLEN) +
+	    UDP_HLEN + ENCAP_OVERHEAD;
 
 	return dp->wire_mtu > over ? dp->wire_mtu - over : 0;
 }
@@ -586,7 +592,7 @@ icmp_too_big(struct datapath *dp, const uint8_t *pkt, size_t n, size_t mtu)
 {
 	uint8_t m[IPV4_HLEN + ICMP_HLEN + 60 + 8] = { 0 };
 	size_t quote = (size_t)(pkt[0] & 0x0f) * 4 + 8, len;
-	struct packet ip = { .buf = m, .ip_hlen = IPV4_HLEN };
+	struct packet ip = { .buf = m, .af = AF_INET, .ip_hlen = IPV4_HLEN };
 
 	quote = quote < n ? quote : n;
 	len = IPV4_HLEN + ICMP_HLEN + quote;
@@ -606,9 +612,40 @@ icmp_too_big(struct datapath *dp, const uint8_t *pkt, size_t n, size_t mtu)
 }
 
 /*
- * A packet too big for one datagram: IPv4 with DF and anything with DF's
- * meaning (IPv6) is refused with ICMP so its sender learns the path MTU;
- * IPv4 without DF goes, the datagram fragmented by our stack.
+ * ICMPv6 "packet too big" (RFC 4443 3.2, RFC 8201) for an IPv6 packet too
+ * big to encapsulate, into zcc0 from the packet's destination as above,
+ * quoting as much of the packet as keeps the message within 1280 bytes.
+ */
+static void
+icmp6_too_big(struct datapath *dp, const uint8_t *pkt, size_t n, size_t mtu)
+{
+	uint8_t m[IPV6_MIN_MTU] = { 0 };
+	size_t quote = sizeof(m) - IPV6_HLEN - ICMP_HLEN, len;
+	struct packet ip = { .buf = m, .af = AF_INET6, .ip_hlen = IPV6_HLEN };
+
+	quote = quote < n ? quote : n;
+	len = IPV6_HLEN + ICMP_HLEN + quote;
+	m[0] = 0x60;
+	packet_put16(m + 4, (uint16_t)(len - IPV6_HLEN));
+	m[6] = IPPROTO_ICMPV6;
+	m[7] = 64;
+	memcpy(m + 8, pkt + 24, 16);
+	memcpy(m + 24, pkt + 8, 16);
+	m[40] = ICMP6_TOO_BIG;
+	packet_put32(m + 44, (uint32_t)mtu);
+	memcpy(m + 48, pkt, quote);
+	packet_put16(m + 42, packet_pseudo_sum_proto(&ip, IPPROTO_ICMPV6,
+	    len - IPV6_HLEN));
+	packet_finish_checksum(m, len, IPV6_HLEN, 2);
+	write_one(dp, m, len);
+}
+
+/*
+ * A packet too big for one datagram: IPv4 with DF and IPv6 above 1280 are
+ * refused with ICMP so their sender learns the path MTU; IPv4 without DF
+ * goes, the datagram fragmented by our stack, and so does IPv6 up to 1280
+ * bytes (RFC 2473 7.1: a tunnel must carry what every IPv6 link carries,
+ * and a "too big" below 1280 would not be heeded).
  */
 static int
 too_big(struct datapath *dp, const uint8_t *pkt, size_t n)
@@ -617,10 +654,14 @@ too_big(struct datapath *dp, const uint8_t *pkt, size_t n)
 
 	if (n <= mtu)
 		return 0;
-	if ((pkt[0] >> 4) == 4 && n >= IPV4_HLEN && !(pkt[6] & IP_DF))
+	if ((pkt[0] >> 4) == 4 && !(pkt[6] & IP_DF))
 		return 0;
-	if ((pkt[0] >> 4) == 4 && n >= IPV4_HLEN)
+	if ((pkt[0] >> 4) == 6 && n <= IPV6_MIN_MTU)
+		return 0;
+	if ((pkt[0] >> 4) == 4)
 		icmp_too_big(dp, pkt, n, mtu);
+	else
+		icmp6_too_big(dp, pkt, n, mtu > IPV6_MIN_MTU ? mtu : IPV6_MIN_MTU);
 	dp->c.dropped[DROP_TOO_BIG]++;
 	return 1;
 }
@@ -694,12 +735,31 @@ ip_packet_ok(const uint8_t *b, size_t n)
 	return 0;
 }
 
+/*
+ * zcc0 has no IPv6 address, so what our stack sends into it from the
+ * unspecified address :: is zcc0's own link-local housekeeping: the MLD
+ * reports the kernel sends for the all-routers groups when IPv6
+ * forwarding is on. No router may forward a packet from :: (RFC 4291
+ * 2.5.2) and the peer has no use for it: it is not carried, nor counted.
+ */
+static int
+from_unspecified(const uint8_t *b, size_t n)
+{
+	static const uint8_t any[16];
+
+	return n >= IPV6_HLEN && b[0] >> 4 == 6 && memcmp(b + 8, any, 16) == 0;
+}
+
 static void
 encapsulate(struct datapath *dp, uint8_t *buf, size_t n,
     const struct virtio_net_hdr *h)
 {
 	if (!ip_packet_ok(buf, n) || finish_checksum(buf, n, h) == -1) {
 		dp->c.dropped[DROP_MALFORMED]++;
+		return;
+	}
+	if (from_unspecified(buf, n)) {
+		log_debug("not carried: IPv6 from :: (zcc0's own MLD)");
 		return;
 	}
 	encap_and_send(dp, buf, n);
@@ -800,9 +860,9 @@ handle_packet(struct datapath *dp, uint8_t *buf, size_t n, size_t cap,
 		seal_and_queue(dp, &p, cap);
 		return;
 	}
-	if (outgoing && err == PACKET_FRAGMENT) {
+	if (outgoing && (err == PACKET_FRAGMENT || err == PACKET_EXT_HEADER)) {
 		/* Maybe a selected flow's: never let it leave another way. */
-		drop(dp, DROP_FRAGMENT, &p);
+		drop(dp, parse_error_reason(err), &p);
 		return;
 	}
 	encapsulate(dp, buf, n, h);
@@ -878,7 +938,8 @@ handle_read(struct datapath *dp, uint8_t *buf, size_t n)
 	memcpy(&h, buf, sizeof(h));
 	buf += OFFLOAD_VNET_LEN;
 	n -= OFFLOAD_VNET_LEN;
-	if (h.gso_type == VIRTIO_NET_HDR_GSO_TCPV4)
+	if (h.gso_type == VIRTIO_NET_HDR_GSO_TCPV4 ||
+	    h.gso_type == VIRTIO_NET_HDR_GSO_TCPV6)
 		handle_super(dp, buf, n, h.gso_size);
 	else if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE)
 		handle_packet(dp, buf, n, n + ZCC_OPT_LEN, &h);

@@ -37,6 +37,7 @@
 #define EXIT_LINK_FAILED 1
 #define TICK_MS 100
 #define PIDFILE_FMT "/run/zcc-%s.pid"
+#define IPV6_MIN_MTU 1280
 
 struct zcctund {
 	struct zcc_options opt;
@@ -77,7 +78,7 @@ usage(FILE *f)
 	    "       zcctund --help | --version\n"
 	    "\n"
 	    "options (words, as with pppd):\n"
-	    "  peer ADDR          the other end of the link (required)\n"
+	    "  peer ADDR          the other end of the link, IPv4 or IPv6 (required)\n"
 	    "  key-file PATH      the shared link key, mode 600 (required)\n"
 	    "  encrypt-port PORT  seal TCP flows with the peer that have PORT at\n"
 	    "                     either end (repeatable, at least one)\n"
@@ -552,7 +553,8 @@ start_scripts(struct zcctund *z)
 static int
 set_up(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
 {
-	if ((z->tun_fd = tun_open(z->opt.ifname, z->mtu)) == -1 ||
+	if ((z->tun_fd = tun_open(z->opt.ifname, z->mtu,
+	    z->opt.peer.af == AF_INET6)) == -1 ||
 	    (z->raw_fd = host_raw_socket(z->opt.peer.af, z->opt.fwmark)) == -1 ||
 	    (z->udp_fd = host_udp_socket(&z->local, &z->opt.peer,
 	    z->opt.udp_port)) == -1)
@@ -613,11 +615,6 @@ prepare(struct zcctund *z, uint8_t link_key[ZCC_KEY_LEN])
 		log_warnx("%s", err);
 		return -1;
 	}
-	if (z->opt.peer.af == AF_INET6) {
-		log_warnx("peer %s: IPv6 peers are not supported yet",
-		    addr_format(&z->opt.peer, err, sizeof(err)));
-		return -1;
-	}
 	if (z->opt.have_local)
 		z->local = z->opt.local;
 	else if (host_local_toward(&z->opt.peer, z->opt.udp_port,
@@ -628,6 +625,13 @@ prepare(struct zcctund *z, uint8_t link_key[ZCC_KEY_LEN])
 		return -1;
 	/* zcc0 leaves room for the option, so TCP's MSS does too. */
 	z->mtu -= ZCC_OPT_LEN;
+	/* Below 1280 the kernel turns IPv6 off on zcc0 (RFC 8200 5). */
+	if (z->opt.peer.af == AF_INET6 && z->mtu < IPV6_MIN_MTU) {
+		log_warnx("%s: MTU %d leaves %d for %s, less than the %d that "
+		    "IPv6 needs", z->realdev, z->mtu + ZCC_OPT_LEN, z->mtu,
+		    z->opt.ifname, IPV6_MIN_MTU);
+		return -1;
+	}
 	if (tun_exists(z->opt.ifname)) {
 		log_warnx("%s: an interface of that name already exists "
 		    "(another zcctund, or left over: 'zcctund cleanup ifname %s')",

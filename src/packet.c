@@ -389,17 +389,23 @@ csum_fold(uint64_t sum)
  * fields sum to the same 16-bit words for any length we carry).
  */
 static uint64_t
-pseudo_add(const struct packet *p, size_t tcp_len)
+pseudo_add(const struct packet *p, uint8_t proto, size_t len)
 {
 	uint64_t sum = csum_add(0, packet_saddr(p), 2 * packet_addr_len(p));
 
-	return sum + IP_PROTO_TCP + tcp_len;
+	return sum + proto + len;
 }
 
 uint16_t
 packet_pseudo_sum(const struct packet *p, size_t tcp_len)
 {
-	return (uint16_t)~csum_fold(pseudo_add(p, tcp_len));
+	return (uint16_t)~csum_fold(pseudo_add(p, IP_PROTO_TCP, tcp_len));
+}
+
+uint16_t
+packet_pseudo_sum_proto(const struct packet *p, uint8_t proto, size_t len)
+{
+	return (uint16_t)~csum_fold(pseudo_add(p, proto, len));
 }
 
 int
@@ -420,7 +426,8 @@ tcp_csum(const struct packet *p)
 {
 	size_t tlen = p->len - p->ip_hlen;
 
-	return csum_fold(csum_add(pseudo_add(p, tlen), packet_tcp(p), tlen));
+	return csum_fold(csum_add(pseudo_add(p, IP_PROTO_TCP, tlen),
+	    packet_tcp(p), tlen));
 }
 
 uint16_t

@@ -5,7 +5,8 @@
  * anything else routed into zcc0 (encapsulated whole in a UDP datagram to
  * the peer's port, CIPE-style; the peer's such datagrams are opened and
  * written into zcc0). Anything that fails is dropped and counted by
- * reason, never delivered.
+ * reason, never delivered. In place, the family is the link's (IPv4 or
+ * IPv6); encapsulated, either family travels.
  */
 #ifndef ZCC_DATAPATH_H
 #define ZCC_DATAPATH_H
@@ -31,7 +32,7 @@ void dp_key_derive(struct dp_key *k, const uint8_t session_key[ZCC_KEY_LEN],
 void dp_key_wipe(struct dp_key *k);
 
 enum dp_drop {
-	DROP_MALFORMED,      /* not a parseable IPv4/TCP segment */
+	DROP_MALFORMED,      /* not a parseable IPv4 or IPv6 TCP segment */
 	DROP_FRAGMENT,       /* an IP fragment of a selected flow */
 	DROP_NO_OPTION,      /* from the peer without a zcc option (stripped, forged) */
 	DROP_BAD_KEY_ID,     /* an option naming a key we do not hold */
@@ -45,6 +46,8 @@ enum dp_drop {
 	DROP_REPLAYED,       /* an encapsulated datagram seen before, or too old */
 	DROP_BAD_COMPRESSION,/* authentic, but it does not decompress */
 	DROP_TOO_BIG,        /* too big to encapsulate: ICMP "too big" returned */
+	DROP_EXT_HEADER,     /* IPv6 between the two ends with an extension header
+	                        before TCP (see PROTOCOL.md) */
 	DROP_MAX
 };
 

@@ -99,6 +99,9 @@ void packet_fix_checksums(struct packet *p);
  * field, the device adding the segment's own sum.
  */
 uint16_t packet_pseudo_sum(const struct packet *p, size_t tcp_len);
+/* The same for another upper-layer protocol (ICMPv6's checksum, say). */
+uint16_t packet_pseudo_sum_proto(const struct packet *p, uint8_t proto,
+    size_t len);
 /*
  * Finish a partial checksum as a NIC would for checksum offload: the sum
  * of buf[start, n), whose field at start + off holds the pseudo-header

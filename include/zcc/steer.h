@@ -7,6 +7,9 @@
  * segments to zcc0. Backstop: an nftables table dropping selected flows
  * that bypass zcc0 in either direction.
  *
+ * Each in the peer's family: ip -4 or ip -6, "ip" or "ip6" in nftables,
+ * a "protocol ip" or "protocol ipv6" u32 match.
+ *
  * What was installed is recorded in a state file, so that
  * "zcctund cleanup" can remove it after a crash.
  */
@@ -33,7 +36,8 @@ struct steer {
 	uint32_t tc_pref;           /* the tc filters': priority or priority + 1 */
 	/* filled by steer_install, for removal */
 	int added_clsact;           /* we created the clsact qdisc on realdev */
-	int saved_rp_filter;        /* net.ipv4.conf.all.rp_filter before, or -1 */
+	int saved_rp_filter;        /* net.ipv4.conf.all.rp_filter before, or -1
+	                               (never changed for an IPv6 link) */
 };
 
 /*
