@@ -66,7 +66,7 @@ offload_segment(const struct packet *p, size_t mss, size_t i, uint8_t *out,
 	memcpy(out, p->buf, hlen);
 	memcpy(out + hlen, packet_payload(p) + off, n);
 	/* IPv6 has no id: its segments differ only in length and seq. */
-	if (p->af == AF_INET)
+	if (p->af != AF_INET6)
 		packet_put16(out + IP_ID_OFF,
 		    (uint16_t)(get16(p->buf + IP_ID_OFF) + i));
 	set_ip_len(p, out, hlen + n);

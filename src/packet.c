@@ -215,7 +215,7 @@ check_proto(const struct packet *p)
 
 	/* A fragment's TCP header and options may be elsewhere (or
 	 * overlapping): never seal or open one. */
-	if (p->af == AF_INET && (get16(p->buf + 6) & IP_FRAG_MASK))
+	if (p->af != AF_INET6 && (get16(p->buf + 6) & IP_FRAG_MASK))
 		return PACKET_FRAGMENT;
 	if (p->af == AF_INET6 && ip6_ext_header(proto))
 		return proto == IP6_FRAGMENT ? PACKET_FRAGMENT : PACKET_EXT_HEADER;
