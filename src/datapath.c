@@ -641,8 +641,19 @@ icmp6_too_big(struct datapath *dp, const uint8_t *pkt, size_t n, size_t mtu)
 }
 
 /*
+ * RFC 4443 2.4 (e): no ICMPv6 error about an ICMPv6 error (types below
+ * 128; informational messages, echoes among them, may get one).
+ */
+static int
+is_icmp6_error(const uint8_t *pkt, size_t n)
+{
+	return pkt[6] == IPPROTO_ICMPV6 && (n <= IPV6_HLEN || pkt[IPV6_HLEN] < 128);
+}
+
+/*
  * A packet too big for one datagram: IPv4 with DF and IPv6 above 1280 are
- * refused with ICMP so their sender learns the path MTU; IPv4 without DF
+ * refused with ICMP so their sender learns the path MTU (no ICMPv6 error
+ * answers an ICMPv6 error, though it is dropped all the same); IPv4 without DF
  * goes, the datagram fragmented by our stack, and so does IPv6 up to 1280
  * bytes (RFC 2473 7.1: a tunnel must carry what every IPv6 link carries,
  * and a "too big" below 1280 would not be heeded).
@@ -660,7 +671,7 @@ too_big(struct datapath *dp, const uint8_t *pkt, size_t n)
 		return 0;
 	if ((pkt[0] >> 4) == 4)
 		icmp_too_big(dp, pkt, n, mtu);
-	else
+	else if (!is_icmp6_error(pkt, n))
 		icmp6_too_big(dp, pkt, n, mtu > IPV6_MIN_MTU ? mtu : IPV6_MIN_MTU);
 	dp->c.dropped[DROP_TOO_BIG]++;
 	return 1;
