@@ -249,10 +249,10 @@ text_seconds(struct out *o, int64_t s)
 static void
 text_head(struct out *o, const struct zcc_status *st)
 {
-	char local[INET_ADDRSTRLEN], peer[INET_ADDRSTRLEN];
+	char local[ZCC_ADDRSTRLEN], peer[ZCC_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &st->local, local, sizeof(local));
-	inet_ntop(AF_INET, &st->peer, peer, sizeof(peer));
+	addr_format(&st->local, local, sizeof(local));
+	addr_format(&st->peer, peer, sizeof(peer));
 	out_add(o, "interface: ");
 	text_str(o, st->ifname, sizeof(st->ifname));
 	if (st->linkname[0]) {
@@ -339,10 +339,10 @@ json_opt(struct out *o, const char *key, int64_t v)
 static void
 json_head(struct out *o, const struct zcc_status *st)
 {
-	char local[INET_ADDRSTRLEN], peer[INET_ADDRSTRLEN];
+	char local[ZCC_ADDRSTRLEN], peer[ZCC_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &st->local, local, sizeof(local));
-	inet_ntop(AF_INET, &st->peer, peer, sizeof(peer));
+	addr_format(&st->local, local, sizeof(local));
+	addr_format(&st->peer, peer, sizeof(peer));
 	out_add(o, "{\"ifname\":");
 	json_str(o, st->ifname, sizeof(st->ifname));
 	out_add(o, ",\"linkname\":");

@@ -78,8 +78,9 @@ enum run_kind { RUN_OPENED, RUN_DECAPSULATED };
 
 struct datapath {
 	struct zcc_options opt;         /* a copy: the caller's may not outlive us */
-	struct in_addr local;
-	struct sockaddr_in to;          /* the peer, for the raw socket */
+	struct zcc_addr local;
+	struct sockaddr_storage to;     /* the peer, for the raw socket */
+	socklen_t tolen;
 	int tun_fd, raw_fd, udp_fd;
 	size_t wire_mtu;
 	struct seal_key tx, rx[DP_RX_KEYS];
@@ -121,6 +122,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_REPLAYED] = "replayed",
 	[DROP_BAD_COMPRESSION] = "bad_compression",
 	[DROP_TOO_BIG] = "too_big",
+	[DROP_EXT_HEADER] = "ext_header",
 };
 
 const char *
@@ -131,20 +133,21 @@ datapath_drop_name(enum dp_drop d)
 
 /* to: the address for every datagram; NULL on a connected socket. */
 static void
-txq_init(struct txq *q, int fd, int encap, struct sockaddr_in *to)
+txq_init(struct txq *q, int fd, int encap, struct sockaddr_storage *to,
+    socklen_t tolen)
 {
 	q->fd = fd;
 	q->encap = encap;
 	for (size_t i = 0; i < DP_TX_MAX; i++) {
 		q->m[i].msg_hdr.msg_name = to;
-		q->m[i].msg_hdr.msg_namelen = to ? sizeof(*to) : 0;
+		q->m[i].msg_hdr.msg_namelen = to ? tolen : 0;
 		q->m[i].msg_hdr.msg_iov = &q->iov[i];
 		q->m[i].msg_hdr.msg_iovlen = 1;
 	}
 }
 
 struct datapath *
-datapath_new(const struct zcc_options *o, struct in_addr local,
+datapath_new(const struct zcc_options *o, struct zcc_addr local,
     const struct dp_io *io, dp_key_seen_fn *key_seen, void *arg)
 {
 	struct datapath *dp = calloc(1, sizeof(*dp));
@@ -160,10 +163,9 @@ datapath_new(const struct zcc_options *o, struct in_addr local,
 	dp->key_seen = key_seen;
 	dp->arg = arg;
 	dp->last_seen_id = -1;
-	dp->to.sin_family = AF_INET;
-	dp->to.sin_addr = o->peer;
-	txq_init(&dp->sealed_q, io->raw_fd, 0, &dp->to);
-	txq_init(&dp->encap_q, io->udp_fd, 1, NULL);
+	dp->tolen = addr_to_sockaddr(&o->peer, 0, &dp->to);
+	txq_init(&dp->sealed_q, io->raw_fd, 0, &dp->to, dp->tolen);
+	txq_init(&dp->encap_q, io->udp_fd, 1, NULL, 0);
 	gro_init(&dp->gro);
 	return dp;
 }
@@ -372,12 +374,6 @@ selected(const struct datapath *dp, const struct packet *p)
 	    options_port_selected(&dp->opt, packet_dport(p));
 }
 
-static int
-addr_is(const uint8_t *a, struct in_addr want)
-{
-	return memcmp(a, &want.s_addr, 4) == 0;
-}
-
 /*
  * In-place sealing relies on TCP's sequence checks and PAWS against
  * replay (PROTOCOL.md, "Replay"): a SYN or a data segment must carry
@@ -394,7 +390,8 @@ timestamps_ok(const struct packet *p)
 static enum dp_drop
 parse_error_reason(int err)
 {
-	return err == PACKET_FRAGMENT ? DROP_FRAGMENT : DROP_MALFORMED;
+	return err == PACKET_FRAGMENT ? DROP_FRAGMENT :
+	    err == PACKET_EXT_HEADER ? DROP_EXT_HEADER : DROP_MALFORMED;
 }
 
 static void
@@ -639,14 +636,18 @@ reserve(struct datapath *dp, size_t n, size_t keep)
 
 #define IPV4_HLEN 20
 #define IPV6_HLEN 40
+#define IPV6_MIN_MTU 1280       /* RFC 8200 5: every link carries this much */
 #define UDP_HLEN 8
 #define ICMP_HLEN 8
 #define IP_DF 0x40              /* in the high byte of the fragment field */
+#define ICMP6_TOO_BIG 2
 
+/* The datagrams go to the peer over its family: 20 or 40 bytes of IP. */
 size_t
 datapath_encap_mtu(const struct datapath *dp)
 {
-	size_t over = IPV4_HLEN + UDP_HLEN + ENCAP_OVERHEAD;
+	size_t over = (dp->opt.peer.af == AF_INET6 ? IPV6_HLEN : IPV4_HLEN) +
+	    UDP_HLEN + ENCAP_OVERHEAD;
 
 	return dp->wire_mtu > over ? dp->wire_mtu - over : 0;
 }
@@ -679,7 +680,7 @@ icmp_too_big(struct datapath *dp, const uint8_t *pkt, size_t n, size_t mtu)
 {
 	uint8_t m[IPV4_HLEN + ICMP_HLEN + 60 + 8] = { 0 };
 	size_t quote = (size_t)(pkt[0] & 0x0f) * 4 + 8, len;
-	struct packet ip = { .buf = m, .ip_hlen = IPV4_HLEN };
+	struct packet ip = { .buf = m, .af = AF_INET, .ip_hlen = IPV4_HLEN };
 
 	quote = quote < n ? quote : n;
 	len = IPV4_HLEN + ICMP_HLEN + quote;
@@ -708,9 +709,51 @@ is_icmp_error(const uint8_t *pkt, size_t n)
 }
 
 /*
- * A packet too big for one datagram: IPv4 with DF and anything with DF's
- * meaning (IPv6) is refused with ICMP so its sender learns the path MTU;
- * IPv4 without DF goes, the datagram fragmented by our stack.
+ * ICMPv6 "packet too big" (RFC 4443 3.2, RFC 8201) for an IPv6 packet too
+ * big to encapsulate, into zcc0 from the packet's destination as above,
+ * quoting as much of the packet as keeps the message within 1280 bytes.
+ */
+static void
+icmp6_too_big(struct datapath *dp, const uint8_t *pkt, size_t n, size_t mtu)
+{
+	uint8_t m[IPV6_MIN_MTU] = { 0 };
+	size_t quote = sizeof(m) - IPV6_HLEN - ICMP_HLEN, len;
+	struct packet ip = { .buf = m, .af = AF_INET6, .ip_hlen = IPV6_HLEN };
+
+	quote = quote < n ? quote : n;
+	len = IPV6_HLEN + ICMP_HLEN + quote;
+	m[0] = 0x60;
+	packet_put16(m + 4, (uint16_t)(len - IPV6_HLEN));
+	m[6] = IPPROTO_ICMPV6;
+	m[7] = 64;
+	memcpy(m + 8, pkt + 24, 16);
+	memcpy(m + 24, pkt + 8, 16);
+	m[40] = ICMP6_TOO_BIG;
+	packet_put32(m + 44, (uint32_t)mtu);
+	memcpy(m + 48, pkt, quote);
+	packet_put16(m + 42, packet_pseudo_sum_proto(&ip, IPPROTO_ICMPV6,
+	    len - IPV6_HLEN));
+	packet_finish_checksum(m, len, IPV6_HLEN, 2);
+	write_one(dp, m, len);
+}
+
+/*
+ * RFC 4443 2.4 (e): no ICMPv6 error about an ICMPv6 error (types below
+ * 128; informational messages, echoes among them, may get one).
+ */
+static int
+is_icmp6_error(const uint8_t *pkt, size_t n)
+{
+	return pkt[6] == IPPROTO_ICMPV6 && (n <= IPV6_HLEN || pkt[IPV6_HLEN] < 128);
+}
+
+/*
+ * A packet too big for one datagram: IPv4 with DF and IPv6 above 1280 are
+ * refused with ICMP so their sender learns the path MTU (no ICMPv6 error
+ * answers an ICMPv6 error, though it is dropped all the same); IPv4 without DF
+ * goes, the datagram fragmented by our stack, and so does IPv6 up to 1280
+ * bytes (RFC 2473 7.1: a tunnel must carry what every IPv6 link carries,
+ * and a "too big" below 1280 would not be heeded).
  */
 static int
 too_big(struct datapath *dp, const uint8_t *pkt, size_t n)
@@ -719,10 +762,15 @@ too_big(struct datapath *dp, const uint8_t *pkt, size_t n)
 
 	if (n <= mtu)
 		return 0;
-	if ((pkt[0] >> 4) == 4 && n >= IPV4_HLEN && !(pkt[6] & IP_DF))
+	if ((pkt[0] >> 4) == 4 && !(pkt[6] & IP_DF))
 		return 0;
-	if ((pkt[0] >> 4) == 4 && n >= IPV4_HLEN && !is_icmp_error(pkt, n))
-		icmp_too_big(dp, pkt, n, mtu);
+	if ((pkt[0] >> 4) == 6 && n <= IPV6_MIN_MTU)
+		return 0;
+	if ((pkt[0] >> 4) == 4) {
+		if (!is_icmp_error(pkt, n))
+			icmp_too_big(dp, pkt, n, mtu);
+	} else if (!is_icmp6_error(pkt, n))
+		icmp6_too_big(dp, pkt, n, mtu > IPV6_MIN_MTU ? mtu : IPV6_MIN_MTU);
 	dp->c.dropped[DROP_TOO_BIG]++;
 	return 1;
 }
@@ -797,12 +845,31 @@ ip_packet_ok(const uint8_t *b, size_t n)
 	return 0;
 }
 
+/*
+ * zcc0 has no IPv6 address, so what our stack sends into it from the
+ * unspecified address :: is zcc0's own link-local housekeeping: the MLD
+ * reports the kernel sends for the all-routers groups when IPv6
+ * forwarding is on. No router may forward a packet from :: (RFC 4291
+ * 2.5.2) and the peer has no use for it: it is not carried, nor counted.
+ */
+static int
+from_unspecified(const uint8_t *b, size_t n)
+{
+	static const uint8_t any[16];
+
+	return n >= IPV6_HLEN && b[0] >> 4 == 6 && memcmp(b + 8, any, 16) == 0;
+}
+
 static void
 encapsulate(struct datapath *dp, uint8_t *buf, size_t n,
     const struct virtio_net_hdr *h)
 {
 	if (!ip_packet_ok(buf, n) || finish_checksum(buf, n, h) == -1) {
 		dp->c.dropped[DROP_MALFORMED]++;
+		return;
+	}
+	if (from_unspecified(buf, n)) {
+		log_debug("not carried: IPv6 from :: (zcc0's own MLD)");
 		return;
 	}
 	encap_and_queue(dp, buf, n);
@@ -902,7 +969,7 @@ handle_packet(struct datapath *dp, uint8_t *buf, size_t n, size_t cap,
 	int outgoing, incoming, err;
 
 	err = packet_parse_ip(&p, buf, n);
-	if (err == PACKET_NOT_IPV4) {
+	if (err == PACKET_NOT_IP) {
 		encapsulate(dp, buf, n, h);
 		return;
 	}
@@ -910,10 +977,10 @@ handle_packet(struct datapath *dp, uint8_t *buf, size_t n, size_t cap,
 		drop(dp, DROP_MALFORMED, &p);
 		return;
 	}
-	outgoing = addr_is(packet_saddr(&p), dp->local) &&
-	    addr_is(packet_daddr(&p), dp->opt.peer);
-	incoming = addr_is(packet_saddr(&p), dp->opt.peer) &&
-	    addr_is(packet_daddr(&p), dp->local);
+	outgoing = addr_is(&dp->local, p.af, packet_saddr(&p)) &&
+	    addr_is(&dp->opt.peer, p.af, packet_daddr(&p));
+	incoming = addr_is(&dp->opt.peer, p.af, packet_saddr(&p)) &&
+	    addr_is(&dp->local, p.af, packet_daddr(&p));
 	err = packet_parse(&p, buf, n);
 	if (incoming) {
 		/* Only steering's redirect brings these: TCP, sealed. */
@@ -928,9 +995,9 @@ handle_packet(struct datapath *dp, uint8_t *buf, size_t n, size_t cap,
 		seal_and_queue(dp, &p, cap);
 		return;
 	}
-	if (outgoing && err == PACKET_FRAGMENT) {
+	if (outgoing && (err == PACKET_FRAGMENT || err == PACKET_EXT_HEADER)) {
 		/* Maybe a selected flow's: never let it leave another way. */
-		drop(dp, DROP_FRAGMENT, &p);
+		drop(dp, parse_error_reason(err), &p);
 		return;
 	}
 	encapsulate(dp, buf, n, h);
@@ -973,7 +1040,8 @@ static void
 handle_read(struct datapath *dp, const struct virtio_net_hdr *h, uint8_t *buf,
     size_t n)
 {
-	if (h->gso_type == VIRTIO_NET_HDR_GSO_TCPV4)
+	if (h->gso_type == VIRTIO_NET_HDR_GSO_TCPV4 ||
+	    h->gso_type == VIRTIO_NET_HDR_GSO_TCPV6)
 		handle_super(dp, buf, n, h->gso_size);
 	else if (h->gso_type == VIRTIO_NET_HDR_GSO_NONE)
 		handle_packet(dp, buf, n, n + DP_TAILROOM, h);

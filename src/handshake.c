@@ -39,7 +39,7 @@
 #define ECHO_TAG 16
 
 #define PROLOGUE_LABEL_LEN 16
-#define PROLOGUE_LEN (PROLOGUE_LABEL_LEN + 4 + 4)
+#define PROLOGUE_MAX (PROLOGUE_LABEL_LEN + 16 + 16)
 
 /* Catch a mismatch between the header's lengths and the layout here. */
 _Static_assert(INIT_MAC1 + MAC1_LEN == HS_INIT_LEN, "init length");
@@ -334,14 +334,14 @@ hs_noise_split(const struct hs_state *st, uint8_t k1[HS_KEY_LEN],
 
 void
 hs_config_init(struct hs_config *c, const uint8_t psk[HS_KEY_LEN],
-    struct in_addr local, struct in_addr peer)
+    const struct zcc_addr *local, const struct zcc_addr *peer)
 {
 	crypto_generichash_state s;
 
 	memset(c, 0, sizeof(*c));
 	memcpy(c->psk, psk, HS_KEY_LEN);
-	c->local = local;
-	c->peer = peer;
+	c->local = *local;
+	c->peer = *peer;
 	/* A label keeps mac1's key apart from every other use of the link key. */
 	crypto_generichash_init(&s, NULL, 0, sizeof(c->mac1_key));
 	crypto_generichash_update(&s, (const uint8_t *)mac1_label,
@@ -357,27 +357,34 @@ hs_config_wipe(struct hs_config *c)
 	sodium_memzero(c, sizeof(*c));
 }
 
-/* "zcc handshake v1" || initiator address || responder address. */
-static void
-prologue(uint8_t out[PROLOGUE_LEN], const struct hs_config *c, int initiator)
+/*
+ * "zcc handshake v1" || initiator address || responder address: 4 bytes
+ * each for IPv4, 16 for IPv6. Both are of one family (options refuse a
+ * mix), so the length alone tells the family apart. Returns the length.
+ */
+static size_t
+prologue(uint8_t out[PROLOGUE_MAX], const struct hs_config *c, int initiator)
 {
-	const struct in_addr *i = initiator ? &c->local : &c->peer;
-	const struct in_addr *r = initiator ? &c->peer : &c->local;
+	const struct zcc_addr *i = initiator ? &c->local : &c->peer;
+	const struct zcc_addr *r = initiator ? &c->peer : &c->local;
+	size_t n = addr_len(i);
 
 	memcpy(out, prologue_label, PROLOGUE_LABEL_LEN);
-	memcpy(out + PROLOGUE_LABEL_LEN, &i->s_addr, 4);     /* network order */
-	memcpy(out + PROLOGUE_LABEL_LEN + 4, &r->s_addr, 4);
+	memcpy(out + PROLOGUE_LABEL_LEN, i->a, n);     /* network order */
+	memcpy(out + PROLOGUE_LABEL_LEN + n, r->a, n);
+	return PROLOGUE_LABEL_LEN + 2 * n;
 }
 
 static void
 start(struct hs_state *st, const struct hs_config *c, int initiator)
 {
-	uint8_t p[PROLOGUE_LEN];
+	uint8_t p[PROLOGUE_MAX];
+	size_t n;
 
 	memset(st, 0, sizeof(*st));
 	st->initiator = initiator;
-	prologue(p, c, initiator);
-	hs_noise_start(st, p, sizeof(p));
+	n = prologue(p, c, initiator);
+	hs_noise_start(st, p, n);
 }
 
 static void

@@ -14,28 +14,33 @@
 #include "zcc/log.h"
 
 int
-host_local_toward(struct in_addr peer, uint16_t port, struct in_addr *local)
+host_local_toward(const struct zcc_addr *peer, uint16_t port,
+    struct zcc_addr *local)
 {
 	/* connect() on UDP sends nothing: it only picks the route and source. */
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	    .sin_port = htons(port), .sin_addr = peer };
-	socklen_t len = sizeof(sin);
+	struct sockaddr_storage ss;
+	socklen_t len = addr_to_sockaddr(peer, port, &ss);
+	char buf[ZCC_ADDRSTRLEN];
 	int s, ret = -1;
 
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	s = socket(peer->af, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s == -1) {
-		log_warn("socket");
+		log_warn("socket (%s)", addr_family_name(peer));
 		return -1;
 	}
-	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-		log_warn("peer %s: no route", inet_ntoa(peer));
+	if (connect(s, (struct sockaddr *)&ss, len) == -1) {
+		log_warn("peer %s: no route", addr_format(peer, buf, sizeof(buf)));
 		goto out;
 	}
-	if (getsockname(s, (struct sockaddr *)&sin, &len) == -1) {
+	len = sizeof(ss);
+	if (getsockname(s, (struct sockaddr *)&ss, &len) == -1) {
 		log_warn("getsockname");
 		goto out;
 	}
-	*local = sin.sin_addr;
+	if (addr_from_sockaddr(local, (struct sockaddr *)&ss) == -1) {
+		log_warnx("getsockname: not an address of the peer's family");
+		goto out;
+	}
 	ret = 0;
 out:
 	close(s);
@@ -43,9 +48,11 @@ out:
 }
 
 int
-host_device_of(struct in_addr local, char dev[IFNAMSIZ])
+host_device_of(const struct zcc_addr *local, char dev[IFNAMSIZ])
 {
 	struct ifaddrs *ifa, *i;
+	struct zcc_addr a;
+	char buf[ZCC_ADDRSTRLEN];
 	int ret = -1;
 
 	if (getifaddrs(&ifa) == -1) {
@@ -53,10 +60,9 @@ host_device_of(struct in_addr local, char dev[IFNAMSIZ])
 		return -1;
 	}
 	for (i = ifa; i; i = i->ifa_next) {
-		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
-			continue;
-		if (((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr !=
-		    local.s_addr)
+		if (i->ifa_addr == NULL ||
+		    addr_from_sockaddr(&a, i->ifa_addr) == -1 ||
+		    !addr_equal(&a, local))
 			continue;
 		snprintf(dev, IFNAMSIZ, "%s", i->ifa_name);
 		ret = 0;
@@ -65,7 +71,7 @@ host_device_of(struct in_addr local, char dev[IFNAMSIZ])
 	freeifaddrs(ifa);
 	if (ret == -1)
 		log_warnx("local: %s is not an address of this host",
-		    inet_ntoa(local));
+		    addr_format(local, buf, sizeof(buf)));
 	return ret;
 }
 
@@ -91,46 +97,72 @@ out:
 	return ret;
 }
 
+/*
+ * IPv6 raw sockets of protocol IPPROTO_RAW include the header on Linux
+ * (inet6_create sets hdrincl for them); IPV6_HDRINCL (Linux 4.5) says so
+ * explicitly where it exists.
+ */
+static int
+raw_hdrincl(int fd, int af)
+{
+#ifdef IPV6_HDRINCL
+	int on = 1;
+
+	if (af == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_HDRINCL, &on, sizeof(on)) == -1) {
+		log_warn("IPV6_HDRINCL");
+		return -1;
+	}
+#else
+	(void)fd, (void)af;
+#endif
+	return 0;
+}
+
 int
-host_raw_socket(uint32_t fwmark)
+host_raw_socket(int af, uint32_t fwmark)
 {
 	int sndbuf = 4 << 20;
-	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	int fd = socket(af, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 
 	if (fd == -1) {
 		log_warn("raw socket");
 		return -1;
 	}
+	if (raw_hdrincl(fd, af) == -1)
+		goto fail;
 	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) == -1) {
 		log_warn("SO_MARK");
-		close(fd);
-		return -1;
+		goto fail;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
 	    sizeof(sndbuf)) == -1)
 		log_warn("SO_SNDBUFFORCE (continuing with the default)");
 	return fd;
+fail:
+	close(fd);
+	return -1;
 }
 
 int
-host_udp_socket(struct in_addr local, struct in_addr peer, uint16_t port)
+host_udp_socket(const struct zcc_addr *local, const struct zcc_addr *peer,
+    uint16_t port)
 {
-	struct sockaddr_in me = { .sin_family = AF_INET,
-	    .sin_port = htons(port), .sin_addr = local };
-	struct sockaddr_in them = me;
+	struct sockaddr_storage me, them;
+	socklen_t melen = addr_to_sockaddr(local, port, &me);
+	socklen_t themlen = addr_to_sockaddr(peer, port, &them);
 	int fd;
 
-	them.sin_addr = peer;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(peer->af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		log_warn("udp socket");
 		return -1;
 	}
-	if (bind(fd, (struct sockaddr *)&me, sizeof(me)) == -1) {
+	if (bind(fd, (struct sockaddr *)&me, melen) == -1) {
 		log_warn("udp port %u", port);
 		goto fail;
 	}
-	if (connect(fd, (struct sockaddr *)&them, sizeof(them)) == -1) {
+	if (connect(fd, (struct sockaddr *)&them, themlen) == -1) {
 		log_warn("udp connect to the peer");
 		goto fail;
 	}

@@ -359,13 +359,13 @@ count_bad(struct link *l, int err, uint64_t now)
 }
 
 /*
- * Both ends initiated at once: the lower address's init wins, so exactly
- * one handshake completes.
+ * Both ends initiated at once: the lower address's init wins (compared as
+ * a big-endian number, 32 or 128 bits), so exactly one handshake completes.
  */
 static int
 we_win_tie(const struct link *l)
 {
-	return ntohl(l->cfg.local.s_addr) < ntohl(l->cfg.peer.s_addr);
+	return addr_cmp(&l->cfg.local, &l->cfg.peer) < 0;
 }
 
 /*
@@ -648,7 +648,7 @@ link_new(const struct link_config *cfg, const uint8_t psk[ZCC_KEY_LEN],
 	l->arg = arg;
 	l->state = LINK_DOWN;
 	l->tokens = RATE_PER_S;
-	hs_config_init(&l->hs, psk, cfg->local, cfg->peer);
+	hs_config_init(&l->hs, psk, &cfg->local, &cfg->peer);
 	l->hs.codec = cfg->codec;
 	return l;
 }

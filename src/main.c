@@ -37,12 +37,13 @@
 #define EXIT_LINK_FAILED 1
 #define TICK_MS 100
 #define PIDFILE_FMT "/run/zcc-%s.pid"
+#define IPV6_MIN_MTU 1280
 
 struct zcctund {
 	struct zcc_options opt;
 	int argc;               /* the words, re-read on SIGHUP */
 	char **argv;
-	struct in_addr local;
+	struct zcc_addr local;          /* of the peer's family */
 	char realdev[IFNAMSIZ];
 	int mtu;
 	int tun_fd, raw_fd, udp_fd;
@@ -77,7 +78,7 @@ usage(FILE *f)
 	    "       zcctund --help | --version\n"
 	    "\n"
 	    "options (words, as with pppd):\n"
-	    "  peer ADDR          the other end of the link (required)\n"
+	    "  peer ADDR          the other end of the link, IPv4 or IPv6 (required)\n"
 	    "  key-file PATH      the shared link key, mode 600 (required)\n"
 	    "  encrypt-port PORT  seal TCP flows with the peer that have PORT at\n"
 	    "                     either end (repeatable, at least one)\n"
@@ -182,7 +183,7 @@ write_pidfile(struct zcctund *z)
 static void
 announce_ready(struct zcctund *z)
 {
-	char local[INET_ADDRSTRLEN], peer[INET_ADDRSTRLEN], ports[ZCC_MAX_PORTS * 6];
+	char local[ZCC_ADDRSTRLEN], peer[ZCC_ADDRSTRLEN], ports[ZCC_MAX_PORTS * 6];
 	char ok = 0;
 	int null;
 
@@ -190,8 +191,8 @@ announce_ready(struct zcctund *z)
 	for (size_t i = 0; i < z->opt.nports; i++)
 		snprintf(ports + strlen(ports), sizeof(ports) - strlen(ports),
 		    "%s%u", i ? "," : "", z->opt.ports[i]);
-	inet_ntop(AF_INET, &z->local, local, sizeof(local));
-	inet_ntop(AF_INET, &z->opt.peer, peer, sizeof(peer));
+	addr_format(&z->local, local, sizeof(local));
+	addr_format(&z->opt.peer, peer, sizeof(peer));
 	log_info("%s ready: local %s peer %s dev %s mtu %d ports %s",
 	    z->opt.ifname, local, peer, z->realdev, z->mtu, ports);
 	write_pidfile(z);
@@ -541,7 +542,7 @@ start_scripts(struct zcctund *z)
 	if (z->opt.call[0])
 		snprintf(a.peername, sizeof(a.peername), "%s", z->opt.call);
 	else
-		inet_ntop(AF_INET, &z->opt.peer, a.peername, sizeof(a.peername));
+		addr_format(&z->opt.peer, a.peername, sizeof(a.peername));
 	snprintf(a.linkname, sizeof(a.linkname), "%s", z->opt.linkname);
 	snprintf(a.ipparam, sizeof(a.ipparam), "%s", z->opt.ipparam);
 	snprintf(a.ip_up, sizeof(a.ip_up), "%s", z->opt.ip_up);
@@ -554,9 +555,10 @@ start_scripts(struct zcctund *z)
 static int
 set_up(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
 {
-	if ((z->tun_fd = tun_open(z->opt.ifname, z->mtu)) == -1 ||
-	    (z->raw_fd = host_raw_socket(z->opt.fwmark)) == -1 ||
-	    (z->udp_fd = host_udp_socket(z->local, z->opt.peer,
+	if ((z->tun_fd = tun_open(z->opt.ifname, z->mtu,
+	    z->opt.peer.af == AF_INET6)) == -1 ||
+	    (z->raw_fd = host_raw_socket(z->opt.peer.af, z->opt.fwmark)) == -1 ||
+	    (z->udp_fd = host_udp_socket(&z->local, &z->opt.peer,
 	    z->opt.udp_port)) == -1)
 		return -1;
 	steer_init(&z->steer, &z->opt, z->local, z->realdev);
@@ -617,14 +619,21 @@ prepare(struct zcctund *z, uint8_t link_key[ZCC_KEY_LEN])
 	}
 	if (z->opt.have_local)
 		z->local = z->opt.local;
-	else if (host_local_toward(z->opt.peer, z->opt.udp_port,
+	else if (host_local_toward(&z->opt.peer, z->opt.udp_port,
 	    &z->local) == -1)
 		return -1;
-	if (host_device_of(z->local, z->realdev) == -1 ||
+	if (host_device_of(&z->local, z->realdev) == -1 ||
 	    host_mtu(z->realdev, &z->mtu) == -1)
 		return -1;
 	/* zcc0 leaves room for the option, so TCP's MSS does too. */
 	z->mtu -= ZCC_OPT_LEN;
+	/* Below 1280 the kernel turns IPv6 off on zcc0 (RFC 8200 5). */
+	if (z->opt.peer.af == AF_INET6 && z->mtu < IPV6_MIN_MTU) {
+		log_warnx("%s: MTU %d leaves %d for %s, less than the %d that "
+		    "IPv6 needs", z->realdev, z->mtu + ZCC_OPT_LEN, z->mtu,
+		    z->opt.ifname, IPV6_MIN_MTU);
+		return -1;
+	}
 	if (tun_exists(z->opt.ifname)) {
 		log_warnx("%s: an interface of that name already exists "
 		    "(another zcctund, or left over: 'zcctund cleanup ifname %s')",

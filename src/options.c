@@ -127,10 +127,12 @@ parse_u32(const char *s, int hex, uint32_t *out)
 
 static int
 set_address(struct parse *p, const struct word *w, const char *s,
-    struct in_addr *addr, int *have)
+    struct zcc_addr *addr, int *have)
 {
-	if (inet_pton(AF_INET, s, addr) != 1)
-		return fail(&p->at, "%s: '%s' is not an IPv4 address", w->name, s);
+	/* A colon says the user meant IPv6: name the family meant. */
+	if (addr_parse(addr, s) == -1)
+		return fail(&p->at, "%s: '%s' is not an %s address", w->name, s,
+		    strchr(s, ':') ? "IPv6" : "IPv4");
 	*have = 1;
 	return 0;
 }
@@ -1100,23 +1102,34 @@ options_load(struct zcc_options *o, int argc, char *const argv[],
 	return 0;
 }
 
-/* Sealing toward 0.0.0.0, a group or broadcast has no single peer. */
+/*
+ * Sealing toward 0.0.0.0, ::, a group or broadcast has no single peer. An
+ * IPv4-mapped IPv6 address is an IPv4 host in disguise, and a link-local
+ * one means nothing without the zone a bare address cannot carry.
+ */
 static int
-check_unicast(const struct where *at, const char *name, struct in_addr a)
+check_unicast(const struct where *at, const char *name,
+    const struct zcc_addr *a)
 {
-	uint32_t h = ntohl(a.s_addr);
-	char buf[INET_ADDRSTRLEN];
+	char buf[ZCC_ADDRSTRLEN];
 
-	if (h != INADDR_ANY && !IN_MULTICAST(h) && h != INADDR_BROADCAST)
-		return 0;
-	inet_ntop(AF_INET, &a, buf, sizeof(buf));
-	return fail(at, "%s: '%s' is not a unicast address", name, buf);
+	addr_format(a, buf, sizeof(buf));
+	if (!addr_is_unicast(a))
+		return fail(at, "%s: '%s' is not a unicast address", name, buf);
+	if (addr_is_v4mapped(a))
+		return fail(at, "%s: '%s' is an IPv4-mapped address: give the "
+		    "IPv4 address", name, buf);
+	if (addr_is_linklocal(a))
+		return fail(at, "%s: '%s' is link-local: give a global or "
+		    "unique local address", name, buf);
+	return 0;
 }
 
 int
 options_check(const struct zcc_options *o, char *err, size_t errlen)
 {
 	struct where at = { .err = err, .errlen = errlen };
+	char l[ZCC_ADDRSTRLEN], p[ZCC_ADDRSTRLEN];
 
 	if (o->command != ZCC_CMD_RUN)
 		return 0;
@@ -1126,13 +1139,20 @@ options_check(const struct zcc_options *o, char *err, size_t errlen)
 		return fail(&at, "missing 'key-file PATH'");
 	if (o->nports == 0)
 		return fail(&at, "missing 'encrypt-port PORT'");
-	if (check_unicast(&at, "peer", o->peer) < 0)
+	if (check_unicast(&at, "peer", &o->peer) < 0)
 		return -1;
 	if (!o->have_local)
 		return 0;
-	if (check_unicast(&at, "local", o->local) < 0)
+	if (check_unicast(&at, "local", &o->local) < 0)
 		return -1;
-	if (o->local.s_addr == o->peer.s_addr)
+	/* One link, one family: the prologue, steering and sockets agree. */
+	if (o->local.af != o->peer.af)
+		return fail(&at, "local: '%s' is %s but peer '%s' is %s: "
+		    "give both of one family", addr_format(&o->local, l,
+		    sizeof(l)), addr_family_name(&o->local),
+		    addr_format(&o->peer, p, sizeof(p)),
+		    addr_family_name(&o->peer));
+	if (addr_equal(&o->local, &o->peer))
 		return fail(&at, "local: same address as peer");
 	return 0;
 }

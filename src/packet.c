@@ -1,8 +1,9 @@
 /*
- * IPv4/TCP segments as they cross zcc0. Every byte here comes from the
- * network or from a local process we do not trust to be well formed: all
- * reads are bounded by the lengths checked in packet_parse, multi-byte
- * fields are loaded byte by byte (no unaligned casts), nothing allocates.
+ * IPv4 and IPv6 TCP segments as they cross zcc0. Every byte here comes
+ * from the network or from a local process we do not trust to be well
+ * formed: all reads are bounded by the lengths checked in packet_parse,
+ * multi-byte fields are loaded byte by byte (no unaligned casts), nothing
+ * allocates.
  */
 #include <string.h>
 
@@ -13,6 +14,9 @@
 #define IP_MIN_HLEN 20
 #define IP_PROTO_TCP 6
 #define IP_FRAG_MASK 0x3fff      /* MF flag and fragment offset */
+#define IP6_HLEN 40
+#define IP6_PLEN_MAX 0xffff      /* no jumbograms (RFC 2675) cross zcc0 */
+#define IP6_FRAGMENT 44
 #define TCP_MIN_HLEN 20
 #define TCP_MAX_OPTLEN (ZCC_TCP_MAX_HLEN - TCP_MIN_HLEN)
 
@@ -123,26 +127,99 @@ opts_scan(const uint8_t *o, size_t olen, size_t *used)
 	return 0;
 }
 
-int
-packet_parse_ip(struct packet *p, uint8_t *buf, size_t n)
+static int
+parse_ip4(struct packet *p, uint8_t *buf, size_t n)
 {
 	size_t ihl, tot;
 
-	memset(p, 0, sizeof(*p));
 	if (n < IP_MIN_HLEN)
 		return PACKET_SHORT;
-	if (buf[0] >> 4 != 4 || (buf[0] & 0x0f) < 5)
-		return PACKET_NOT_IPV4;
+	if ((buf[0] & 0x0f) < 5)
+		return PACKET_NOT_IP;
 	ihl = (size_t)(buf[0] & 0x0f) * 4;
 	if (ihl > n)
 		return PACKET_SHORT;
 	tot = get16(buf + 2);
 	if (tot > n || tot < ihl)
 		return PACKET_BAD_LENGTH;
+	p->af = AF_INET;
 	p->buf = buf;
 	p->len = tot;
 	p->ip_hlen = ihl;
 	return PACKET_OK;
+}
+
+/*
+ * The fixed 40-byte header only: extension headers, if any, count as
+ * payload here and packet_parse refuses them. A payload length of 0 is a
+ * packet of the header alone (a jumbogram would say 0 too, but needs a
+ * hop-by-hop header, which makes it no TCP segment of ours either).
+ */
+static int
+parse_ip6(struct packet *p, uint8_t *buf, size_t n)
+{
+	size_t plen;
+
+	if (n < IP6_HLEN)
+		return PACKET_SHORT;
+	plen = get16(buf + 4);
+	if (plen > n - IP6_HLEN)
+		return PACKET_BAD_LENGTH;
+	p->af = AF_INET6;
+	p->buf = buf;
+	p->len = IP6_HLEN + plen;
+	p->ip_hlen = IP6_HLEN;
+	return PACKET_OK;
+}
+
+int
+packet_parse_ip(struct packet *p, uint8_t *buf, size_t n)
+{
+	memset(p, 0, sizeof(*p));
+	if (n < 1)
+		return PACKET_SHORT;
+	switch (buf[0] >> 4) {
+	case 4:
+		return parse_ip4(p, buf, n);
+	case 6:
+		return parse_ip6(p, buf, n);
+	default:
+		return n < IP_MIN_HLEN ? PACKET_SHORT : PACKET_NOT_IP;
+	}
+}
+
+/*
+ * IPv6 extension headers (the IANA registry: hop-by-hop, routing,
+ * fragment, ESP, AH, destination options, mobility, HIP, shim6 and the
+ * two experimental numbers). A selected segment must have TCP straight
+ * after the fixed header: the u32 redirect matches fixed offsets, and a
+ * chain of headers is more to parse for nothing our own TCP ever sends.
+ */
+static int
+ip6_ext_header(uint8_t nh)
+{
+	switch (nh) {
+	case 0: case 43: case 44: case 50: case 51: case 60:
+	case 135: case 139: case 140: case 253: case 254:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The upper layer is TCP, in one whole IPv4 packet or straight after IPv6's header. */
+static int
+check_proto(const struct packet *p)
+{
+	uint8_t proto = packet_proto(p);
+
+	/* A fragment's TCP header and options may be elsewhere (or
+	 * overlapping): never seal or open one. */
+	if (p->af != AF_INET6 && (get16(p->buf + 6) & IP_FRAG_MASK))
+		return PACKET_FRAGMENT;
+	if (p->af == AF_INET6 && ip6_ext_header(proto))
+		return proto == IP6_FRAGMENT ? PACKET_FRAGMENT : PACKET_EXT_HEADER;
+	return proto == IP_PROTO_TCP ? PACKET_OK : PACKET_NOT_TCP;
 }
 
 int
@@ -154,16 +231,8 @@ packet_parse(struct packet *p, uint8_t *buf, size_t n)
 
 	if ((r = packet_parse_ip(p, buf, n)) != PACKET_OK)
 		return r;
-	/* A fragment's TCP header and options may be elsewhere (or
-	 * overlapping): never seal or open one. */
-	if (get16(buf + 6) & IP_FRAG_MASK) {
-		r = PACKET_FRAGMENT;
+	if ((r = check_proto(p)) != PACKET_OK)
 		goto bad;
-	}
-	if (buf[9] != IP_PROTO_TCP) {
-		r = PACKET_NOT_TCP;
-		goto bad;
-	}
 	if (p->len - p->ip_hlen < TCP_MIN_HLEN) {
 		r = PACKET_SHORT;
 		goto bad;
@@ -189,19 +258,25 @@ bad:
 uint8_t
 packet_proto(const struct packet *p)
 {
-	return p->buf[9];
+	return p->af == AF_INET6 ? p->buf[6] : p->buf[9];
+}
+
+size_t
+packet_addr_len(const struct packet *p)
+{
+	return p->af == AF_INET6 ? 16 : 4;
 }
 
 const uint8_t *
 packet_saddr(const struct packet *p)
 {
-	return p->buf + 12;
+	return p->buf + (p->af == AF_INET6 ? 8 : 12);
 }
 
 const uint8_t *
 packet_daddr(const struct packet *p)
 {
-	return p->buf + 16;
+	return p->buf + (p->af == AF_INET6 ? 24 : 16);
 }
 
 uint8_t *
@@ -308,18 +383,29 @@ csum_fold(uint64_t sum)
 	return (uint16_t)~sum;
 }
 
+/*
+ * The pseudo-header: both addresses, the protocol and the TCP length
+ * (RFC 793; RFC 8200 8.1 for IPv6, whose 32-bit length and next-header
+ * fields sum to the same 16-bit words for any length we carry).
+ */
 static uint64_t
-pseudo_add(const struct packet *p, size_t tcp_len)
+pseudo_add(const struct packet *p, uint8_t proto, size_t len)
 {
-	uint64_t sum = csum_add(0, p->buf + 12, 8);   /* source, destination */
+	uint64_t sum = csum_add(0, packet_saddr(p), 2 * packet_addr_len(p));
 
-	return sum + IP_PROTO_TCP + tcp_len;
+	return sum + proto + len;
 }
 
 uint16_t
 packet_pseudo_sum(const struct packet *p, size_t tcp_len)
 {
-	return (uint16_t)~csum_fold(pseudo_add(p, tcp_len));
+	return (uint16_t)~csum_fold(pseudo_add(p, IP_PROTO_TCP, tcp_len));
+}
+
+uint16_t
+packet_pseudo_sum_proto(const struct packet *p, uint8_t proto, size_t len)
+{
+	return (uint16_t)~csum_fold(pseudo_add(p, proto, len));
 }
 
 int
@@ -340,12 +426,15 @@ tcp_csum(const struct packet *p)
 {
 	size_t tlen = p->len - p->ip_hlen;
 
-	return csum_fold(csum_add(pseudo_add(p, tlen), packet_tcp(p), tlen));
+	return csum_fold(csum_add(pseudo_add(p, IP_PROTO_TCP, tlen),
+	    packet_tcp(p), tlen));
 }
 
 uint16_t
 packet_ip_checksum(const struct packet *p)
 {
+	if (p->af == AF_INET6)
+		return 0;               /* IPv6 has no header checksum */
 	return csum_fold(csum_add(0, p->buf, p->ip_hlen));
 }
 
@@ -354,8 +443,10 @@ packet_fix_checksums(struct packet *p)
 {
 	uint8_t *tcp = packet_tcp(p);
 
-	packet_put16(p->buf + 10, 0);
-	packet_put16(p->buf + 10, packet_ip_checksum(p));
+	if (p->af != AF_INET6) {
+		packet_put16(p->buf + 10, 0);
+		packet_put16(p->buf + 10, packet_ip_checksum(p));
+	}
 	packet_put16(tcp + 16, 0);
 	packet_put16(tcp + 16, tcp_csum(p));
 }
@@ -401,6 +492,13 @@ sack_trim(uint8_t *o, size_t *used)
 	return 0;
 }
 
+/* The largest packet the length field can state: total or payload length. */
+static size_t
+ip_len_max(const struct packet *p)
+{
+	return p->af == AF_INET6 ? IP6_HLEN + IP6_PLEN_MAX : 0xffff;
+}
+
 static void
 set_lengths(struct packet *p, size_t len, size_t tcp_hlen)
 {
@@ -408,7 +506,10 @@ set_lengths(struct packet *p, size_t len, size_t tcp_hlen)
 
 	/* Keep the low nibble: reserved bits and the (historic) NS flag. */
 	tcp[12] = (uint8_t)((tcp_hlen / 4) << 4 | (tcp[12] & 0x0f));
-	packet_put16(p->buf + 2, (uint16_t)len);
+	if (p->af == AF_INET6)
+		packet_put16(p->buf + 4, (uint16_t)(len - IP6_HLEN));
+	else
+		packet_put16(p->buf + 2, (uint16_t)len);
 	p->len = len;
 	p->tcp_hlen = tcp_hlen;
 }
@@ -440,7 +541,7 @@ packet_add_option(struct packet *p, size_t cap, int *sack_trimmed)
 	}
 	hlen = TCP_MIN_HLEN + round4(used) + ZCC_OPT_LEN;
 	len = p->len - p->tcp_hlen + hlen;
-	if (len > 0xffff)
+	if (len > ip_len_max(p))
 		return -1;
 
 	memmove(tcp + hlen, tcp + p->tcp_hlen, p->payload_len);

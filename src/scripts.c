@@ -220,10 +220,10 @@ child_setup(void)
 static void __attribute__((noreturn))
 exec_script(struct scripts_args *a, char *real, int errfd)
 {
-	char local[INET_ADDRSTRLEN], peer[INET_ADDRSTRLEN], speed[] = "0";
+	char local[ZCC_ADDRSTRLEN], peer[ZCC_ADDRSTRLEN], speed[] = "0";
 	char e_path[] = "PATH=" SCRIPT_PATH, e_speed[] = "SPEED=0";
 	char e_ifname[IFNAMSIZ + 16], e_device[IFNAMSIZ + 16];
-	char e_local[INET_ADDRSTRLEN + 16], e_peer[INET_ADDRSTRLEN + 16];
+	char e_local[ZCC_ADDRSTRLEN + 16], e_peer[ZCC_ADDRSTRLEN + 16];
 	char e_peername[sizeof(a->peername) + 16];
 	char e_linkname[sizeof(a->linkname) + 16];
 	char e_ipparam[sizeof(a->ipparam) + 16];
@@ -233,8 +233,8 @@ exec_script(struct scripts_args *a, char *real, int errfd)
 	    e_peername, e_linkname, e_ipparam, NULL };
 	int err;
 
-	inet_ntop(AF_INET, &a->local, local, sizeof(local));
-	inet_ntop(AF_INET, &a->peer, peer, sizeof(peer));
+	addr_format(&a->local, local, sizeof(local));
+	addr_format(&a->peer, peer, sizeof(peer));
 	snprintf(e_ifname, sizeof(e_ifname), "IFNAME=%s", a->ifname);
 	snprintf(e_device, sizeof(e_device), "DEVICE=%s", a->device);
 	snprintf(e_local, sizeof(e_local), "IPLOCAL=%s", local);

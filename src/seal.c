@@ -5,6 +5,7 @@
  *
  *   M = label || key id || af || src || dst || proto || TCP length ||
  *       TCP header (checksum and tag zeroed) || payload
+ *       (af 4 with 4-byte addresses, or 6 with 16-byte ones)
  *   H = Poly1305(K_uhf, M)                a universal hash, never sent
  *   T = HChaCha20(K_prf, H)               a PRF of H, hence of M
  *   t = T[0..11)                          travels in the zcc option
@@ -29,6 +30,7 @@
 
 #define SEAL_LABEL "zccseal2"          /* 8 bytes: version of the construction */
 #define SEAL_AF_INET 4
+#define SEAL_AF_INET6 6
 #define TCP_CSUM_OFF 16
 
 /* A new context for a new construction: no subkey of zccseal1 is reused. */
@@ -76,19 +78,21 @@ hash_segment(const struct seal_key *k, const struct packet *p, size_t opt_off,
 	crypto_onetimeauth_state st;
 	const uint8_t *tcp = packet_tcp(p);
 	size_t tag_off = opt_off - p->ip_hlen + ZCC_OPT_TAG_OFF;
-	uint8_t prefix[8 + 1 + 1 + 4 + 4 + 1 + 2];
+	size_t alen = packet_addr_len(p);
+	uint8_t prefix[8 + 1 + 1 + 16 + 16 + 1 + 2];
 	uint8_t *q = prefix;
 
 	memcpy(q, SEAL_LABEL, 8), q += 8;
 	*q++ = k->id;
-	*q++ = SEAL_AF_INET;
-	memcpy(q, packet_saddr(p), 4), q += 4;
-	memcpy(q, packet_daddr(p), 4), q += 4;
+	*q++ = p->af == AF_INET6 ? SEAL_AF_INET6 : SEAL_AF_INET;
+	memcpy(q, packet_saddr(p), alen), q += alen;
+	memcpy(q, packet_daddr(p), alen), q += alen;
 	*q++ = 6;
 	packet_put16(q, (uint16_t)(p->tcp_hlen + p->payload_len));
+	q += 2;
 
 	crypto_onetimeauth_init(&st, k->mac);
-	crypto_onetimeauth_update(&st, prefix, sizeof(prefix));
+	crypto_onetimeauth_update(&st, prefix, (size_t)(q - prefix));
 	crypto_onetimeauth_update(&st, tcp, TCP_CSUM_OFF);
 	crypto_onetimeauth_update(&st, zeros, 2);
 	crypto_onetimeauth_update(&st, tcp + TCP_CSUM_OFF + 2,

@@ -200,9 +200,24 @@ fmt_u32(char buf[16], uint32_t v)
 }
 
 static char *
-fmt_addr(char buf[INET_ADDRSTRLEN], struct in_addr a)
+fmt_addr(char buf[ZCC_ADDRSTRLEN], const struct zcc_addr *a)
 {
-	inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+	addr_format(a, buf, ZCC_ADDRSTRLEN);
+	return buf;
+}
+
+/* The link's family, as ip(8) takes it, and its host prefix. */
+static char *
+ip_family(const struct steer *s)
+{
+	return s->peer.af == AF_INET6 ? "-6" : "-4";
+}
+
+static char *
+fmt_host(char buf[ZCC_ADDRSTRLEN + 4], const struct zcc_addr *a)
+{
+	fmt_addr(buf, a);
+	strcat(buf, a->af == AF_INET6 ? "/128" : "/32");
 	return buf;
 }
 
@@ -243,7 +258,7 @@ steer_preflight(void)
 }
 
 void
-steer_init(struct steer *s, const struct zcc_options *o, struct in_addr local,
+steer_init(struct steer *s, const struct zcc_options *o, struct zcc_addr local,
     const char *realdev)
 {
 	memset(s, 0, sizeof(*s));
@@ -280,7 +295,7 @@ state_path(const char *ifname, char *path, size_t len)
 static int
 state_write(const struct steer *s)
 {
-	char path[256], tmp[272], local[INET_ADDRSTRLEN], peer[INET_ADDRSTRLEN];
+	char path[256], tmp[272], local[ZCC_ADDRSTRLEN], peer[ZCC_ADDRSTRLEN];
 	FILE *f;
 
 	if (state_path(s->ifname, path, sizeof(path)) == -1)
@@ -298,7 +313,7 @@ state_write(const struct steer *s)
 	fprintf(f, "pid=%ld\nifname=%s\nrealdev=%s\nlocal=%s\npeer=%s\n"
 	    "fwmark=%u\ntable=%u\npriority=%u\nadded_clsact=%d\n"
 	    "saved_rp_filter=%d\n", (long)getpid(), s->ifname, s->realdev,
-	    fmt_addr(local, s->local), fmt_addr(peer, s->peer), s->fwmark,
+	    fmt_addr(local, &s->local), fmt_addr(peer, &s->peer), s->fwmark,
 	    s->table, s->priority, s->added_clsact, s->saved_rp_filter);
 	if (fclose(f) == EOF || rename(tmp, path) == -1) {
 		log_warn("%s", path);
@@ -336,9 +351,9 @@ state_field(struct steer *s, long *pid, const char *key, const char *val)
 	else if (strcmp(key, "realdev") == 0)
 		snprintf(s->realdev, sizeof(s->realdev), "%s", val);
 	else if (strcmp(key, "local") == 0)
-		return inet_pton(AF_INET, val, &s->local) == 1 ? 0 : -1;
+		return addr_parse(&s->local, val);
 	else if (strcmp(key, "peer") == 0)
-		return inet_pton(AF_INET, val, &s->peer) == 1 ? 0 : -1;
+		return addr_parse(&s->peer, val);
 	else if (strcmp(key, "fwmark") == 0 && numeric)
 		s->fwmark = (uint32_t)strtoul(val, NULL, 10);
 	else if (strcmp(key, "table") == 0 && numeric)
@@ -435,13 +450,18 @@ sysctl_write(const char *path, int v)
  * Opened segments arrive on zcc0 from an address routed via the real
  * interface: strict reverse-path filtering would drop them. The kernel uses
  * the larger of "all" and the device's value, so zcc0 gets loose (2) and a
- * strict "all" is lowered to loose, recorded, and restored at exit.
+ * strict "all" is lowered to loose, recorded, and restored at exit. IPv6
+ * has no such sysctl (reverse-path checks there are firewall rules), so an
+ * IPv6 link changes nothing.
  */
 static int
 install_rp_filter(struct steer *s)
 {
 	char dev[128];
 	int all = sysctl_read(RP_ALL);
+
+	if (s->peer.af == AF_INET6)
+		return 0;
 
 	snprintf(dev, sizeof(dev), "/proc/sys/net/ipv4/conf/%s/rp_filter",
 	    s->ifname);
@@ -482,25 +502,26 @@ append(char *buf, size_t len, const char *fmt, ...)
 static void
 nft_ruleset(const struct steer *s, char *buf, size_t len)
 {
-	char table[IFNAMSIZ + 8], peer[INET_ADDRSTRLEN], ports[ZCC_MAX_PORTS * 2 * 8];
+	char table[IFNAMSIZ + 8], peer[ZCC_ADDRSTRLEN], ports[ZCC_MAX_PORTS * 2 * 8];
+	const char *ip = s->peer.af == AF_INET6 ? "ip6" : "ip";
 
 	nft_table_name(s->ifname, table, sizeof(table));
-	fmt_addr(peer, s->peer);
+	fmt_addr(peer, &s->peer);
 	ports[0] = '\0';
 	for (size_t i = 0; i < s->nports; i++)
 		append(ports, sizeof(ports), "%s%u", i ? ", " : "", s->ports[i]);
 	buf[0] = '\0';
 	append(buf, len, "table inet %s {\n", table);
 	append(buf, len, " chain input {\n  type filter hook input priority -150; policy accept;\n");
-	append(buf, len, "  iifname != \"%s\" ip saddr %s tcp dport { %s } counter drop\n",
-	    s->ifname, peer, ports);
-	append(buf, len, "  iifname != \"%s\" ip saddr %s tcp sport { %s } counter drop\n",
-	    s->ifname, peer, ports);
+	append(buf, len, "  iifname != \"%s\" %s saddr %s tcp dport { %s } counter drop\n",
+	    s->ifname, ip, peer, ports);
+	append(buf, len, "  iifname != \"%s\" %s saddr %s tcp sport { %s } counter drop\n",
+	    s->ifname, ip, peer, ports);
 	append(buf, len, " }\n chain output {\n  type filter hook postrouting priority -150; policy accept;\n");
-	append(buf, len, "  oifname != \"%s\" meta mark != 0x%x ip daddr %s tcp dport { %s } counter drop\n",
-	    s->ifname, s->fwmark, peer, ports);
-	append(buf, len, "  oifname != \"%s\" meta mark != 0x%x ip daddr %s tcp sport { %s } counter drop\n",
-	    s->ifname, s->fwmark, peer, ports);
+	append(buf, len, "  oifname != \"%s\" meta mark != 0x%x %s daddr %s tcp dport { %s } counter drop\n",
+	    s->ifname, s->fwmark, ip, peer, ports);
+	append(buf, len, "  oifname != \"%s\" meta mark != 0x%x %s daddr %s tcp sport { %s } counter drop\n",
+	    s->ifname, s->fwmark, ip, peer, ports);
 	append(buf, len, " }\n}\n");
 }
 
@@ -545,7 +566,7 @@ static int
 install_unreachable(const struct steer *s)
 {
 	char t[16];
-	char *argv[] = { "ip", "-4", "route", "add", "unreachable", "default",
+	char *argv[] = { "ip", ip_family(s), "route", "add", "unreachable", "default",
 	    "metric", "4294967295", "table", fmt_u32(t, s->table), NULL };
 
 	return must(argv, NULL);
@@ -554,35 +575,41 @@ install_unreachable(const struct steer *s)
 static int
 install_zcc_route(const struct steer *s)
 {
-	char t[16], src[INET_ADDRSTRLEN];
-	char *argv[] = { "ip", "-4", "route", "add", "default", "dev",
-	    unconst(s->ifname), "src", fmt_addr(src, s->local), "table",
+	char t[16], src[ZCC_ADDRSTRLEN];
+	char *argv[] = { "ip", ip_family(s), "route", "add", "default", "dev",
+	    unconst(s->ifname), "src", fmt_addr(src, &s->local), "table",
 	    fmt_u32(t, s->table), NULL };
 
 	return must(argv, NULL);
 }
 
+/*
+ * The flush takes the zcc0 route if zcc0 did not take it along; "ip -6
+ * route flush" leaves unreachable routes (iproute2 6.1), so that one is
+ * deleted by name.
+ */
 static void
 remove_routes(const struct steer *s)
 {
 	char t[16];
-	char *argv[] = { "ip", "-4", "route", "flush", "table",
+	char *flush[] = { "ip", ip_family(s), "route", "flush", "table",
 	    fmt_u32(t, s->table), NULL };
+	char *unreach[] = { "ip", ip_family(s), "route", "del", "unreachable",
+	    "default", "metric", "4294967295", "table", t, NULL };
 
-	try(argv);
+	try(flush);
+	try(unreach);
 }
 
 /* The two selection rules of one port: op is "add" or "del". */
 static int
 port_rules(const struct steer *s, const char *op, uint16_t p)
 {
-	char pref[16], t[16], to[INET_ADDRSTRLEN + 3], port[8];
-	char *sel[] = { "ip", "-4", "rule", unconst(op), "pref",
-	    fmt_u32(pref, s->priority), "to", to, "ipproto", "tcp", "dport",
-	    port, "lookup", fmt_u32(t, s->table), NULL };
+	char pref[16], t[16], to[ZCC_ADDRSTRLEN + 4], port[8];
+	char *sel[] = { "ip", ip_family(s), "rule", unconst(op), "pref",
+	    fmt_u32(pref, s->priority), "to", fmt_host(to, &s->peer), "ipproto",
+	    "tcp", "dport", port, "lookup", fmt_u32(t, s->table), NULL };
 
-	fmt_addr(to, s->peer);
-	strcat(to, "/32");
 	snprintf(port, sizeof(port), "%u", p);
 	if (must(sel, NULL) == -1)
 		return -1;
@@ -594,7 +621,7 @@ static int
 install_rules(const struct steer *s)
 {
 	char exempt[16], mark[16];
-	char *fw[] = { "ip", "-4", "rule", "add", "pref", fmt_u32(exempt, s->priority - 1),
+	char *fw[] = { "ip", ip_family(s), "rule", "add", "pref", fmt_u32(exempt, s->priority - 1),
 	    "fwmark", fmt_u32(mark, s->fwmark), "lookup", "main", NULL };
 
 	if (must(fw, NULL) == -1)
@@ -606,10 +633,11 @@ install_rules(const struct steer *s)
 }
 
 static void
-remove_rules_at(uint32_t pref)
+remove_rules_at(const struct steer *s, uint32_t pref)
 {
 	char p[16];
-	char *argv[] = { "ip", "-4", "rule", "del", "pref", fmt_u32(p, pref), NULL };
+	char *argv[] = { "ip", ip_family(s), "rule", "del", "pref",
+	    fmt_u32(p, pref), NULL };
 
 	/* Each del removes one rule at that preference. */
 	for (int i = 0; i < 2 * ZCC_MAX_PORTS + 2; i++)
@@ -620,8 +648,8 @@ remove_rules_at(uint32_t pref)
 static void
 remove_rules(const struct steer *s)
 {
-	remove_rules_at(s->priority);
-	remove_rules_at(s->priority - 1);
+	remove_rules_at(s, s->priority);
+	remove_rules_at(s, s->priority - 1);
 }
 
 /* ---- tc ingress redirect ---- */
@@ -643,31 +671,59 @@ has_clsact(const char *dev)
  * after reassembly.
  */
 static int
-install_redirect_filter(const struct steer *s, const char *at, uint16_t port)
+install_redirect4(const struct steer *s, const char *at, uint16_t port)
 {
-	char pref[16], src[INET_ADDRSTRLEN + 3], p[8];
+	char pref[16], src[ZCC_ADDRSTRLEN + 4], p[8];
 	char *argv[] = { "tc", "filter", "add", "dev", unconst(s->realdev),
 	    "ingress", "pref", fmt_u32(pref, s->tc_pref), "protocol", "ip",
-	    "u32", "match", "ip", "src", src, "match", "ip", "protocol", "6",
-	    "0xff", "match", "u8", "0x05", "0x0f", "at", "0", "match", "u16",
-	    "0", "0x3fff", "at", "6", "match", "u16", p, "0xffff", "at",
-	    unconst(at), "action", "mirred", "egress", "redirect", "dev",
-	    unconst(s->ifname), NULL };
+	    "u32", "match", "ip", "src", fmt_host(src, &s->peer), "match", "ip",
+	    "protocol", "6", "0xff", "match", "u8", "0x05", "0x0f", "at", "0",
+	    "match", "u16", "0", "0x3fff", "at", "6", "match", "u16", p,
+	    "0xffff", "at", unconst(at), "action", "mirred", "egress",
+	    "redirect", "dev", unconst(s->ifname), NULL };
 
-	fmt_addr(src, s->peer);
-	strcat(src, "/32");
 	snprintf(p, sizeof(p), "%u", port);
 	return must(argv, NULL);
+}
+
+/*
+ * IPv6: next header 6 at offset 6 means TCP follows the 40-byte header,
+ * where u32's "ip6 sport" and "ip6 dport" look (offsets 40 and 42). A
+ * segment with extension headers is not redirected; the backstop, which
+ * finds TCP through the chain, drops it.
+ */
+static int
+install_redirect6(const struct steer *s, const char *dir, uint16_t port)
+{
+	char pref[16], src[ZCC_ADDRSTRLEN + 4], p[8];
+	char *argv[] = { "tc", "filter", "add", "dev", unconst(s->realdev),
+	    "ingress", "pref", fmt_u32(pref, s->tc_pref), "protocol", "ipv6",
+	    "u32", "match", "ip6", "src", fmt_host(src, &s->peer), "match",
+	    "ip6", "protocol", "6", "0xff", "match", "ip6", unconst(dir), p,
+	    "0xffff", "action", "mirred", "egress", "redirect", "dev",
+	    unconst(s->ifname), NULL };
+
+	snprintf(p, sizeof(p), "%u", port);
+	return must(argv, NULL);
+}
+
+/* Redirect the peer's segments to and from port: TCP's sport, then dport. */
+static int
+install_redirect(const struct steer *s, uint16_t port)
+{
+	if (s->peer.af == AF_INET6)
+		return install_redirect6(s, "sport", port) == -1 ||
+		    install_redirect6(s, "dport", port) == -1 ? -1 : 0;
+	return install_redirect4(s, "20", port) == -1 ||
+	    install_redirect4(s, "22", port) == -1 ? -1 : 0;
 }
 
 static int
 install_port_filters(const struct steer *s)
 {
-	for (size_t i = 0; i < s->nports; i++) {
-		if (install_redirect_filter(s, "20", s->ports[i]) == -1 ||
-		    install_redirect_filter(s, "22", s->ports[i]) == -1)
+	for (size_t i = 0; i < s->nports; i++)
+		if (install_redirect(s, s->ports[i]) == -1)
 			return -1;
-	}
 	return 0;
 }
 

@@ -52,25 +52,61 @@ out:
 	return ret;
 }
 
-/*
- * No IPv6 on zcc0 until in-place IPv6 exists: the kernel would otherwise
- * give it a link-local address and send router solicitations into it.
- * The setting is the device's own and goes with it.
- */
-static void
-tun_disable_ipv6(const char *ifname)
+static int
+write_conf6(const char *ifname, const char *name, const char *value)
 {
 	char path[128];
-	int fd;
+	int fd, ret = 0;
 
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
-	    ifname);
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", ifname,
+	    name);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd == -1)
-		return;         /* no IPv6 on this host: nothing to disable */
-	if (write(fd, "1\n", 2) != 2)
+	if (fd == -1 && errno == ENOENT)
+		return 1;
+	if (fd == -1) {
 		log_warn("%s", path);
+		return -1;
+	}
+	if (write(fd, value, strlen(value)) != (ssize_t)strlen(value)) {
+		log_warn("%s", path);
+		ret = -1;
+	}
 	close(fd);
+	return ret;
+}
+
+/*
+ * IPv6 on zcc0, for in-place IPv6 and IPv6 routed into zcc0, but no
+ * address of its own: addr_gen_mode 1 (none) before the device goes up,
+ * so it gets no link-local address and, without one, sends no router
+ * solicitations into the tunnel; accept_ra 0 ignores router
+ * advertisements. (With IPv6 forwarding on, the kernel still sends MLD
+ * reports from :: into zcc0; the data path does not carry them.)
+ * disable_ipv6 0 last, since a namespace's defaults may disable IPv6 on
+ * new devices. Settings of the device's own, gone with it. A host without
+ * IPv6 (no /proc/sys/net/ipv6) is fine for an IPv4 link.
+ */
+static int
+tun_enable_ipv6(const char *ifname)
+{
+	static const char *const conf[][2] = {
+		{ "addr_gen_mode", "1\n" },
+		{ "accept_ra", "0\n" },
+		{ "disable_ipv6", "0\n" },
+	};
+	int r;
+
+	for (size_t i = 0; i < sizeof(conf) / sizeof(conf[0]); i++) {
+		r = write_conf6(ifname, conf[i][0], conf[i][1]);
+		if (r == 1 && i == 0)
+			return 1;       /* no IPv6 here */
+		if (r == 1)
+			log_warnx("%s: no net.ipv6.conf.%s.%s", ifname, ifname,
+			    conf[i][0]);
+		if (r != 0)
+			return -1;
+	}
+	return 0;
 }
 
 /*
@@ -84,13 +120,13 @@ tun_set_offloads(int fd, const char *ifname)
 	int hdrsz = sizeof(struct virtio_net_hdr);
 
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdrsz) == -1 ||
-	    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) == -1)
+	    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) == -1)
 		log_warn("%s: no segmentation offload (continuing, slower)",
 		    ifname);
 }
 
 int
-tun_open(const char *ifname, int mtu)
+tun_open(const char *ifname, int mtu, int need_ipv6)
 {
 	struct ifreq ifr;
 	int fd;
@@ -113,7 +149,15 @@ tun_open(const char *ifname, int mtu)
 		goto fail;
 	}
 	tun_set_offloads(fd, ifname);
-	tun_disable_ipv6(ifname);
+	switch (tun_enable_ipv6(ifname)) {
+	case 1:
+		if (!need_ipv6)
+			break;
+		log_warnx("%s: this host has no IPv6", ifname);
+		goto fail;
+	case -1:
+		goto fail;
+	}
 	if (tun_set_mtu_up(ifname, mtu) == -1)
 		goto fail;
 	return fd;

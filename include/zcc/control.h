@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "zcc/addr.h"
 #include "zcc/datapath.h"
 #include "zcc/options.h"
 
@@ -40,7 +41,7 @@ struct zcc_status {
 	char ifname[IFNAMSIZ];
 	char linkname[64];              /* "" when none */
 	const char *state;              /* "down", "handshaking", "up" */
-	struct in_addr local, peer;
+	struct zcc_addr local, peer;
 	char realdev[IFNAMSIZ];
 	uint16_t udp_port;
 	uint16_t ports[ZCC_MAX_PORTS];

@@ -5,7 +5,8 @@
  * anything else routed into zcc0 (encapsulated whole in a UDP datagram to
  * the peer's port, CIPE-style; the peer's such datagrams are opened and
  * written into zcc0). Anything that fails is dropped and counted by
- * reason, never delivered.
+ * reason, never delivered. In place, the family is the link's (IPv4 or
+ * IPv6); encapsulated, either family travels.
  */
 #ifndef ZCC_DATAPATH_H
 #define ZCC_DATAPATH_H
@@ -13,6 +14,7 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "zcc/addr.h"
 #include "zcc/encap.h"
 #include "zcc/options.h"
 #include "zcc/seal.h"
@@ -44,6 +46,8 @@ enum dp_drop {
 	DROP_REPLAYED,       /* an encapsulated datagram seen before, or too old */
 	DROP_BAD_COMPRESSION,/* authentic, but it does not decompress */
 	DROP_TOO_BIG,        /* too big to encapsulate: ICMP "too big" returned */
+	DROP_EXT_HEADER,     /* IPv6 between the two ends with an extension header
+	                        before TCP (see PROTOCOL.md) */
 	DROP_MAX
 };
 
@@ -84,7 +88,7 @@ struct dp_io {
  * starts with no keys: everything is dropped (no_key) until the link gives
  * it some. Returns NULL on allocation failure.
  */
-struct datapath *datapath_new(const struct zcc_options *o, struct in_addr local,
+struct datapath *datapath_new(const struct zcc_options *o, struct zcc_addr local,
     const struct dp_io *io, dp_key_seen_fn *key_seen, void *arg);
 
 /* The largest packet encapsulated whole; bigger ones get ICMP "too big". */

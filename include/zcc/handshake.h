@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "zcc/addr.h"
+
 #define HS_KEY_LEN 32
 #define HS_TAI64N_LEN 12
 #define HS_INIT_LEN 88          /* 8 + e 32 + enc(tai64n 12, key id 1, 3 zero) 32 + mac1 16 */
@@ -59,7 +61,7 @@ enum hs_error {
 struct hs_config {
 	uint8_t psk[HS_KEY_LEN];
 	uint8_t mac1_key[HS_KEY_LEN];
-	struct in_addr local, peer;
+	struct zcc_addr local, peer;    /* of one family */
 	uint8_t codec;          /* ours, offered (0: none) */
 };
 
@@ -84,7 +86,7 @@ struct hs_keys {
 
 /* Derive mac1_key from psk and keep the addresses (the prologue binds them). */
 void hs_config_init(struct hs_config *c, const uint8_t psk[HS_KEY_LEN],
-    struct in_addr local, struct in_addr peer);
+    const struct zcc_addr *local, const struct zcc_addr *peer);
 void hs_config_wipe(struct hs_config *c);
 
 /* The message type of a datagram, or -1 when it is too short to have one. */

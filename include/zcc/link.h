@@ -18,13 +18,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "zcc/addr.h"
 #include "zcc/control.h"
 #include "zcc/datapath.h"
 
 enum link_state { LINK_DOWN, LINK_HANDSHAKING, LINK_UP };
 
 struct link_config {
-	struct in_addr local, peer;
+	struct zcc_addr local, peer;    /* of one family */
 	uint32_t rekey_interval;        /* seconds */
 	uint32_t keepalive_interval;    /* seconds, 0: no echo requests */
 	uint32_t keepalive_failure;     /* unanswered in a row before Down */

@@ -23,12 +23,13 @@
 #define OFFLOAD_VNET_LEN sizeof(struct virtio_net_hdr)
 
 /*
- * Segment i (from 0) of the TCP super-segment p, cut at mss payload bytes,
- * written to out (cap bytes). Headers are p's with the IP total length, IP
- * id (+i), sequence number (+i*mss) and flags of segment i: FIN and PSH
- * only on the last, CWR only on the first. The TCP checksum is left
- * partial (the segment's pseudo-header sum, for csum_start at the TCP
- * header and csum_offset 16), the IP one complete. Returns the segment's length, 0 past the last segment (a
+ * Segment i (from 0) of the TCP super-segment p (IPv4 or IPv6), cut at mss
+ * payload bytes, written to out (cap bytes). Headers are p's with the IP
+ * total length (IPv6: payload length), IPv4's id (+i), sequence number
+ * (+i*mss) and flags of segment i: FIN and PSH only on the last, CWR only
+ * on the first. The TCP checksum is left partial (the segment's
+ * pseudo-header sum, for csum_start at the TCP header and csum_offset 16),
+ * IPv4's header checksum complete. Returns the segment's length, 0 past the last segment (a
  * super-segment without payload has one segment), or -1 when mss is 0 or
  * out is too small.
  */
@@ -76,7 +77,8 @@ void gro_one(struct gro *g, const struct packet *p);
 /*
  * Finish the run for writing: fixes the first segment's lengths and
  * checksums (the TCP one partial, as for checksum offload, when the run
- * holds more than one segment) and fills the virtio header. Returns the
+ * holds more than one segment) and fills the virtio header (GSO_TCPV4 or
+ * GSO_TCPV6 by the run's family). Returns the
  * iovec count for writev on zcc0; g->iov holds it. The run must not be
  * empty; gro_init it again afterwards.
  */

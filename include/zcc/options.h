@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "zcc/addr.h"
+
 #define ZCC_MAX_PORTS 64
 #define ZCC_DEFAULT_IFNAME "zcc0"
 #define ZCC_DEFAULT_UDP_PORT 7437     /* zcc's own UDP port (handshake, encapsulation) */
@@ -37,9 +39,9 @@ enum zcc_command {
 
 struct zcc_options {
 	enum zcc_command command;
-	struct in_addr peer;
+	struct zcc_addr peer;           /* IPv4 or IPv6 */
 	int have_peer;
-	struct in_addr local;
+	struct zcc_addr local;          /* of the peer's family */
 	int have_local;                 /* else: the source the kernel picks for peer */
 	char key_file[PATH_MAX];        /* "" when not given */
 	char ifname[IFNAMSIZ];

@@ -24,12 +24,14 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
+#include "zcc/addr.h"
+
 #define SCRIPTS_TIMEOUT 30      /* seconds before a script is killed */
 
 struct scripts_args {
 	char ifname[IFNAMSIZ];
 	char device[IFNAMSIZ];
-	struct in_addr local, peer;
+	struct zcc_addr local, peer;    /* IPLOCAL, IPREMOTE: either family */
 	char peername[256];         /* the "call" name, else the peer address */
 	char linkname[64];
 	char ipparam[256];

@@ -7,6 +7,9 @@
  * segments to zcc0. Backstop: an nftables table dropping selected flows
  * that bypass zcc0 in either direction.
  *
+ * Each in the peer's family: ip -4 or ip -6, "ip" or "ip6" in nftables,
+ * a "protocol ip" or "protocol ipv6" u32 match.
+ *
  * What was installed is recorded in a state file, so that
  * "zcctund cleanup" can remove it after a crash.
  */
@@ -18,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "zcc/addr.h"
 #include "zcc/options.h"
 
 #define ZCC_STATE_DIR "/run/zcc"
@@ -25,14 +29,15 @@
 struct steer {
 	char ifname[IFNAMSIZ];      /* zcc0 */
 	char realdev[IFNAMSIZ];     /* the interface that reaches the peer */
-	struct in_addr local, peer;
+	struct zcc_addr local, peer;    /* of one family */
 	uint16_t ports[ZCC_MAX_PORTS * 2];  /* twice: old and new during steer_update */
 	size_t nports;
 	uint32_t fwmark, table, priority;
 	uint32_t tc_pref;           /* the tc filters': priority or priority + 1 */
 	/* filled by steer_install, for removal */
 	int added_clsact;           /* we created the clsact qdisc on realdev */
-	int saved_rp_filter;        /* net.ipv4.conf.all.rp_filter before, or -1 */
+	int saved_rp_filter;        /* net.ipv4.conf.all.rp_filter before, or -1
+	                               (never changed for an IPv6 link) */
 };
 
 /*
@@ -44,7 +49,7 @@ int steer_preflight(void);
 
 /* Fill s from the options, the chosen local address and real device. */
 void steer_init(struct steer *s, const struct zcc_options *o,
-    struct in_addr local, const char *realdev);
+    struct zcc_addr local, const char *realdev);
 
 /*
  * Install everything, in an order that never lets a selected flow out in

@@ -42,7 +42,7 @@ init_once(void)
 {
 	uint8_t psk[HS_KEY_LEN], e_i[HS_KEY_LEN], tai[HS_TAI64N_LEN], ts[HS_TAI64N_LEN];
 	uint8_t m1[HS_INIT_LEN], m2[HS_RESP_LEN];
-	struct in_addr a, b;
+	struct zcc_addr a, b;
 	struct hs_state st, str;
 	struct hs_keys kr;
 
@@ -53,10 +53,10 @@ init_once(void)
 		e_i[i] = (uint8_t)(0x40 + i);
 		e_r[i] = (uint8_t)(0x60 + i);
 	}
-	inet_pton(AF_INET, "10.0.0.1", &a);
-	inet_pton(AF_INET, "10.0.0.2", &b);
-	hs_config_init(&ci, psk, a, b);
-	hs_config_init(&cr, psk, b, a);
+	addr_parse(&a, "10.0.0.1");
+	addr_parse(&b, "10.0.0.2");
+	hs_config_init(&ci, psk, &a, &b);
+	hs_config_init(&cr, psk, &b, &a);
 	hs_tai64n(tai, 1700000000, 123456789);
 
 	if (hs_init_create(&ci, &pending, e_i, IDX_I, KEY_ID, tai, m1) != HS_OK)

@@ -1,15 +1,17 @@
 /*
  * libFuzzer harness for the data path's receiving side: the bytes a peer
- * (or anyone on the path) can send us. The first byte chooses, modulo 4:
+ * (or anyone on the path) can send us. The first byte chooses, modulo 5:
  *   0: the rest is a segment from the peer, through datapath_handle
  *      (parse, option lookup, key id, open) - must never crash;
- *   1: the rest is one of our own segments: if it seals, the peer must
- *      open it again, and any single-bit change must then be refused;
+ *   1: the rest is one of our own segments, IPv4 or IPv6: if it seals,
+ *      the peer must open it again, and any single-bit change must then
+ *      be refused;
  *   2: the rest is a datagram on the peer's UDP port (datapath_on_encap);
  *   3: the rest, sealed by the peer as an encapsulated message under the
  *      codec the next byte names, goes through datapath_on_encap: the
  *      authentic path, so decompression and the inner packet checks see
- *      arbitrary bytes.
+ *      arbitrary bytes;
+ *   4: as 0, into a data path whose link is IPv6 (2001:db8::1 and ::2).
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -27,7 +29,7 @@
 
 #define CAP (65535 + ZCC_OPT_LEN)
 
-static struct datapath *dp;
+static struct datapath *dp, *dp6;
 static struct seal_key tx, rx;
 static struct encap_tx peer_encap;
 static uint8_t buf[CAP], copy[CAP];
@@ -37,14 +39,14 @@ init_once(void)
 {
 	static const uint8_t link_key[ZCC_KEY_LEN] = { 1, 2, 3 };
 	struct zcc_options o;
-	struct in_addr local, peer;
+	struct zcc_addr local, peer, local6;
 	int null = open("/dev/null", O_WRONLY);
 
 	if (sodium_init() < 0)
 		abort();
 	options_init(&o);
-	inet_pton(AF_INET, "10.0.0.1", &local);
-	inet_pton(AF_INET, "10.0.0.2", &peer);
+	addr_parse(&local, "10.0.0.1");
+	addr_parse(&peer, "10.0.0.2");
 	o.peer = peer;
 	o.have_peer = 1;
 	o.ports[0] = 80;
@@ -70,9 +72,13 @@ init_once(void)
 		ours.encap.k[0] ^= 1;
 		encap_tx_init(&peer_encap, link_key, 7);
 		dp = datapath_new(&o, local, &io, NULL, NULL);
-		if (dp == NULL)
+		addr_parse(&local6, "2001:db8::1");
+		addr_parse(&o.peer, "2001:db8::2");
+		dp6 = datapath_new(&o, local6, &io, NULL, NULL);
+		if (dp == NULL || dp6 == NULL)
 			abort();
 		datapath_set_keys(dp, &ours, open_with, 1);
+		datapath_set_keys(dp6, &ours, open_with, 1);
 	}
 }
 
@@ -91,9 +97,9 @@ fuzz_encap_authentic(const uint8_t *data, size_t size)
 }
 
 static void
-fuzz_incoming(const uint8_t *data, size_t size)
+fuzz_incoming(struct datapath *to, const uint8_t *data, size_t size)
 {
-	datapath_handle(dp, data, size);
+	datapath_handle(to, data, size);
 }
 
 static void
@@ -115,7 +121,7 @@ fuzz_round_trip(const uint8_t *data, size_t size)
 	/* Flip one covered bit chosen by the input: TCP header or payload. */
 	memcpy(buf, copy, len);
 	{
-		size_t ihl = (size_t)(buf[0] & 15) * 4;
+		size_t ihl = p.ip_hlen;
 		size_t at = ihl + (size > 1 ? data[size - 1] : 0) % (len - ihl);
 
 		if (at == ihl + 16 || at == ihl + 17)
@@ -136,9 +142,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init_once();
 	if (size < 1 || size - 1 > CAP - ZCC_OPT_LEN)
 		return 0;
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0:
-		fuzz_incoming(data + 1, size - 1);
+		fuzz_incoming(dp, data + 1, size - 1);
 		break;
 	case 1:
 		fuzz_round_trip(data + 1, size - 1);
@@ -147,8 +153,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		datapath_on_encap(dp, data + 1, size - 1);
 		datapath_flush(dp);
 		break;
-	default:
+	case 3:
 		fuzz_encap_authentic(data + 1, size - 1);
+		break;
+	case 4:
+		fuzz_incoming(dp6, data + 1, size - 1);
 		break;
 	}
 	return 0;

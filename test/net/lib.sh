@@ -15,6 +15,10 @@
 #     B  eth0 10.0.0.2/24 --+-- SW: bridge br0 (STP off, no forward delay)
 #     C  eth0 10.0.0.3/24 --+       C is the attacker: it can inject anything
 #
+# With ZCC_TEST_FAMILY=6 in the environment the three talk IPv6 instead
+# (fd00::1/64, fd00::2/64, fd00::3/64; FAMILY=6), so a test written with
+# $IP_A, $IP_B, tcp_to and tcp_listen runs unchanged over IPv6.
+#
 # Everything a test starts in the background is started through bg_start or
 # start_zcc, which remember its pid; the EXIT trap kills exactly those pids
 # (and anything still running inside our own namespaces), deletes the
@@ -42,9 +46,27 @@ NS_A=${PREFIX}A
 NS_B=${PREFIX}B
 NS_C=${PREFIX}C
 NS_SW=${PREFIX}SW
-IP_A=10.0.0.1
-IP_B=10.0.0.2
-IP_C=10.0.0.3
+FAMILY=${ZCC_TEST_FAMILY:-4}
+case $FAMILY in
+4)
+	IP_A=10.0.0.1
+	IP_B=10.0.0.2
+	IP_C=10.0.0.3
+	PLEN=24
+	NFT_IP=ip
+	;;
+6)
+	IP_A=fd00::1
+	IP_B=fd00::2
+	IP_C=fd00::3
+	PLEN=64
+	NFT_IP=ip6
+	;;
+*)
+	echo "$0: ZCC_TEST_FAMILY must be 4 or 6" >&2
+	exit 2
+	;;
+esac
 
 declare -a OUR_NS=()                # namespaces we created
 declare -a OUR_PIDS=()              # every background process we started
@@ -54,11 +76,14 @@ declare -A CAP_PID=()               # capture name -> pid
 declare -A CAP_LOST=()              # capture name -> packets tcpdump lost
 TEST_OK=0
 
-log() { printf '%s: %s\n' "${0##*/}" "$*"; }
+# The script's name, and the family when a wrapper runs it over IPv6.
+ME=${0##*/}
+[ "$FAMILY" = 4 ] || ME="$ME (IPv6)"
+log() { printf '%s: %s\n' "$ME" "$*"; }
 check() { printf '  [ok] %s\n' "$*"; }
 
 fail() {
-	printf '%s: FAIL: %s\n' "${0##*/}" "$*" >&2
+	printf '%s: FAIL: %s\n' "$ME" "$*" >&2
 	exit 1
 }
 
@@ -121,14 +146,47 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-# ns_new NAME: a namespace with lo up and no IPv6 (no DAD, router
-# solicitations or MLD noise in captures, on zcc0 or in snapshots).
+# ns_new NAME [ipv6]: a namespace with lo up and no IPv6 (no DAD, router
+# solicitations or MLD noise in captures, on zcc0 or in snapshots); with
+# "ipv6", IPv6 stays on but quiet: no router solicitations or
+# advertisements taken, no duplicate address detection to wait for.
 ns_new() {
 	ip netns add "$1"
 	OUR_NS+=("$1")
-	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-		net.ipv6.conf.default.disable_ipv6=1
+	if [ "${2:-}" = ipv6 ]; then
+		ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_ra=0 \
+			net.ipv6.conf.default.accept_ra=0 \
+			net.ipv6.conf.all.router_solicitations=0 \
+			net.ipv6.conf.default.router_solicitations=0 \
+			net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0
+	else
+		ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1
+	fi
 	ip -n "$1" link set lo up
+}
+
+# The hosts' namespaces: IPv6 on when the test runs over IPv6.
+host_ns_new() {
+	if [ "$FAMILY" = 6 ]; then ns_new "$1" ipv6; else ns_new "$1"; fi
+}
+
+# tcp_to IP PORT: socat's address for a TCP connection to IP:PORT.
+tcp_to() {
+	case $1 in
+	*:*) echo "TCP6:[$1]:$2" ;;
+	*) echo "TCP:$1:$2" ;;
+	esac
+}
+
+# tcp_listen PORT [ADDR]: socat's address listening on PORT in ADDR's
+# family (without ADDR, this run's).
+tcp_listen() {
+	case ${2:-$IP_A} in
+	*:*) echo "TCP6-LISTEN:$1,reuseaddr" ;;
+	*) echo "TCP-LISTEN:$1,reuseaddr" ;;
+	esac
 }
 
 setup_topology() {
@@ -138,12 +196,12 @@ setup_topology() {
 	ip -n "$NS_SW" link set br0 up
 	for h in A B C; do
 		case $h in A) addr=$IP_A ;; B) addr=$IP_B ;; C) addr=$IP_C ;; esac
-		ns_new "$PREFIX$h"
+		host_ns_new "$PREFIX$h"
 		ip -n "$NS_SW" link add "v$h" mtu 1500 type veth peer name eth0 \
 			netns "$PREFIX$h"
 		ip -n "$NS_SW" link set "v$h" master br0 up
 		ip -n "$PREFIX$h" link set eth0 mtu 1500 up
-		ip -n "$PREFIX$h" addr add "$addr/24" dev eth0
+		ip -n "$PREFIX$h" addr add "$addr/$PLEN" dev eth0
 	done
 	# Prove the bridge forwards (and prime ARP) before any test starts.
 	reachable "$NS_A" "$IP_B" || fail "topology: A cannot reach B"
@@ -156,7 +214,7 @@ setup_topology() {
 reachable() {
 	ip netns exec "$1" "$PY" -c '
 import socket, sys
-s = socket.socket()
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
 s.settimeout(3)
 try:
     s.connect((sys.argv[1], 9))
@@ -248,11 +306,11 @@ start_pair() {
 transfer() {
 	local srcns=$1 dstns=$2 dstip=$3 port=$4 in=$5 out=$6 srv rc
 	bg_start "$dstns" "$TMP/srv.$port.log" \
-		socat -u "TCP-LISTEN:$port,reuseaddr" "CREATE:$out"
+		socat -u "$(tcp_listen "$port" "$dstip")" "CREATE:$out"
 	srv=$BG_PID
 	wait_listen "$dstns" "$port"
 	ip netns exec "$srcns" timeout 120 socat -u "FILE:$in" \
-		"TCP:$dstip:$port,connect-timeout=10" && rc=0 || rc=$?
+		"$(tcp_to "$dstip" "$port"),connect-timeout=10" && rc=0 || rc=$?
 	[ "$rc" = 0 ] || fail "sender to $dstip:$port failed (status $rc)"
 	bg_wait "$srv" 30 || fail "receiver on port $port did not finish"
 	[ "$(sha "$in")" = "$(sha "$out")" ] ||

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Read a pcap file (as tcpdump -w writes it) and check IPv4 TCP segments.
+"""Read a pcap file (as tcpdump -w writes it) and check IPv4 and IPv6 TCP
+segments.
 
 Standard library only. Link types: Ethernet (1), raw IP (101, 12, 228),
 Linux cooked SLL (113) and SLL2 (276).
@@ -34,14 +35,19 @@ Linux cooked SLL (113) and SLL2 (276).
         like grep, over every captured frame whole (any protocol, headers,
         fragments): exits 1 when a run of the needle is anywhere
     pcap.py frags FILE
-        the number of IPv4 fragments (MF set or offset nonzero) captured
+        the number of IP fragments captured (IPv4: MF set or offset
+        nonzero; IPv6: a fragment header)
     pcap.py udp FILE [--port P] [--src IP] [--dst IP]
-        one line per IPv4 UDP datagram (first fragments only):
+        one line per UDP datagram (first fragments only):
         "N SRC SPORT DST DPORT LEN HEX" (N: the record number, LEN and HEX:
         the UDP payload as captured; HEX is "-" when it is empty)
 
 The zcc option (docs/PROTOCOL.md): kind 253, length 16, ExID 0x7a63, a key
 id byte and an 11-byte tag, as the last 16 bytes of the options area.
+
+IPv6 packets are followed through their extension headers (hop-by-hop,
+routing, destination options, fragment), so a segment behind any of them is
+still seen and checked; addresses print in RFC 5952 form (fd00::1).
 """
 
 import argparse
@@ -99,25 +105,70 @@ def records(path):
         off += incl
 
 
+IP_ETHERTYPES = (0x0800, 0x86DD)
+
+
 def ip_of(linktype, pkt):
-    """The IPv4 packet inside a link-layer frame, or None."""
+    """The IPv4 or IPv6 packet inside a link-layer frame, or None."""
     if linktype == 1:                           # Ethernet, maybe 802.1Q
         off, etype = 14, struct.unpack_from("!H", pkt, 12)[0] if len(pkt) >= 14 else 0
         while etype in (0x8100, 0x88a8) and len(pkt) >= off + 4:
             etype = struct.unpack_from("!H", pkt, off + 2)[0]
             off += 4
-        return pkt[off:] if etype == 0x0800 else None
-    if linktype in (101, 12, 228):              # raw IP
-        return pkt if pkt and pkt[0] >> 4 == 4 else None
+        return pkt[off:] if etype in IP_ETHERTYPES else None
+    if linktype in (101, 12, 228, 229):         # raw IP (229: raw IPv6)
+        return pkt if pkt and pkt[0] >> 4 in (4, 6) else None
     if linktype == 113:                         # Linux cooked (SLL)
         if len(pkt) < 16:
             return None
-        return pkt[16:] if struct.unpack_from("!H", pkt, 14)[0] == 0x0800 else None
+        return pkt[16:] if struct.unpack_from("!H", pkt, 14)[0] in IP_ETHERTYPES else None
     if linktype == 276:                         # Linux cooked v2 (SLL2)
         if len(pkt) < 20:
             return None
-        return pkt[20:] if struct.unpack_from("!H", pkt, 0)[0] == 0x0800 else None
+        return pkt[20:] if struct.unpack_from("!H", pkt, 0)[0] in IP_ETHERTYPES else None
     sys.exit("unsupported link type %d" % linktype)
+
+
+IP6_EXT = (0, 43, 60)       # hop-by-hop, routing, destination options
+IP6_FRAG = 44
+
+
+class IPPacket:
+    """What the checks need of an IP header: addresses, protocol, where
+    the upper layer starts and ends, and whether it is a fragment (first
+    or not)."""
+    __slots__ = ("src", "dst", "proto", "l4", "end", "frag", "later")
+
+
+def ip_parse(ip):
+    """An IPPacket for an IPv4 or IPv6 packet, or None when it is short."""
+    if ip is None or len(ip) < 20:
+        return None
+    h = IPPacket()
+    if ip[0] >> 4 == 4:
+        h.l4 = (ip[0] & 15) * 4
+        h.end = struct.unpack_from("!H", ip, 2)[0] or len(ip)   # 0: BIG TCP
+        frag = struct.unpack_from("!H", ip, 6)[0]
+        h.frag, h.later = frag & 0x3fff != 0, frag & 0x1fff != 0
+        h.src, h.dst = socket.inet_ntoa(ip[12:16]), socket.inet_ntoa(ip[16:20])
+        h.proto = ip[9]
+        return h if len(ip) >= h.l4 else None
+    if ip[0] >> 4 != 6 or len(ip) < 40:
+        return None
+    h.end = 40 + struct.unpack_from("!H", ip, 4)[0]
+    h.src = socket.inet_ntop(socket.AF_INET6, ip[8:24])
+    h.dst = socket.inet_ntop(socket.AF_INET6, ip[24:40])
+    h.proto, h.l4, h.frag, h.later = ip[6], 40, False, False
+    while len(ip) >= h.l4 + 8:
+        if h.proto == IP6_FRAG:
+            off = struct.unpack_from("!H", ip, h.l4 + 2)[0]
+            h.frag, h.later = True, h.later or off & 0xfff8 != 0
+            h.proto, h.l4 = ip[h.l4], h.l4 + 8
+        elif h.proto in IP6_EXT:
+            h.proto, h.l4 = ip[h.l4], h.l4 + (ip[h.l4 + 1] + 1) * 8
+        else:
+            break
+    return h
 
 
 def parse_options(raw):
@@ -141,26 +192,22 @@ def parse_options(raw):
 
 
 def segments(path):
-    """Every IPv4 TCP segment (first fragments only) as a Seg."""
+    """Every IPv4 and IPv6 TCP segment (first fragments only) as a Seg."""
     n = 0
     for linktype, pkt in records(path):
         n += 1
         ip = ip_of(linktype, pkt)
-        if ip is None or len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 6:
+        h = ip_parse(ip)
+        if h is None or h.proto != 6 or h.later or len(ip) < h.l4 + 20:
             continue
-        ihl = (ip[0] & 15) * 4
-        tot = struct.unpack_from("!H", ip, 2)[0] or len(ip)   # 0: BIG TCP
-        frag = struct.unpack_from("!H", ip, 6)[0]
-        if frag & 0x1fff or len(ip) < ihl + 20:
-            continue
+        ihl, tot = h.l4, h.end
         tcp = ip[ihl:tot]
         doff = (tcp[12] >> 4) * 4
         if doff < 20 or len(tcp) < doff:
             continue
         s = Seg()
         s.n = n
-        s.src = socket.inet_ntoa(ip[12:16])
-        s.dst = socket.inet_ntoa(ip[16:20])
+        s.src, s.dst = h.src, h.dst
         s.sport, s.dport, s.seq, s.ack = struct.unpack_from("!HHII", tcp, 0)
         s.flags = tcp[13] | ((tcp[12] & 1) << 8)
         s.win = struct.unpack_from("!H", tcp, 14)[0]
@@ -183,23 +230,18 @@ def segments(path):
 
 
 def udp_datagrams(path):
-    """Every IPv4 UDP datagram (first fragments only):
+    """Every IPv4 and IPv6 UDP datagram (first fragments only):
     (record number, src, sport, dst, dport, payload)."""
     n = 0
     for linktype, pkt in records(path):
         n += 1
         ip = ip_of(linktype, pkt)
-        if ip is None or len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 17:
+        h = ip_parse(ip)
+        if h is None or h.proto != 17 or h.later or len(ip) < h.l4 + 8:
             continue
-        ihl = (ip[0] & 15) * 4
-        tot = struct.unpack_from("!H", ip, 2)[0] or len(ip)
-        frag = struct.unpack_from("!H", ip, 6)[0]
-        if frag & 0x1fff or len(ip) < ihl + 8:
-            continue
-        udp = ip[ihl:tot]
+        udp = ip[h.l4:h.end]
         sport, dport, ulen = struct.unpack_from("!HHH", udp, 0)
-        yield (n, socket.inet_ntoa(ip[12:16]), sport,
-               socket.inet_ntoa(ip[16:20]), dport, udp[8:max(ulen, 8)])
+        yield (n, h.src, sport, h.dst, dport, udp[8:max(ulen, 8)])
 
 
 def selected(args):
@@ -402,9 +444,8 @@ def cmd_grep_all(args):
 def cmd_frags(args):
     n = 0
     for linktype, pkt in records(args.file):
-        ip = ip_of(linktype, pkt)
-        if ip is not None and len(ip) >= 20 and ip[0] >> 4 == 4:
-            n += struct.unpack_from("!H", ip, 6)[0] & 0x3fff != 0
+        h = ip_parse(ip_of(linktype, pkt))
+        n += h is not None and h.frag
     print(n)
     return 0
 

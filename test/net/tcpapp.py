@@ -21,7 +21,8 @@ import time
 
 
 def serve(a):
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    fam = socket.AF_INET6 if ":" in a.bind else socket.AF_INET
+    ls = socket.socket(fam, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((a.bind, a.port))
     ls.listen(1)
@@ -80,7 +81,9 @@ def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("serve")
-    p.add_argument("--bind", default="0.0.0.0")
+    # lib.sh's family (ZCC_TEST_FAMILY=6: the tests run over IPv6).
+    any_addr = "::" if os.environ.get("ZCC_TEST_FAMILY") == "6" else "0.0.0.0"
+    p.add_argument("--bind", default=any_addr)
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--status", required=True)

@@ -5,6 +5,9 @@
 # (opened segments arrive on zcc0) and restore afterwards. Between the SIGKILL and the cleanup, selected flows
 # fail closed: nothing of port 5001 leaves A in plaintext, no connection is
 # made, and B's sealed segments do not reach A's application.
+# test_cleanup6.sh runs it over IPv6 (ZCC_TEST_FAMILY=6): the ip -6 rules
+# and routes are then the ones the snapshots must see go, and rp_filter, an
+# IPv4 setting, stays as it was.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh" "$@"
 
@@ -27,7 +30,7 @@ must_not_connect() {
 	SRV=$BG_PID
 	wait_listen "$tons" 5001
 	ip netns exec "$fromns" timeout 10 socat -u "FILE:$TMP/secret$from" \
-		"TCP:$toip:5001,connect-timeout=5" >"$TMP/cli$from.log" 2>&1 &&
+		"$(tcp_to "$toip" 5001),connect-timeout=5" >"$TMP/cli$from.log" 2>&1 &&
 		fail "$what"
 	log "$from's client: $(tail -n1 "$TMP/cli$from.log")"
 }
@@ -39,13 +42,24 @@ if cmp -s "$TMP/A.before" "$TMP/A.running"; then
 	fail "A's snapshot does not change while zcctund runs: the snapshot sees nothing"
 fi
 rp=$(ip netns exec "$NS_A" sysctl -n net.ipv4.conf.all.rp_filter)
-[ "$rp" = 2 ] || fail "A's all.rp_filter is $rp while zcctund runs, expected 2 (loose)"
-check "A's strict all.rp_filter lowered to 2 while zcctund runs"
+if [ "$FAMILY" = 4 ]; then
+	[ "$rp" = 2 ] || fail "A's all.rp_filter is $rp while zcctund runs, expected 2 (loose)"
+	check "A's strict all.rp_filter lowered to 2 while zcctund runs"
+else
+	[ "$rp" = 1 ] || fail "A's all.rp_filter is $rp while an IPv6 link runs, expected 1 (untouched)"
+	sed -n '/^## ip -6 rule$/,/^## ip route/p' "$TMP/A.running" |
+		grep -c "^31330:.* to $IP_B ipproto tcp dport 5001 lookup 31331" >/dev/null ||
+		fail "no ip -6 rule of zcctund's in A's snapshot"
+	sed -n '/^## ip -6 route/,/^## tc/p' "$TMP/A.running" |
+		grep -c "^unreachable default .*table 31331" >/dev/null ||
+		fail "no ip -6 unreachable route of zcctund's in A's snapshot"
+	check "A's all.rp_filter untouched by an IPv6 link; its ip -6 rules and routes are in the snapshot"
+fi
 head -c 1M /dev/urandom >"$TMP/data"
-bg_start "$NS_B" "$TMP/srv1.log" socat -u TCP-LISTEN:5001,reuseaddr "CREATE:$TMP/data.out"
+bg_start "$NS_B" "$TMP/srv1.log" socat -u "$(tcp_listen 5001)" "CREATE:$TMP/data.out"
 srv=$BG_PID
 wait_listen "$NS_B" 5001
-ip netns exec "$NS_A" timeout 60 socat -u "FILE:$TMP/data" "TCP:$IP_B:5001,connect-timeout=10" ||
+ip netns exec "$NS_A" timeout 60 socat -u "FILE:$TMP/data" "$(tcp_to "$IP_B" 5001),connect-timeout=10" ||
 	fail "transfer A -> B:5001 failed"
 bg_wait "$srv" 30 || fail "B's receiver did not finish"
 cmp -s "$TMP/data" "$TMP/data.out" || fail "transfer A -> B:5001 not byte-exact"

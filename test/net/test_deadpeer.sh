@@ -75,13 +75,14 @@ wait_log() {
 # duplex NS_SERVER NS_CLIENT IP PORT TAG: one new connection, each end
 # sends its own 512 KB and reads the other's until EOF; both byte-exact.
 cat >"$TMP/duplex.py" <<'EOF'
-import socket, sys, threading
+import os, socket, sys, threading
 mode, host, port, infile, outfile = sys.argv[1:6]
 data = open(infile, "rb").read()
+v6 = os.environ.get("ZCC_TEST_FAMILY") == "6"
 if mode == "serve":
-    ls = socket.socket()
+    ls = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("0.0.0.0", int(port)))
+    ls.bind(("::" if v6 else "0.0.0.0", int(port)))
     ls.listen(1)
     ls.settimeout(20)
     s, _ = ls.accept()

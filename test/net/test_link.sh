@@ -113,7 +113,7 @@ jget() {   # jget NAME EXPR: a value from NAME's status, EXPR in Python over s
 head -c 24M /dev/urandom >"$TMP/rekey.in"
 rekeys0=$(jget A 's["link"]["rekeys"] + 0')
 capture_start "$NS_B" eth0 wire -s 128 tcp port 5001
-bg_start "$NS_B" "$TMP/srv.log" socat -u TCP-LISTEN:5001,reuseaddr "CREATE:$TMP/rekey.out"
+bg_start "$NS_B" "$TMP/srv.log" socat -u "$(tcp_listen 5001)" "CREATE:$TMP/rekey.out"
 srv=$BG_PID
 wait_listen "$NS_B" 5001
 log "24 MB A -> B:5001 over 8 s with rekey-interval 2"
@@ -148,18 +148,18 @@ check "byte-exact across $rekeys rekeys, ${ids%% *} key ids on the wire, nothing
 # ---- zccctl: the counters of a known exchange ----
 log "exactly 100000 bytes A -> B:5001 and 0 back; then zccctl show --json"
 head -c 100000 /dev/urandom >"$TMP/known.in"
-bg_start "$NS_B" "$TMP/srv2.log" socat -u TCP-LISTEN:5001,reuseaddr "CREATE:$TMP/known.out"
+bg_start "$NS_B" "$TMP/srv2.log" socat -u "$(tcp_listen 5001)" "CREATE:$TMP/known.out"
 srv=$BG_PID
 wait_listen "$NS_B" 5001
-ip netns exec "$NS_A" socat -u "FILE:$TMP/known.in" "TCP:$IP_B:5001,sourceport=40123" ||
+ip netns exec "$NS_A" socat -u "FILE:$TMP/known.in" "$(tcp_to "$IP_B" 5001),sourceport=40123" ||
 	fail "sender failed"
 bg_wait "$srv" 10 || fail "receiver did not finish"
 cmp -s "$TMP/known.in" "$TMP/known.out" || fail "known exchange differs"
 json A >"$TMP/A.json"
 json B >"$TMP/B.json"
-$PY - "$TMP/A.json" "$TMP/B.json" <<'EOF' || fail "zccctl counters do not match the exchange"
+$PY - "$TMP/A.json" "$TMP/B.json" "$IP_B" <<'EOF' || fail "zccctl counters do not match the exchange"
 import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:])
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
 fa = [f for f in a["flows"] if f["lport"] == 40123 and f["rport"] == 5001]
 fb = [f for f in b["flows"] if f["lport"] == 5001 and f["rport"] == 40123]
 assert len(fa) == 1 and len(fb) == 1, (fa, fb)
@@ -173,13 +173,13 @@ assert a["key_id"] == b["key_id"] != 0
 assert a["bytes_sealed"] == b["bytes_opened"], (a["bytes_sealed"], b["bytes_opened"])
 assert sum(a["dropped"].values()) == 0 and sum(b["dropped"].values()) == 0
 assert a["link"]["handshakes"] >= 4 and a["handshake_age"] <= 3
-assert a["ports"] == [5001] and a["peer"] == "10.0.0.2" and a["linkname"].startswith("lktoB")
+assert a["ports"] == [5001] and a["peer"] == sys.argv[3] and a["linkname"].startswith("lktoB")
 EOF
 check "zccctl: flow 40123 -> 5001 sealed 100000 bytes at A and opened 100000 at B; totals agree"
 
 # ---- SIGHUP: ports change, a kept flow goes on ----
 head -c 16M /dev/urandom >"$TMP/hup.in"
-bg_start "$NS_B" "$TMP/srv3.log" socat -u TCP-LISTEN:5001,reuseaddr "CREATE:$TMP/hup.out"
+bg_start "$NS_B" "$TMP/srv3.log" socat -u "$(tcp_listen 5001)" "CREATE:$TMP/hup.out"
 srv=$BG_PID
 wait_listen "$NS_B" 5001
 log "16 MB A -> B:5001 over 6 s; meanwhile port 5003 is added by SIGHUP"
@@ -196,7 +196,7 @@ for i in $(seq 50); do
 	sleep 0.1
 done
 grep -q 'SIGHUP: options re-read; 2 ports' "$TMP/A.log" || fail "A did not re-read its options"
-ip netns exec "$NS_A" ip rule | grep -c 'dport 5003' >/dev/null || fail "A has no rule for 5003"
+ip netns exec "$NS_A" ip -"$FAMILY" rule | grep -c 'dport 5003' >/dev/null || fail "A has no rule for 5003"
 # A new flow on 5003 is sealed now.
 bg_start "$NS_B" "$TMP/srv4.log" $APP serve --port 5003 --out "$TMP/p5003" \
 	--status "$TMP/st5003" --timeout 10
@@ -230,7 +230,7 @@ for i in $(seq 50); do
 		[ "$(grep -c 'SIGHUP: options re-read; 1 ports' "$TMP/A.log")" -ge 1 ] && break
 	sleep 0.1
 done
-ip netns exec "$NS_A" ip rule | grep -c 'dport 5003' >/dev/null && fail "A still has a rule for 5003"
+ip netns exec "$NS_A" ip -"$FAMILY" rule | grep -c 'dport 5003' >/dev/null && fail "A still has a rule for 5003"
 ip netns exec "$NS_B" tc filter show dev eth0 ingress | grep -ci 'redirect' >/dev/null ||
 	fail "B lost its redirect filters"
 bg_start "$NS_B" "$TMP/srv5.log" $APP serve --port 5003 --out "$TMP/p5003b" \
@@ -252,7 +252,7 @@ for i in $(seq 50); do
 done
 grep -q 'SIGHUP: .*peers/toB:2: encrypt-port.*keeping the options in use' "$TMP/A.log" ||
 	fail "A did not report the broken peers file: $(grep SIGHUP "$TMP/A.log" | tail -n1)"
-ip netns exec "$NS_A" ip rule | grep -c 'dport 5001' >/dev/null || fail "A lost its 5001 rule"
+ip netns exec "$NS_A" ip -"$FAMILY" rule | grep -c 'dport 5001' >/dev/null || fail "A lost its 5001 rule"
 [ "$(jget A 's["ports"]')" = "[5001]" ] || fail "A's ports changed: $(jget A 's["ports"]')"
 check "SIGHUP with a bad peers file: error with file:line, ports unchanged"
 

@@ -24,7 +24,7 @@ ip netns exec "$NS_SW" nft -f - <<EOF || fail "nft does not accept the loss rule
 table bridge zcc_loss {
 	chain forward {
 		type filter hook forward priority 0; policy accept;
-		iifname "vA" oifname "vB" ether type ip tcp dport 5001 numgen random mod 100 < $LOSS counter drop
+		iifname "vA" oifname "vB" ether type $NFT_IP tcp dport 5001 numgen random mod 100 < $LOSS counter drop
 	}
 }
 EOF
@@ -35,12 +35,12 @@ capture_start "$NS_B" eth0 wire
 # B's own segments on zcc0, before its daemon seals (and trims) them.
 capture_start "$NS_B" zcc0 zcc0 -s 128 src host "$IP_B" and tcp port 5001
 
-bg_start "$NS_B" "$TMP/srv.log" socat -u TCP-LISTEN:5001,reuseaddr "CREATE:$TMP/ab.out"
+bg_start "$NS_B" "$TMP/srv.log" socat -u "$(tcp_listen 5001)" "CREATE:$TMP/ab.out"
 SRV=$BG_PID
 wait_listen "$NS_B" 5001
 start=$(date +%s.%N)
 ip netns exec "$NS_A" timeout 45 socat -u "FILE:$TMP/ab.in" \
-	"TCP:$IP_B:5001,connect-timeout=10" || fail "sender A -> B:5001 failed"
+	"$(tcp_to "$IP_B" 5001),connect-timeout=10" || fail "sender A -> B:5001 failed"
 bg_wait "$SRV" 30 || fail "receiver on B:5001 did not finish"
 log "transfer took $(echo "$(date +%s.%N) - $start" | bc) s"
 capture_stop wire

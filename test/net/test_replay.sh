@@ -158,11 +158,11 @@ check "B received exactly \"onetwo\", normal close"
 log "a new connection A -> B:5001: 1 MB byte-exact"
 head -c 1M /dev/urandom >"$TMP/data"
 capture_start "$NS_B" eth0 wire tcp port 5001
-bg_start "$NS_B" "$TMP/srv2.log" socat -u TCP-LISTEN:5001,reuseaddr "CREATE:$TMP/data.out"
+bg_start "$NS_B" "$TMP/srv2.log" socat -u "$(tcp_listen 5001)" "CREATE:$TMP/data.out"
 srv=$BG_PID
 wait_listen "$NS_B" 5001
 ip netns exec "$NS_A" timeout 30 socat -u "FILE:$TMP/data" \
-	"TCP:$IP_B:5001,connect-timeout=10" || fail "transfer A -> B:5001 failed"
+	"$(tcp_to "$IP_B" 5001),connect-timeout=10" || fail "transfer A -> B:5001 failed"
 bg_wait "$srv" 30 || fail "B's receiver did not finish"
 cmp -s "$TMP/data" "$TMP/data.out" ||
 	fail "transfer A -> B:5001 not byte-exact ($(stat -c %s "$TMP/data.out") bytes)"

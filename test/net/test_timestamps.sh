@@ -66,7 +66,7 @@ log "control: timestamps back on in A, the same listener"
 ip netns exec "$NS_A" sysctl -qw net.ipv4.tcp_timestamps=1
 capture_start "$NS_B" eth0 on tcp
 ip netns exec "$NS_A" timeout 30 socat -u "FILE:$TMP/data.in" \
-	"TCP:$IP_B:5001,connect-timeout=10" || fail "A -> B:5001 failed with timestamps on"
+	"$(tcp_to "$IP_B" 5001),connect-timeout=10" || fail "A -> B:5001 failed with timestamps on"
 bg_wait "$SRV" 30 || fail "B's server failed: $(cat "$TMP/srv.log")"
 capture_stop on
 capture_complete on

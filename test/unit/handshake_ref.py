@@ -14,6 +14,7 @@ test/unit/data/noise_nnpsk0.txt, so the Noise core here is itself checked.
 import hashlib
 import hmac
 import os
+import socket
 import struct
 import sys
 
@@ -210,6 +211,9 @@ def echo(key, typ, receiver_index, counter):
 
 PSK = bytes(range(32))
 IP_I, IP_R = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
+# The IPv6 vector: the same values but 16-byte addresses in the prologue.
+IP6_I = socket.inet_pton(socket.AF_INET6, "2001:db8::1")
+IP6_R = socket.inet_pton(socket.AF_INET6, "2001:db8::2")
 E_I = bytes(range(0x40, 0x60))
 E_R = bytes(range(0x60, 0x80))
 IDX_I, IDX_R = 0x11223344, 0x55667788
@@ -251,6 +255,14 @@ def main():
     print("echo-request: " + v["echo-request"].hex())
     print("echo-key-r2i: " + v["ek2"].hex())
     print("echo-reply: " + v["echo-reply"].hex())
+    init6, resp6, k1_6, k2_6 = zcc_handshake(PSK, IP6_I, IP6_R, E_I, E_R, IDX_I,
+                                             IDX_R, KEY_ID, v["stamp"])
+    print("ipv6-initiator-address: 2001:db8::1")
+    print("ipv6-responder-address: 2001:db8::2")
+    print("ipv6-init: " + init6.hex())
+    print("ipv6-resp: " + resp6.hex())
+    print("ipv6-key-i2r: " + k1_6.hex())
+    print("ipv6-key-r2i: " + k2_6.hex())
 
 
 def corpus(directory):

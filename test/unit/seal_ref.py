@@ -11,6 +11,7 @@ libsodium, through ctypes.
 import ctypes
 import ctypes.util
 import hashlib
+import socket
 import struct
 
 sodium = ctypes.CDLL(ctypes.util.find_library("sodium"))
@@ -27,7 +28,9 @@ def kdf(key, subkey_id, ctx, outlen=32):
 
 
 def static_direction_key(link_key, src, dst):
-    sid = (int.from_bytes(src, "big") << 32) | int.from_bytes(dst, "big")
+    """The vectors' S: subkey id src << 32 | dst, each address as a 32-bit
+    number (an IPv6 address's last four bytes)."""
+    sid = (int.from_bytes(src[-4:], "big") << 32) | int.from_bytes(dst[-4:], "big")
     return kdf(link_key, sid, b"zccstat1")
 
 
@@ -141,19 +144,50 @@ def add_option(opts, key_id):
         bytes([key_id]) + bytes(11), trimmed
 
 
+def ip_hlen(pkt):
+    """IPv4: IHL * 4; IPv6: the fixed 40-byte header (TCP follows it)."""
+    return 40 if pkt[0] >> 4 == 6 else (pkt[0] & 15) * 4
+
+
+def addresses(ip):
+    """(af byte of M, source, destination) of an IPv4 or IPv6 header."""
+    if ip[0] >> 4 == 6:
+        return 6, bytes(ip[8:24]), bytes(ip[24:40])
+    return 4, bytes(ip[12:16]), bytes(ip[16:20])
+
+
+def pseudo_header(ip, tcp_len):
+    """RFC 793, and RFC 8200 8.1 for IPv6 (32-bit length and next header)."""
+    af, src, dst = addresses(ip)
+    if af == 6:
+        return src + dst + struct.pack("!I", tcp_len) + bytes([0, 0, 0, 6])
+    return src + dst + bytes([0, 6]) + struct.pack("!H", tcp_len)
+
+
 def tag(k_uhf, k_prf, key_id, ip, tcp, payload, tag_off):
     """t = HChaCha20(K_prf, Poly1305(K_uhf, M))[0..11)."""
     z = bytearray(tcp)
     z[16:18] = b"\0\0"
     z[tag_off:tag_off + 11] = bytes(11)
-    prefix = b"zccseal2" + bytes([key_id, 4]) + ip[12:16] + ip[16:20] + \
+    af, src, dst = addresses(ip)
+    prefix = b"zccseal2" + bytes([key_id, af]) + src + dst + \
         bytes([6]) + struct.pack("!H", len(tcp) + len(payload))
     h = poly1305(k_uhf, prefix + bytes(z) + payload)
     return hchacha20(k_prf, h)[:11]
 
 
+def set_ip_length(ip, ihl, length):
+    """IPv4: total length and header checksum; IPv6: payload length."""
+    if ip[0] >> 4 == 6:
+        struct.pack_into("!H", ip, 4, length - ihl)
+        return
+    struct.pack_into("!H", ip, 2, length)
+    ip[10:12] = b"\0\0"
+    struct.pack_into("!H", ip, 10, csum(bytes(ip)))
+
+
 def seal(k_uhf, k_prf, k_enc, key_id, pkt):
-    ihl = (pkt[0] & 15) * 4
+    ihl = ip_hlen(pkt)
     ip, rest = bytearray(pkt[:ihl]), pkt[ihl:]
     doff = (rest[12] >> 4) * 4
     tcp, payload = bytearray(rest[:doff]), rest[doff:]
@@ -166,61 +200,76 @@ def seal(k_uhf, k_prf, k_enc, key_id, pkt):
     tcp[len(tcp) - 11:] = t
     nonce = t + bytes(tcp[4:12]) + bytes(tcp[0:4]) + b"\0"
     payload = xchacha20_xor(payload, nonce, k_enc) if payload else b""
-    struct.pack_into("!H", ip, 2, ihl + len(tcp) + len(payload))
-    ip[10:12] = b"\0\0"
-    struct.pack_into("!H", ip, 10, csum(bytes(ip)))
+    set_ip_length(ip, ihl, ihl + len(tcp) + len(payload))
     tcp[16:18] = b"\0\0"
-    pseudo = ip[12:20] + bytes([0, 6]) + struct.pack("!H", len(tcp) + len(payload))
-    struct.pack_into("!H", tcp, 16, csum(bytes(pseudo) + bytes(tcp) + payload))
+    pseudo = pseudo_header(ip, len(tcp) + len(payload))
+    struct.pack_into("!H", tcp, 16, csum(pseudo + bytes(tcp) + payload))
     return bytes(ip) + bytes(tcp) + payload
 
 
 def opened(pkt):
     """What the receiver delivers: the segment with its options as the sender
     rebuilt them (SACK trimmed, NOP padding) minus the zcc option."""
-    ihl = (pkt[0] & 15) * 4
+    ihl = ip_hlen(pkt)
     doff = (pkt[ihl + 12] >> 4) * 4
     tcp = pkt[ihl:ihl + doff]
     opts, _ = add_option(bytes(tcp[20:]), 0)
     sport, dport, seq, ack = struct.unpack("!HHII", tcp[:12])
-    return segment(pkt[12:16], pkt[16:20], sport, dport, seq, ack, tcp[13],
+    _, src, dst = addresses(pkt)
+    return segment(src, dst, sport, dport, seq, ack, tcp[13],
                    opts[:-OPT_LEN], pkt[ihl + doff:])
 
 
 def segment(src, dst, sport, dport, seq, ack, flags, opts, payload):
-    """A plaintext IPv4/TCP segment with valid checksums."""
+    """A plaintext IPv4/TCP or (16-byte addresses) IPv6/TCP segment with
+    valid checksums; the IPv6 one with a flow label, hop limit 64."""
     tcp = bytearray(struct.pack("!HHIIBBHHH", sport, dport, seq, ack,
                                 (5 + len(opts) // 4) << 4, flags, 64240, 0, 0) + opts)
-    ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload),
-                               0x1234, 0x4000, 64, 6, 0, src, dst))
-    struct.pack_into("!H", ip, 10, csum(bytes(ip)))
-    pseudo = src + dst + bytes([0, 6]) + struct.pack("!H", len(tcp) + len(payload))
+    if len(src) == 16:
+        ip = bytearray(struct.pack("!IHBB16s16s", 0x60012345,
+                                   len(tcp) + len(payload), 6, 64, src, dst))
+    else:
+        ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0,
+                                   20 + len(tcp) + len(payload),
+                                   0x1234, 0x4000, 64, 6, 0, src, dst))
+        struct.pack_into("!H", ip, 10, csum(bytes(ip)))
+    pseudo = pseudo_header(ip, len(tcp) + len(payload))
     struct.pack_into("!H", tcp, 16, csum(pseudo + bytes(tcp) + payload))
     return bytes(ip) + bytes(tcp) + payload
 
 
 A, B = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
+A6 = socket.inet_pton(socket.AF_INET6, "2001:db8::1")
+B6 = socket.inet_pton(socket.AF_INET6, "2001:db8::2")
 TS = bytes([1, 1, 8, 10]) + struct.pack("!II", 0x01020304, 0x0A0B0C0D)
-VECTORS = [
-    ("SYN with MSS, SACK-permitted, timestamps, window scale",
-     segment(A, B, 40000, 80, 0x11223344, 0, 0x02,
-             bytes([2, 4, 0x05, 0xB4, 4, 2, 8, 10]) + struct.pack("!II", 7, 0) +
-             bytes([1, 3, 3, 7]), b"")),
-    ("data segment with timestamps",
-     segment(A, B, 40000, 80, 0x11223345, 0x55667788, 0x18, TS,
-             b"GET / HTTP/1.1\r\nHost: zcc.example\r\n\r\n")),
-    ("ACK with timestamps and two SACK blocks (one is trimmed)",
-     segment(B, A, 80, 40000, 0x55667788, 0x11223345, 0x10,
-             TS + bytes([1, 1, 5, 18]) + struct.pack("!IIII", 1000, 2000, 3000, 4000),
-             b"")),
-]
+
+
+def three(a, b, v6):
+    """The three segments of a vector set between a and b."""
+    p = "IPv6 " if v6 else ""
+    return [
+        (p + "SYN with MSS, SACK-permitted, timestamps, window scale",
+         segment(a, b, 40000, 80, 0x11223344, 0, 0x02,
+                 bytes([2, 4, 0x05, 0xB4 - (20 if v6 else 0), 4, 2, 8, 10]) +
+                 struct.pack("!II", 7, 0) + bytes([1, 3, 3, 7]), b"")),
+        (p + "data segment with timestamps",
+         segment(a, b, 40000, 80, 0x11223345, 0x55667788, 0x18, TS,
+                 b"GET / HTTP/1.1\r\nHost: zcc.example\r\n\r\n")),
+        (p + "ACK with timestamps and two SACK blocks (one is trimmed)",
+         segment(b, a, 80, 40000, 0x55667788, 0x11223345, 0x10,
+                 TS + bytes([1, 1, 5, 18]) +
+                 struct.pack("!IIII", 1000, 2000, 3000, 4000), b"")),
+    ]
+
+
+VECTORS = three(A, B, False) + three(A6, B6, True)
 LINK_KEY = bytes(range(32))
 
 
 def main():
     print("link-key: " + LINK_KEY.hex())
     for name, pkt in VECTORS:
-        src, dst = pkt[12:16], pkt[16:20]
+        _, src, dst = addresses(pkt)
         session = static_direction_key(LINK_KEY, src, dst)
         k_uhf, k_prf, k_enc = seal_keys(session)
         print()

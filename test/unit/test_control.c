@@ -49,8 +49,8 @@ fill_status(struct zcc_status *st)
 	snprintf(st->ifname, sizeof(st->ifname), "zcc0");
 	snprintf(st->linkname, sizeof(st->linkname), "office");
 	st->state = "up";
-	inet_pton(AF_INET, "10.0.0.1", &st->local);
-	inet_pton(AF_INET, "10.0.0.2", &st->peer);
+	addr_parse(&st->local, "10.0.0.1");
+	addr_parse(&st->peer, "10.0.0.2");
 	snprintf(st->realdev, sizeof(st->realdev), "eth0");
 	st->udp_port = 7437;
 	st->ports[0] = 80;

@@ -198,7 +198,8 @@ check_noise_vector(void)
 
 struct zvec {
 	uint8_t psk[32], mac1_key[32], e_i[32], e_r[32], tai64n[12];
-	struct in_addr a_i, a_r;
+	struct zcc_addr a_i, a_r;
+	struct zcc_addr a_i6, a_r6;             /* the IPv6 vector's */
 	uint32_t idx_i, idx_r;
 	uint8_t key_id;
 	uint64_t sec;
@@ -206,6 +207,7 @@ struct zvec {
 	uint8_t init[HS_INIT_LEN], resp[HS_RESP_LEN];
 	uint8_t k1[32], k2[32], ek1[32], ek2[32];
 	uint8_t echo_req[HS_ECHO_LEN], echo_rep[HS_ECHO_LEN];
+	uint8_t init6[HS_INIT_LEN], resp6[HS_RESP_LEN], k1_6[32], k2_6[32];
 };
 
 static struct zvec zv;
@@ -234,11 +236,21 @@ read_zvec(void)
 	hex_field(&f, "echo-key-r2i", 0, zv.ek2, 32);
 	hex_field(&f, "echo-request", 0, zv.echo_req, HS_ECHO_LEN);
 	hex_field(&f, "echo-reply", 0, zv.echo_rep, HS_ECHO_LEN);
+	hex_field(&f, "ipv6-init", 0, zv.init6, HS_INIT_LEN);
+	hex_field(&f, "ipv6-resp", 0, zv.resp6, HS_RESP_LEN);
+	hex_field(&f, "ipv6-key-i2r", 0, zv.k1_6, 32);
+	hex_field(&f, "ipv6-key-r2i", 0, zv.k2_6, 32);
 	if ((s = field(&f, "initiator-address", 0)) == NULL ||
-	    inet_pton(AF_INET, s, &zv.a_i) != 1)
+	    addr_parse(&zv.a_i, s) != 0 || zv.a_i.af != AF_INET)
 		return -1;
 	if ((s = field(&f, "responder-address", 0)) == NULL ||
-	    inet_pton(AF_INET, s, &zv.a_r) != 1)
+	    addr_parse(&zv.a_r, s) != 0 || zv.a_r.af != AF_INET)
+		return -1;
+	if ((s = field(&f, "ipv6-initiator-address", 0)) == NULL ||
+	    addr_parse(&zv.a_i6, s) != 0 || zv.a_i6.af != AF_INET6)
+		return -1;
+	if ((s = field(&f, "ipv6-responder-address", 0)) == NULL ||
+	    addr_parse(&zv.a_r6, s) != 0 || zv.a_r6.af != AF_INET6)
 		return -1;
 	if ((s = field(&f, "initiator-index", 0)) == NULL)
 		return -1;
@@ -261,8 +273,8 @@ read_zvec(void)
 static void
 vector_configs(struct hs_config *ci, struct hs_config *cr)
 {
-	hs_config_init(ci, zv.psk, zv.a_i, zv.a_r);
-	hs_config_init(cr, zv.psk, zv.a_r, zv.a_i);
+	hs_config_init(ci, zv.psk, &zv.a_i, &zv.a_r);
+	hs_config_init(cr, zv.psk, &zv.a_r, &zv.a_i);
 }
 
 /* The vector's pending initiation (sti) and the responder's half (str). */
@@ -347,6 +359,47 @@ check_zcc_vectors(void)
 }
 
 /*
+ * The IPv6 vector: the same keys, ephemerals, indices and time as the
+ * IPv4 one, addresses of 16 bytes in the prologue. An end configured with
+ * the IPv4 addresses, or their IPv4-mapped IPv6 forms, refuses it.
+ */
+static void
+check_ipv6_vector(void)
+{
+	struct hs_config ci, cr, bad;
+	struct hs_state sti, str;
+	struct hs_keys ki, kr;
+	struct zcc_addr mi, mr;
+	uint8_t msg[HS_INIT_LEN], ts[12];
+
+	hs_config_init(&ci, zv.psk, &zv.a_i6, &zv.a_r6);
+	hs_config_init(&cr, zv.psk, &zv.a_r6, &zv.a_i6);
+	CHECK_EQ(hs_init_create(&ci, &sti, zv.e_i, zv.idx_i, zv.key_id,
+	    zv.tai64n, msg), HS_OK);
+	CHECK_MEM(msg, zv.init6, HS_INIT_LEN);
+	CHECK(memcmp(msg, zv.init, HS_INIT_LEN) != 0);
+	CHECK_EQ(hs_init_consume(&cr, &str, zv.init6, HS_INIT_LEN, NULL, ts),
+	    HS_OK);
+	CHECK_MEM(ts, zv.tai64n, 12);
+	CHECK_EQ(hs_resp_create(&cr, &str, zv.e_r, zv.idx_r, msg, &kr), HS_OK);
+	CHECK_MEM(msg, zv.resp6, HS_RESP_LEN);
+	CHECK_EQ(hs_resp_consume(&ci, &sti, zv.resp6, HS_RESP_LEN, &ki), HS_OK);
+	CHECK_MEM(ki.send, zv.k1_6, 32);
+	CHECK_MEM(kr.send, zv.k2_6, 32);
+
+	hs_config_init(&bad, zv.psk, &zv.a_r, &zv.a_i);
+	CHECK_EQ(hs_init_consume(&bad, &str, zv.init6, HS_INIT_LEN, NULL, ts),
+	    HS_ERR_DECRYPT);
+	CHECK_EQ(addr_parse(&mi, "::ffff:10.0.0.1"), 0);
+	CHECK_EQ(addr_parse(&mr, "::ffff:10.0.0.2"), 0);
+	hs_config_init(&bad, zv.psk, &mr, &mi);
+	CHECK_EQ(hs_init_consume(&bad, &str, zv.init, HS_INIT_LEN, NULL, ts),
+	    HS_ERR_DECRYPT);
+	CHECK_EQ(hs_init_consume(&bad, &str, zv.init6, HS_INIT_LEN, NULL, ts),
+	    HS_ERR_DECRYPT);
+}
+
+/*
  * The framing as PROTOCOL.md states it, rebuilt here on the Noise layer:
  * header, prologue, payload, mac1. Also the one way to make an authentic
  * init whose payload is not this version's (reserved bytes set).
@@ -358,8 +411,8 @@ frame_init(const struct hs_config *ci, const uint8_t payload[16], uint8_t out[HS
 	uint8_t prologue[24];
 
 	memcpy(prologue, "zcc handshake v1", 16);
-	memcpy(prologue + 16, &zv.a_i, 4);
-	memcpy(prologue + 20, &zv.a_r, 4);
+	memcpy(prologue + 16, zv.a_i.a, 4);
+	memcpy(prologue + 20, zv.a_r.a, 4);
 	memset(&s, 0, sizeof(s));
 	hs_noise_start(&s, prologue, sizeof(prologue));
 	out[0] = HS_TYPE_INIT, out[1] = out[2] = out[3] = 0;
@@ -404,9 +457,11 @@ check_short_datagrams(void)
 	struct hs_state st;
 	struct hs_keys k;
 	uint8_t psk[32] = { 1 }, ts[12];
-	struct in_addr a = { 1 }, b = { 2 };
+	struct zcc_addr a, b;
 
-	hs_config_init(&c, psk, a, b);
+	addr_parse(&a, "10.0.0.1");
+	addr_parse(&b, "10.0.0.2");
+	hs_config_init(&c, psk, &a, &b);
 	for (size_t n = 0; n < 4; n++) {
 		uint8_t *m = malloc(n ? n : 1);
 
@@ -431,17 +486,21 @@ check_round_trips(void)
 		struct hs_keys ki, kr;
 		uint8_t psk[32], e_i[32], e_r[32], tai[12], ts[12];
 		uint8_t m1[HS_INIT_LEN], m2[HS_RESP_LEN];
-		struct in_addr a, b;
+		struct zcc_addr a, b;
+		uint8_t ab[32];
 		uint32_t ii = randombytes_random(), ir = randombytes_random();
 		uint8_t id = (uint8_t)n;
 
 		randombytes_buf(psk, sizeof(psk));
 		randombytes_buf(e_i, sizeof(e_i));
 		randombytes_buf(e_r, sizeof(e_r));
-		a.s_addr = randombytes_random(), b.s_addr = randombytes_random();
+		/* Half the pairs IPv4, half IPv6. */
+		randombytes_buf(ab, sizeof(ab));
+		addr_set(&a, n % 2 ? AF_INET6 : AF_INET, ab);
+		addr_set(&b, n % 2 ? AF_INET6 : AF_INET, ab + 16);
 		hs_tai64n(tai, (uint64_t)randombytes_random(), randombytes_uniform(1000000000));
-		hs_config_init(&ci, psk, a, b);
-		hs_config_init(&cr, psk, b, a);
+		hs_config_init(&ci, psk, &a, &b);
+		hs_config_init(&cr, psk, &b, &a);
 		ci.codec = (uint8_t)(n % HS_CODECS);            /* each offers its own */
 		cr.codec = (uint8_t)((n / HS_CODECS) % HS_CODECS);
 
@@ -588,7 +647,7 @@ check_wrong_psk_and_addresses(void)
 	struct hs_state sti, str;
 	struct hs_keys k;
 	uint8_t psk[32], ts[12];
-	struct in_addr other;
+	struct zcc_addr other;
 
 	vector_configs(&ci, &cr);
 	vector_states(&ci, &cr, &sti, &str);
@@ -596,24 +655,24 @@ check_wrong_psk_and_addresses(void)
 	psk[31] ^= 1;
 
 	/* Another link key: mac1 already fails, at both ends. */
-	hs_config_init(&bad, psk, zv.a_r, zv.a_i);
+	hs_config_init(&bad, psk, &zv.a_r, &zv.a_i);
 	CHECK_EQ(hs_init_consume(&bad, &str, zv.init, HS_INIT_LEN, NULL, ts), HS_ERR_MAC);
-	hs_config_init(&bad, psk, zv.a_i, zv.a_r);
+	hs_config_init(&bad, psk, &zv.a_i, &zv.a_r);
 	CHECK_EQ(hs_resp_consume(&bad, &sti, zv.resp, HS_RESP_LEN, &k), HS_ERR_MAC);
 
 	/* The right key but other addresses: the prologue differs. */
-	inet_pton(AF_INET, "10.0.0.3", &other);
-	hs_config_init(&bad, zv.psk, other, zv.a_i);
+	addr_parse(&other, "10.0.0.3");
+	hs_config_init(&bad, zv.psk, &other, &zv.a_i);
 	CHECK_EQ(hs_init_consume(&bad, &str, zv.init, HS_INIT_LEN, NULL, ts),
 	    HS_ERR_DECRYPT);
-	hs_config_init(&bad, zv.psk, zv.a_r, other);
+	hs_config_init(&bad, zv.psk, &zv.a_r, &other);
 	CHECK_EQ(hs_init_consume(&bad, &str, zv.init, HS_INIT_LEN, NULL, ts),
 	    HS_ERR_DECRYPT);
 	/*
 	 * An initiator configured with another peer address: the prologue is
 	 * bound when it creates the init, which the real responder refuses.
 	 */
-	hs_config_init(&bad, zv.psk, zv.a_i, other);
+	hs_config_init(&bad, zv.psk, &zv.a_i, &other);
 	{
 		struct hs_state s;
 		uint8_t m1[HS_INIT_LEN];
@@ -783,6 +842,7 @@ main(void)
 	if (check_failures)
 		CHECK_DONE();
 	check_zcc_vectors();
+	check_ipv6_vector();
 	check_framing();
 	check_short_datagrams();
 	check_round_trips();

@@ -98,8 +98,8 @@ config(const char *local, const char *peer)
 		.persist = 1,
 	};
 
-	inet_pton(AF_INET, local, &c.local);
-	inet_pton(AF_INET, peer, &c.peer);
+	addr_parse(&c.local, local);
+	addr_parse(&c.peer, peer);
 	return c;
 }
 
@@ -469,7 +469,7 @@ check_rate_limit(void)
 	make_pair(&a, &b, &ca, &cb, psk, psk);
 	link_start(a.l, now);
 	deliver(&a, &b);
-	hs_config_init(&hc, psk, ca.local, ca.peer);
+	hs_config_init(&hc, psk, &ca.local, &ca.peer);
 	for (uint32_t i = 0; i < 200; i++) {
 		randombytes_buf(e, sizeof(e));
 		hs_tai64n(tai, 4000000000u, i);  /* later than any real clock */

@@ -122,13 +122,13 @@ expect_file_error(const char *text, int line, const char *needle)
 	CHECK(has(needle));
 }
 
-static uint32_t
-ip(const char *s)
+/* True when a holds the address s spells. */
+static int
+is_addr(const struct zcc_addr *a, const char *s)
 {
-	struct in_addr a;
+	struct zcc_addr b;
 
-	inet_pton(AF_INET, s, &a);
-	return a.s_addr;
+	return addr_parse(&b, s) == 0 && addr_equal(a, &b);
 }
 
 static void
@@ -165,9 +165,9 @@ test_every_word(void)
 	    0);
 	CHECK_EQ(err[0], '\0');
 	CHECK_EQ(o.have_peer, 1);
-	CHECK_EQ(o.peer.s_addr, ip("10.0.0.2"));
+	CHECK(is_addr(&o.peer, "10.0.0.2"));
 	CHECK_EQ(o.have_local, 1);
-	CHECK_EQ(o.local.s_addr, ip("10.0.0.1"));
+	CHECK(is_addr(&o.local, "10.0.0.1"));
 	CHECK(strcmp(o.key_file, "/etc/zcc/peer.key") == 0);
 	CHECK(strcmp(o.ifname, "zcc_1.a-b") == 0);
 	CHECK_EQ(o.nports, 1);
@@ -249,14 +249,14 @@ test_later_wins(void)
 	CHECK_EQ(parse_fresh(&o, "peer 10.0.0.2 peer 10.0.0.3 port 1 port 2 "
 	    "key-file /a key-file /b ifname x0 ifname y0 fwmark 5 fwmark 6"),
 	    0);
-	CHECK_EQ(o.peer.s_addr, ip("10.0.0.3"));
+	CHECK(is_addr(&o.peer, "10.0.0.3"));
 	CHECK_EQ(o.udp_port, 2);
 	CHECK(strcmp(o.key_file, "/b") == 0);
 	CHECK(strcmp(o.ifname, "y0") == 0);
 	CHECK_EQ(o.fwmark, 6);
 	/* A second call continues from the first. */
 	CHECK_EQ(parse_words(&o, "encrypt-port 7 port 3"), 0);
-	CHECK_EQ(o.peer.s_addr, ip("10.0.0.3"));
+	CHECK(is_addr(&o.peer, "10.0.0.3"));
 	CHECK_EQ(o.udp_port, 3);
 	CHECK_EQ(o.nports, 1);
 }
@@ -293,7 +293,8 @@ test_argv_errors(void)
 	expect_word_error("peer 10.0.0.300",
 	    "peer: '10.0.0.300' is not an IPv4 address");
 	expect_word_error("peer 10.0.0", "peer: '10.0.0'");
-	expect_word_error("peer ::1", "peer: '::1'");
+	expect_word_error("peer ::1::", "peer: '::1::' is not an IPv6 address");
+	expect_word_error("peer 2001:db8::g", "peer: '2001:db8::g'");
 	expect_word_error("peer host.example", "peer: 'host.example'");
 	expect_word_error("local 1.2.3.4.5", "local: '1.2.3.4.5'");
 	expect_word_error("ifname abcdefghijklmnop", "ifname: 'abcdefghijklmnop'");
@@ -454,6 +455,40 @@ test_check(void)
 	parse_words(&o, "peer 223.255.255.254");
 	CHECK_EQ(options_check(&o, err, sizeof(err)), 0);
 
+	/* IPv6: either word, both of one family. */
+	parse_words(&o, "peer 2001:db8::2");
+	CHECK_EQ(options_check(&o, err, sizeof(err)), -1);
+	CHECK(has("local: '10.0.0.1' is IPv4 but peer '2001:db8::2' is IPv6"));
+	parse_words(&o, "local 2001:db8::1");
+	err[0] = '\0';
+	CHECK_EQ(options_check(&o, err, sizeof(err)), 0);
+	CHECK_EQ(err[0], '\0');
+	CHECK(is_addr(&o.peer, "2001:db8::2"));
+	CHECK(is_addr(&o.local, "2001:db8:0::1"));
+	CHECK_EQ(o.peer.af, AF_INET6);
+	parse_words(&o, "peer 10.0.0.2");
+	CHECK_EQ(options_check(&o, err, sizeof(err)), -1);
+	CHECK(has("local: '2001:db8::1' is IPv6 but peer '10.0.0.2' is IPv4"));
+	parse_words(&o, "peer 2001:DB8::1");
+	CHECK_EQ(options_check(&o, err, sizeof(err)), -1);
+	CHECK(has("same address as peer"));
+	parse_words(&o, "peer ::");
+	CHECK_EQ(options_check(&o, err, sizeof(err)), -1);
+	CHECK(has("peer: '::' is not a unicast address"));
+	parse_words(&o, "peer ff02::1");
+	CHECK_EQ(options_check(&o, err, sizeof(err)), -1);
+	CHECK(has("peer: 'ff02::1' is not a unicast address"));
+	parse_words(&o, "peer ::ffff:10.0.0.2");
+	CHECK_EQ(options_check(&o, err, sizeof(err)), -1);
+	CHECK(has("IPv4-mapped"));
+	parse_words(&o, "peer fe80::2");
+	CHECK_EQ(options_check(&o, err, sizeof(err)), -1);
+	CHECK(has("peer: 'fe80::2' is link-local"));
+	parse_words(&o, "peer fd00::2");
+	CHECK_EQ(options_check(&o, err, sizeof(err)), 0);
+	parse_words(&o, "local 10.0.0.1 peer 10.0.0.2");
+	CHECK_EQ(options_check(&o, err, sizeof(err)), 0);
+
 	/* Other commands need nothing. */
 	CHECK_EQ(parse_fresh(&o, "genkey"), 0);
 	CHECK_EQ(options_check(&o, err, sizeof(err)), 0);
@@ -485,8 +520,8 @@ test_file_every_setting(void)
 	    "rule-priority = 100;\n"
 	    "nodetach = true;\n"
 	    "debug = TRUE;\n", path), 0);
-	CHECK_EQ(o.peer.s_addr, ip("10.0.0.2"));
-	CHECK_EQ(o.local.s_addr, ip("10.0.0.1"));
+	CHECK(is_addr(&o.peer, "10.0.0.2"));
+	CHECK(is_addr(&o.local, "10.0.0.1"));
 	CHECK_EQ(o.have_local, 1);
 	CHECK(strcmp(o.key_file, "/etc/zcc/peer.key") == 0);
 	CHECK(strcmp(o.ifname, "zcc9") == 0);
@@ -672,7 +707,7 @@ test_precedence(void)
 	    "file %s port 2 encrypt-port 8080", path);
 	CHECK_EQ(parse_fresh(&o, line), 0);
 	unlink(path);
-	CHECK_EQ(o.peer.s_addr, ip("10.0.0.5"));     /* file after the word */
+	CHECK(is_addr(&o.peer, "10.0.0.5"));     /* file after the word */
 	CHECK_EQ(o.udp_port, 2);                     /* word after the file */
 	CHECK_EQ(o.nports, 4);
 	CHECK_EQ(o.ports[0], 80);
@@ -704,7 +739,7 @@ test_fixed_files(void)
 	CHECK_EQ(options_parse_file(&o, ZCC_TEST_DATA "/../../../etc/zcc/zcc.conf",
 	    err, sizeof(err)), 0);
 	CHECK_EQ(options_check(&o, err, sizeof(err)), 0);
-	CHECK_EQ(o.peer.s_addr, ip("10.0.0.2"));
+	CHECK(is_addr(&o.peer, "10.0.0.2"));
 	CHECK_EQ(o.nports, 2);
 	CHECK(strcmp(o.ifname, "zcc0") == 0);
 

@@ -107,6 +107,59 @@ build(uint8_t *b, const uint8_t *ipopt, size_t ipolen, const uint8_t *opt,
 	return len;
 }
 
+/* The IPv6 addresses of build6: 2001:db8::1 -> 2001:db8::2. */
+static const uint8_t SRC6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+static const uint8_t DST6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+
+/* The TCP checksum over RFC 8200 8.1's pseudo-header, on its own. */
+static void
+ref_fix6(uint8_t *b, size_t len)
+{
+	uint8_t ph[8] = { 0 };
+	size_t tl = len - 40;
+
+	ph[2] = (uint8_t)(tl >> 8), ph[3] = (uint8_t)tl, ph[7] = 6;
+	put16(b + 56, 0);
+	put16(b + 56, ref_fold(ref_add(ref_add(ref_add(0, b + 8, 32), ph, 8),
+	    b + 40, tl)));
+}
+
+/*
+ * An IPv6 + TCP segment from [2001:db8::1]:40000 to [2001:db8::2]:443,
+ * with next header nh (6: TCP; anything else still puts the TCP header
+ * right after the 40 bytes), traffic class 0xab and a flow label.
+ */
+static size_t
+build6(uint8_t *b, uint8_t nh, const uint8_t *opt, size_t olen,
+    const uint8_t *pay, size_t plen, uint8_t flags)
+{
+	size_t thl = 20 + olen, len = 40 + thl + plen;
+	uint8_t *t = b + 40;
+
+	if (olen % 4 || olen > 40 || len > BUFSZ)
+		abort();
+	memset(b, 0, 40 + thl);
+	b[0] = 0x6a, b[1] = 0xb1, b[2] = 0x23, b[3] = 0x45;
+	put16(b + 4, (unsigned)(len - 40));
+	b[6] = nh;
+	b[7] = 64;
+	memcpy(b + 8, SRC6, 16);
+	memcpy(b + 24, DST6, 16);
+	put16(t, SPORT);
+	put16(t + 2, DPORT);
+	put16(t + 4, SEQ >> 16), put16(t + 6, SEQ & 0xffff);
+	put16(t + 8, ACK >> 16), put16(t + 10, ACK & 0xffff);
+	t[12] = (uint8_t)(thl / 4 << 4);
+	t[13] = flags;
+	put16(t + 14, 0xfaf0);
+	if (olen)
+		memcpy(t + 20, opt, olen);
+	if (plen)
+		memcpy(t + thl, pay, plen);
+	ref_fix6(b, len);
+	return len;
+}
+
 static void
 fill(uint8_t *b, size_t n, unsigned seed)
 {
@@ -210,11 +263,13 @@ test_parse_errors(void)
 	b[0] = 0x46;                 /* IHL 6 but only 22 bytes read */
 	CHECK_EQ(packet_parse(&p, b, 22), PACKET_SHORT);
 
-	COPY(), b[0] = 0x65;
-	CHECK_EQ(packet_parse(&p, b, n), PACKET_NOT_IPV4);
-	CHECK_EQ(packet_parse_ip(&p, b, n), PACKET_NOT_IPV4);
+	COPY(), b[0] = 0x55;         /* version 5: neither 4 nor 6 */
+	CHECK_EQ(packet_parse(&p, b, n), PACKET_NOT_IP);
+	CHECK_EQ(packet_parse_ip(&p, b, n), PACKET_NOT_IP);
 	COPY(), b[0] = 0x44;
-	CHECK_EQ(packet_parse(&p, b, n), PACKET_NOT_IPV4);
+	CHECK_EQ(packet_parse(&p, b, n), PACKET_NOT_IP);
+	COPY(), b[0] = 0x65;         /* read as IPv6: its payload length is 0x1234 */
+	CHECK_EQ(packet_parse(&p, b, n), PACKET_BAD_LENGTH);
 
 	COPY(), put16(b + 2, (unsigned)n + 1);
 	CHECK_EQ(packet_parse(&p, b, n), PACKET_BAD_LENGTH);
@@ -820,11 +875,11 @@ model_trim(struct optlist *l, int *trimmed)
 }
 
 static void
-random_round(uint8_t *orig, uint8_t *b)
+random_round(uint8_t *orig, uint8_t *b, int v6)
 {
 	struct optlist l;
 	uint8_t opts[40], ipopt[40], want[40], pay[300];
-	size_t olen, ipolen, plen, n, cap, wlen, thl;
+	size_t olen, ipolen, plen, n, cap, wlen, thl, ihl;
 	struct packet p, op;
 	int eol, r, trimmed, mtrim, mr, ours;
 	size_t i;
@@ -850,16 +905,17 @@ random_round(uint8_t *orig, uint8_t *b)
 			opts[l.used++] = 1;
 		}
 	}
-	ipolen = rnd(4) ? 0 : 4 * (size_t)rnd(11);
+	ipolen = rnd(4) || v6 ? 0 : 4 * (size_t)rnd(11);
+	ihl = v6 ? 40 : 20 + ipolen;
 	for (n = 0; n < ipolen; n++)
 		ipopt[n] = (uint8_t)rnd(256);
 	plen = (size_t)rnd(300);
 	for (n = 0; n < plen; n++)
 		pay[n] = (uint8_t)rnd(256);
 
-	n = build(orig, ipopt, ipolen, opts, olen, pay, plen,
-	    (uint8_t)rnd(256));
-	orig[ipolen + 32] |= (uint8_t)rnd(16);
+	n = v6 ? build6(orig, 6, opts, olen, pay, plen, (uint8_t)rnd(256)) :
+	    build(orig, ipopt, ipolen, opts, olen, pay, plen, (uint8_t)rnd(256));
+	orig[ihl + 12] |= (uint8_t)rnd(16);
 	for (i = n; i < BUFSZ; i++)
 		orig[i] = (uint8_t)rnd(256);
 	memcpy(b, orig, BUFSZ);
@@ -885,14 +941,16 @@ random_round(uint8_t *orig, uint8_t *b)
 	thl = 20 + wlen + 16;
 	CHECK_EQ(p.tcp_hlen, thl);
 	CHECK_EQ(p.len, n - op.tcp_hlen + thl);
-	CHECK_MEM(b + 20 + ipolen + 20, want, wlen);
-	CHECK_MEM(b + 20 + ipolen + 20 + wlen, ZOPT, 16);
-	CHECK_MEM(b + 20 + ipolen + thl, pay, plen);
+	CHECK_MEM(b + ihl + 20, want, wlen);
+	CHECK_MEM(b + ihl + 20 + wlen, ZOPT, 16);
+	CHECK_MEM(b + ihl + thl, pay, plen);
 	CHECK_MEM(b + p.len, orig + p.len, cap - p.len);   /* up to cap */
-	CHECK_MEM(b + 20 + ipolen, orig + 20 + ipolen, 12);
-	CHECK_EQ(b[ipolen + 32] & 0x0f, orig[ipolen + 32] & 0x0f);
+	CHECK_MEM(b + ihl, orig + ihl, 12);
+	CHECK_EQ(b[ihl + 12] & 0x0f, orig[ihl + 12] & 0x0f);
+	if (v6)
+		CHECK_EQ(get16(b + 4), p.len - 40);
 	CHECK_EQ(packet_parse(&p, b, p.len), PACKET_OK);
-	CHECK_EQ(packet_find_option(&p), (long)(20 + ipolen + thl - 16));
+	CHECK_EQ(packet_find_option(&p), (long)(ihl + thl - 16));
 	packet_strip_option(&p);
 	/* Another zcc option may now be last if the list ended with one. */
 	ours = l.n > 0 && l.used % 4 == 0 && l.it[l.n - 1].kind == 253 &&
@@ -906,7 +964,7 @@ random_round(uint8_t *orig, uint8_t *b)
 		CHECK_MEM(b, orig, n);
 	} else {
 		CHECK_EQ(p.tcp_hlen, thl - 16);
-		CHECK_MEM(b + 20 + ipolen + 20, want, wlen);
+		CHECK_MEM(b + ihl + 20, want, wlen);
 	}
 	CHECK_EQ(packet_parse(&p, b, p.len), PACKET_OK);
 }
@@ -914,7 +972,7 @@ random_round(uint8_t *orig, uint8_t *b)
 /* Mutated segments: whatever parses must be consistent, and must survive
  * add/find/strip (the sanitizers watch the bounds). */
 static void
-mutate_round(uint8_t *b)
+mutate_round(uint8_t *b, int v6)
 {
 	uint8_t pay[40];
 	struct packet p;
@@ -922,7 +980,8 @@ mutate_round(uint8_t *b)
 	int k;
 
 	fill(pay, sizeof(pay), (unsigned)rnd(256));
-	n = build(b, NULL, 0, SYN_OPTS, 20, pay, (size_t)rnd(40), 0);
+	n = v6 ? build6(b, 6, SYN_OPTS, 20, pay, (size_t)rnd(40), 0) :
+	    build(b, NULL, 0, SYN_OPTS, 20, pay, (size_t)rnd(40), 0);
 	for (k = rnd(4) + 1; k > 0; k--)
 		b[rnd((int)n)] = (uint8_t)rnd(256);
 	if (rnd(4) == 0)
@@ -975,6 +1034,232 @@ test_checksum_lengths(void)
 	}
 }
 
+/* ---- IPv6 ---- */
+
+static void
+test_v6_syn(void)
+{
+	uint8_t b[BUFSZ];
+	struct packet p;
+	size_t n = build6(b, 6, SYN_OPTS, sizeof(SYN_OPTS), NULL, 0,
+	    ZCC_TCP_SYN);
+
+	CHECK_EQ(packet_parse(&p, b, n), PACKET_OK);
+	CHECK(p.buf == b);
+	CHECK_EQ(p.af, AF_INET6);
+	CHECK_EQ(p.len, 80);
+	CHECK_EQ(p.ip_hlen, 40);
+	CHECK_EQ(p.tcp_hlen, 40);
+	CHECK_EQ(p.payload_len, 0);
+	CHECK_EQ(packet_proto(&p), 6);
+	CHECK_EQ(packet_addr_len(&p), 16);
+	CHECK_MEM(packet_saddr(&p), SRC6, 16);
+	CHECK_MEM(packet_daddr(&p), DST6, 16);
+	CHECK_EQ(packet_sport(&p), SPORT);
+	CHECK_EQ(packet_dport(&p), DPORT);
+	CHECK_EQ(packet_seq(&p), SEQ);
+	CHECK_EQ(packet_ack(&p), ACK);
+	CHECK_EQ(packet_tcp_flags(&p), ZCC_TCP_SYN);
+	CHECK(packet_tcp(&p) == b + 40);
+	CHECK(packet_payload(&p) == b + 80);
+	CHECK(packet_has_timestamps(&p));
+	CHECK_EQ(packet_find_option(&p), -1);
+	CHECK_EQ(packet_ip_checksum(&p), 0);      /* IPv6 has none */
+	CHECK(packet_tcp_checksum_ok(&p));
+
+	/* IPv4 is told apart by its version, and keeps its own fields. */
+	n = build(b, NULL, 0, SYN_OPTS, sizeof(SYN_OPTS), NULL, 0, ZCC_TCP_SYN);
+	CHECK_EQ(packet_parse(&p, b, n), PACKET_OK);
+	CHECK_EQ(p.af, AF_INET);
+	CHECK_EQ(packet_addr_len(&p), 4);
+	CHECK(packet_saddr(&p) == b + 12);
+	CHECK(packet_daddr(&p) == b + 16);
+}
+
+static void
+test_v6_parse_errors(void)
+{
+	/* Every IANA extension header; 44, the fragment header, apart. */
+	static const uint8_t ext[] = { 0, 43, 50, 51, 60, 135, 139, 140, 253, 254 };
+	static const uint8_t other[] = { 17, 58, 59, 4, 41, 132 };
+	uint8_t base[BUFSZ], b[BUFSZ];
+	struct packet p;
+	size_t n = build6(base, 6, SYN_OPTS, sizeof(SYN_OPTS),
+	    (const uint8_t *)"abcde", 5, ZCC_TCP_ACK);
+
+#define COPY() memcpy(b, base, n)
+	COPY();
+	CHECK_EQ(packet_parse(&p, b, n), PACKET_OK);
+	CHECK_EQ(packet_parse(&p, b, 39), PACKET_SHORT);
+	CHECK_EQ(packet_parse_ip(&p, b, 39), PACKET_SHORT);
+	CHECK_EQ(packet_parse(&p, b, 1), PACKET_SHORT);
+	CHECK_EQ(packet_parse(&p, b, n - 1), PACKET_BAD_LENGTH);
+	CHECK(p.buf == NULL && p.af == 0);
+
+	COPY(), put16(b + 4, (unsigned)(n - 40 + 1));
+	CHECK_EQ(packet_parse(&p, b, n), PACKET_BAD_LENGTH);
+	CHECK_EQ(packet_parse(&p, b, n + 1), PACKET_OK);   /* now it fits */
+	COPY(), put16(b + 4, 0xffff);
+	CHECK_EQ(packet_parse_ip(&p, b, n), PACKET_BAD_LENGTH);
+	COPY(), put16(b + 4, 0);     /* the header alone */
+	CHECK_EQ(packet_parse(&p, b, n), PACKET_SHORT);
+	CHECK_EQ(packet_parse_ip(&p, b, n), PACKET_OK);
+	CHECK_EQ(p.len, 40);
+	COPY(), put16(b + 4, 19);    /* TCP header cut short */
+	CHECK_EQ(packet_parse(&p, b, n), PACKET_SHORT);
+	COPY(), put16(b + 4, 30);    /* room for TCP's 20, not its options */
+	CHECK_EQ(packet_parse(&p, b, n), PACKET_BAD_TCP);
+
+	for (size_t i = 0; i < sizeof(ext); i++) {
+		COPY(), b[6] = ext[i];
+		CHECK_EQ(packet_parse(&p, b, n), PACKET_EXT_HEADER);
+		CHECK(p.buf == NULL && p.tcp_hlen == 0);
+		CHECK_EQ(packet_parse_ip(&p, b, n), PACKET_OK);
+		CHECK_EQ(packet_proto(&p), ext[i]);
+	}
+	COPY(), b[6] = 44;
+	CHECK_EQ(packet_parse(&p, b, n), PACKET_FRAGMENT);
+	for (size_t i = 0; i < sizeof(other); i++) {
+		COPY(), b[6] = other[i];
+		CHECK_EQ(packet_parse(&p, b, n), PACKET_NOT_TCP);
+	}
+	/* IPv4's fragment field means nothing in IPv6: bytes 6-7 are next
+	 * header and hop limit. */
+	COPY(), b[7] = 0xff;
+	CHECK_EQ(packet_parse(&p, b, n), PACKET_OK);
+	COPY(), b[52] = 0x40;        /* data offset 4 */
+	CHECK_EQ(packet_parse(&p, b, n), PACKET_BAD_TCP);
+	COPY(), b[60] = 5, b[61] = 2;   /* a SACK of no block */
+	CHECK_EQ(packet_parse(&p, b, n), PACKET_BAD_OPTIONS);
+#undef COPY
+
+	/* Bytes after the payload length (link padding) do not count. */
+	memcpy(b, base, n);
+	memset(b + n, 0xee, 9);
+	CHECK_EQ(packet_parse(&p, b, n + 9), PACKET_OK);
+	CHECK_EQ(p.len, n);
+	CHECK_EQ(p.payload_len, 5);
+	CHECK(packet_tcp_checksum_ok(&p));
+	packet_fix_checksums(&p);
+	CHECK_EQ(b[n], 0xee);
+	CHECK_MEM(b, base, n);
+}
+
+static void
+test_v6_checksums(void)
+{
+	static uint8_t b[BUFSZ], ref[BUFSZ], pay[1600];
+	struct packet p;
+	uint8_t ph[8] = { 0 };
+	size_t n, len;
+
+	n = build6(ref, 6, SYN_OPTS, sizeof(SYN_OPTS), (const uint8_t *)"A", 1,
+	    ZCC_TCP_ACK);
+	memcpy(b, ref, n);
+	CHECK_EQ(packet_parse(&p, b, n), PACKET_OK);
+	CHECK(packet_tcp_checksum_ok(&p));
+	b[7] = 1;                        /* hop limit: not in the pseudo-header */
+	b[1] ^= 0x0f, b[3] ^= 0xff;      /* traffic class, flow label: neither */
+	CHECK(packet_tcp_checksum_ok(&p));
+	b[39] ^= 0x80;                   /* destination address */
+	CHECK(!packet_tcp_checksum_ok(&p));
+	b[39] ^= 0x80;
+	b[8] ^= 0x01;                    /* source address */
+	CHECK(!packet_tcp_checksum_ok(&p));
+	b[8] ^= 0x01;
+	put16(b + 56, 0x1234);
+	packet_fix_checksums(&p);
+	CHECK(packet_tcp_checksum_ok(&p));
+	CHECK_EQ(b[7], 1);               /* fix_checksums writes only TCP's */
+	CHECK_EQ(get16(b + 56), get16(ref + 56));
+
+	srand(11);
+	for (len = 0; len <= sizeof(pay); len++) {
+		for (size_t i = 0; i < len; i++)
+			pay[i] = (len % 3 == 0) ? 0xff : (uint8_t)rand();
+		n = build6(ref, 6, SYN_OPTS, sizeof(SYN_OPTS), pay, len,
+		    ZCC_TCP_ACK);
+		memcpy(b, ref, n);
+		put16(b + 56, (unsigned)rand());
+		if (packet_parse(&p, b, n) != PACKET_OK) {
+			CHECK(0);
+			continue;
+		}
+		packet_fix_checksums(&p);
+		CHECK_MEM(b, ref, n);
+		ph[2] = (uint8_t)((n - 40) >> 8), ph[3] = (uint8_t)(n - 40), ph[7] = 6;
+		CHECK_EQ(packet_pseudo_sum(&p, n - 40),
+		    (~ref_fold(ref_add(ref_add(0, b + 8, 32), ph, 8))) & 0xffff);
+	}
+}
+
+static void
+test_v6_option(void)
+{
+	static const uint8_t ts_sack3[40] = {
+		1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8,
+		1, 1, 5, 26, 0, 0, 1, 0, 0, 0, 2, 0,
+		0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 6, 0,
+	};
+	uint8_t b[BUFSZ], orig[BUFSZ], pay[77];
+	struct packet p;
+	size_t n;
+	int trimmed = -1;
+
+	fill(pay, sizeof(pay), 9);
+	n = build6(orig, 6, SYN_OPTS, 20, pay, sizeof(pay), ZCC_TCP_ACK);
+	memcpy(b, orig, n);
+	memset(b + n, 0xa5, sizeof(b) - n);
+	CHECK_EQ(packet_parse(&p, b, n), PACKET_OK);
+	CHECK_EQ(packet_add_option(&p, n + 16, &trimmed), 0);
+	CHECK_EQ(trimmed, 0);
+	CHECK_EQ(p.len, n + 16);
+	CHECK_EQ(get16(b + 4), n + 16 - 40);     /* payload length */
+	CHECK_EQ(b[52] >> 4, 14);
+	CHECK_MEM(b + 60, SYN_OPTS, 20);
+	CHECK_MEM(b + 80, ZOPT, 16);
+	CHECK_MEM(b + 96, pay, sizeof(pay));
+	CHECK_EQ(b[n + 16], 0xa5);
+	CHECK_MEM(b, orig, 4);                   /* version, class, flow label */
+	CHECK_MEM(b + 6, orig + 6, 34);          /* next header .. addresses */
+	CHECK_EQ(packet_parse(&p, b, p.len), PACKET_OK);
+	CHECK_EQ(packet_find_option(&p), 80);
+	packet_strip_option(&p);
+	CHECK_EQ(p.len, n);
+	CHECK_MEM(b, orig, n);
+
+	/* SACK trimming is the same as for IPv4. */
+	n = build6(orig, 6, ts_sack3, 40, pay, 3, ZCC_TCP_ACK);
+	memcpy(b, orig, n);
+	CHECK_EQ(packet_parse(&p, b, n), PACKET_OK);
+	CHECK_EQ(packet_add_option(&p, sizeof(b), &trimmed), 0);
+	CHECK_EQ(trimmed, 2);
+	CHECK_EQ(p.tcp_hlen, 60);
+	CHECK_EQ(get16(b + 4), p.len - 40);
+
+	/* The payload length must stay <= 65535, which lets the packet
+	 * itself reach 65575 bytes. */
+	{
+		static uint8_t big[40 + 65535 + 100];
+		size_t plen;
+
+		memset(big, 0, sizeof(big));
+		big[0] = 0x60, big[6] = 6, big[52] = 0x50;
+		plen = 65520;
+		put16(big + 4, (unsigned)plen);
+		CHECK_EQ(packet_parse(&p, big, 40 + plen), PACKET_OK);
+		CHECK_EQ(packet_add_option(&p, sizeof(big), NULL), -1);
+		CHECK_EQ(get16(big + 4), plen);
+		CHECK_EQ(big[52], 0x50);
+		plen = 65519;
+		put16(big + 4, (unsigned)plen);
+		CHECK_EQ(packet_parse(&p, big, 40 + plen), PACKET_OK);
+		CHECK_EQ(packet_add_option(&p, sizeof(big), NULL), 0);
+		CHECK_EQ(get16(big + 4), 65535);
+		CHECK_EQ(p.len, 40 + 65535);
+	}
+}
+
 static void
 test_random(void)
 {
@@ -983,9 +1268,13 @@ test_random(void)
 
 	srand(20240611);
 	for (i = 0; i < 20000; i++)
-		random_round(orig, b);
+		random_round(orig, b, 0);
 	for (i = 0; i < 20000; i++)
-		mutate_round(b);
+		random_round(orig, b, 1);
+	for (i = 0; i < 20000; i++)
+		mutate_round(b, 0);
+	for (i = 0; i < 20000; i++)
+		mutate_round(b, 1);
 }
 
 int
@@ -1000,6 +1289,10 @@ main(void)
 	test_checksum_lengths();
 	test_add_option();
 	test_find_option();
+	test_v6_syn();
+	test_v6_parse_errors();
+	test_v6_checksums();
+	test_v6_option();
 	test_random();
 	CHECK_DONE();
 }

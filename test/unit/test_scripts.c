@@ -101,8 +101,8 @@ base_args(struct scripts_args *a, const char *up, const char *down)
 	memset(a, 0, sizeof(*a));
 	snprintf(a->ifname, sizeof(a->ifname), "zcc0");
 	snprintf(a->device, sizeof(a->device), "eth0");
-	inet_pton(AF_INET, "10.0.0.1", &a->local);
-	inet_pton(AF_INET, "10.0.0.2", &a->peer);
+	addr_parse(&a->local, "10.0.0.1");
+	addr_parse(&a->peer, "10.0.0.2");
 	snprintf(a->peername, sizeof(a->peername), "office");
 	snprintf(a->linkname, sizeof(a->linkname), "office-link");
 	snprintf(a->ipparam, sizeof(a->ipparam), "two words");

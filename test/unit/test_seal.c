@@ -71,10 +71,10 @@ read_vector(FILE *f, struct vector *v)
  * zcctund's session keys come from the handshake.
  */
 static void
-vector_key(struct in_addr src, struct in_addr dst, struct seal_key *k)
+vector_key(uint32_t src, uint32_t dst, struct seal_key *k)
 {
 	uint8_t session[ZCC_KEY_LEN];
-	uint64_t id = (uint64_t)ntohl(src.s_addr) << 32 | ntohl(dst.s_addr);
+	uint64_t id = (uint64_t)src << 32 | dst;
 
 	crypto_kdf_derive_from_key(session, sizeof(session), id, "zccstat1",
 	    link_key);
@@ -82,34 +82,76 @@ vector_key(struct in_addr src, struct in_addr dst, struct seal_key *k)
 	sodium_memzero(session, sizeof(session));
 }
 
+static int
+is_ipv6(const uint8_t *pkt)
+{
+	return pkt[0] >> 4 == 6;
+}
+
+static size_t
+ip_hlen(const uint8_t *pkt)
+{
+	return is_ipv6(pkt) ? 40 : (size_t)(pkt[0] & 15) * 4;
+}
+
+/* An address as the vectors number it: IPv4's, or IPv6's last four bytes. */
+static uint32_t
+addr32(const uint8_t *pkt, int dst)
+{
+	const uint8_t *a = is_ipv6(pkt) ? pkt + (dst ? 36 : 20) : pkt + (dst ? 16 : 12);
+
+	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+	    (uint32_t)a[2] << 8 | a[3];
+}
+
 static void
 schedule_for(const uint8_t *pkt, struct seal_key *tx, struct seal_key *rx)
 {
-	struct in_addr src, dst;
-
-	memcpy(&src, pkt + 12, 4);
-	memcpy(&dst, pkt + 16, 4);
-	vector_key(src, dst, tx);
-	vector_key(dst, src, rx);
+	vector_key(addr32(pkt, 0), addr32(pkt, 1), tx);
+	vector_key(addr32(pkt, 1), addr32(pkt, 0), rx);
 }
 
 static void
 receiver_schedule(const struct vector *v, struct seal_key *tx, struct seal_key *rx)
 {
-	struct in_addr src, dst;
-
-	memcpy(&src, v->in + 12, 4);
-	memcpy(&dst, v->in + 16, 4);
-	vector_key(dst, src, tx);
-	vector_key(src, dst, rx);
+	vector_key(addr32(v->in, 1), addr32(v->in, 0), tx);
+	vector_key(addr32(v->in, 0), addr32(v->in, 1), rx);
 }
 
 static size_t
 payload_len(const uint8_t *pkt, size_t len)
 {
-	size_t ihl = (size_t)(pkt[0] & 15) * 4;
+	size_t ihl = ip_hlen(pkt);
 
 	return len - ihl - (size_t)(pkt[ihl + 12] >> 4) * 4;
+}
+
+/* Set a packet's IP length field for a packet of n bytes. */
+static void
+set_ip_len(uint8_t *pkt, size_t n)
+{
+	size_t v = is_ipv6(pkt) ? n - 40 : n;
+
+	pkt[is_ipv6(pkt) ? 4 : 2] = (uint8_t)(v >> 8);
+	pkt[is_ipv6(pkt) ? 5 : 3] = (uint8_t)v;
+}
+
+/*
+ * Bytes a router may rewrite, which the tag does not cover: IPv4's TOS,
+ * ID, flags, TTL and header checksum; IPv6's traffic class, flow label and
+ * hop limit; and the TCP checksum. A 0x01 flip of byte 0 of IPv6 changes
+ * the traffic class, not the version.
+ */
+static int
+uncovered(const uint8_t *pkt, size_t at)
+{
+	size_t ihl = ip_hlen(pkt);
+
+	if (at == ihl + 16 || at == ihl + 17)
+		return 1;
+	if (is_ipv6(pkt))
+		return at <= 3 || at == 7;
+	return at == 1 || at == 4 || at == 5 || at == 8 || at == 10 || at == 11;
 }
 
 static void
@@ -168,15 +210,12 @@ static void
 check_tampering(const struct vector *v)
 {
 	struct seal_key tx, rx;
-	size_t ihl = (size_t)(v->out[0] & 15) * 4;
 
 	receiver_schedule(v, &tx, &rx);
 	for (size_t at = 0; at < v->out_len; at++) {
-		int uncovered = at == 1 || at == 4 || at == 5 || at == 8 ||
-		    at == 10 || at == 11 || at == ihl + 16 || at == ihl + 17;
 		int verdict = open_tampered(&rx, v, at, 0x01);
 
-		if (uncovered)
+		if (uncovered(v->out, at))
 			CHECK_EQ(verdict, SEAL_OK);
 		else if (verdict == SEAL_OK)
 			fprintf(stderr, "  tampering byte %zu went unnoticed\n", at),
@@ -213,8 +252,10 @@ check_truncation(const struct vector *v)
 		struct packet p;
 
 		memcpy(buf, v->out, v->out_len);
-		/* A shorter packet that is internally consistent: fix tot_len. */
-		buf[2] = (uint8_t)(n >> 8), buf[3] = (uint8_t)n;
+		/* A shorter packet that is internally consistent: fix its length. */
+		if (n < ip_hlen(buf))
+			continue;
+		set_ip_len(buf, n);
 		if (packet_parse(&p, buf, n) != PACKET_OK)
 			continue;
 		CHECK(seal_open(&rx, &p) != SEAL_OK);
@@ -241,40 +282,108 @@ check_missing_option(const struct vector *v)
 	CHECK_EQ(seal_key_id(&p), 7);
 }
 
-/* Random segments round trip; a retransmission with a new ack re-keys the stream. */
-static void
-check_round_trips(void)
+/*
+ * A TCP segment of plen random payload bytes with timestamps in a (all
+ * else zero), IPv4 10.0.0.1 -> 10.0.0.2 or IPv6 2001:db8::1 -> ::2; its
+ * length. The checksums are left to packet_fix_checksums.
+ */
+static size_t
+random_segment(uint8_t *a, size_t plen, int v6)
 {
-	struct seal_key k;
-	uint8_t session[32] = { 1 };
+	size_t ihl = v6 ? 40 : 20, len = ihl + 32 + plen;
+	uint8_t *t = a + ihl;
 
-	seal_key_derive(&k, session, 3);
-	for (int i = 0; i < 200; i++) {
-		uint8_t a[CAP] = { 0 }, b[CAP];
-		size_t plen = (size_t)(i * 7) % 1400;
-		struct packet p;
-		size_t len = 20 + 32 + plen;
-
+	memset(a, 0, CAP);
+	if (v6) {
+		a[0] = 0x60, a[4] = (uint8_t)((len - 40) >> 8);
+		a[5] = (uint8_t)(len - 40), a[6] = 6, a[7] = 64;
+		a[8] = 0x20, a[9] = 0x01, a[10] = 0x0d, a[11] = 0xb8, a[23] = 1;
+		memcpy(a + 24, a + 8, 15), a[39] = 2;
+	} else {
 		a[0] = 0x45, a[2] = (uint8_t)(len >> 8), a[3] = (uint8_t)len;
 		a[8] = 64, a[9] = 6;
 		a[12] = 10, a[15] = 1, a[16] = 10, a[19] = 2;
-		a[20 + 12] = 8 << 4, a[20 + 13] = 0x18;
-		memcpy(a + 40, "\x01\x01\x08\x0a", 4);
-		randombytes_buf(a + 24, 8);              /* seq, ack */
-		randombytes_buf(a + 44, 8);              /* timestamps */
-		randombytes_buf(a + 52, plen);
+	}
+	t[12] = 8 << 4, t[13] = 0x18;
+	memcpy(t + 20, "\x01\x01\x08\x0a", 4);
+	randombytes_buf(t + 4, 8);               /* seq, ack */
+	randombytes_buf(t + 24, 8);              /* timestamps */
+	randombytes_buf(t + 32, plen);
+	return len;
+}
+
+/* Random segments round trip, IPv4 and IPv6. */
+static void
+check_round_trips(int v6)
+{
+	struct seal_key k;
+	uint8_t session[32] = { 1 };
+	size_t pay = (v6 ? 40 : 20) + 32;
+
+	seal_key_derive(&k, session, 3);
+	for (int i = 0; i < 200; i++) {
+		uint8_t a[CAP], b[CAP];
+		size_t plen = (size_t)(i * 7) % 1400;
+		struct packet p;
+		size_t len = random_segment(a, plen, v6);
+
 		memcpy(b, a, len);
 		CHECK_EQ(packet_parse(&p, b, len), PACKET_OK);
+		CHECK_EQ(p.af, v6 ? AF_INET6 : AF_INET);
 		packet_fix_checksums(&p);
 		memcpy(a, b, len);
 		CHECK_EQ(seal_segment(&k, &p, sizeof(b), NULL), SEAL_OK);
+		CHECK_EQ(p.len, len + 16);
+		CHECK(packet_tcp_checksum_ok(&p));
 		if (plen >= 16)   /* the payload is no longer readable */
-			CHECK(memcmp(b + 52 + 16, a + 52, plen) != 0);
+			CHECK(memcmp(b + pay + 16, a + pay, plen) != 0);
 		CHECK_EQ(packet_parse(&p, b, p.len), PACKET_OK);
 		CHECK_EQ(seal_open(&k, &p), SEAL_OK);
 		CHECK_EQ(p.len, len);
 		CHECK_MEM(a, b, len);
 	}
+}
+
+/*
+ * The same TCP segment between the IPv4 and the IPv6 pair, and between
+ * an IPv6 pair and the IPv4-mapped forms of the IPv4 one: the tags differ
+ * (M's af byte and addresses), and neither opens as the other.
+ */
+static void
+check_families_apart(void)
+{
+	struct seal_key k;
+	uint8_t session[32] = { 5 }, a[CAP], b[CAP];
+	struct packet p, q;
+	size_t la, lb;
+
+	seal_key_derive(&k, session, 1);
+	la = random_segment(a, 100, 0);
+	lb = random_segment(b, 100, 1);
+	memcpy(b + 40, a + 20, 32 + 100);        /* the same TCP bytes */
+	/* b's addresses: ::ffff:10.0.0.1 -> ::ffff:10.0.0.2 */
+	memset(b + 8, 0, 32);
+	b[18] = b[19] = b[34] = b[35] = 0xff;
+	memcpy(b + 20, a + 12, 4);
+	memcpy(b + 36, a + 16, 4);
+	CHECK_EQ(packet_parse(&p, a, la), PACKET_OK);
+	CHECK_EQ(packet_parse(&q, b, lb), PACKET_OK);
+	CHECK_EQ(seal_segment(&k, &p, CAP, NULL), SEAL_OK);
+	CHECK_EQ(seal_segment(&k, &q, CAP, NULL), SEAL_OK);
+	CHECK(memcmp(a + 20, b + 40, p.len - 20) != 0);
+	/* Swap the TCP parts: each tag now meets the other family's M. */
+	{
+		uint8_t t[CAP];
+		size_t n = p.len - 20;
+
+		memcpy(t, a + 20, n);
+		memcpy(a + 20, b + 40, n);
+		memcpy(b + 40, t, n);
+	}
+	CHECK_EQ(packet_parse(&p, a, p.len), PACKET_OK);
+	CHECK_EQ(packet_parse(&q, b, q.len), PACKET_OK);
+	CHECK_EQ(seal_open(&k, &p), SEAL_BAD_TAG);
+	CHECK_EQ(seal_open(&k, &q), SEAL_BAD_TAG);
 }
 
 static void
@@ -338,8 +447,10 @@ main(void)
 	}
 	fclose(f);
 	free(v);
-	CHECK_EQ(n, 3);
-	check_round_trips();
+	CHECK_EQ(n, 6);             /* three IPv4 vectors, three IPv6 */
+	check_round_trips(0);
+	check_round_trips(1);
+	check_families_apart();
 	check_keystream_differs_on_retransmission();
 	check_wipe();
 	CHECK_DONE();

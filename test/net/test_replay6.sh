@@ -1,0 +1,3 @@
+#!/bin/bash
+# test_replay.sh over IPv6: A and B are each other's peer by IPv6 address.
+ZCC_TEST_FAMILY=6 exec "$(dirname "$0")/test_replay.sh" "$@"
