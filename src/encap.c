@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "zcc/encap.h"
+#include "zcc/packet.h"
 
 #define COUNTER_OFF 4
 #define NONCE_LEN crypto_aead_chacha20poly1305_ietf_NPUBBYTES
@@ -31,23 +32,6 @@ _Static_assert((ENCAP_REPLAY_WORDS & (ENCAP_REPLAY_WORDS - 1)) == 0,
 /* Not "zcckeys1": no subkey of the in-place or echo keys is ever this one. */
 static const char derive_ctx[crypto_kdf_CONTEXTBYTES] = "zccencp1";
 #define SUBKEY_ENCAP 1
-
-static void
-put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t
-get_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
 
 void
 encap_key_derive(struct encap_key *k, const uint8_t session_key[ENCAP_KEY_LEN],
@@ -139,7 +123,7 @@ static void
 make_nonce(uint8_t nonce[NONCE_LEN], uint64_t counter)
 {
 	memset(nonce, 0, 4);
-	put_le64(nonce + 4, counter);
+	packet_put_le64(nonce + 4, counter);
 }
 
 int
@@ -161,7 +145,7 @@ encap_seal(struct encap_tx *tx, uint8_t codec, const uint8_t *packet,
 	out[0] = ENCAP_TYPE_DATA;
 	out[1] = tx->key.id;
 	out[2] = out[3] = 0;
-	put_le64(out + COUNTER_OFF, tx->counter);
+	packet_put_le64(out + COUNTER_OFF, tx->counter);
 	inner[0] = codec;
 	make_nonce(nonce, tx->counter);
 	/* In place: libsodium allows the ciphertext to be the plaintext. */
@@ -188,7 +172,7 @@ parse_header(const uint8_t *msg, size_t len, uint64_t *counter)
 		return ENCAP_ERR_MALFORMED;
 	if (msg[0] != ENCAP_TYPE_DATA || msg[2] != 0 || msg[3] != 0)
 		return ENCAP_ERR_MALFORMED;
-	*counter = get_le64(msg + COUNTER_OFF);
+	*counter = packet_get_le64(msg + COUNTER_OFF);
 	if (*counter >= ENCAP_COUNTER_LIMIT)
 		return ENCAP_ERR_MALFORMED;     /* no sender ever uses it */
 	return 0;

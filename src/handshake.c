@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "zcc/handshake.h"
+#include "zcc/packet.h"
 #include "noise.h"
 
 #define HASH_LEN crypto_hash_sha256_BYTES
@@ -54,42 +55,9 @@ static const char protocol_name[] = "Noise_NNpsk0_25519_ChaChaPoly_SHA256";
 static const char prologue_label[PROLOGUE_LABEL_LEN] = "zcc handshake v1";
 static const char mac1_label[] = "zcc mac1 v1";
 static const char echo_ctx[crypto_kdf_CONTEXTBYTES] = "zcckeys1";
-#define ECHO_SUBKEY 3           /* seal.c uses 1 and 2 of the same context */
+#define ECHO_SUBKEY 3           /* of "zcckeys1"; seal.c derives from "zcckeys2" */
 
 static const uint8_t empty[1];  /* a valid pointer for zero-length input */
-
-/* ---- Little-endian fields ---- */
-
-static void
-put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t
-get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static void
-put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t
-get_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
 
 /* ---- The Noise layer ---- */
 
@@ -161,7 +129,7 @@ static void
 noise_nonce(uint8_t nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES], uint64_t n)
 {
 	memset(nonce, 0, 4);
-	put_le64(nonce + 4, n);
+	packet_put_le64(nonce + 4, n);
 }
 
 void
@@ -443,10 +411,10 @@ hs_receiver_index(const uint8_t *msg, size_t len)
 {
 	switch (hs_type(msg, len)) {
 	case HS_TYPE_RESP:
-		return len == HS_RESP_LEN ? get_le32(msg + RESP_RECEIVER) : 0;
+		return len == HS_RESP_LEN ? packet_get_le32(msg + RESP_RECEIVER) : 0;
 	case HS_TYPE_ECHO_REQUEST:
 	case HS_TYPE_ECHO_REPLY:
-		return len == HS_ECHO_LEN ? get_le32(msg + ECHO_RECEIVER) : 0;
+		return len == HS_ECHO_LEN ? packet_get_le32(msg + ECHO_RECEIVER) : 0;
 	default:
 		return 0;
 	}
@@ -468,7 +436,7 @@ hs_init_create(const struct hs_config *c, struct hs_state *st,
 	payload[HS_TAI64N_LEN] = key_id;        /* then 3 zero bytes */
 
 	put_header(out, HS_TYPE_INIT, c->codec);
-	put_le32(out + INIT_SENDER, local_index);
+	packet_put_le32(out + INIT_SENDER, local_index);
 	rc = hs_noise_write1(&s, c->psk, e_priv, payload, sizeof(payload),
 	    out + INIT_NOISE);
 	if (rc != HS_OK) {
@@ -510,7 +478,7 @@ hs_init_consume(const struct hs_config *c, struct hs_state *st,
 		rc = HS_ERR_DECRYPT;
 		goto out;
 	}
-	s.remote_index = get_le32(msg + INIT_SENDER);
+	s.remote_index = packet_get_le32(msg + INIT_SENDER);
 	s.key_id = payload[HS_TAI64N_LEN];
 	s.peer_codec = msg[1];
 	memcpy(tai64n, payload, HS_TAI64N_LEN);
@@ -550,8 +518,8 @@ hs_resp_create(const struct hs_config *c, struct hs_state *st,
 	}
 	st->local_index = local_index;
 	put_header(out, HS_TYPE_RESP, c->codec);
-	put_le32(out + RESP_SENDER, local_index);
-	put_le32(out + RESP_RECEIVER, st->remote_index);
+	packet_put_le32(out + RESP_SENDER, local_index);
+	packet_put_le32(out + RESP_RECEIVER, st->remote_index);
 	rc = hs_noise_write2(st, e_priv, empty, 0, out + RESP_NOISE);
 	if (rc != HS_OK)
 		goto out;
@@ -577,14 +545,14 @@ hs_resp_consume(const struct hs_config *c, struct hs_state *st,
 		return HS_ERR_SHORT;
 	if (!mac1_ok(c, msg, len))
 		return HS_ERR_MAC;
-	if (!st->initiator || get_le32(msg + RESP_RECEIVER) != st->local_index)
+	if (!st->initiator || packet_get_le32(msg + RESP_RECEIVER) != st->local_index)
 		return HS_ERR_INDEX;
 
 	s = *st;                /* st stays as it was unless this succeeds */
 	rc = hs_noise_read2(&s, msg + RESP_NOISE, RESP_NOISE_LEN, none);
 	if (rc != HS_OK)
 		goto out;
-	fill_keys(keys, &s, get_le32(msg + RESP_SENDER));
+	fill_keys(keys, &s, packet_get_le32(msg + RESP_SENDER));
 	keys->peer_codec = msg[1];
 	hs_state_wipe(st);
 out:
@@ -605,8 +573,8 @@ hs_echo_create(const uint8_t key[HS_KEY_LEN], enum hs_type type,
     uint32_t receiver_index, uint64_t counter, uint8_t out[HS_ECHO_LEN])
 {
 	put_header(out, type, 0);
-	put_le32(out + ECHO_RECEIVER, receiver_index);
-	put_le64(out + ECHO_COUNTER, counter);
+	packet_put_le32(out + ECHO_RECEIVER, receiver_index);
+	packet_put_le64(out + ECHO_COUNTER, counter);
 	/* No plaintext: the tag authenticates the header, counter included. */
 	hs_noise_encrypt(key, counter, out, ECHO_TAG, empty, 0, out + ECHO_TAG);
 }
@@ -621,7 +589,7 @@ hs_echo_open(const uint8_t key[HS_KEY_LEN], const uint8_t *msg, size_t len,
 	if (!framed(msg, len, HS_TYPE_ECHO_REQUEST, HS_ECHO_LEN) &&
 	    !framed(msg, len, HS_TYPE_ECHO_REPLY, HS_ECHO_LEN))
 		return HS_ERR_SHORT;
-	n = get_le64(msg + ECHO_COUNTER);
+	n = packet_get_le64(msg + ECHO_COUNTER);
 	if (hs_noise_decrypt(key, n, msg, ECHO_TAG, msg + ECHO_TAG,
 	    HS_ECHO_LEN - ECHO_TAG, none) != HS_OK)
 		return HS_ERR_DECRYPT;

@@ -68,6 +68,11 @@ int packet_parse_ip(struct packet *p, uint8_t *buf, size_t n);
 /* Network byte order into buf (for headers and nonces built by hand). */
 void packet_put16(uint8_t *buf, uint16_t v);
 void packet_put32(uint8_t *buf, uint32_t v);
+/* Little-endian, as the handshake and encapsulation messages carry them. */
+void packet_put_le32(uint8_t *buf, uint32_t v);
+void packet_put_le64(uint8_t *buf, uint64_t v);
+uint32_t packet_get_le32(const uint8_t *buf);
+uint64_t packet_get_le64(const uint8_t *buf);
 
 /* Field accessors, host byte order where numeric. */
 uint8_t packet_proto(const struct packet *p);          /* IPv6: next header */
