@@ -373,7 +373,8 @@ def main():
       "29%); iperf3 5%.")
     w("- libsodium 25% (XChaCha20 about half of it): the crypto is a third of "
       "zcctund's time, about 2.4 µs per segment sealed or opened in place, more "
-      "than bench_seal's figure because of cache misses on real traffic.")
+      "than bench_seal's figure, which loops over one warm buffer (the cause was "
+      "not measured).")
     w("- `sendmmsg` on the raw socket 28%: per segment the kernel still routes "
       "(4.8%: with `IP_HDRINCL` the route of an on-link peer is not cached, "
       "`FLOWI_FLAG_KNOWN_NH`), runs netfilter (1.7%), copies (2.5%), and "
