@@ -1,15 +1,17 @@
 /*
- * The data path. zcc0 hands over two kinds of packets: our own selected
- * segments, routed in by the ip rules (sealed here and sent on the raw
- * socket), and the peer's sealed segments, redirected in by the tc ingress
- * filters (opened here and written back into zcc0, where the kernel
- * delivers them as if they had arrived on it). Nothing else belongs here.
+ * The data path. zcc0 hands over our own selected segments, routed in by
+ * the ip rules (sealed here and sent on the raw socket), and everything
+ * else routed into it (encapsulated). The peer's sealed segments come from
+ * the receive ring on the real interface (intake.h), its datagrams from
+ * the UDP socket; both are opened here and written into zcc0, where the
+ * kernel delivers them as if they had arrived on it.
  *
  * System calls, not crypto, bound a userspace data path (docs/DECISIONS.md,
  * "Offloads"), so everything is batched: zcc0 runs with TSO and hands over
  * super-segments, cut here into wire segments (offload.h) and sealed one
- * by one; the sealed segments of a batch leave in one sendmmsg, and the
- * opened segments of one flow go back into zcc0 as one GRO-style write.
+ * by one; the sealed segments of a batch leave in one sendmmsg; the ring
+ * hands over every segment that has arrived at one wake-up; and the opened
+ * segments of one flow go back into zcc0 as one GRO-style write.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -96,7 +98,8 @@ struct datapath {
 	struct dp_counters c;
 	struct flow flows[DP_FLOWS];
 	size_t last_flow;               /* the slot hit last: segments come in runs */
-	time_t now;                     /* read once per batch from zcc0 */
+	time_t now;                     /* read once per batch */
+	time_t ring_checked;            /* when the ring's overruns were read */
 	int warned_no_timestamps;
 	struct txq sealed_q;            /* to the raw socket */
 	struct txq encap_q;             /* to the UDP socket */
@@ -123,6 +126,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_BAD_COMPRESSION] = "bad_compression",
 	[DROP_TOO_BIG] = "too_big",
 	[DROP_EXT_HEADER] = "ext_header",
+	[DROP_RING_FULL] = "ring_full",
 };
 
 const char *
@@ -632,6 +636,16 @@ reserve(struct datapath *dp, size_t n, size_t keep)
 	return at;
 }
 
+/* A copy of n bytes in the arena, with room around it. */
+static uint8_t *
+take(struct datapath *dp, const uint8_t *buf, size_t n)
+{
+	uint8_t *at = reserve(dp, DP_HEADROOM + n + DP_TAILROOM, 0) + DP_HEADROOM;
+
+	memcpy(at, buf, n);
+	return at;
+}
+
 /* ---- encapsulation: everything else routed into zcc0 ---- */
 
 #define IPV4_HLEN 20
@@ -958,7 +972,7 @@ give_back:
 /*
  * One whole packet in buf (n bytes, cap bytes of room); h, when not NULL,
  * says how zcc0 handed it over (a checksum left to finish). In place: our
- * selected TCP segments to the peer and the peer's redirected ones.
+ * selected TCP segments to the peer.
  * Everything else our stack routed into zcc0 travels encapsulated.
  */
 static void
@@ -966,7 +980,7 @@ handle_packet(struct datapath *dp, uint8_t *buf, size_t n, size_t cap,
     const struct virtio_net_hdr *h)
 {
 	struct packet p = { 0 };
-	int outgoing, incoming, err;
+	int outgoing, err;
 
 	err = packet_parse_ip(&p, buf, n);
 	if (err == PACKET_NOT_IP) {
@@ -979,18 +993,7 @@ handle_packet(struct datapath *dp, uint8_t *buf, size_t n, size_t cap,
 	}
 	outgoing = addr_is(&dp->local, p.af, packet_saddr(&p)) &&
 	    addr_is(&dp->opt.peer, p.af, packet_daddr(&p));
-	incoming = addr_is(&dp->opt.peer, p.af, packet_saddr(&p)) &&
-	    addr_is(&dp->local, p.af, packet_daddr(&p));
 	err = packet_parse(&p, buf, n);
-	if (incoming) {
-		/* Only steering's redirect brings these: TCP, sealed. */
-		if (err != PACKET_OK)
-			drop(dp, err == PACKET_NOT_TCP ? DROP_NOT_SELECTED :
-			    parse_error_reason(err), &p);
-		else
-			open_and_deliver(dp, &p);
-		return;
-	}
 	if (outgoing && err == PACKET_OK && selected(dp, &p)) {
 		seal_and_queue(dp, &p, cap);
 		return;
@@ -1052,15 +1055,11 @@ handle_read(struct datapath *dp, const struct virtio_net_hdr *h, uint8_t *buf,
 void
 datapath_handle(struct datapath *dp, const uint8_t *buf, size_t n)
 {
-	uint8_t *at;
-
 	if (n > ENCAP_MAX_PACKET) {
 		dp->c.dropped[DROP_MALFORMED]++;
 		return;
 	}
-	at = reserve(dp, DP_HEADROOM + n + DP_TAILROOM, 0) + DP_HEADROOM;
-	memcpy(at, buf, n);
-	handle_packet(dp, at, n, n + DP_TAILROOM, NULL);
+	handle_packet(dp, take(dp, buf, n), n, n + DP_TAILROOM, NULL);
 	flush(dp, 0);
 }
 
@@ -1100,4 +1099,76 @@ datapath_on_tun(struct datapath *dp)
 	}
 	flush(dp, 0);
 	return ret;
+}
+
+/*
+ * A packet the ring took: steering's filter matched it, so it claims to
+ * be the peer's sealed segment of a selected flow. Anything else it brings
+ * is dropped, never encapsulated back.
+ */
+static void
+handle_wire(struct datapath *dp, uint8_t *buf, size_t n)
+{
+	struct packet p = { 0 };
+	int err;
+
+	err = packet_parse(&p, buf, n);
+	if (err != PACKET_OK) {
+		drop(dp, err == PACKET_NOT_TCP || err == PACKET_NOT_IP ?
+		    DROP_NOT_SELECTED : parse_error_reason(err), &p);
+		return;
+	}
+	if (!addr_is(&dp->opt.peer, p.af, packet_saddr(&p)) ||
+	    !addr_is(&dp->local, p.af, packet_daddr(&p))) {
+		drop(dp, DROP_NOT_SELECTED, &p);
+		return;
+	}
+	open_and_deliver(dp, &p);
+}
+
+/* Overruns are read once a second: a system call per wake-up would cost. */
+static void
+count_ring_overruns(struct datapath *dp, struct intake *in)
+{
+	if (dp->ring_checked == dp->now)
+		return;
+	dp->ring_checked = dp->now;
+	dp->c.dropped[DROP_RING_FULL] += intake_overruns(in);
+}
+
+void
+datapath_on_wire(struct datapath *dp, struct intake *in)
+{
+	dp->now = now_seconds();
+	count_ring_overruns(dp, in);
+	for (int i = 0; i < DP_BATCH; i++) {
+		const uint8_t *pkt;
+		uint8_t *at;
+		size_t n, wire_n;
+
+		pkt = intake_next(in, &n, &wire_n);
+		if (pkt == NULL)
+			break;
+		if (n != wire_n || n > ENCAP_MAX_PACKET) {
+			/* Cut by the frame: a segment bigger than the MTU. */
+			dp->c.dropped[DROP_MALFORMED]++;
+			intake_release(in);
+			continue;
+		}
+		at = take(dp, pkt, n);
+		intake_release(in);
+		handle_wire(dp, at, n);
+	}
+	flush(dp, 0);
+}
+
+void
+datapath_handle_wire(struct datapath *dp, const uint8_t *buf, size_t n)
+{
+	if (n > ENCAP_MAX_PACKET) {
+		dp->c.dropped[DROP_MALFORMED]++;
+		return;
+	}
+	handle_wire(dp, take(dp, buf, n), n);
+	flush(dp, 0);
 }

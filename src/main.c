@@ -24,6 +24,7 @@
 #include "zcc/control.h"
 #include "zcc/datapath.h"
 #include "zcc/host.h"
+#include "zcc/intake.h"
 #include "zcc/keys.h"
 #include "zcc/link.h"
 #include "zcc/log.h"
@@ -47,6 +48,7 @@ struct zcctund {
 	char realdev[IFNAMSIZ];
 	int mtu;
 	int tun_fd, raw_fd, udp_fd;
+	struct intake *intake;  /* the peer's sealed segments */
 	struct steer steer;
 	int steering;
 	struct datapath *dp;
@@ -375,6 +377,9 @@ reload(struct zcctund *z)
 		    "restart");
 		return;
 	}
+	/* The backstop drops, after IP, what the ring missed meanwhile. */
+	if (intake_set_ports(z->intake, n.ports, n.nports) == -1)
+		log_warnx("SIGHUP: the receive ring keeps the old ports");
 	memcpy(z->opt.ports, n.ports, sizeof(n.ports));
 	z->opt.nports = n.nports;
 	z->opt.rekey_interval = n.rekey_interval;
@@ -412,6 +417,15 @@ on_tun(evutil_socket_t fd, short what, void *arg)
 		z->exit_status = 1;
 		event_base_loopbreak(z->base);
 	}
+}
+
+static void
+on_wire(evutil_socket_t fd, short what, void *arg)
+{
+	struct zcctund *z = arg;
+
+	(void)fd, (void)what;
+	datapath_on_wire(z->dp, z->intake);
 }
 
 static void
@@ -469,7 +483,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(z->base);
 }
 
-#define NEVENTS 7
+#define NEVENTS 8
 
 static int
 add_events(struct zcctund *z, struct event *ev[NEVENTS])
@@ -480,8 +494,10 @@ add_events(struct zcctund *z, struct event *ev[NEVENTS])
 	ev[0] = event_new(z->base, z->tun_fd, EV_READ | EV_PERSIST, on_tun, z);
 	ev[1] = event_new(z->base, z->udp_fd, EV_READ | EV_PERSIST, on_udp, z);
 	ev[2] = event_new(z->base, -1, EV_PERSIST, on_tick, z);
+	ev[3] = event_new(z->base, intake_fd(z->intake), EV_READ | EV_PERSIST,
+	    on_wire, z);
 	for (size_t i = 0; i < 4; i++)
-		ev[i + 3] = evsignal_new(z->base, sigs[i], on_signal, z);
+		ev[i + 4] = evsignal_new(z->base, sigs[i], on_signal, z);
 	for (size_t i = 0; i < NEVENTS; i++)
 		if (ev[i] == NULL ||
 		    event_add(ev[i], i == 2 ? &tick : NULL) == -1) {
@@ -565,6 +581,11 @@ set_up(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
 	if (steer_install(&z->steer) == -1)
 		return -1;
 	z->steering = 1;
+	/* After steering: no selected segment reaches IP from here on. */
+	z->intake = intake_open(z->realdev, z->mtu + ZCC_OPT_LEN, &z->opt.peer,
+	    z->opt.ports, z->opt.nports);
+	if (z->intake == NULL)
+		return -1;
 	z->base = event_base_new();
 	if (z->base == NULL) {
 		log_warnx("event_base_new failed");
@@ -591,6 +612,7 @@ tear_down(struct zcctund *z)
 		log_counters(z);
 	if (z->steering)
 		steer_remove(&z->steer);
+	intake_close(z->intake);
 	link_free(z->link);
 	datapath_free(z->dp);
 	if (z->base)

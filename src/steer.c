@@ -22,6 +22,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <net/if_arp.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+
+#include "zcc/intake.h"
 #include "zcc/log.h"
 #include "zcc/steer.h"
 #include "zcc/tun.h"
@@ -496,7 +501,7 @@ append(char *buf, size_t len, const char *fmt, ...)
 /*
  * Selected flows must cross zcc0: arriving, only what zcctund opened and
  * wrote into zcc0 (after IP reassembly, so fragments and IP options that
- * slip past the u32 redirect are caught); leaving, only zcc0 traffic and
+ * slip past the u32 filters are caught); leaving, only zcc0 traffic and
  * zcctund's own marked raw packets. Everything else is dropped and counted.
  */
 static void
@@ -652,7 +657,7 @@ remove_rules(const struct steer *s)
 	remove_rules_at(s, s->priority - 1);
 }
 
-/* ---- tc ingress redirect ---- */
+/* ---- tc ingress: the kernel's copy of what the receive ring took ---- */
 
 static int
 has_clsact(const char *dev)
@@ -666,72 +671,80 @@ has_clsact(const char *dev)
 }
 
 /*
- * u32 matches fixed offsets, so it redirects only unfragmented segments
- * without IP options (IHL 5); the nftables input backstop drops the rest
- * after reassembly.
+ * The peer's sealed segments of selected flows are zcctund's: its receive
+ * ring (intake.c) took a copy before tc ingress runs, so the kernel's own
+ * copy is dropped here, before IP spends anything on it. The filter is the
+ * ring's own program (intake_filter), run by cls_bpf in direct-action mode
+ * with the verdicts "shot" and "unspec" (not ours: on to the next filter),
+ * so the two never disagree. It matches fixed offsets: only unfragmented
+ * segments with TCP right behind a fixed-size header (IPv4 IHL 5, IPv6
+ * next header 6) are taken and dropped here; the nftables input backstop
+ * drops the rest after reassembly.
  */
 static int
-install_redirect4(const struct steer *s, const char *at, uint16_t port)
+install_port_filters(const struct steer *s)
 {
-	char pref[16], src[ZCC_ADDRSTRLEN + 4], p[8];
+	struct sock_filter f[INTAKE_FILTER_MAX];
+	char code[16 + INTAKE_FILTER_MAX * 32];
+	char pref[16];
 	char *argv[] = { "tc", "filter", "add", "dev", unconst(s->realdev),
-	    "ingress", "pref", fmt_u32(pref, s->tc_pref), "protocol", "ip",
-	    "u32", "match", "ip", "src", fmt_host(src, &s->peer), "match", "ip",
-	    "protocol", "6", "0xff", "match", "u8", "0x05", "0x0f", "at", "0",
-	    "match", "u16", "0", "0x3fff", "at", "6", "match", "u16", p,
-	    "0xffff", "at", unconst(at), "action", "mirred", "egress",
-	    "redirect", "dev", unconst(s->ifname), NULL };
+	    "ingress", "pref", fmt_u32(pref, s->tc_pref), "protocol",
+	    s->peer.af == AF_INET6 ? "ipv6" : "ip", "bpf", "bytecode", code,
+	    "da", NULL };
+	struct intake_prog how = { s->link_hlen, TC_ACT_SHOT,
+	    (uint32_t)TC_ACT_UNSPEC };
+	size_t n = intake_filter(f, &how, &s->peer, s->ports, s->nports);
 
-	snprintf(p, sizeof(p), "%u", port);
+	snprintf(code, sizeof(code), "%zu", n);
+	for (size_t i = 0; i < n; i++)
+		append(code, sizeof(code), ",%u %u %u %u", (unsigned)f[i].code,
+		    (unsigned)f[i].jt, (unsigned)f[i].jf, f[i].k);
 	return must(argv, NULL);
 }
 
 /*
- * IPv6: next header 6 at offset 6 means TCP follows the 40-byte header,
- * where u32's "ip6 sport" and "ip6 dport" look (offsets 40 and 42). A
- * segment with extension headers is not redirected; the backstop, which
- * finds TCP through the chain, drops it.
+ * cls_bpf runs a classic program from the link header, even at ingress:
+ * where IP starts depends on the device. Ethernet's header is 14 bytes
+ * (a VLAN tag is gone by then); a layer-3 device (tun, WireGuard) has none.
  */
 static int
-install_redirect6(const struct steer *s, const char *dir, uint16_t port)
+link_header_len(const char *dev, uint32_t *len)
 {
-	char pref[16], src[ZCC_ADDRSTRLEN + 4], p[8];
-	char *argv[] = { "tc", "filter", "add", "dev", unconst(s->realdev),
-	    "ingress", "pref", fmt_u32(pref, s->tc_pref), "protocol", "ipv6",
-	    "u32", "match", "ip6", "src", fmt_host(src, &s->peer), "match",
-	    "ip6", "protocol", "6", "0xff", "match", "ip6", unconst(dir), p,
-	    "0xffff", "action", "mirred", "egress", "redirect", "dev",
-	    unconst(s->ifname), NULL };
+	char path[64 + IFNAMSIZ];
+	FILE *f;
+	int type = -1;
 
-	snprintf(p, sizeof(p), "%u", port);
-	return must(argv, NULL);
-}
-
-/* Redirect the peer's segments to and from port: TCP's sport, then dport. */
-static int
-install_redirect(const struct steer *s, uint16_t port)
-{
-	if (s->peer.af == AF_INET6)
-		return install_redirect6(s, "sport", port) == -1 ||
-		    install_redirect6(s, "dport", port) == -1 ? -1 : 0;
-	return install_redirect4(s, "20", port) == -1 ||
-	    install_redirect4(s, "22", port) == -1 ? -1 : 0;
-}
-
-static int
-install_port_filters(const struct steer *s)
-{
-	for (size_t i = 0; i < s->nports; i++)
-		if (install_redirect(s, s->ports[i]) == -1)
-			return -1;
-	return 0;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/type", dev);
+	f = fopen(path, "re");
+	if (f == NULL || fscanf(f, "%d", &type) != 1) {
+		log_warn("%s: cannot read its link type (%s)", dev, path);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	if (type == ARPHRD_ETHER) {
+		*len = ETH_HLEN;
+		return 0;
+	}
+	if (type == ARPHRD_NONE) {
+		*len = 0;
+		return 0;
+	}
+	log_warnx("%s: link type %d is neither Ethernet nor a layer-3 device; "
+	    "zcctund cannot filter what arrives on it", dev, type);
+	return -1;
 }
 
 static int
 install_tc(struct steer *s)
 {
 	char *add[] = { "tc", "qdisc", "add", "dev", s->realdev, "clsact", NULL };
-	int have = has_clsact(s->realdev);
+	int have;
+
+	if (link_header_len(s->realdev, &s->link_hlen) == -1)
+		return -1;
+	have = has_clsact(s->realdev);
 
 	if (have == -1) {
 		log_warnx("%s: cannot read its qdiscs", s->realdev);

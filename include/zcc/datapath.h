@@ -1,10 +1,10 @@
 /*
  * The data path: each packet zcc0 hands over is a selected segment of ours
- * (sealed in place, sent on the raw socket), a sealed segment from the peer
- * redirected by steering (opened, verified, written back into zcc0), or
- * anything else routed into zcc0 (encapsulated whole in a UDP datagram to
- * the peer's port, CIPE-style; the peer's such datagrams are opened and
- * written into zcc0). Anything that fails is dropped and counted by
+ * (sealed in place, sent on the raw socket) or anything else routed into
+ * zcc0 (encapsulated whole in a UDP datagram to the peer's port,
+ * CIPE-style). The peer's sealed segments come from the receive ring
+ * (intake.h) and its datagrams from the UDP socket; both are opened,
+ * verified and written into zcc0. Anything that fails is dropped and counted by
  * reason, never delivered. In place, the family is the link's (IPv4 or
  * IPv6); encapsulated, either family travels.
  */
@@ -16,6 +16,7 @@
 
 #include "zcc/addr.h"
 #include "zcc/encap.h"
+#include "zcc/intake.h"
 #include "zcc/options.h"
 #include "zcc/seal.h"
 
@@ -39,7 +40,7 @@ enum dp_drop {
 	DROP_BAD_TAG,        /* authentication failed: tampered, forged, wrong key */
 	DROP_NO_TIMESTAMPS,  /* SYN or data without TCP timestamps (see PROTOCOL.md) */
 	DROP_NO_ROOM,        /* no room for the option even without SACK blocks */
-	DROP_NOT_SELECTED,   /* redirected from the peer, not a selected flow */
+	DROP_NOT_SELECTED,   /* taken from the peer, not a selected flow */
 	DROP_IO,             /* the raw socket or zcc0 refused the packet */
 	DROP_KEY_EXHAUSTED,  /* the transmit key sealed its 2^32 segments */
 	DROP_NO_KEY,         /* the link is not up: no session key to seal with */
@@ -48,6 +49,7 @@ enum dp_drop {
 	DROP_TOO_BIG,        /* too big to encapsulate: ICMP "too big" returned */
 	DROP_EXT_HEADER,     /* IPv6 between the two ends with an extension header
 	                        before TCP (see PROTOCOL.md) */
+	DROP_RING_FULL,      /* the receive ring was full: the kernel dropped it */
 	DROP_MAX
 };
 
@@ -117,6 +119,9 @@ size_t datapath_flows(const struct datapath *dp, struct dp_flow *out, size_t max
 /* Read and handle what zcc0 has ready (up to a batch). -1 on fatal error. */
 int datapath_on_tun(struct datapath *dp);
 
+/* Open and deliver the peer's segments waiting in the ring (up to a batch). */
+void datapath_on_wire(struct datapath *dp, struct intake *in);
+
 /*
  * An encapsulated datagram (type 5) from the peer's port. What it brings
  * may wait in a batch: call datapath_flush after the last of a batch.
@@ -131,6 +136,9 @@ void datapath_flush(struct datapath *dp);
  * and flush; for tests and fuzzing.
  */
 void datapath_handle(struct datapath *dp, const uint8_t *buf, size_t n);
+
+/* The same for a packet as the receive ring would have taken it. */
+void datapath_handle_wire(struct datapath *dp, const uint8_t *buf, size_t n);
 
 const struct dp_counters *datapath_counters(const struct datapath *dp);
 const char *datapath_drop_name(enum dp_drop d);

@@ -3,9 +3,10 @@
  * through zcc0 and nothing else does, and removes again. Outgoing: ip rules
  * into a table routing to zcc0 (with an unreachable fallback so a dead
  * daemon fails closed) and an fwmark rule that exempts zcctund's raw socket.
- * Incoming: tc clsact ingress u32 filters redirecting the peer's selected
- * segments to zcc0. Backstop: an nftables table dropping selected flows
- * that bypass zcc0 in either direction.
+ * Incoming: tc clsact ingress u32 filters dropping the kernel's copy of the
+ * peer's selected segments, which zcctund's receive ring (intake.h) took.
+ * Backstop: an nftables table dropping selected flows that bypass zcc0 in
+ * either direction.
  *
  * Each in the peer's family: ip -4 or ip -6, "ip" or "ip6" in nftables,
  * a "protocol ip" or "protocol ipv6" u32 match.
@@ -33,7 +34,8 @@ struct steer {
 	uint16_t ports[ZCC_MAX_PORTS * 2];  /* twice: old and new during steer_update */
 	size_t nports;
 	uint32_t fwmark, table, priority;
-	uint32_t tc_pref;           /* the tc filters': priority or priority + 1 */
+	uint32_t tc_pref;           /* the tc filter's: priority or priority + 1 */
+	uint32_t link_hlen;         /* realdev's link header, before IP */
 	/* filled by steer_install, for removal */
 	int added_clsact;           /* we created the clsact qdisc on realdev */
 	int saved_rp_filter;        /* net.ipv4.conf.all.rp_filter before, or -1
@@ -53,7 +55,7 @@ void steer_init(struct steer *s, const struct zcc_options *o,
 
 /*
  * Install everything, in an order that never lets a selected flow out in
- * plaintext: backstop first, redirect last. On failure removes what it
+ * plaintext: backstop first, the ingress filters last. On failure removes what it
  * installed and returns -1 (logged).
  */
 int steer_install(struct steer *s);

@@ -1,7 +1,7 @@
 /*
  * libFuzzer harness for the data path's receiving side: the bytes a peer
  * (or anyone on the path) can send us. The first byte chooses, modulo 5:
- *   0: the rest is a segment from the peer, through datapath_handle
+ *   0: the rest is a segment from the peer, through datapath_handle_wire
  *      (parse, option lookup, key id, open) - must never crash;
  *   1: the rest is one of our own segments, IPv4 or IPv6: if it seals,
  *      the peer must open it again, and any single-bit change must then
@@ -99,7 +99,7 @@ fuzz_encap_authentic(const uint8_t *data, size_t size)
 static void
 fuzz_incoming(struct datapath *to, const uint8_t *data, size_t size)
 {
-	datapath_handle(to, data, size);
+	datapath_handle_wire(to, data, size);
 }
 
 static void

@@ -427,8 +427,21 @@ capture_start() {
 
 # capture_stop NAME: flush and stop; prints nothing, the file is $TMP/NAME.pcap.
 capture_stop() {
-	local pid=${CAP_PID[$1]}
-	sleep 0.3                   # let the last segments in flight land
+	local pid=${CAP_PID[$1]} size last=-1 still=0 i
+	# Let the last segments in flight land: on a loaded machine tcpdump can
+	# be behind, and it does not drain its ring when interrupted. Stop once
+	# the file has not grown for 0.3 s (5 s at most).
+	for i in $(seq 50); do
+		size=$(stat -c %s "$TMP/$1.pcap" 2>/dev/null || echo 0)
+		if [ "$size" = "$last" ]; then
+			still=$((still + 1))
+			[ "$still" -ge 3 ] && break
+		else
+			still=0
+		fi
+		last=$size
+		sleep 0.1
+	done
 	kill -INT "$pid" 2>/dev/null
 	bg_wait "$pid" 10 >/dev/null 2>&1 || true
 	CAP_DROPPED=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' \

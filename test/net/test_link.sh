@@ -231,8 +231,8 @@ for i in $(seq 50); do
 	sleep 0.1
 done
 ip netns exec "$NS_A" ip -"$FAMILY" rule | grep -c 'dport 5003' >/dev/null && fail "A still has a rule for 5003"
-ip netns exec "$NS_B" tc filter show dev eth0 ingress | grep -ci 'redirect' >/dev/null ||
-	fail "B lost its redirect filters"
+ip netns exec "$NS_B" tc filter show dev eth0 ingress | grep -c 'direct-action' >/dev/null ||
+	fail "B lost its ingress filter"
 bg_start "$NS_B" "$TMP/srv5.log" $APP serve --port 5003 --out "$TMP/p5003b" \
 	--status "$TMP/st5003b" --timeout 10
 s5=$BG_PID

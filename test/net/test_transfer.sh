@@ -65,6 +65,15 @@ for d in A B; do
 done
 check "counters: sealed > 0, opened > 0, nothing dropped, on both ends"
 
+# The receive ring took the peer's segments and the tc ingress filter
+# dropped the kernel's own copy: had any copy reached IP, the backstop's
+# input chain would have dropped and counted it.
+for ns in "$NS_A" "$NS_B"; do
+	n=$(nft_dropped "$ns" input)
+	[ "$n" = 0 ] || fail "$n sealed segments reached IP in $ns (backstop input)"
+done
+check "no sealed segment reached IP: the ingress filter dropped the kernel's copies"
+
 stop_zcc A
 stop_zcc B
 check "both daemons stopped with status 0"
