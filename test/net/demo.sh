@@ -38,9 +38,9 @@ bg_start "$NS_B" "$TMP/http.log" "$PY" -m http.server 8080 --bind "$IP_B" \
 	--directory "$TMP/www"
 wait_listen "$NS_B" 8080
 
-# On zcc0, A's own segments go out in plaintext and B's arrive twice:
-# sealed (redirected into zcc0 by tc, for zcctund to read) and then opened
-# (written back by zcctund). Keep what the applications exchange.
+# On zcc0, A's own segments go out in plaintext and B's come in opened
+# (written by zcctund, which took them sealed off eth0). Keep what the
+# applications exchange.
 capture_start "$NS_A" zcc0 zcc0 "(outbound and src host $IP_A) or (inbound and src host $IP_B)"
 capture_start "$NS_A" eth0 eth0
 

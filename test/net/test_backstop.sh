@@ -1,10 +1,11 @@
 #!/bin/bash
-# The nftables backstop (table inet zcc_zcc0) catches what the tc u32
-# redirect cannot see. u32 redirects only unfragmented segments with IHL 5,
-# so C, spoofing A, sends B fresh SYNs for the selected port 5001
+# The nftables backstop (table inet zcc_zcc0) catches what the receive ring
+# and the tc ingress filter (one BPF program) cannot see: they take only
+# unfragmented segments with IHL 5, so C, spoofing A, sends B fresh SYNs
+# for the selected port 5001
 #   (a) with IP options (router alert; NOP NOP NOP EOL): IHL 6,
 #   (b) split into two IP fragments.
-# They pass the redirect and reach B's IP layer, but B's input chain drops
+# They pass the ingress filter and reach B's IP layer, but B's input chain drops
 # them (its counters rise by exactly the number of injections): B's TCP never
 # sees them (TcpInSegs unchanged) and sends no reply, sealed or not. Control:
 # the same injections toward the unselected port 5002 get a SYN-ACK, so they
