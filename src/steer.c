@@ -704,8 +704,8 @@ install_port_filters(const struct steer *s)
 
 /*
  * cls_bpf runs a classic program from the link header, even at ingress:
- * where IP starts depends on the device. Ethernet's header is 14 bytes
- * (a VLAN tag is gone by then); a layer-3 device (tun, WireGuard) has none.
+ * where IP starts depends on the device. Ethernet's header is 14 bytes;
+ * a layer-3 device (tun, WireGuard) has none. Others are refused.
  */
 static int
 link_header_len(const char *dev, uint32_t *len)

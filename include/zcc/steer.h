@@ -55,8 +55,8 @@ void steer_init(struct steer *s, const struct zcc_options *o,
 
 /*
  * Install everything, in an order that never lets a selected flow out in
- * plaintext: backstop first, the ingress filters last. On failure removes what it
- * installed and returns -1 (logged).
+ * plaintext: backstop first, the ingress filter last. On failure removes
+ * what it installed and returns -1 (logged).
  */
 int steer_install(struct steer *s);
 
