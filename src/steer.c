@@ -317,9 +317,10 @@ state_write(const struct steer *s)
 	}
 	fprintf(f, "pid=%ld\nifname=%s\nrealdev=%s\nlocal=%s\npeer=%s\n"
 	    "fwmark=%u\ntable=%u\npriority=%u\nadded_clsact=%d\n"
-	    "saved_rp_filter=%d\n", (long)getpid(), s->ifname, s->realdev,
-	    fmt_addr(local, &s->local), fmt_addr(peer, &s->peer), s->fwmark,
-	    s->table, s->priority, s->added_clsact, s->saved_rp_filter);
+	    "saved_rp_filter=%d\npeer_route=%d\n", (long)getpid(), s->ifname,
+	    s->realdev, fmt_addr(local, &s->local), fmt_addr(peer, &s->peer),
+	    s->fwmark, s->table, s->priority, s->added_clsact,
+	    s->saved_rp_filter, s->peer_route);
 	if (fclose(f) == EOF || rename(tmp, path) == -1) {
 		log_warn("%s", path);
 		unlink(tmp);
@@ -369,6 +370,8 @@ state_field(struct steer *s, long *pid, const char *key, const char *val)
 		s->added_clsact = (int)v;
 	else if (strcmp(key, "saved_rp_filter") == 0 && numeric)
 		s->saved_rp_filter = (int)v;
+	else if (strcmp(key, "peer_route") == 0 && numeric)
+		s->peer_route = (int)v;
 	else
 		return -1;
 	return 0;
@@ -589,6 +592,47 @@ install_zcc_route(const struct steer *s)
 }
 
 /*
+ * The raw socket's table (table + 1): a route to the peer through itself.
+ * With IP_HDRINCL the kernel does not cache the route of an on-link
+ * destination (FLOWI_FLAG_KNOWN_NH): each sealed segment allocated and
+ * freed one. A route with a gateway is cached, and "via the peer, onlink"
+ * reaches the same neighbour. Only when main reaches the peer on-link over
+ * the real device; any other path is cached already and left to main.
+ */
+static int
+peer_on_link(const struct steer *s)
+{
+	char peer[ZCC_ADDRSTRLEN], dev[IFNAMSIZ + 8];
+	char *argv[] = { "ip", ip_family(s), "route", "get", fmt_addr(peer, &s->peer),
+	    NULL };
+	struct cmd_result r;
+
+	if (run(argv, NULL, &r) == -1 || !succeeded(&r))
+		return 0;
+	snprintf(dev, sizeof(dev), " dev %s ", s->realdev);
+	return strstr(r.out, " via ") == NULL && strstr(r.out, dev) != NULL;
+}
+
+static int
+install_peer_route(struct steer *s)
+{
+	char t[16], peer[ZCC_ADDRSTRLEN];
+	char *argv[] = { "ip", ip_family(s), "route", "add", fmt_addr(peer, &s->peer),
+	    "via", peer, "dev", s->realdev, "onlink", "table",
+	    fmt_u32(t, s->table + 1), NULL };
+
+	/* Never one of the kernel's tables (table 252..254 would make it so). */
+	s->peer_route = (s->table + 1 < 253 || s->table + 1 > 255) &&
+	    peer_on_link(s);
+	if (!s->peer_route)
+		return 0;
+	/* Recorded first: a crash must leave nothing "cleanup" cannot find. */
+	if (state_write(s) == -1)
+		return -1;
+	return must(argv, NULL);
+}
+
+/*
  * The flush takes the zcc0 route if zcc0 did not take it along; "ip -6
  * route flush" leaves unreachable routes (iproute2 6.1), so that one is
  * deleted by name.
@@ -596,14 +640,18 @@ install_zcc_route(const struct steer *s)
 static void
 remove_routes(const struct steer *s)
 {
-	char t[16];
+	char t[16], t1[16];
 	char *flush[] = { "ip", ip_family(s), "route", "flush", "table",
 	    fmt_u32(t, s->table), NULL };
 	char *unreach[] = { "ip", ip_family(s), "route", "del", "unreachable",
 	    "default", "metric", "4294967295", "table", t, NULL };
+	char *peer[] = { "ip", ip_family(s), "route", "flush", "table",
+	    fmt_u32(t1, s->table + 1), NULL };
 
 	try(flush);
 	try(unreach);
+	if (s->peer_route)
+		try(peer);
 }
 
 /* The two selection rules of one port: op is "add" or "del". */
@@ -622,13 +670,22 @@ port_rules(const struct steer *s, const char *op, uint16_t p)
 	return must(sel, NULL);
 }
 
+/*
+ * zcctund's own marked packets: the peer's route first when there is one
+ * (a rule added at a preference goes after those already there), then
+ * main. Both at priority - 1, before the selection rules at priority.
+ */
 static int
 install_rules(const struct steer *s)
 {
-	char exempt[16], mark[16];
+	char exempt[16], mark[16], t[16];
 	char *fw[] = { "ip", ip_family(s), "rule", "add", "pref", fmt_u32(exempt, s->priority - 1),
 	    "fwmark", fmt_u32(mark, s->fwmark), "lookup", "main", NULL };
+	char *fw_peer[] = { "ip", ip_family(s), "rule", "add", "pref", exempt,
+	    "fwmark", mark, "lookup", fmt_u32(t, s->table + 1), NULL };
 
+	if (s->peer_route && must(fw_peer, NULL) == -1)
+		return -1;
 	if (must(fw, NULL) == -1)
 		return -1;
 	for (size_t i = 0; i < s->nports; i++)
@@ -797,6 +854,7 @@ steer_install(struct steer *s)
 		return -1;
 	if (install_nft(s) == -1 ||
 	    install_unreachable(s) == -1 ||
+	    install_peer_route(s) == -1 ||
 	    install_rules(s) == -1 ||
 	    install_zcc_route(s) == -1 ||
 	    install_rp_filter(s) == -1 ||

@@ -38,6 +38,7 @@ struct steer {
 	uint32_t link_hlen;         /* realdev's link header, before IP */
 	/* filled by steer_install, for removal */
 	int added_clsact;           /* we created the clsact qdisc on realdev */
+	int peer_route;             /* the raw socket's route in table + 1 */
 	int saved_rp_filter;        /* net.ipv4.conf.all.rp_filter before, or -1
 	                               (never changed for an IPv6 link) */
 };

@@ -12,6 +12,18 @@ genkey "$TMP/key"
 start_pair 5001
 log "daemons ready; A: $(grep -m1 ' ready: ' "$TMP/A.log")"
 
+# The peers are on-link: each daemon's raw socket has a route to the peer
+# through itself in table 31332 (the default table + 1), looked up first.
+for pair in "$NS_A $IP_B" "$NS_B $IP_A"; do
+	set -- $pair
+	route=$(ip -n "$1" -"$FAMILY" route show table 31332)
+	[ "$route" = "$2 via $2 dev eth0 onlink " ] || [ "$route" = "$2 via $2 dev eth0 metric 1024 onlink pref medium" ] ||
+		fail "$1: no route to the peer through itself in table 31332: '$route'"
+	ip -n "$1" -"$FAMILY" rule show pref 31329 | sed -n 1p | grep -c 'fwmark 0x7a63 lookup 31332' >/dev/null ||
+		fail "$1: the fwmark rule does not look up table 31332 first"
+done
+check "each raw socket routes to the peer through itself (table 31332, onlink)"
+
 head -c 8M /dev/urandom >"$TMP/ab.in"
 head -c 8M /dev/urandom >"$TMP/ba.in"
 head -c 1M /dev/urandom >"$TMP/plain.in"
