@@ -364,31 +364,29 @@ def main():
 
     w("## Where the time goes")
     w("")
-    w("Not from this run: `perf record -a -g` over 5 s of the 1-stream iperf3 "
-      "through zcc in place, once, with TSO on zcc0 and sendmmsg but before "
-      "the encapsulated path was batched (the in-place path is the same). "
+    w("Not from this run: `perf record -a -g` over 5 s of a 9 s 1-stream iperf3 "
+      "through zcc in place (1.29 Gbit/s while recorded), once, at c69df65: "
+      "with the receive ring, before the raw socket's route through the peer. "
       "Shares of all samples on the 2 cores:")
     w("")
-    w("- idle 9%; the two zcctunds 74% (A, the sender, 45%; B, the receiver, "
-      "29%); iperf3 5%.")
-    w("- libsodium 25% (XChaCha20 about half of it): the crypto is a third of "
-      "zcctund's time, about 2.4 µs per segment sealed or opened in place, more "
-      "than bench_seal's figure, which loops over one warm buffer (the cause was "
-      "not measured).")
-    w("- `sendmmsg` on the raw socket 28%: per segment the kernel still routes "
-      "(4.8%: with `IP_HDRINCL` the route of an on-link peer is not cached, "
-      "`FLOWI_FLAG_KNOWN_NH`), runs netfilter (1.7%), copies (2.5%), and "
-      "transmits on the veth, whose receive side (tc ingress, the mirred "
-      "redirect into the peer's zcc0, its wake-up) runs in the same softirq.")
-    w("- B's reads from zcc0, one per sealed segment, 7%; its coalesced writes "
-      "into zcc0 (TCP receive included) 5%.")
+    w("- the two zcctunds 81% (their kernel work 49%, libsodium 24%, their own "
+      "code 5%, libc 3%); iperf3 8%; idle 6%.")
+    w("- `sendmmsg` on the raw socket 36%. Inside it: the route lookup 5.7% "
+      "(with `IP_HDRINCL` the kernel does not cache the route of an on-link "
+      "destination, `FLOWI_FLAG_KNOWN_NH`, so every segment allocated one), and "
+      "the veth's receive side, which runs in the same softirq (17%): the "
+      "receive ring's copy (`tpacket_rcv` 7.6%) and the wake-up of the "
+      "receiving zcctund (`sock_def_readable` 3.6%).")
+    w("- XChaCha20 12% (`crypto_stream_xchacha20_xor_ic`).")
+    w("- the coalesced writes into zcc0, TCP receive included, 8.6%; the reads "
+      "of super-segments from zcc0 6.2%.")
     w("")
     w("So a sealed segment costs its own trip through the kernel at each end, "
       "which no batching of system calls removes: GRO cannot merge sealed "
       "segments (each carries its own tag option) and TSO cannot make them "
-      "(each needs its own tag). The next levers are a TPACKET_V3 ring for the "
-      "receive side instead of the redirect and one read per segment, and "
-      "keeping the route of the raw socket's sends.")
+      "(each needs its own tag). The route lookup is gone since (the raw "
+      "socket's packets find a route to the peer through itself, which the "
+      "kernel caches; docs/DECISIONS.md).")
     w("")
     w("## Seal and open per segment (bench_seal)")
     w("")
