@@ -75,27 +75,48 @@ host_device_of(const struct zcc_addr *local, char dev[IFNAMSIZ])
 	return ret;
 }
 
-int
-host_mtu(const char *dev, int *mtu)
+/* One interface ioctl on dev; what names the request in a failure. */
+static int
+host_ifreq(const char *dev, unsigned long req, struct ifreq *ifr,
+    const char *what)
 {
-	struct ifreq ifr = { 0 };
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = -1;
 
 	if (s == -1) {
 		log_warn("socket");
 		return -1;
 	}
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
-	if (ioctl(s, SIOCGIFMTU, &ifr) == -1) {
-		log_warn("%s: mtu", dev);
-		goto out;
-	}
-	*mtu = ifr.ifr_mtu;
-	ret = 0;
-out:
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", dev);
+	if (ioctl(s, req, ifr) == -1)
+		log_warn("%s: %s", dev, what);
+	else
+		ret = 0;
 	close(s);
 	return ret;
 }
+
+int
+host_mtu(const char *dev, int *mtu)
+{
+	struct ifreq ifr = { 0 };
+	int ret = host_ifreq(dev, SIOCGIFMTU, &ifr, "mtu");
+
+	if (ret == 0)
+		*mtu = ifr.ifr_mtu;
+	return ret;
+}
+
+int
+host_link_type(const char *dev, int *type)
+{
+	struct ifreq ifr = { 0 };
+	int ret = host_ifreq(dev, SIOCGIFHWADDR, &ifr, "link type");
+
+	if (ret == 0)
+		*type = ifr.ifr_hwaddr.sa_family;
+	return ret;
+}
+
 
 /*
  * IPv6 raw sockets of protocol IPPROTO_RAW include the header on Linux

@@ -26,6 +26,7 @@
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 
+#include "zcc/host.h"
 #include "zcc/intake.h"
 #include "zcc/log.h"
 #include "zcc/steer.h"
@@ -752,6 +753,8 @@ install_port_filters(const struct steer *s)
 	    (uint32_t)TC_ACT_UNSPEC };
 	size_t n = intake_filter(f, &how, &s->peer, s->ports, s->nports);
 
+	if (s->link_hlen == LINK_HLEN_UNKNOWN)
+		return 0;
 	snprintf(code, sizeof(code), "%zu", n);
 	for (size_t i = 0; i < n; i++)
 		append(code, sizeof(code), ",%u %u %u %u", (unsigned)f[i].code,
@@ -762,35 +765,31 @@ install_port_filters(const struct steer *s)
 /*
  * cls_bpf runs a classic program from the link header, even at ingress:
  * where IP starts depends on the device. Ethernet's header is 14 bytes;
- * a layer-3 device (tun, WireGuard) has none. Others are refused.
+ * layer-3 devices (tun, WireGuard, PPP, IP tunnels) hand IP over with
+ * none. For another link type there is no tc filter: the kernel's copy of
+ * each segment the ring took then reaches IP, where the backstop drops it.
  */
-static int
-link_header_len(const char *dev, uint32_t *len)
+static void
+link_header_len(struct steer *s)
 {
-	char path[64 + IFNAMSIZ];
-	FILE *f;
 	int type = -1;
 
-	snprintf(path, sizeof(path), "/sys/class/net/%s/type", dev);
-	f = fopen(path, "re");
-	if (f == NULL || fscanf(f, "%d", &type) != 1) {
-		log_warn("%s: cannot read its link type (%s)", dev, path);
-		if (f)
-			fclose(f);
-		return -1;
+	if (host_link_type(s->realdev, &type) == 0) {
+		switch (type) {
+		case ARPHRD_ETHER:
+			s->link_hlen = ETH_HLEN;
+			return;
+		case ARPHRD_NONE: case ARPHRD_PPP: case ARPHRD_RAWIP:
+		case ARPHRD_TUNNEL: case ARPHRD_TUNNEL6: case ARPHRD_IPGRE:
+		case ARPHRD_SIT:
+			s->link_hlen = 0;
+			return;
+		}
 	}
-	fclose(f);
-	if (type == ARPHRD_ETHER) {
-		*len = ETH_HLEN;
-		return 0;
-	}
-	if (type == ARPHRD_NONE) {
-		*len = 0;
-		return 0;
-	}
-	log_warnx("%s: link type %d is neither Ethernet nor a layer-3 device; "
-	    "zcctund cannot filter what arrives on it", dev, type);
-	return -1;
+	s->link_hlen = LINK_HLEN_UNKNOWN;
+	log_warnx("%s: link type %d: no tc ingress filter; the backstop drops "
+	    "the kernel's copy of the peer's segments after IP, at some cost",
+	    s->realdev, type);
 }
 
 static int
@@ -799,8 +798,9 @@ install_tc(struct steer *s)
 	char *add[] = { "tc", "qdisc", "add", "dev", s->realdev, "clsact", NULL };
 	int have;
 
-	if (link_header_len(s->realdev, &s->link_hlen) == -1)
-		return -1;
+	link_header_len(s);
+	if (s->link_hlen == LINK_HLEN_UNKNOWN)
+		return 0;
 	have = has_clsact(s->realdev);
 
 	if (have == -1) {

@@ -25,6 +25,9 @@ int host_device_of(const struct zcc_addr *local, char dev[IFNAMSIZ]);
 /* dev's MTU. */
 int host_mtu(const char *dev, int *mtu);
 
+/* dev's link type (ARPHRD_*): Ethernet, none (a layer-3 device), ... */
+int host_link_type(const char *dev, int *type);
+
 /*
  * The raw socket that sends sealed segments of family af with their IP
  * header included (IPv4: IPPROTO_RAW, which implies IP_HDRINCL; IPv6:

@@ -36,6 +36,7 @@ struct steer {
 	uint32_t fwmark, table, priority;
 	uint32_t tc_pref;           /* the tc filter's: priority or priority + 1 */
 	uint32_t link_hlen;         /* realdev's link header, before IP */
+#define LINK_HLEN_UNKNOWN UINT32_MAX    /* no tc filter: the backstop drops */
 	/* filled by steer_install, for removal */
 	int added_clsact;           /* we created the clsact qdisc on realdev */
 	int peer_route;             /* the raw socket's route in table + 1 */
