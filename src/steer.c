@@ -604,8 +604,8 @@ static int
 peer_on_link(const struct steer *s)
 {
 	char peer[ZCC_ADDRSTRLEN], dev[IFNAMSIZ + 8];
-	char *argv[] = { "ip", ip_family(s), "route", "get", fmt_addr(peer, &s->peer),
-	    NULL };
+	char *argv[] = { "ip", ip_family(s), "route", "get",
+	    fmt_addr(peer, &s->peer), NULL };
 	struct cmd_result r;
 
 	if (run(argv, NULL, &r) == -1 || !succeeded(&r))
@@ -618,9 +618,9 @@ static int
 install_peer_route(struct steer *s)
 {
 	char t[16], peer[ZCC_ADDRSTRLEN];
-	char *argv[] = { "ip", ip_family(s), "route", "add", fmt_addr(peer, &s->peer),
-	    "via", peer, "dev", s->realdev, "onlink", "table",
-	    fmt_u32(t, s->table + 1), NULL };
+	char *argv[] = { "ip", ip_family(s), "route", "add",
+	    fmt_addr(peer, &s->peer), "via", peer, "dev", s->realdev, "onlink",
+	    "table", fmt_u32(t, s->table + 1), NULL };
 
 	/* Never one of the kernel's tables (table 252..254 would make it so). */
 	s->peer_route = (s->table + 1 < 253 || s->table + 1 > 255) &&
