@@ -5,12 +5,10 @@
  * on every segment; V2 wakes the reader per frame, and a busy reader finds
  * many frames waiting.
  */
-#include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,7 +18,6 @@
 
 #define IPV4_HLEN 20
 #define IPV6_HLEN 40
-#define IPPROTO_TCP_NUM 6
 /* What the ring's filter keeps of a segment it takes: all of it. */
 #define TAKE_ALL 0x40000
 /* Frames in the ring: a few milliseconds of a busy link while we sleep. */
@@ -100,7 +97,7 @@ match_ipv4(struct prog *p, const struct zcc_addr *peer)
 	load(p, BPF_B, 0);
 	require(p, 0x45);
 	load(p, BPF_B, 9);
-	require(p, IPPROTO_TCP_NUM);
+	require(p, IPPROTO_TCP);
 	load(p, BPF_H, 6);
 	emit(p, BPF_JMP | BPF_JSET | BPF_K, 0x3fff, 0, 1);
 	emit(p, BPF_RET | BPF_K, p->leave, 0, 0);
@@ -117,7 +114,7 @@ match_ipv6(struct prog *p, const struct zcc_addr *peer)
 	emit(p, BPF_ALU | BPF_AND | BPF_K, 0xf0, 0, 0);
 	require(p, 0x60);
 	load(p, BPF_B, 6);
-	require(p, IPPROTO_TCP_NUM);
+	require(p, IPPROTO_TCP);
 	for (uint32_t i = 0; i < 4; i++) {
 		load(p, BPF_W, 8 + 4 * i);
 		require(p, word_at(peer->a + 4 * i));

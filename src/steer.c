@@ -751,10 +751,11 @@ install_port_filters(const struct steer *s)
 	    "da", NULL };
 	struct intake_prog how = { s->link_hlen, TC_ACT_SHOT,
 	    (uint32_t)TC_ACT_UNSPEC };
-	size_t n = intake_filter(f, &how, &s->peer, s->ports, s->nports);
+	size_t n;
 
 	if (s->link_hlen == LINK_HLEN_UNKNOWN)
 		return 0;
+	n = intake_filter(f, &how, &s->peer, s->ports, s->nports);
 	snprintf(code, sizeof(code), "%zu", n);
 	for (size_t i = 0; i < n; i++)
 		append(code, sizeof(code), ",%u %u %u %u", (unsigned)f[i].code,

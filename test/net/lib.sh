@@ -408,8 +408,7 @@ nonzero_drops() {
 # $TMP/NAME.pcap (whole packets unless -s N is given),
 # returns once tcpdump is listening. Not promiscuous (-p): promiscuity
 # would show up in snapshots and is not needed. The kernel ring is 256 MiB:
-# with 32 MiB a CI run on a loaded machine lost 192 of 6632 packets of a
-# 0.2 s transfer (tcpdump is kept off the CPU by the transfer itself).
+# with 32 MiB a CI run lost 192 of 6632 packets of a 0.2 s transfer.
 capture_start() {
 	local ns=$1 dev=$2 name=$3 i
 	shift 3

@@ -71,6 +71,27 @@ ref_fix(uint8_t *b, size_t ihl, size_t len)
 	    ph, 4), b + ihl, len - ihl)));
 }
 
+/*
+ * The TCP header both builders write at t (thl bytes: 20 and olen of
+ * options), then the payload: SPORT -> DPORT, SEQ, ACK, window 0xfaf0.
+ */
+static void
+put_tcp(uint8_t *t, size_t thl, uint8_t flags, const uint8_t *opt,
+    size_t olen, const uint8_t *pay, size_t plen)
+{
+	put16(t, SPORT);
+	put16(t + 2, DPORT);
+	put16(t + 4, SEQ >> 16), put16(t + 6, SEQ & 0xffff);
+	put16(t + 8, ACK >> 16), put16(t + 10, ACK & 0xffff);
+	t[12] = (uint8_t)(thl / 4 << 4);
+	t[13] = flags;
+	put16(t + 14, 0xfaf0);
+	if (olen)
+		memcpy(t + 20, opt, olen);
+	if (plen)
+		memcpy(t + thl, pay, plen);
+}
+
 /* An IPv4 + TCP segment from 10.0.0.1:40000 to 10.0.0.2:443. */
 static size_t
 build(uint8_t *b, const uint8_t *ipopt, size_t ipolen, const uint8_t *opt,
@@ -92,17 +113,7 @@ build(uint8_t *b, const uint8_t *ipopt, size_t ipolen, const uint8_t *opt,
 	b[16] = 10, b[19] = 2;
 	if (ipolen)
 		memcpy(b + 20, ipopt, ipolen);
-	put16(t, SPORT);
-	put16(t + 2, DPORT);
-	put16(t + 4, SEQ >> 16), put16(t + 6, SEQ & 0xffff);
-	put16(t + 8, ACK >> 16), put16(t + 10, ACK & 0xffff);
-	t[12] = (uint8_t)(thl / 4 << 4);
-	t[13] = flags;
-	put16(t + 14, 0xfaf0);
-	if (olen)
-		memcpy(t + 20, opt, olen);
-	if (plen)
-		memcpy(t + thl, pay, plen);
+	put_tcp(t, thl, flags, opt, olen, pay, plen);
 	ref_fix(b, ihl, len);
 	return len;
 }
@@ -145,17 +156,7 @@ build6(uint8_t *b, uint8_t nh, const uint8_t *opt, size_t olen,
 	b[7] = 64;
 	memcpy(b + 8, SRC6, 16);
 	memcpy(b + 24, DST6, 16);
-	put16(t, SPORT);
-	put16(t + 2, DPORT);
-	put16(t + 4, SEQ >> 16), put16(t + 6, SEQ & 0xffff);
-	put16(t + 8, ACK >> 16), put16(t + 10, ACK & 0xffff);
-	t[12] = (uint8_t)(thl / 4 << 4);
-	t[13] = flags;
-	put16(t + 14, 0xfaf0);
-	if (olen)
-		memcpy(t + 20, opt, olen);
-	if (plen)
-		memcpy(t + thl, pay, plen);
+	put_tcp(t, thl, flags, opt, olen, pay, plen);
 	ref_fix6(b, len);
 	return len;
 }
