@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,7 @@ struct zcctund {
 	int ready_fd;           /* tells the waiting parent we are up */
 	char pidfile[PATH_MAX];
 	int exit_status;
+	unsigned long activity; /* packet callbacks run, for busy-poll */
 };
 
 static uint64_t
@@ -104,6 +106,7 @@ usage(FILE *f)
 	    "  nopersist          undo a persist from an options file\n"
 	    "  holdoff N          seconds before trying again (default %u)\n"
 	    "  maxfail N          give up after N failed attempts (default %u)\n"
+	    "  busy-poll N        after a packet, poll N us for the next (default 0)\n"
 	    "  nodetach           stay in the foreground, log to stderr\n"
 	    "  debug              log every dropped segment and command run\n"
 	    "\n"
@@ -387,6 +390,7 @@ reload(struct zcctund *z)
 	z->opt.keepalive_failure = n.keepalive_failure;
 	z->opt.holdoff = n.holdoff;
 	z->opt.maxfail = n.maxfail;
+	z->opt.busy_poll = n.busy_poll;
 	z->opt.persist = n.persist;
 	datapath_set_options(z->dp, &z->opt);
 	link_config_from(&lc, z, &z->opt);
@@ -413,6 +417,7 @@ on_tun(evutil_socket_t fd, short what, void *arg)
 	struct zcctund *z = arg;
 
 	(void)fd, (void)what;
+	z->activity++;
 	if (datapath_on_tun(z->dp) == -1) {
 		z->exit_status = 1;
 		event_base_loopbreak(z->base);
@@ -425,6 +430,7 @@ on_wire(evutil_socket_t fd, short what, void *arg)
 	struct zcctund *z = arg;
 
 	(void)fd, (void)what;
+	z->activity++;
 	datapath_on_wire(z->dp, z->intake);
 }
 
@@ -435,6 +441,7 @@ on_udp(evutil_socket_t fd, short what, void *arg)
 	struct zcctund *z = arg;
 
 	(void)what;
+	z->activity++;
 	for (int i = 0; i < 64; i++) {
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
 
@@ -507,6 +514,58 @@ add_events(struct zcctund *z, struct event *ev[NEVENTS])
 	return 0;
 }
 
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* True when the last pass of the loop ended it (a signal, a failure). */
+static int
+loop_ended(struct zcctund *z)
+{
+	return event_base_got_break(z->base) || event_base_got_exit(z->base);
+}
+
+/*
+ * busy-poll N: after a packet, keep looking for the next one for N
+ * microseconds instead of sleeping, so that it is not delayed by a wake-up
+ * (waking a halted vCPU costs up to about 18 us on this project's 2-core
+ * VMs: DECISIONS.md, "Busy polling"). Each look is one epoll_wait that
+ * does not block; between looks that find nothing, sched_yield lets any
+ * runnable task (the applications) go first. A quiet link sleeps as with
+ * busy-poll 0: the window closes N us after the last packet.
+ */
+static int
+dispatch(struct zcctund *z)
+{
+	uint64_t deadline;
+
+	for (;;) {
+		if (event_base_loop(z->base, EVLOOP_ONCE) == -1)
+			return -1;
+		if (loop_ended(z))
+			return 0;
+		deadline = now_us() + z->opt.busy_poll;
+		while (z->opt.busy_poll > 0 && now_us() < deadline) {
+			unsigned long before = z->activity;
+
+			if (event_base_loop(z->base, EVLOOP_ONCE |
+			    EVLOOP_NONBLOCK) == -1)
+				return -1;
+			if (loop_ended(z))
+				return 0;
+			if (z->activity != before)
+				deadline = now_us() + z->opt.busy_poll;
+			else
+				sched_yield();
+		}
+	}
+}
+
 static int
 run_loop(struct zcctund *z)
 {
@@ -517,7 +576,7 @@ run_loop(struct zcctund *z)
 		goto out;
 	announce_ready(z);
 	link_start(z->link, now_ms());
-	ret = event_base_dispatch(z->base) == -1 ? -1 : 0;
+	ret = dispatch(z);
 out:
 	for (size_t i = 0; i < NEVENTS; i++)
 		if (ev[i])

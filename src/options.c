@@ -297,6 +297,12 @@ set_holdoff(struct parse *p, const struct word *w, const struct value *v)
 }
 
 static int
+set_busy_poll(struct parse *p, const struct word *w, const struct value *v)
+{
+	return set_u32(p, w, v, &p->o->busy_poll);
+}
+
+static int
 set_maxfail(struct parse *p, const struct word *w, const struct value *v)
 {
 	return set_u32(p, w, v, &p->o->maxfail);
@@ -478,6 +484,10 @@ static const struct word words[] = {
 	{ .name = "linkname", .type = ARG_STRING, .set = set_linkname },
 	{ .name = "ipparam", .type = ARG_STRING, .set = set_ipparam },
 	{ .name = "compress", .type = ARG_STRING, .set = set_compress },
+	{ .name = "busy-poll", .type = ARG_NUMBER, .min = 0,
+	  .max = ZCC_MAX_BUSY_POLL,
+	  .what = "a number of microseconds (0-1000, 0: off)",
+	  .set = set_busy_poll },
 };
 
 static const struct word *

@@ -23,6 +23,7 @@
 #define ZCC_DEFAULT_REKEY 120         /* seconds between handshakes on a live link */
 #define ZCC_DEFAULT_KEEPALIVE 10      /* seconds between echo requests */
 #define ZCC_DEFAULT_KEEPALIVE_FAILURE 3
+#define ZCC_MAX_BUSY_POLL 1000        /* microseconds */
 #define ZCC_DEFAULT_HOLDOFF 10        /* seconds before trying again (persist) */
 #define ZCC_DEFAULT_MAXFAIL 10        /* failed attempts in a row before exit */
 #ifndef ZCC_SYSCONFDIR
@@ -65,6 +66,7 @@ struct zcc_options {
 	char linkname[64];              /* linkname NAME: /run/zcc-NAME.pid */
 	char ipparam[256];              /* ipparam STR: the scripts' 6th argument */
 	int compress;                   /* compress lz4|lzs|none (compress.h) */
+	uint32_t busy_poll;             /* busy-poll N (microseconds), 0: off */
 	char call[64];                  /* the last call NAME ("" when none) */
 	char confdir[PATH_MAX];         /* confdir DIR: options, peers/, ip-up */
 };

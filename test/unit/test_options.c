@@ -761,6 +761,7 @@ static void
 test_link_words(void)
 {
 	struct zcc_options o;
+	char path[64];
 
 	CHECK_EQ(parse_fresh(&o, "rekey-interval 2 keepalive-interval 0 "
 	    "keepalive-failure 7 persist holdoff 0 maxfail 0 linkname home-1 "
@@ -776,6 +777,17 @@ test_link_words(void)
 	CHECK(strcmp(o.ip_up, "/s/up") == 0 && strcmp(o.ip_down, "/s/down") == 0);
 	CHECK_EQ(parse_words(&o, "nopersist"), 0);
 	CHECK_EQ(o.persist, 0);
+	CHECK_EQ(o.busy_poll, 0);               /* off unless asked for */
+	CHECK_EQ(parse_words(&o, "busy-poll 1000"), 0);
+	CHECK_EQ(o.busy_poll, 1000);
+	CHECK_EQ(parse_words(&o, "busy-poll 0"), 0);
+	CHECK_EQ(o.busy_poll, 0);
+	expect_word_error("busy-poll 1001", "busy-poll: '1001'");
+	expect_word_error("busy-poll -1", "busy-poll");
+	expect_word_error("busy-poll", "busy-poll");
+	expect_file_error("\n\nbusy-poll = 5000;\n", 3, "busy-poll");
+	CHECK_EQ(parse_text(&o, "busy-poll = 50;\n", path), 0);
+	CHECK_EQ(o.busy_poll, 50);
 	expect_word_error("rekey-interval 0", "rekey-interval");
 	expect_word_error("rekey-interval 86401", "rekey-interval");
 	expect_word_error("keepalive-failure 0", "keepalive-failure");
