@@ -200,6 +200,8 @@ announce_ready(struct zcctund *z)
 	addr_format(&z->opt.peer, peer, sizeof(peer));
 	log_info("%s ready: local %s peer %s dev %s mtu %d ports %s",
 	    z->opt.ifname, local, peer, z->realdev, z->mtu, ports);
+	if (z->opt.busy_poll > 0)
+		log_info("busy-poll: %u us after each packet", z->opt.busy_poll);
 	write_pidfile(z);
 	if (z->ready_fd == -1)
 		return;
@@ -395,7 +397,8 @@ reload(struct zcctund *z)
 	datapath_set_options(z->dp, &z->opt);
 	link_config_from(&lc, z, &z->opt);
 	link_set_config(z->link, &lc);
-	log_info("SIGHUP: options re-read; %zu ports selected", z->opt.nports);
+	log_info("SIGHUP: options re-read; %zu ports selected, busy-poll %u us",
+	    z->opt.nports, z->opt.busy_poll);
 }
 
 /* ---- the event loop ---- */
