@@ -13,6 +13,8 @@
 #     zcc       zcctund in place on both ends, the service ports selected
 #     zcc-encap the same zcctunds, the clients reaching an address of B's
 #               routed into zcc0: every packet encapsulated
+#     zcc-poll  zcc with busy-poll 50 at both ends (zcctund(8)): polls
+#               50 us after each packet instead of sleeping
 #     wg-go     wireguard-go (userspace), tunnel 10.9.0.1 - 10.9.0.2
 #     ovpn      OpenVPN 2.6 p2p, TLS mode, AES-256-GCM, no DCO, tun over UDP,
 #               tunnel 10.8.0.1 - 10.8.0.2
@@ -23,11 +25,11 @@
 # streams; sockperf TCP ping-pong of 64-byte messages (p50 and p99, half a
 # round trip: sockperf's default); connrate connections per second
 # (connect, 64 bytes each way, close) with 1 and 8 in flight; CPU cores used
-# by the tunnel processes and by the whole system during the 1-stream run.
+# by the tunnel processes and by the whole system during each test.
 # Medians and min-max go to docs/PERFORMANCE.md (tables, every figure also
 # as a ratio to plain TCP and zcc's to each peer) and docs/performance.png.
 #
-#     --smoke        1 repetition, plain, zcc and zcc-encap, 2 s per test, bench_seal
+#     --smoke        1 repetition, plain, zcc, zcc-encap and zcc-poll, 2 s per test, bench_seal
 #                    --quick; writes build-bench/PERFORMANCE-smoke.md (and
 #                    its PNG) instead of docs/, and prints the path
 #     --reps N       repetitions (default 3)
@@ -46,7 +48,7 @@ usage() {
 	exit "${1:-2}"
 }
 
-ALL_CONFIGS="plain zcc zcc-encap wg-go ovpn spiped stunnel"
+ALL_CONFIGS="plain zcc zcc-encap zcc-poll wg-go ovpn spiped stunnel"
 ARGS=("$@")
 SMOKE=0
 REPS=
@@ -67,7 +69,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ "$SMOKE" = 1 ]; then
-	: "${REPS:=1}" "${SECS:=2}" "${CONFIGS:=plain,zcc,zcc-encap}"
+	: "${REPS:=1}" "${SECS:=2}" "${CONFIGS:=plain,zcc,zcc-encap,zcc-poll}"
 fi
 : "${REPS:=3}" "${SECS:=5}" "${CONFIGS:=${ALL_CONFIGS// /,}}"
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || { echo "$0: --reps: a positive integer" >&2; exit 2; }
@@ -261,16 +263,6 @@ bg_wait() {
 	wait "$pid"
 }
 
-# run_in NS OUT SECONDS CMD...: a client in the foreground (but
-# interruptible: traps run during wait); its status, 124 on timeout.
-run_in() {
-	local ns=$1 out=$2 limit=$3 rc
-	shift 3
-	bg_start "$ns" "$out" "$@"
-	bg_wait "$BG_PID" "$limit" && rc=0 || rc=$?
-	return $rc
-}
-
 # wait_listen NS PORT [ADDR]: up to 10 s for a TCP listener.
 wait_listen() {
 	local i
@@ -377,6 +369,7 @@ start_plain() {
 	HOST=$IP_B; P_IPERF=$PORT_IPERF; P_SOCKPERF=$PORT_SOCKPERF; P_CONNRATE=$PORT_CONNRATE
 }
 
+# start_zcc [WORD...]: zcctund at both ends, with the extra words.
 start_zcc() {
 	local n peer ns args=() p
 	[ -f "$TMP/zcc.key" ] || { (umask 077 && "$ZCCTUND" genkey >"$TMP/zcc.key") || return 1; }
@@ -386,7 +379,7 @@ start_zcc() {
 	for n in A B; do
 		if [ $n = A ]; then ns=$NS_A; peer=$IP_B; else ns=$NS_B; peer=$IP_A; fi
 		slot_start "$ns" "$TMP/zcc-$n.log" "$ZCCTUND" confdir "$TMP/zccconf" \
-			peer "$peer" key-file "$TMP/zcc.key" "${args[@]}" nodetach
+			peer "$peer" key-file "$TMP/zcc.key" "${args[@]}" "$@" nodetach
 		ZCC_PID[$n]=$BG_PID
 		TUN_PIDS+=("$BG_PID")
 	done
@@ -394,6 +387,8 @@ start_zcc() {
 	wait_log "$TMP/zcc-B.log" 'link up' 15 "${ZCC_PID[B]}" || return 1
 	start_plain
 }
+
+start_zcc-poll() { start_zcc busy-poll 50; }
 
 # The encapsulated path: addresses that are not the two hosts', routed
 # into zcc0 at both ends, so nothing is a selected in-place flow.
@@ -602,62 +597,105 @@ stop_slot() {
 
 # ---- the measurements ------------------------------------------------------
 
-# m_iperf CFG REP STREAMS: iperf3 throughput (Gbit/s); with 1 stream also
-# the CPU of the tunnel processes and of the system, sampled inside the run
-# (from 0.5 s after its start to 0.5 s before its end).
+# cpu_begin / cpu_end CFG REP SUFFIX: the CPU of the tunnel processes and of
+# the system between the two calls, recorded as cpu_tunnel_SUFFIX and
+# cpu_system_SUFFIX (the 1-stream run's keep the plain names).
+cpu_begin() { CPU_T0=$(now); CPU_C0=$(proc_ticks "${TUN_PIDS[@]}"); CPU_S0=$(sys_ticks); }
+cpu_end() {
+	local t1 c1 s1 sfx=${3:+_$3}
+	t1=$(now); c1=$(proc_ticks "${TUN_PIDS[@]}"); s1=$(sys_ticks)
+	CPU_TUNNEL=$(awk -v c=$((c1 - CPU_C0)) -v hz="$HZ" -v a="$CPU_T0" -v b="$t1" \
+		'BEGIN { printf "%.3f", c / hz / (b - a) }')
+	CPU_SYSTEM=$(awk -v c=$((s1 - CPU_S0)) -v hz="$HZ" -v a="$CPU_T0" -v b="$t1" \
+		'BEGIN { printf "%.3f", c / hz / (b - a) }')
+	CPU_REC=("$1 $2 cpu_tunnel$sfx $CPU_TUNNEL" "$1 $2 cpu_system$sfx $CPU_SYSTEM")
+}
+
+# cpu_window [OUT TEXT]: with a SECS-long client just started, cpu_begin
+# 0.5 s into it and return 0.5 s before its end, for cpu_end. With OUT and
+# TEXT, its SECS start when its output OUT says TEXT (sockperf first
+# pauses about 2 s after its warm-up).
+cpu_window() {
+	local i
+	if [ $# = 2 ]; then
+		for i in $(seq 100); do
+			grep -qF -- "$2" "$1" && break
+			sleep 0.1
+		done
+	fi
+	sleep 0.5
+	cpu_begin
+	sleep $((SECS - 1))
+}
+
+# rec_cpu: record what cpu_end measured (after the figure itself).
+rec_cpu() {
+	local r
+	for r in "${CPU_REC[@]}"; do
+		# shellcheck disable=SC2086
+		rec $r
+	done
+}
+
+# m_iperf CFG REP STREAMS: iperf3 throughput (Gbit/s). This and the other
+# tests also record the CPU of the tunnel processes and of the system,
+# sampled inside the run (from 0.5 s after its start to 0.5 s before its
+# end): the 1-stream run's as cpu_tunnel and cpu_system, the others' with
+# the test's suffix (_tput4, _lat, _cps1, _cps8).
 m_iperf() {
 	local cfg=$1 rep=$2 streams=$3 out=$TMP/iperf-$1-$2-P$3.json pid rc v
-	local t0 t1 c0 c1 s0 s1
 	bg_start "$NS_A" "$out" iperf3 -c "$HOST" -p "$P_IPERF" -t "$SECS" -P "$streams" -J
 	pid=$BG_PID
-	if [ "$streams" = 1 ]; then
-		sleep 0.5
-		t0=$(now); c0=$(proc_ticks "${TUN_PIDS[@]}"); s0=$(sys_ticks)
-		sleep $((SECS - 1))
-		t1=$(now); c1=$(proc_ticks "${TUN_PIDS[@]}"); s1=$(sys_ticks)
-	fi
+	cpu_window
+	if [ "$streams" = 1 ]; then cpu_end "$cfg" "$rep" ""; else cpu_end "$cfg" "$rep" tput4; fi
 	bg_wait "$pid" $((SECS + 30)) && rc=0 || rc=$?
 	if [ "$rc" != 0 ] || ! v=$(python3 "$BENCH/parse.py" iperf3 "$out"); then
 		warn "$cfg rep $rep: iperf3 -P $streams failed (status $rc): $(tail -c 300 "$out" | tr '\n' ' ')"
 		return 0
 	fi
 	rec "$cfg" "$rep" "tput$streams" "$v"
-	if [ "$streams" = 1 ]; then
-		rec "$cfg" "$rep" cpu_tunnel "$(awk -v c=$((c1 - c0)) -v hz="$HZ" -v a="$t0" -v b="$t1" \
-			'BEGIN { printf "%.3f", c / hz / (b - a) }')"
-		rec "$cfg" "$rep" cpu_system "$(awk -v c=$((s1 - s0)) -v hz="$HZ" -v a="$t0" -v b="$t1" \
-			'BEGIN { printf "%.3f", c / hz / (b - a) }')"
-	fi
-	log "  iperf3 -P $streams: $v Gbit/s"
+	rec_cpu
+	log "  iperf3 -P $streams: $v Gbit/s (CPU: tunnel $CPU_TUNNEL, system $CPU_SYSTEM)"
 }
 
 m_sockperf() {
-	local cfg=$1 rep=$2 out=$TMP/sockperf-$1-$2.out rc v
-	run_in "$NS_A" "$out" $((SECS + 30)) sockperf pp --tcp -i "$HOST" -p "$P_SOCKPERF" \
-		-m 64 -t "$SECS" && rc=0 || rc=$?
+	local cfg=$1 rep=$2 out=$TMP/sockperf-$1-$2.out pid rc v
+	bg_start "$NS_A" "$out" sockperf pp --tcp -i "$HOST" -p "$P_SOCKPERF" \
+		-m 64 -t "$SECS"
+	pid=$BG_PID
+	cpu_window "$out" 'Starting test'
+	cpu_end "$cfg" "$rep" lat
+	bg_wait "$pid" $((SECS + 30)) && rc=0 || rc=$?
 	if [ "$rc" != 0 ] || ! v=$(python3 "$BENCH/parse.py" sockperf "$out"); then
 		warn "$cfg rep $rep: sockperf failed (status $rc): $(tail -n 3 "$out" | tr '\n' ' ')"
 		return 0
 	fi
 	rec "$cfg" "$rep" lat_p50 "${v% *}"
 	rec "$cfg" "$rep" lat_p99 "${v#* }"
-	log "  sockperf 64 B ping-pong, half round trip: p50 ${v% *} us, p99 ${v#* } us"
+	rec_cpu
+	log "  sockperf 64 B ping-pong, half round trip: p50 ${v% *} us, p99 ${v#* } us" \
+		"(CPU: tunnel $CPU_TUNNEL, system $CPU_SYSTEM)"
 }
 
 m_connrate() {
-	local cfg=$1 rep=$2 conc=$3 out=$TMP/connrate-$1-$2-c$3.out rc v
-	run_in "$NS_A" "$out" $((SECS + 30)) "$CONNRATE" client "$HOST" "$P_CONNRATE" \
-		"$SECS" "$conc" && rc=0 || rc=$?
+	local cfg=$1 rep=$2 conc=$3 out=$TMP/connrate-$1-$2-c$3.out pid rc v
+	bg_start "$NS_A" "$out" "$CONNRATE" client "$HOST" "$P_CONNRATE" "$SECS" "$conc"
+	pid=$BG_PID
+	cpu_window
+	cpu_end "$cfg" "$rep" "cps$conc"
+	bg_wait "$pid" $((SECS + 30)) && rc=0 || rc=$?
 	if [ "$rc" != 0 ] || ! v=$(python3 "$BENCH/parse.py" connrate "$out"); then
 		warn "$cfg rep $rep: connrate -c $conc failed (status $rc): $(tail -n 3 "$out" | tr '\n' ' ')"
 		return 0
 	fi
 	rec "$cfg" "$rep" "cps$conc" "$v"
-	log "  connrate, $conc in flight: $v connections/s ($(sed -n 's/^errors //p' "$out") errors)"
+	rec_cpu
+	log "  connrate, $conc in flight: $v connections/s ($(sed -n 's/^errors //p' "$out") errors)" \
+		"(CPU: tunnel $CPU_TUNNEL, system $CPU_SYSTEM)"
 }
 
 slot() {
-	local cfg=$1 rep=$2 t0
+	local cfg=$1 rep=$2 t0 field
 	t0=$(date +%s)
 	log "rep $rep/$REPS: $cfg"
 	SLOT_PIDS=(); TUN_PIDS=(); ZCC_PID=()
@@ -671,8 +709,12 @@ slot() {
 	m_sockperf "$cfg" "$rep"
 	m_connrate "$cfg" "$rep" 1
 	m_connrate "$cfg" "$rep" 8
-	if { [ "$cfg" = zcc ] && ! zcc_check sealed; } ||
-	    { [ "$cfg" = zcc-encap ] && ! zcc_check encapsulated; }; then
+	case $cfg in
+	zcc|zcc-poll) field=sealed ;;
+	zcc-encap) field=encapsulated ;;
+	*) field= ;;
+	esac
+	if [ -n "$field" ] && ! zcc_check "$field"; then
 		warn "$cfg rep $rep: figures discarded"
 		sed -i "/^$cfg\t$rep\t/d" "$RESULTS"
 	fi
