@@ -527,10 +527,12 @@ nft_ruleset(const struct steer *s, char *buf, size_t len)
 	append(buf, len, "  iifname != \"%s\" %s saddr %s tcp sport { %s } counter drop\n",
 	    s->ifname, ip, peer, ports);
 	append(buf, len, " }\n chain output {\n  type filter hook postrouting priority -150; policy accept;\n");
-	append(buf, len, "  oifname != \"%s\" meta mark != 0x%x %s daddr %s tcp dport { %s } counter drop\n",
-	    s->ifname, s->fwmark, ip, peer, ports);
-	append(buf, len, "  oifname != \"%s\" meta mark != 0x%x %s daddr %s tcp sport { %s } counter drop\n",
-	    s->ifname, s->fwmark, ip, peer, ports);
+	/* The mark first: zcctund's own segments then stop at a register
+	 * compare instead of copying the interface name. */
+	append(buf, len, "  meta mark != 0x%x oifname != \"%s\" %s daddr %s tcp dport { %s } counter drop\n",
+	    s->fwmark, s->ifname, ip, peer, ports);
+	append(buf, len, "  meta mark != 0x%x oifname != \"%s\" %s daddr %s tcp sport { %s } counter drop\n",
+	    s->fwmark, s->ifname, ip, peer, ports);
 	append(buf, len, " }\n}\n");
 }
 
