@@ -408,28 +408,35 @@ def main():
     w("## Where the time goes")
     w("")
     w("Not from this run: `perf record -a -g` over 5 s of a 9 s 1-stream iperf3 "
-      "through zcc in place (1.29 Gbit/s while recorded), once, at c69df65: "
-      "with the receive ring, before the raw socket's route through the peer. "
-      "Shares of all samples on the 2 cores:")
+      "through zcc in place (1.74 Gbit/s while recorded), once, at e987b48 "
+      "(the receive ring and the raw socket's route in). Shares of all samples "
+      "on the 2 cores:")
     w("")
-    w("- the two zcctunds 81% (their kernel work 49%, libsodium 24%, their own "
-      "code 5%, libc 3%); iperf3 8%; idle 6%.")
-    w("- `sendmmsg` on the raw socket 36%. Inside it: the route lookup 5.7% "
-      "(with `IP_HDRINCL` the kernel does not cache the route of an on-link "
-      "destination, `FLOWI_FLAG_KNOWN_NH`, so every segment allocated one), and "
-      "the veth's receive side, which runs in the same softirq (17%): the "
-      "receive ring's copy (`tpacket_rcv` 7.6%) and the wake-up of the "
-      "receiving zcctund (`sock_def_readable` 3.6%).")
-    w("- XChaCha20 12% (`crypto_stream_xchacha20_xor_ic`).")
-    w("- the coalesced writes into zcc0, TCP receive included, 8.6%; the reads "
-      "of super-segments from zcc0 6.2%.")
+    w("- the sending zcctund 54%, the receiving one 33%, iperf3 8%, idle 4%. "
+      "By code: the zcctunds' kernel work 45%, libsodium 33%, their own code "
+      "6%, libc 2.5%.")
+    w("- `sendmmsg` on the raw socket 35%, nearly all of it the sender's. "
+      "Inside it: the veth's receive side, which runs in the sender's softirq "
+      "(14.5%: the receive ring's copy, `tpacket_rcv`, 7.3%), the route lookup "
+      "4.1% (the walk of the policy rules; the route itself is now cached), "
+      "nftables 2.2% (the backstop's output chain), the copy from user space "
+      "3.2%, and allocating the packet 2.0%.")
+    w("- XChaCha20 17% (`crypto_stream_xchacha20_xor_ic`, its HChaCha20 "
+      "included); HChaCha20 4.4% in all (the tag's PRF and XChaCha20's subkey, "
+      "at both ends).")
+    w("- the coalesced writes into zcc0, TCP receive included, 7.3%; the reads "
+      "of super-segments from zcc0 4.9%.")
     w("")
-    w("So a sealed segment costs its own trip through the kernel at each end, "
+    w("Per process, read from /proc over 5 s of another such run (1.93 Gbit/s): "
+      "the sending zcctund 0.99 cores, the receiving one 0.56, the iperf3 "
+      "client 0.11 and server 0.05, idle 0.29. The sending zcctund is the "
+      "bottleneck: it spends about two thirds of its core in `sendmmsg`, and "
+      "two fifths of that in the receiving end's softirq, which a veth runs in "
+      "the sender's context (on two hosts it would run on the receiver's CPU). "
+      "A sealed segment costs its own trip through the kernel at each end, "
       "which no batching of system calls removes: GRO cannot merge sealed "
       "segments (each carries its own tag option) and TSO cannot make them "
-      "(each needs its own tag). The route lookup is gone since (the raw "
-      "socket's packets find a route to the peer through itself, which the "
-      "kernel caches; docs/DECISIONS.md).")
+      "(each needs its own tag).")
     w("")
     w("## Seal and open per segment (bench_seal)")
     w("")
