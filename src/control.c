@@ -280,6 +280,10 @@ text_head(struct out *o, const struct zcc_status *st)
 		text_seconds(o, st->up_seconds);
 	out_add(o, "\n  key id: %u\n  compress: %s\n", st->key_id,
 	    compress_codec_name(st->codec));
+	if (st->busy_poll > 0)
+		out_add(o, "  busy-poll: %u us\n", st->busy_poll);
+	else
+		out_add(o, "  busy-poll: off\n");
 }
 
 static void
@@ -360,7 +364,8 @@ json_head(struct out *o, const struct zcc_status *st)
 	out_add(o, "]");
 	json_opt(o, "handshake_age", st->handshake_age);
 	json_opt(o, "up_seconds", st->up_seconds);
-	out_add(o, ",\"compress\":\"%s\"", compress_codec_name(st->codec));
+	out_add(o, ",\"compress\":\"%s\",\"busy_poll_us\":%u",
+	    compress_codec_name(st->codec), st->busy_poll);
 	out_add(o, ",\"key_id\":%u,\"handshakes\":%" PRIu64 ",\"rekeys\":%" PRIu64
 	    ",\"keepalive_misses\":%" PRIu64, st->key_id, st->link.handshakes,
 	    st->link.rekeys, st->link.keepalive_misses);

@@ -326,6 +326,7 @@ fill_status(void *arg, struct zcc_status *st)
 	st->udp_port = z->opt.udp_port;
 	memcpy(st->ports, z->opt.ports, z->opt.nports * sizeof(st->ports[0]));
 	st->nports = z->opt.nports;
+	st->busy_poll = z->opt.busy_poll;
 	link_status(z->link, now_ms(), st);
 	st->dp = *datapath_counters(z->dp);
 	st->nflows = datapath_flows(z->dp, st->flows, CONTROL_MAX_FLOWS);
@@ -536,11 +537,12 @@ loop_ended(struct zcctund *z)
 /*
  * busy-poll N: after a packet, keep looking for the next one for N
  * microseconds instead of sleeping, so that it is not delayed by a wake-up
- * (waking a halted vCPU costs up to about 18 us on this project's 2-core
- * VMs: DECISIONS.md, "Busy polling"). Each look is one epoll_wait that
- * does not block; between looks that find nothing, sched_yield lets any
- * runnable task (the applications) go first. A quiet link sleeps as with
- * busy-poll 0: the window closes N us after the last packet.
+ * (about half of the latency zcc adds on this project's VMs, where a
+ * halted vCPU is slow to wake: DECISIONS.md, "busy-poll is an option, off
+ * by default"). Each look is one epoll_wait that does not block; between
+ * looks that find nothing, sched_yield lets any runnable task (the
+ * applications) go first. A quiet link sleeps as with busy-poll 0: the
+ * window closes N us after the last packet.
  */
 static int
 dispatch(struct zcctund *z)

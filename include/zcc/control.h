@@ -50,6 +50,7 @@ struct zcc_status {
 	int64_t up_seconds;             /* time in state up, -1 when not up */
 	uint8_t key_id;                 /* current transmit key id */
 	uint8_t codec;                  /* the session's compression (compress.h) */
+	uint32_t busy_poll;             /* busy-poll, microseconds; 0: off */
 	struct link_counters link;
 	struct dp_counters dp;
 	struct dp_flow flows[CONTROL_MAX_FLOWS];

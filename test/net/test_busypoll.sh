@@ -55,7 +55,10 @@ for n in A B; do
 	grep -q 'busy-poll: 1000 us after each packet' "$TMP/$n.log" ||
 		fail "$n's log does not report busy-poll 1000"
 done
-check "both ends read busy-poll 1000 from the options file"
+ctl_status A "$NS_A"
+[ "$(jv "$TMP/A.json" busy_poll_us)" = 1000 ] ||
+	fail "zccctl show: busy_poll_us $(jv "$TMP/A.json" busy_poll_us), not 1000"
+check "both ends read busy-poll 1000 from the options file; zccctl shows it"
 
 head -c 2000000 /dev/urandom >"$TMP/in"
 capture_start "$NS_B" eth0 wire tcp port $PORT
@@ -93,6 +96,8 @@ for i in $(seq 50); do
 	sleep 0.1
 done
 grep -q 'busy-poll 0 us' "$TMP/A.log" || fail "A did not re-read busy-poll 0"
+ip netns exec "$NS_A" "$ZCCCTL" show zcc0 >"$TMP/A.txt" || fail "zccctl show failed"
+grep -q '^  busy-poll: off$' "$TMP/A.txt" || fail "zccctl show after SIGHUP: $(cat "$TMP/A.txt")"
 trickle 3
 sleep 1
 calm=$(cpu_of A 1.5)

@@ -60,6 +60,7 @@ fill_status(struct zcc_status *st)
 	st->up_seconds = 3600;
 	st->key_id = 3;
 	st->codec = 2;
+	st->busy_poll = 50;
 	for (size_t i = 0; i < NLINK; i++)
 		link[i] = 200 + i;
 	memcpy(&st->link, link, sizeof(st->link));
@@ -130,6 +131,7 @@ check_text(void)
 	CHECK(strstr(out, "\n  latest handshake: 12 seconds ago\n") != NULL);
 	CHECK(strstr(out, "\n  up time: 3600 seconds\n") != NULL);
 	CHECK(strstr(out, "\n  key id: 3\n") != NULL);
+	CHECK(strstr(out, "\n  busy-poll: 50 us\n") != NULL);
 	CHECK(strstr(out, "\n  sealed: 1001 segments, 5000000000123 bytes\n") != NULL);
 	CHECK(strstr(out, "\n  opened: 1002 segments, 5000000000456 bytes\n") != NULL);
 	CHECK(strstr(out, "\n  sack_trimmed: 7 segments\n") != NULL);
@@ -194,11 +196,12 @@ static const char json_checker[] =
     "    sys.exit(0)\n"
     "eq(list(d), ['ifname', 'linkname', 'state', 'local', 'peer', 'device',\n"
     "    'udp_port', 'ports', 'handshake_age', 'up_seconds', 'compress',\n"
-    "    'key_id', 'handshakes', 'rekeys', 'keepalive_misses', 'link', 'sealed',\n"
+    "    'busy_poll_us', 'key_id', 'handshakes', 'rekeys', 'keepalive_misses', 'link', 'sealed',\n"
     "    'opened', 'bytes_sealed', 'bytes_opened', 'sack_trimmed',\n"
     "    'encapsulated', 'bytes_encapsulated', 'bytes_encap_wire',\n"
     "    'decapsulated', 'bytes_decapsulated', 'dropped', 'flows'], 'keys')\n"
     "eq(d['compress'], 'lzs', 'compress')\n"
+    "eq(d['busy_poll_us'], 50, 'busy_poll_us')\n"
     "eq([d['encapsulated'], d['bytes_encapsulated'], d['bytes_encap_wire'],\n"
     "    d['decapsulated'], d['bytes_decapsulated']],\n"
     "    [31, 32000, 33000, 34, 35000], 'encapsulation')\n"
