@@ -95,7 +95,9 @@ for i in $(seq 50); do
 		break
 	sleep 0.1
 done
-grep -q 'busy-poll 0 us' "$TMP/A.log" || fail "A did not re-read busy-poll 0"
+for n in A B; do
+	grep -q 'busy-poll 0 us' "$TMP/$n.log" || fail "$n did not re-read busy-poll 0"
+done
 ip netns exec "$NS_A" "$ZCCCTL" show zcc0 >"$TMP/A.txt" || fail "zccctl show failed"
 grep -q '^  busy-poll: off$' "$TMP/A.txt" || fail "zccctl show after SIGHUP: $(cat "$TMP/A.txt")"
 trickle 3
