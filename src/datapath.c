@@ -1136,6 +1136,18 @@ count_ring_overruns(struct datapath *dp, struct intake *in)
 	dp->c.dropped[DROP_RING_FULL] += intake_overruns(in);
 }
 
+/* A copy of the n bytes the ring took, handled; wire_n were on the wire. */
+static void
+take_wire(struct datapath *dp, const uint8_t *pkt, size_t n, size_t wire_n)
+{
+	if (n != wire_n || n > ENCAP_MAX_PACKET) {
+		/* Cut by the frame (bigger than the MTU), or bigger than any packet. */
+		dp->c.dropped[DROP_MALFORMED]++;
+		return;
+	}
+	handle_wire(dp, take(dp, pkt, n), n);
+}
+
 void
 datapath_on_wire(struct datapath *dp, struct intake *in)
 {
@@ -1143,21 +1155,13 @@ datapath_on_wire(struct datapath *dp, struct intake *in)
 	count_ring_overruns(dp, in);
 	for (int i = 0; i < DP_BATCH; i++) {
 		const uint8_t *pkt;
-		uint8_t *at;
 		size_t n, wire_n;
 
 		pkt = intake_next(in, &n, &wire_n);
 		if (pkt == NULL)
 			break;
-		if (n != wire_n || n > ENCAP_MAX_PACKET) {
-			/* Cut by the frame: a segment bigger than the MTU. */
-			dp->c.dropped[DROP_MALFORMED]++;
-			intake_release(in);
-			continue;
-		}
-		at = take(dp, pkt, n);
+		take_wire(dp, pkt, n, wire_n);
 		intake_release(in);
-		handle_wire(dp, at, n);
 	}
 	flush(dp, 0);
 }
@@ -1165,10 +1169,6 @@ datapath_on_wire(struct datapath *dp, struct intake *in)
 void
 datapath_handle_wire(struct datapath *dp, const uint8_t *buf, size_t n)
 {
-	if (n > ENCAP_MAX_PACKET) {
-		dp->c.dropped[DROP_MALFORMED]++;
-		return;
-	}
-	handle_wire(dp, take(dp, buf, n), n);
+	take_wire(dp, buf, n, n);
 	flush(dp, 0);
 }

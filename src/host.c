@@ -117,7 +117,6 @@ host_link_type(const char *dev, int *type)
 	return ret;
 }
 
-
 /*
  * IPv6 raw sockets of protocol IPPROTO_RAW include the header on Linux
  * (inet6_create sets hdrincl for them); IPV6_HDRINCL (Linux 4.5) says so

@@ -89,7 +89,7 @@ word_at(const uint8_t *b)
 	    (uint32_t)b[2] << 8 | b[3];
 }
 
-/* Steering's u32 match: IHL 5, TCP, not a fragment, from the peer. */
+/* IPv4: IHL 5, TCP, not a fragment, from the peer. */
 static void
 match_ipv4(struct prog *p, const struct zcc_addr *peer)
 {
@@ -105,7 +105,7 @@ match_ipv4(struct prog *p, const struct zcc_addr *peer)
 	require(p, word_at(peer->a));
 }
 
-/* Steering's u32 match: next header TCP, from the peer. */
+/* IPv6: next header TCP, from the peer. */
 static void
 match_ipv6(struct prog *p, const struct zcc_addr *peer)
 {

@@ -223,9 +223,9 @@ packet_parse_ip(struct packet *p, uint8_t *buf, size_t n)
  * IPv6 extension headers (the IANA registry: hop-by-hop, routing,
  * fragment, ESP, AH, destination options, mobility, HIP, shim6 and the
  * two experimental numbers). A selected segment must have TCP straight
- * after the fixed header: steering's u32 filters and the receive ring's
- * filter match fixed offsets, and a chain of headers is more to parse for
- * nothing our own TCP ever sends.
+ * after the fixed header: the receive ring's filter (which steering's tc
+ * filter also runs) matches fixed offsets, and a chain of headers is more
+ * to parse for nothing our own TCP ever sends.
  */
 static int
 ip6_ext_header(uint8_t nh)

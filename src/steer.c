@@ -505,7 +505,7 @@ append(char *buf, size_t len, const char *fmt, ...)
 /*
  * Selected flows must cross zcc0: arriving, only what zcctund opened and
  * wrote into zcc0 (after IP reassembly, so fragments and IP options that
- * slip past the u32 filters are caught); leaving, only zcc0 traffic and
+ * slip past the tc ingress filter are caught); leaving, only zcc0 traffic and
  * zcctund's own marked raw packets. Everything else is dropped and counted.
  */
 static void
@@ -805,7 +805,6 @@ install_tc(struct steer *s)
 	if (s->link_hlen == LINK_HLEN_UNKNOWN)
 		return 0;
 	have = has_clsact(s->realdev);
-
 	if (have == -1) {
 		log_warnx("%s: cannot read its qdiscs", s->realdev);
 		return -1;

@@ -3,13 +3,14 @@
  * through zcc0 and nothing else does, and removes again. Outgoing: ip rules
  * into a table routing to zcc0 (with an unreachable fallback so a dead
  * daemon fails closed) and an fwmark rule that exempts zcctund's raw socket.
- * Incoming: tc clsact ingress u32 filters dropping the kernel's copy of the
- * peer's selected segments, which zcctund's receive ring (intake.h) took.
+ * Incoming: a tc clsact ingress filter (cls_bpf, the receive ring's own
+ * program) dropping the kernel's copy of the peer's selected segments,
+ * which zcctund's receive ring (intake.h) took.
  * Backstop: an nftables table dropping selected flows that bypass zcc0 in
  * either direction.
  *
  * Each in the peer's family: ip -4 or ip -6, "ip" or "ip6" in nftables,
- * a "protocol ip" or "protocol ipv6" u32 match.
+ * a "protocol ip" or "protocol ipv6" tc filter.
  *
  * What was installed is recorded in a state file, so that
  * "zcctund cleanup" can remove it after a crash.
