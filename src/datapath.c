@@ -1141,7 +1141,7 @@ static void
 take_wire(struct datapath *dp, const uint8_t *pkt, size_t n, size_t wire_n)
 {
 	if (n != wire_n || n > ENCAP_MAX_PACKET) {
-		/* Cut by the frame (bigger than the MTU), or bigger than any packet. */
+		/* Cut by the frame (over the MTU), or over any packet. */
 		dp->c.dropped[DROP_MALFORMED]++;
 		return;
 	}
