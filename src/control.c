@@ -246,6 +246,42 @@ text_seconds(struct out *o, int64_t s)
 	out_add(o, "%" PRId64 " second%s", s, s == 1 ? "" : "s");
 }
 
+/* "link" or "ip": how the next sealed segment leaves. */
+static const char *
+send_path(const struct zcc_status *st)
+{
+	return st->by_link && st->nexthop.state != NEXTHOP_NONE ? "link" : "ip";
+}
+
+static void
+format_mac(const struct nexthop *nh, char buf[18])
+{
+	const uint8_t *m = nh->mac;
+
+	if (nh->state == NEXTHOP_NONE)
+		buf[0] = '\0';
+	else
+		snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
+		    m[2], m[3], m[4], m[5]);
+}
+
+static void
+text_send(struct out *o, const struct zcc_status *st)
+{
+	char a[ZCC_ADDRSTRLEN], mac[18];
+
+	format_mac(&st->nexthop, mac);
+	out_add(o, "  send: %s", strcmp(send_path(st), "link") == 0 ?
+	    "link layer" : "IP output");
+	if (mac[0])
+		out_add(o, ", next hop %s %s",
+		    addr_format(&st->nexthop.addr, a, sizeof(a)), mac);
+	else if (st->by_link)
+		out_add(o, ", next hop not resolved");
+	out_add(o, "\n  sent: %" PRIu64 " by link layer, %" PRIu64
+	    " by IP output\n", st->sent_link, st->sent_ip);
+}
+
 static void
 text_head(struct out *o, const struct zcc_status *st)
 {
@@ -284,6 +320,7 @@ text_head(struct out *o, const struct zcc_status *st)
 		out_add(o, "  busy-poll: %u us\n", st->busy_poll);
 	else
 		out_add(o, "  busy-poll: off\n");
+	text_send(o, st);
 }
 
 static void
@@ -341,6 +378,22 @@ json_opt(struct out *o, const char *key, int64_t v)
 }
 
 static void
+json_send(struct out *o, const struct zcc_status *st)
+{
+	char a[ZCC_ADDRSTRLEN], mac[18];
+
+	format_mac(&st->nexthop, mac);
+	out_add(o, ",\"send\":\"%s\",\"next_hop\":", send_path(st));
+	if (mac[0])
+		out_add(o, "{\"addr\":\"%s\",\"mac\":\"%s\"}",
+		    addr_format(&st->nexthop.addr, a, sizeof(a)), mac);
+	else
+		out_add(o, "null");
+	out_add(o, ",\"sent_link\":%" PRIu64 ",\"sent_ip\":%" PRIu64,
+	    st->sent_link, st->sent_ip);
+}
+
+static void
 json_head(struct out *o, const struct zcc_status *st)
 {
 	char local[ZCC_ADDRSTRLEN], peer[ZCC_ADDRSTRLEN];
@@ -366,6 +419,7 @@ json_head(struct out *o, const struct zcc_status *st)
 	json_opt(o, "up_seconds", st->up_seconds);
 	out_add(o, ",\"compress\":\"%s\",\"busy_poll_us\":%u",
 	    compress_codec_name(st->codec), st->busy_poll);
+	json_send(o, st);
 	out_add(o, ",\"key_id\":%u,\"handshakes\":%" PRIu64 ",\"rekeys\":%" PRIu64
 	    ",\"keepalive_misses\":%" PRIu64, st->key_id, st->link.handshakes,
 	    st->link.rekeys, st->link.keepalive_misses);

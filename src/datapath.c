@@ -21,6 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+
 #include <sodium.h>
 
 #include <arpa/inet.h>
@@ -83,7 +86,10 @@ struct datapath {
 	struct zcc_addr local;
 	struct sockaddr_storage to;     /* the peer, for the raw socket */
 	socklen_t tolen;
-	int tun_fd, raw_fd, udp_fd;
+	int tun_fd, raw_fd, udp_fd, link_fd;
+	struct sockaddr_ll nexthop;     /* ifindex 0: none, send by IP */
+	int recheck;                    /* send the next batch by IP once */
+	uint64_t sent_link, sent_ip;
 	size_t wire_mtu;
 	struct seal_key tx, rx[DP_RX_KEYS];
 	struct encap_tx etx;
@@ -163,6 +169,7 @@ datapath_new(const struct zcc_options *o, struct zcc_addr local,
 	dp->tun_fd = io->tun_fd;
 	dp->raw_fd = io->raw_fd;
 	dp->udp_fd = io->udp_fd;
+	dp->link_fd = io->link_fd;
 	dp->wire_mtu = (size_t)io->wire_mtu;
 	dp->key_seen = key_seen;
 	dp->arg = arg;
@@ -417,12 +424,56 @@ count_sent(struct datapath *dp, const struct txq *q, const struct tx_meta *m)
 	f->bytes_sealed += m->plain;
 }
 
+void
+datapath_set_nexthop(struct datapath *dp, const struct nexthop *nh)
+{
+	struct sockaddr_ll *ll = &dp->nexthop;
+
+	memset(ll, 0, sizeof(*ll));
+	if (nh == NULL || nh->state == NEXTHOP_NONE || dp->link_fd == -1)
+		return;
+	ll->sll_family = AF_PACKET;
+	ll->sll_protocol = htons(dp->local.af == AF_INET6 ? ETH_P_IPV6 :
+	    ETH_P_IP);
+	ll->sll_ifindex = nh->ifindex;
+	ll->sll_halen = NEXTHOP_ALEN;
+	memcpy(ll->sll_addr, nh->mac, NEXTHOP_ALEN);
+	dp->recheck = nh->state == NEXTHOP_STALE;
+}
+
+void
+datapath_sent_by(const struct datapath *dp, uint64_t *link, uint64_t *ip)
+{
+	*link = dp->sent_link;
+	*ip = dp->sent_ip;
+}
+
+/* Point the sealed queue at the next hop's link layer, or at IP output. */
+static void
+aim_sealed(struct datapath *dp, struct txq *q)
+{
+	int by_link = dp->nexthop.sll_ifindex != 0 && !dp->recheck;
+	void *name = by_link ? (void *)&dp->nexthop : (void *)&dp->to;
+	socklen_t len = by_link ? sizeof(dp->nexthop) : dp->tolen;
+
+	dp->recheck = 0;
+	q->fd = by_link ? dp->link_fd : dp->raw_fd;
+	if (q->m[0].msg_hdr.msg_name == name)
+		return;
+	for (size_t i = 0; i < DP_TX_MAX; i++) {
+		q->m[i].msg_hdr.msg_name = name;
+		q->m[i].msg_hdr.msg_namelen = len;
+	}
+}
+
 /* Send what q holds; count each datagram by how it fared. */
 static void
 send_queued(struct datapath *dp, struct txq *q)
 {
 	size_t done = 0;
 
+	if (!q->encap && q->n > 0)
+		aim_sealed(dp, q);
 	while (done < q->n) {
 		int n = sendmmsg(q->fd, q->m + done, (unsigned int)(q->n - done), 0);
 
@@ -430,12 +481,16 @@ send_queued(struct datapath *dp, struct txq *q)
 			continue;
 		for (int i = 0; i < n; i++)
 			count_sent(dp, q, &q->meta[done + i]);
+		if (n > 0 && !q->encap)
+			*(q->fd == dp->link_fd ? &dp->sent_link : &dp->sent_ip) +=
+			    (uint64_t)n;
 		if (n > 0) {
 			done += (size_t)n;
 			continue;
 		}
 		/* The datagram at done was refused: count it, send the rest. */
-		log_debug("%s send: %s", q->encap ? "udp" : "raw", strerror(errno));
+		log_debug("%s send: %s", q->encap ? "udp" :
+		    q->fd == dp->link_fd ? "link" : "raw", strerror(errno));
 		dp->c.dropped[DROP_IO]++;
 		done++;
 	}

@@ -165,6 +165,27 @@ fail:
 }
 
 int
+host_link_socket(uint32_t fwmark)
+{
+	int sndbuf = 4 << 20;
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd == -1) {
+		log_warn("packet socket");
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) == -1) {
+		log_warn("SO_MARK");
+		close(fd);
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
+	    sizeof(sndbuf)) == -1)
+		log_warn("SO_SNDBUFFORCE (continuing with the default)");
+	return fd;
+}
+
+int
 host_udp_socket(const struct zcc_addr *local, const struct zcc_addr *peer,
     uint16_t port)
 {

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #include "zcc/keys.h"
 #include "zcc/link.h"
 #include "zcc/log.h"
+#include "zcc/nexthop.h"
 #include "zcc/options.h"
 #include "zcc/privs.h"
 #include "zcc/scripts.h"
@@ -38,6 +40,7 @@
 #define EXIT_USAGE 2
 #define EXIT_LINK_FAILED 1
 #define TICK_MS 100
+#define NEXTHOP_TICKS 10        /* the next hop is read once a second */
 #define PIDFILE_FMT "/run/zcc-%s.pid"
 #define IPV6_MIN_MTU 1280
 
@@ -49,6 +52,10 @@ struct zcctund {
 	char realdev[IFNAMSIZ];
 	int mtu;
 	int tun_fd, raw_fd, udp_fd;
+	int link_fd, nl_fd;     /* sending on the link layer; -1: by IP only */
+	unsigned int realdev_index;
+	struct nexthop nh;      /* as last read */
+	unsigned int ticks;
 	struct intake *intake;  /* the peer's sealed segments */
 	struct steer steer;
 	int steering;
@@ -113,6 +120,7 @@ usage(FILE *f)
 	    "  holdoff N          seconds before trying again (default %u)\n"
 	    "  maxfail N          give up after N failed attempts (default %u)\n"
 	    "  busy-poll N        after a packet, poll N us for the next (default 0)\n"
+	    "  ip-output          send sealed segments by IP output, not the link layer\n"
 	    "  nodetach           stay in the foreground, log to stderr\n"
 	    "  debug              log every dropped segment and command run\n"
 	    "\n"
@@ -231,6 +239,7 @@ log_counters(const struct zcctund *z)
 {
 	const struct dp_counters *c = datapath_counters(z->dp);
 	char drops[512] = "";
+	uint64_t link, ip;
 
 	for (int d = 0; d < DROP_MAX; d++)
 		snprintf(drops + strlen(drops), sizeof(drops) - strlen(drops),
@@ -245,6 +254,9 @@ log_counters(const struct zcctund *z)
 	    (unsigned long long)c->sack_trimmed,
 	    (unsigned long long)c->encapsulated,
 	    (unsigned long long)c->decapsulated, drops);
+	datapath_sent_by(z->dp, &link, &ip);
+	log_info("sealed segments sent: %llu by the link layer, %llu by IP "
+	    "output", (unsigned long long)link, (unsigned long long)ip);
 }
 
 /* ---- the link's hands: what link.c asks of us ---- */
@@ -333,6 +345,9 @@ fill_status(void *arg, struct zcc_status *st)
 	memcpy(st->ports, z->opt.ports, z->opt.nports * sizeof(st->ports[0]));
 	st->nports = z->opt.nports;
 	st->busy_poll = z->opt.busy_poll;
+	st->by_link = z->link_fd != -1;
+	st->nexthop = z->nh;
+	datapath_sent_by(z->dp, &st->sent_link, &st->sent_ip);
 	link_status(z->link, now_ms(), st);
 	st->dp = *datapath_counters(z->dp);
 	st->nflows = datapath_flows(z->dp, st->flows, CONTROL_MAX_FLOWS);
@@ -361,6 +376,7 @@ warn_fixed(const struct zcc_options *old, const struct zcc_options *n)
 	FIXED(ipparam, "ipparam");
 	FIXED(nodetach, "nodetach");
 	FIXED(debug, "debug");
+	FIXED(ip_output, "ip-output");
 #undef FIXED
 }
 
@@ -472,12 +488,57 @@ on_udp(evutil_socket_t fd, short what, void *arg)
 	stop_if_given_up(z);
 }
 
+static int
+nexthop_usable(const struct nexthop *nh)
+{
+	return nh->state != NEXTHOP_NONE;
+}
+
+/* Say when sealed segments change path, or go to another address. */
+static void
+log_nexthop(const struct zcctund *z, const struct nexthop *old,
+    const struct nexthop *nh)
+{
+	char a[ZCC_ADDRSTRLEN];
+
+	if (nexthop_usable(old) == nexthop_usable(nh) && (!nexthop_usable(nh) ||
+	    memcmp(old->mac, nh->mac, sizeof(nh->mac)) == 0))
+		return;
+	if (!nexthop_usable(nh)) {
+		log_info("sealed segments leave by IP output: no resolved next "
+		    "hop toward the peer on %s", z->realdev);
+		return;
+	}
+	log_info("sealed segments leave by the link layer: next hop %s "
+	    "%02x:%02x:%02x:%02x:%02x:%02x on %s",
+	    addr_format(&nh->addr, a, sizeof(a)), nh->mac[0], nh->mac[1],
+	    nh->mac[2], nh->mac[3], nh->mac[4], nh->mac[5], z->realdev);
+}
+
+/* Read the next hop again; a route leaving by another interface is none. */
+static void
+refresh_nexthop(struct zcctund *z)
+{
+	struct nexthop nh;
+
+	if (z->nl_fd == -1)
+		return;
+	if (nexthop_lookup(z->nl_fd, &z->opt.peer, z->opt.fwmark, &nh) !=
+	    NEXTHOP_NONE && (unsigned int)nh.ifindex != z->realdev_index)
+		nh.state = NEXTHOP_NONE;
+	log_nexthop(z, &z->nh, &nh);
+	z->nh = nh;
+	datapath_set_nexthop(z->dp, &nh);
+}
+
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct zcctund *z = arg;
 
 	(void)fd, (void)what;
+	if (++z->ticks % NEXTHOP_TICKS == 0)
+		refresh_nexthop(z);
 	link_tick(z->link, now_ms());
 	stop_if_given_up(z);
 }
@@ -594,13 +655,16 @@ start_link(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
 		.up = link_up, .down = link_down_cb,
 	};
 	struct dp_io io = { .tun_fd = z->tun_fd, .raw_fd = z->raw_fd,
-	    .udp_fd = z->udp_fd, .wire_mtu = z->mtu + ZCC_OPT_LEN };
+	    .link_fd = z->link_fd, .udp_fd = z->udp_fd,
+	    .wire_mtu = z->mtu + ZCC_OPT_LEN };
 	struct link_config lc;
 
 	z->dp = datapath_new(&z->opt, z->local, &io, key_seen, z);
 	link_config_from(&lc, z, &z->opt);
-	if (z->dp)
+	if (z->dp) {
+		refresh_nexthop(z);
 		z->link = link_new(&lc, link_key, &ops, z);
+	}
 	if (z->link == NULL) {
 		log_warnx("out of memory");
 		return -1;
@@ -628,6 +692,36 @@ start_scripts(struct zcctund *z)
 	return z->scripts ? 0 : -1;
 }
 
+/*
+ * Sealed segments leave by the link layer where the real interface is
+ * Ethernet, unless ip-output says not to (DECISIONS.md, "Sealed segments
+ * leave by the link layer").
+ */
+static int
+open_link_send(struct zcctund *z)
+{
+	int type;
+
+	if (z->opt.ip_output) {
+		log_info("ip-output: sealed segments leave by IP output");
+		return 0;
+	}
+	if (host_link_type(z->realdev, &type) == -1 || type != ARPHRD_ETHER) {
+		log_info("%s is not Ethernet: sealed segments leave by IP output",
+		    z->realdev);
+		return 0;
+	}
+	z->realdev_index = if_nametoindex(z->realdev);
+	if (z->realdev_index == 0) {
+		log_warn("%s", z->realdev);
+		return -1;
+	}
+	z->link_fd = host_link_socket(z->opt.fwmark);
+	if (z->link_fd != -1)
+		z->nl_fd = nexthop_open();
+	return z->nl_fd == -1 ? -1 : 0;
+}
+
 /* Everything that needs root, before privileges go. */
 static int
 set_up(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
@@ -635,6 +729,7 @@ set_up(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
 	if ((z->tun_fd = tun_open(z->opt.ifname, z->mtu,
 	    z->opt.peer.af == AF_INET6)) == -1 ||
 	    (z->raw_fd = host_raw_socket(z->opt.peer.af, z->opt.fwmark)) == -1 ||
+	    open_link_send(z) == -1 ||
 	    (z->udp_fd = host_udp_socket(&z->local, &z->opt.peer,
 	    z->opt.udp_port)) == -1)
 		return -1;
@@ -682,6 +777,10 @@ tear_down(struct zcctund *z)
 		close(z->udp_fd);
 	if (z->raw_fd != -1)
 		close(z->raw_fd);
+	if (z->link_fd != -1)
+		close(z->link_fd);
+	if (z->nl_fd != -1)
+		close(z->nl_fd);
 	if (z->tun_fd != -1)
 		close(z->tun_fd);
 	if (z->pidfile[0])
@@ -795,6 +894,7 @@ int
 main(int argc, char *argv[])
 {
 	struct zcctund z = { .tun_fd = -1, .raw_fd = -1, .udp_fd = -1,
+	    .link_fd = -1, .nl_fd = -1,
 	    .ready_fd = -1, .argc = argc - 1, .argv = argv + 1 };
 	char err[512];
 

@@ -303,6 +303,14 @@ set_busy_poll(struct parse *p, const struct word *w, const struct value *v)
 }
 
 static int
+set_ip_output(struct parse *p, const struct word *w, const struct value *v)
+{
+	(void)w;
+	p->o->ip_output = v->flag;
+	return 0;
+}
+
+static int
 set_maxfail(struct parse *p, const struct word *w, const struct value *v)
 {
 	return set_u32(p, w, v, &p->o->maxfail);
@@ -488,6 +496,7 @@ static const struct word words[] = {
 	  .max = ZCC_MAX_BUSY_POLL,
 	  .what = "a number of microseconds (0-1000, 0: off)",
 	  .set = set_busy_poll },
+	{ .name = "ip-output", .type = ARG_FLAG, .set = set_ip_output },
 };
 
 static const struct word *

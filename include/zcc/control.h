@@ -16,6 +16,7 @@
 
 #include "zcc/addr.h"
 #include "zcc/datapath.h"
+#include "zcc/nexthop.h"
 #include "zcc/options.h"
 
 struct event_base;
@@ -51,6 +52,9 @@ struct zcc_status {
 	uint8_t key_id;                 /* current transmit key id */
 	uint8_t codec;                  /* the session's compression (compress.h) */
 	uint32_t busy_poll;             /* busy-poll, microseconds; 0: off */
+	int by_link;                    /* sealed segments may use the link layer */
+	struct nexthop nexthop;         /* where they go on it (nexthop.h) */
+	uint64_t sent_link, sent_ip;    /* sealed segments sent each way */
 	struct link_counters link;
 	struct dp_counters dp;
 	struct dp_flow flows[CONTROL_MAX_FLOWS];

@@ -17,6 +17,7 @@
 #include "zcc/addr.h"
 #include "zcc/encap.h"
 #include "zcc/intake.h"
+#include "zcc/nexthop.h"
 #include "zcc/options.h"
 #include "zcc/seal.h"
 
@@ -81,6 +82,7 @@ typedef void dp_key_seen_fn(void *arg, uint8_t key_id);
 struct dp_io {
 	int tun_fd;             /* zcc0, with virtio headers (tun.h) */
 	int raw_fd;             /* IPPROTO_RAW: sealed segments */
+	int link_fd;            /* AF_PACKET on the real interface; -1: none */
 	int udp_fd;             /* connected to the peer's port: encapsulated */
 	int wire_mtu;           /* the real interface's MTU */
 };
@@ -112,6 +114,19 @@ uint64_t datapath_tx_used(const struct datapath *dp);
 
 /* Apply re-read options (SIGHUP): the selected ports. */
 void datapath_set_options(struct datapath *dp, const struct zcc_options *o);
+
+/*
+ * Where sealed segments go: with a next hop in state NEXTHOP_VALID or
+ * NEXTHOP_STALE (and a link_fd), to its hardware address on link_fd;
+ * otherwise (nh NULL too) through the raw socket and the kernel's IP
+ * output, which resolves the neighbour. After a NEXTHOP_STALE one, the
+ * next batch goes by IP output so that the kernel rechecks the entry, as
+ * its own traffic would make it do.
+ */
+void datapath_set_nexthop(struct datapath *dp, const struct nexthop *nh);
+
+/* Sealed segments sent on the link layer, and by IP output. */
+void datapath_sent_by(const struct datapath *dp, uint64_t *link, uint64_t *ip);
 
 /* Copy up to max flows, most recently active first; returns how many. */
 size_t datapath_flows(const struct datapath *dp, struct dp_flow *out, size_t max);

@@ -37,6 +37,14 @@ int host_link_type(const char *dev, int *type);
 int host_raw_socket(int af, uint32_t fwmark);
 
 /*
+ * An AF_PACKET socket (SOCK_DGRAM: the kernel adds the link header) that
+ * sends sealed segments straight to the real interface, past IP output but
+ * through its qdisc; protocol 0, so it receives nothing. Marked like the
+ * raw socket. The fd, or -1 (logged).
+ */
+int host_link_socket(uint32_t fwmark);
+
+/*
  * zcc's UDP port, bound to local and connected to the peer's same port:
  * only the peer's datagrams arrive. Non-blocking. The fd, or -1 (logged).
  */

@@ -61,6 +61,12 @@ fill_status(struct zcc_status *st)
 	st->key_id = 3;
 	st->codec = 2;
 	st->busy_poll = 50;
+	st->by_link = 1;
+	st->nexthop.state = NEXTHOP_STALE;
+	addr_parse(&st->nexthop.addr, "10.0.0.254");
+	memcpy(st->nexthop.mac, "\x02\x00\x5e\x10\xab\xcd", 6);
+	st->sent_link = 41;
+	st->sent_ip = 42;
 	for (size_t i = 0; i < NLINK; i++)
 		link[i] = 200 + i;
 	memcpy(&st->link, link, sizeof(st->link));
@@ -132,6 +138,8 @@ check_text(void)
 	CHECK(strstr(out, "\n  up time: 3600 seconds\n") != NULL);
 	CHECK(strstr(out, "\n  key id: 3\n") != NULL);
 	CHECK(strstr(out, "\n  busy-poll: 50 us\n") != NULL);
+	CHECK(strstr(out, "\n  send: link layer, next hop 10.0.0.254 "
+	    "02:00:5e:10:ab:cd\n  sent: 41 by link layer, 42 by IP output\n"));
 	CHECK(strstr(out, "\n  sealed: 1001 segments, 5000000000123 bytes\n") != NULL);
 	CHECK(strstr(out, "\n  opened: 1002 segments, 5000000000456 bytes\n") != NULL);
 	CHECK(strstr(out, "\n  sack_trimmed: 7 segments\n") != NULL);
@@ -166,6 +174,13 @@ check_text(void)
 	CHECK(strstr(out, "\n  up time: not up\n") != NULL);
 	CHECK(strstr(out, "linkname") == NULL);
 	CHECK(strstr(out, "\n  flows: none\n") != NULL);
+	/* No next hop: IP output, and why; ip-output: just IP output. */
+	st.nexthop.state = NEXTHOP_NONE;
+	CHECK(control_render(&st, 0, out, sizeof(out)) > 0);
+	CHECK(strstr(out, "\n  send: IP output, next hop not resolved\n"));
+	st.by_link = 0;
+	CHECK(control_render(&st, 0, out, sizeof(out)) > 0);
+	CHECK(strstr(out, "\n  send: IP output\n"));
 	st.handshake_age = 1;
 	st.up_seconds = 1;
 	CHECK(control_render(&st, 0, out, sizeof(out)) > 0);
@@ -176,7 +191,8 @@ check_text(void)
 /*
  * Parses the JSON with Python's strict parser and checks values. mode
  * "parse": nothing more; "full": the status of fill_status; "escape": the
- * linkname of check_escaping; "none": never, not up, no linkname.
+ * linkname of check_escaping; "none": never, not up, no linkname, no
+ * next hop.
  */
 static const char json_checker[] =
     "import json, sys\n"
@@ -192,16 +208,20 @@ static const char json_checker[] =
     "    eq(d['linkname'], 'a\"b\\\\c\\n\\x01\\x7f\\u00e9\\ufffd\\t z', 'linkname')\n"
     "    sys.exit(0)\n"
     "if mode == 'none':\n"
-    "    eq([d['handshake_age'], d['up_seconds'], d['linkname']], [None] * 3, 'nulls')\n"
+    "    eq([d['handshake_age'], d['up_seconds'], d['linkname'], d['next_hop']],\n"
+    "        [None] * 4, 'nulls')\n"
+    "    eq(d['send'], 'ip', 'send')\n"
     "    sys.exit(0)\n"
     "eq(list(d), ['ifname', 'linkname', 'state', 'local', 'peer', 'device',\n"
     "    'udp_port', 'ports', 'handshake_age', 'up_seconds', 'compress',\n"
-    "    'busy_poll_us', 'key_id', 'handshakes', 'rekeys', 'keepalive_misses', 'link', 'sealed',\n"
+    "    'busy_poll_us', 'send', 'next_hop', 'sent_link', 'sent_ip', 'key_id', 'handshakes', 'rekeys', 'keepalive_misses', 'link', 'sealed',\n"
     "    'opened', 'bytes_sealed', 'bytes_opened', 'sack_trimmed',\n"
     "    'encapsulated', 'bytes_encapsulated', 'bytes_encap_wire',\n"
     "    'decapsulated', 'bytes_decapsulated', 'dropped', 'flows'], 'keys')\n"
     "eq(d['compress'], 'lzs', 'compress')\n"
     "eq(d['busy_poll_us'], 50, 'busy_poll_us')\n"
+    "eq([d['send'], d['next_hop'], d['sent_link'], d['sent_ip']],\n"
+    "    ['link', {'addr': '10.0.0.254', 'mac': '02:00:5e:10:ab:cd'}, 41, 42], 'send')\n"
     "eq([d['encapsulated'], d['bytes_encapsulated'], d['bytes_encap_wire'],\n"
     "    d['decapsulated'], d['bytes_decapsulated']],\n"
     "    [31, 32000, 33000, 34, 35000], 'encapsulation')\n"
@@ -275,6 +295,7 @@ check_json(void)
 	st.handshake_age = -1;
 	st.up_seconds = -1;
 	st.linkname[0] = '\0';
+	st.nexthop.state = NEXTHOP_NONE;
 	n = control_render(&st, 1, out, sizeof(out));
 	CHECK(n > 0 && json_ok(out, (size_t)n, "none"));
 	CHECK(strstr(out, "\"handshake_age\":null,\"up_seconds\":null,") != NULL);
