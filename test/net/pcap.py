@@ -37,6 +37,11 @@ Linux cooked SLL (113) and SLL2 (276).
     pcap.py frags FILE
         the number of IP fragments captured (IPv4: MF set or offset
         nonzero; IPv6: a fragment header)
+    pcap.py frames FILE --port P --src IP --dst-mac MAC
+        exit 1 unless every Ethernet frame of a TCP segment of port P from
+        IP goes to MAC and carries correct IPv4 header and TCP checksums
+        (a packet sent on the link layer gets none filled in by the
+        kernel); prints how many were checked (> 0)
     pcap.py udp FILE [--port P] [--src IP] [--dst IP]
         one line per UDP datagram (first fragments only):
         "N SRC SPORT DST DPORT LEN HEX" (N: the record number, LEN and HEX:
@@ -360,6 +365,60 @@ def cmd_check_sealed(args):
     return 0
 
 
+def csum16(data):
+    """The Internet checksum's ones'-complement sum of data, folded."""
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xffff) + (total >> 16)
+    return total
+
+
+def tcp_csum_ok(ip, h):
+    """Whether the TCP checksum of the IP packet ip (parsed as h) holds."""
+    tcp = ip[h.l4:h.end]
+    if ip[0] >> 4 == 4:
+        pseudo = ip[12:20] + struct.pack("!BBH", 0, 6, len(tcp))
+    else:
+        pseudo = ip[8:40] + struct.pack("!IxxxB", len(tcp), 6)
+    return csum16(pseudo + tcp) == 0xffff
+
+
+def cmd_frames(args):
+    n, bad = 0, []
+    mac = bytes.fromhex(args.dst_mac.replace(":", ""))
+    for i, (linktype, pkt) in enumerate(records(args.file), 1):
+        if linktype != 1:
+            sys.exit("frames: %s is not an Ethernet capture" % args.file)
+        ip = ip_of(linktype, pkt)
+        h = ip_parse(ip)
+        if h is None or h.proto != 6 or h.src != args.src or h.frag:
+            continue
+        sport, dport = struct.unpack_from("!HH", ip, h.l4)
+        if args.port not in (sport, dport):
+            continue
+        n += 1
+        why = []
+        if pkt[:6] != mac:
+            why.append("to %s" % pkt[:6].hex(":"))
+        if ip[0] >> 4 == 4 and csum16(ip[:h.l4]) != 0xffff:
+            why.append("bad IPv4 header checksum")
+        if not tcp_csum_ok(ip, h):
+            why.append("bad TCP checksum")
+        if why:
+            bad.append("frame %d: %s" % (i, ", ".join(why)))
+    for b in bad[:10]:
+        print(b)
+    if bad or n == 0:
+        print("%d of %d frames of port %d from %s wrong" % (len(bad), n,
+              args.port, args.src))
+        return 1
+    print("%d frames of port %d from %s checked: to %s, checksums right"
+          % (n, args.port, args.src, args.dst_mac))
+    return 0
+
+
 def cmd_check_plain(args):
     n, bad = 0, []
     for s in selected(args):
@@ -527,6 +586,8 @@ def main():
     add("next", cmd_next, True)
     add("sack-blocks", cmd_sack_blocks, True)
     add("udp", cmd_udp)
+    f = add("frames", cmd_frames, True)
+    f.add_argument("--dst-mac", required=True)
     g = add("grep-all", cmd_grep_all)
     g.add_argument("--needle-file", required=True)
     g.add_argument("--min", type=int, default=16)

@@ -1,0 +1,186 @@
+#!/bin/bash
+# Sealed segments leave by the link layer (an AF_PACKET socket to the next
+# hop's hardware address), past the kernel's IP output. What must hold:
+#   - by default they do: A's log names B's MAC as the next hop, zccctl
+#     shows "link"; a transfer arrives whole, every segment on the wire is
+#     sealed and goes to B's MAC with right IPv4 and TCP checksums; an
+#     nftables output hook in A sees only the segments zccctl counts as
+#     sent by IP output, and link + IP output add up to all sealed;
+#   - a next hop the kernel no longer knows (A's neighbour entry deleted)
+#     sends by IP output, which resolves it again, and then by the link
+#     layer again; nothing is lost;
+#   - a stale entry (set so by hand) stays in use, and the kernel is made
+#     to recheck it: some segments go by IP output, the link layer carries
+#     the rest, and the entry is no longer stale;
+#   - ip-output sends every sealed segment by IP output, as before.
+# test_linksend6.sh runs it over IPv6 (neighbour discovery instead of ARP).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh" "$@"
+
+PORT=5001
+
+# out_count: the segments to PORT that A's output hook saw leave on eth0.
+out_count() {
+	ip netns exec "$NS_A" nft list chain inet zcct_count out |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) }
+		     END { print n + 0 }'
+}
+
+# sent A: "SEALED LINK IP" from A's zccctl show --json.
+sent() {
+	ctl_status A "$NS_A"
+	echo "$(jv "$TMP/A.json" sealed) $(jv "$TMP/A.json" sent_link)" \
+		"$(jv "$TMP/A.json" sent_ip)"
+}
+
+# log_count PATTERN: lines of A's log with PATTERN.
+log_count() { grep -c "$1" "$TMP/A.log" || true; }
+
+# wait_log PATTERN N: until A's log has N lines with PATTERN (5 s at most).
+wait_log() {
+	local i
+	for i in $(seq 50); do
+		[ "$(log_count "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "A's log never said '$1' ($2 times)"
+}
+
+# trickle SECONDS: A sends B 1 KB every 2 ms on PORT, in the background
+# until trickle_wait.
+trickle() {
+	bg_start "$NS_B" "$TMP/sink.log" socat -u "$(tcp_listen $PORT "$IP_B")" /dev/null
+	SINK=$BG_PID
+	wait_listen "$NS_B" $PORT
+	bg_start "$NS_A" "$TMP/trickle.log" $PY -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+end = time.monotonic() + float(sys.argv[3])
+while time.monotonic() < end:
+    s.sendall(b"x" * 1024)
+    time.sleep(0.002)
+s.close()' "$IP_B" $PORT "$1"
+	TRICKLE=$BG_PID
+}
+
+trickle_wait() {
+	bg_wait "$TRICKLE" 20 || fail "the trickle client failed: $(cat "$TMP/trickle.log")"
+	bg_wait "$SINK" 20 || fail "the trickle sink failed: $(cat "$TMP/sink.log")"
+}
+
+# neigh_state: A's kernel's state for B ("REACHABLE", "STALE", ...).
+neigh_state() {
+	ip -n "$NS_A" neigh show "$IP_B" dev eth0 | awk '{ print $NF }'
+}
+
+# count_table: (re)create A's output hook that counts segments to PORT.
+count_table() {
+	ip netns exec "$NS_A" nft delete table inet zcct_count 2>/dev/null || true
+	ip netns exec "$NS_A" nft -f - <<EOF
+table inet zcct_count {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		oifname "eth0" meta l4proto tcp th dport $PORT counter
+	}
+}
+EOF
+}
+
+setup_topology
+MAC_B=$(mac_of "$NS_B")
+genkey "$TMP/key"
+count_table
+
+start_pair $PORT
+grep -q "leave by the link layer: next hop $IP_B $MAC_B on eth0" "$TMP/A.log" ||
+	fail "A's log does not name $MAC_B as the next hop"
+ctl_status A "$NS_A"
+[ "$(jv "$TMP/A.json" send)" = link ] && [ "$(jv "$TMP/A.json" next_hop.mac)" = "$MAC_B" ] ||
+	fail "zccctl show: send $(jv "$TMP/A.json" send), next hop $(jv "$TMP/A.json" next_hop)"
+check "A sends on the link layer to B's $MAC_B (log and zccctl show)"
+
+head -c 4000000 /dev/urandom >"$TMP/in"
+capture_start "$NS_A" eth0 wire tcp port $PORT
+transfer "$NS_A" "$NS_B" "$IP_B" $PORT "$TMP/in" "$TMP/out"
+capture_stop wire
+capture_complete wire
+check "4 MB from A to B arrived whole"
+check_wire_sealed "$TMP/wire.pcap" $PORT "$TMP/in"
+$PCAP frames "$TMP/wire.pcap" --port $PORT --src "$IP_A" --dst-mac "$MAC_B" |
+	sed 's/^/    /' || fail "A's frames on the wire are wrong (above)"
+check "A's frames go to $MAC_B with right checksums"
+read -r sealed link viaip < <(sent)
+hooked=$(out_count)
+log "A sealed $sealed: $link by the link layer, $viaip by IP output; output hook saw $hooked"
+[ "$link" -gt 0 ] && [ $((link + viaip)) = "$sealed" ] ||
+	fail "link $link + IP output $viaip is not all $sealed sealed"
+[ "$hooked" = "$viaip" ] ||
+	fail "A's output hook saw $hooked segments, zccctl counts $viaip by IP output"
+[ "$viaip" -lt $((sealed / 10)) ] ||
+	fail "$viaip of $sealed went by IP output"
+check "the link layer carried $link of $sealed; IP output ($viaip) is what the output hook saw"
+[ -z "$(nonzero_drops B)" ] || fail "B dropped: $(nonzero_drops B)"
+check "B dropped nothing"
+
+# The kernel forgets the next hop: IP output until it has resolved it again.
+byip=$(log_count 'leave by IP output')
+bylink=$(log_count 'leave by the link layer')
+ip -n "$NS_A" neigh del "$IP_B" dev eth0
+wait_log 'leave by IP output' $((byip + 1))
+read -r _ _ ip0 < <(sent)
+transfer "$NS_A" "$NS_B" "$IP_B" $PORT "$TMP/in" "$TMP/out"
+wait_log 'leave by the link layer' $((bylink + 1))
+read -r sealed link ip1 < <(sent)
+[ "$ip1" -gt "$ip0" ] || fail "no segment went by IP output after the delete"
+[ "$(out_count)" = "$ip1" ] || fail "output hook $(out_count), IP output $ip1"
+ip -n "$NS_A" neigh show "$IP_B" dev eth0 | grep -c "$MAC_B" >/dev/null ||
+	fail "A's kernel did not resolve B again: $(ip -n "$NS_A" neigh show "$IP_B")"
+check "deleted next hop: $((ip1 - ip0)) segments by IP output, the transfer whole, then the link layer again"
+
+# A stale entry stays in use, and a batch by IP output makes the kernel
+# recheck it (STALE -> DELAY -> PROBE -> REACHABLE), as its own traffic
+# would; without traffic through it, the kernel leaves an entry stale.
+byip=$(log_count 'leave by IP output')
+read -r sealed0 link0 ip0 < <(sent)
+trickle 4
+sleep 0.5
+ip -n "$NS_A" neigh change "$IP_B" lladdr "$MAC_B" dev eth0 nud stale
+sleep 1.5
+state=$(neigh_state)
+trickle_wait
+read -r sealed link ip1 < <(sent)
+log "stale next hop: $((link - link0)) by the link layer, $((ip1 - ip0)) by IP output; then $state"
+[ "$ip1" -gt "$ip0" ] || fail "no segment went by IP output to recheck the stale entry"
+[ "$state" != STALE ] || fail "A's kernel did not recheck the stale entry"
+[ $((link - link0)) -gt $((10 * (ip1 - ip0))) ] ||
+	fail "the link layer carried $((link - link0)), IP output $((ip1 - ip0))"
+[ "$(log_count 'leave by IP output')" = "$byip" ] ||
+	fail "the next hop was dropped while only stale"
+[ -z "$(nonzero_drops B)" ] || fail "B dropped: $(nonzero_drops B)"
+check "stale next hop kept; IP output ($((ip1 - ip0))) made the kernel recheck it ($state)"
+
+stop_zcc A
+stop_zcc B
+read -r elink eip < <(grep 'sealed segments sent:' "$TMP/A.log" | tail -n1 |
+	sed -E 's/.*sent: ([0-9]+) by the link layer, ([0-9]+) by IP output/\1 \2/')
+[ "${elink:-0}" -ge "$link" ] && [ "${eip:-0}" -ge "$ip1" ] ||
+	fail "A's exit counts (${elink:-none}, ${eip:-none}) are below $link, $ip1"
+check "A's exit log counts both paths ($elink by the link layer, $eip by IP output)"
+
+# ip-output: every sealed segment by IP output.
+count_table
+start_zcc "$NS_A" A peer "$IP_B" key-file "$TMP/key" encrypt-port $PORT ip-output nodetach debug
+start_zcc "$NS_B" B peer "$IP_A" key-file "$TMP/key" encrypt-port $PORT nodetach debug
+wait_up A
+wait_up B
+grep -q 'ip-output: sealed segments leave by IP output' "$TMP/A.log" ||
+	fail "A's log does not report ip-output"
+transfer "$NS_A" "$NS_B" "$IP_B" $PORT "$TMP/in" "$TMP/out"
+read -r sealed link viaip < <(sent)
+[ "$(jv "$TMP/A.json" send)" = ip ] || fail "zccctl show: send $(jv "$TMP/A.json" send)"
+[ "$link" = 0 ] && [ "$viaip" = "$sealed" ] && [ "$(out_count)" = "$sealed" ] ||
+	fail "ip-output: link $link, IP output $viaip, hook $(out_count), sealed $sealed"
+check "ip-output: all $sealed sealed segments by IP output, all seen by the output hook"
+stop_zcc A
+stop_zcc B
+pass
