@@ -1,6 +1,7 @@
 /*
  * The data path. zcc0 hands over our own selected segments, routed in by
- * the ip rules (sealed here and sent on the raw socket), and everything
+ * the ip rules (sealed here and sent on the link layer to the next hop, or
+ * on the raw socket), and everything
  * else routed into it (encapsulated). The peer's sealed segments come from
  * the receive ring on the real interface (intake.h), its datagrams from
  * the UDP socket; both are opened here and written into zcc0, where the
@@ -107,7 +108,7 @@ struct datapath {
 	time_t now;                     /* read once per batch */
 	time_t ring_checked;            /* when the ring's overruns were read */
 	int warned_no_timestamps;
-	struct txq sealed_q;            /* to the raw socket */
+	struct txq sealed_q;            /* to the link layer or the raw socket */
 	struct txq encap_q;             /* to the UDP socket */
 	struct gro gro;                 /* opened, not yet written */
 	enum run_kind run_kind;

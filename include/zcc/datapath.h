@@ -1,8 +1,8 @@
 /*
  * The data path: each packet zcc0 hands over is a selected segment of ours
- * (sealed in place, sent on the raw socket) or anything else routed into
- * zcc0 (encapsulated whole in a UDP datagram to the peer's port,
- * CIPE-style). The peer's sealed segments come from the receive ring
+ * (sealed in place, sent on the link layer or the raw socket) or anything
+ * else routed into zcc0 (encapsulated whole in a UDP datagram to the
+ * peer's port, CIPE-style). The peer's sealed segments come from the receive ring
  * (intake.h) and its datagrams from the UDP socket; both are opened,
  * verified and written into zcc0. Anything that fails is dropped and
  * counted by reason, never delivered. In place, the family is the link's
@@ -42,7 +42,7 @@ enum dp_drop {
 	DROP_NO_TIMESTAMPS,  /* SYN or data without TCP timestamps (see PROTOCOL.md) */
 	DROP_NO_ROOM,        /* no room for the option even without SACK blocks */
 	DROP_NOT_SELECTED,   /* taken from the peer, not a selected flow */
-	DROP_IO,             /* the raw socket or zcc0 refused the packet */
+	DROP_IO,             /* a socket or zcc0 refused the packet */
 	DROP_KEY_EXHAUSTED,  /* the transmit key sealed its 2^32 segments */
 	DROP_NO_KEY,         /* the link is not up: no session key to seal with */
 	DROP_REPLAYED,       /* an encapsulated datagram seen before, or too old */

@@ -67,7 +67,7 @@ struct zcc_options {
 	char ipparam[256];              /* ipparam STR: the scripts' 6th argument */
 	int compress;                   /* compress lz4|lzs|none (compress.h) */
 	uint32_t busy_poll;             /* busy-poll N (microseconds), 0: off */
-	int ip_output;                  /* ip-output: seal to the raw socket only */
+	int ip_output;                  /* ip-output: sealed by IP output only */
 	char call[64];                  /* the last call NAME ("" when none) */
 	char confdir[PATH_MAX];         /* confdir DIR: options, peers/, ip-up */
 };

@@ -788,6 +788,12 @@ test_link_words(void)
 	expect_file_error("\n\nbusy-poll = 5000;\n", 3, "busy-poll");
 	CHECK_EQ(parse_text(&o, "busy-poll = 50;\n", path), 0);
 	CHECK_EQ(o.busy_poll, 50);
+	CHECK_EQ(o.ip_output, 0);               /* the link layer by default */
+	CHECK_EQ(parse_words(&o, "ip-output"), 0);
+	CHECK_EQ(o.ip_output, 1);
+	CHECK_EQ(parse_text(&o, "ip-output = false;\n", path), 0);
+	CHECK_EQ(o.ip_output, 0);
+	expect_file_error("\nip-output = \"yes\";\n", 2, "ip-output");
 	expect_word_error("rekey-interval 0", "rekey-interval");
 	expect_word_error("rekey-interval 86401", "rekey-interval");
 	expect_word_error("keepalive-failure 0", "keepalive-failure");
