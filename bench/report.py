@@ -408,31 +408,33 @@ def main():
     w("## Where the time goes")
     w("")
     w("Not from this run: `perf record -a -g` over 5 s of a 9 s 1-stream iperf3 "
-      "through zcc in place (1.74 Gbit/s while recorded), once, at e987b48 "
-      "(the receive ring and the raw socket's route in). Shares of all samples "
-      "on the 2 cores:")
+      "through zcc in place (2.21 Gbit/s while recorded), once, at 34cef0a "
+      "(sealed segments sent on the link layer). Shares of all samples on the "
+      "2 cores:")
     w("")
-    w("- the sending zcctund 54%, the receiving one 33%, iperf3 8%, idle 4%. "
-      "By code: the zcctunds' kernel work 45%, libsodium 33%, their own code "
-      "6%, libc 2.5%.")
-    w("- `sendmmsg` on the raw socket 35%, nearly all of it the sender's. "
-      "Inside it: the veth's receive side, which runs in the sender's softirq "
-      "(14.5%: the receive ring's copy, `tpacket_rcv`, 7.3%), the route lookup "
-      "4.1% (the walk of the policy rules; the route itself is now cached), "
-      "nftables 2.2% (the backstop's output chain), the copy from user space "
-      "3.2%, and allocating the packet 2.0%.")
-    w("- XChaCha20 17% (`crypto_stream_xchacha20_xor_ic`, its HChaCha20 "
-      "included); HChaCha20 4.4% in all (the tag's PRF and XChaCha20's subkey, "
+    w("- the sending zcctund 53%, the receiving one 35%, iperf3 8%, idle 4%. "
+      "By code: libsodium 39%, the zcctunds' kernel work 39%, their own code "
+      "6%, libc 3%.")
+    w("- `sendmmsg` on the packet socket 29%, nearly all of it the sender's. "
+      "Inside it: the device transmit 20%, of which the veth's receive side, "
+      "which runs in the sender's softirq, is 14% (the receive ring's copy, "
+      "`tpacket_rcv`, 8.5%); the packet socket's own work (the copy from user "
+      "space, the packet, the Ethernet header) is the other 5%. Before the "
+      "link layer (DECISIONS.md) the raw socket's IP output path (route "
+      "lookup, netfilter hooks, neighbour) added about 12% more.")
+    w("- XChaCha20 21% (`crypto_stream_xchacha20_xor_ic`, its HChaCha20 "
+      "included); HChaCha20 4.7% in all (the tag's PRF and XChaCha20's subkey, "
       "at both ends).")
-    w("- the coalesced writes into zcc0, TCP receive included, 7.3%; the reads "
-      "of super-segments from zcc0 4.9%.")
+    w("- the coalesced writes into zcc0, TCP receive included, 5.8%; the reads "
+      "of super-segments from zcc0 1.7%.")
     w("")
-    w("Per process, read from /proc over 5 s of another such run (1.93 Gbit/s): "
-      "the sending zcctund 0.99 cores, the receiving one 0.56, the iperf3 "
-      "client 0.11 and server 0.05, idle 0.29. The sending zcctund is the "
-      "bottleneck: it spends about two thirds of its core in `sendmmsg`, and "
-      "two fifths of that in the receiving end's softirq, which a veth runs in "
-      "the sender's context (on two hosts it would run on the receiver's CPU). "
+    w("Per process, read from /proc over 5 s of another such run (2.25 Gbit/s): "
+      "the sending zcctund 1.00 cores, the receiving one 0.64, the iperf3 "
+      "client 0.10 and server 0.05, idle 0.20. The sending zcctund is the "
+      "bottleneck: a third of its core is the crypto, most of the rest "
+      "`sendmmsg`, and half of that the receiving end's softirq, which a veth "
+      "runs in the sender's context (on two hosts it would run on the "
+      "receiver's CPU). "
       "A sealed segment costs its own trip through the kernel at each end, "
       "which no batching of system calls removes: GRO cannot merge sealed "
       "segments (each carries its own tag option) and TSO cannot make them "

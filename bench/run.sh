@@ -129,6 +129,9 @@ install_missing() {
 
 install_missing
 log "building a Release zcctund and the bench tools in build-bench/"
+# The commit the binaries are built from, read now: files edited during the
+# run do not make the report say "-dirty".
+ZCC_REV=$(git -C "$SRCDIR" describe --always --dirty 2>/dev/null || echo unknown)
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DZCC_BENCH=ON >/dev/null
 cmake --build "$BUILD" -j2 >/dev/null
 ZCCTUND=$BUILD/zcctund
@@ -759,7 +762,7 @@ done
 	echo "reps	$REPS"
 	echo "seconds	$SECS"
 	echo "configs	$CONFIGS"
-	echo "zcc	$(git -C "$SRCDIR" describe --always --dirty 2>/dev/null || echo unknown)"
+	echo "zcc	$ZCC_REV"
 	for p in iperf3 sockperf wireguard-go openvpn spiped stunnel4 libsodium23 openssl; do
 		v=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null) && echo "pkg_$p	$v"
 	done
