@@ -1,11 +1,11 @@
 /*
  * The data path. zcc0 hands over our own selected segments, routed in by
  * the ip rules (sealed here and sent on the link layer to the next hop, or
- * on the raw socket), and everything
- * else routed into it (encapsulated). The peer's sealed segments come from
- * the receive ring on the real interface (intake.h), its datagrams from
- * the UDP socket; both are opened here and written into zcc0, where the
- * kernel delivers them as if they had arrived on it.
+ * on the raw socket), and everything else routed into it (encapsulated).
+ * The peer's sealed segments come from the receive ring on the real
+ * interface (intake.h), its datagrams from the UDP socket; both are opened
+ * here and written into zcc0, where the kernel delivers them as if they
+ * had arrived on it.
  *
  * System calls, not crypto, bound a userspace data path (docs/DECISIONS.md,
  * "Offloads"), so everything is batched: zcc0 runs with TSO and hands over

@@ -20,6 +20,7 @@
 #define NL_BUF 4096
 /* A reply the kernel does not give in this time is not coming. */
 #define NL_TIMEOUT_MS 200
+#define NL_TRIES 8
 
 struct nl_req {
 	struct nlmsghdr h;
@@ -29,6 +30,8 @@ struct nl_req {
 	} u;
 	uint8_t attrs[64];
 };
+_Static_assert(RTA_SPACE(ZCC_ADDR_MAX) + RTA_SPACE(sizeof(uint32_t)) <= 64,
+    "room for an address and a mark");
 
 int
 nexthop_open(void)
@@ -50,6 +53,7 @@ nexthop_open(void)
 	return fd;
 }
 
+/* Callers add at most an address and a mark: attrs has room for them. */
 static void
 add_attr(struct nl_req *q, uint16_t type, const void *data, size_t len)
 {
@@ -63,12 +67,26 @@ add_attr(struct nl_req *q, uint16_t type, const void *data, size_t len)
 	    RTA_ALIGN(a->rta_len));
 }
 
-/* Send q, receive the one reply into buf. Its length, or -1. */
+/* Whether buf (n bytes, from) is the kernel's reply to request seq. */
+static int
+is_reply(const uint8_t *buf, ssize_t n, const struct sockaddr_nl *from,
+    uint32_t seq)
+{
+	struct nlmsghdr h;
+
+	if (n < (ssize_t)sizeof(h) || from->nl_pid != 0)
+		return 0;
+	memcpy(&h, buf, sizeof(h));
+	return h.nlmsg_seq == seq;
+}
+
+/* Send q, receive the kernel's reply into buf. Its length, or -1. */
 static ssize_t
 transact(int fd, struct nl_req *q, uint8_t *buf, size_t len)
 {
 	static uint32_t seq;
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK }, from;
+	socklen_t fromlen;
 	ssize_t n;
 
 	q->h.nlmsg_flags = NLM_F_REQUEST;
@@ -76,12 +94,14 @@ transact(int fd, struct nl_req *q, uint8_t *buf, size_t len)
 	if (sendto(fd, q, q->h.nlmsg_len, 0, (struct sockaddr *)&kernel,
 	    sizeof(kernel)) == -1)
 		return -1;
-	/* Skip any late reply to an earlier request that timed out. */
-	do {
-		n = recv(fd, buf, len, 0);
-	} while (n >= (ssize_t)sizeof(struct nlmsghdr) &&
-	    ((struct nlmsghdr *)buf)->nlmsg_seq != q->h.nlmsg_seq);
-	return n;
+	/* Skip a few late replies to earlier requests that timed out. */
+	for (int tries = 0; tries < NL_TRIES; tries++) {
+		fromlen = sizeof(from);
+		n = recvfrom(fd, buf, len, 0, (struct sockaddr *)&from, &fromlen);
+		if (n < 0 || is_reply(buf, n, &from, q->h.nlmsg_seq))
+			return n;
+	}
+	return -1;
 }
 
 /*

@@ -2,11 +2,11 @@
  * The data path: each packet zcc0 hands over is a selected segment of ours
  * (sealed in place, sent on the link layer or the raw socket) or anything
  * else routed into zcc0 (encapsulated whole in a UDP datagram to the
- * peer's port, CIPE-style). The peer's sealed segments come from the receive ring
- * (intake.h) and its datagrams from the UDP socket; both are opened,
- * verified and written into zcc0. Anything that fails is dropped and
- * counted by reason, never delivered. In place, the family is the link's
- * (IPv4 or IPv6); encapsulated, either family travels.
+ * peer's port, CIPE-style). The peer's sealed segments come from the
+ * receive ring (intake.h) and its datagrams from the UDP socket; both are
+ * opened, verified and written into zcc0. Anything that fails is dropped
+ * and counted by reason, never delivered. In place, the family is the
+ * link's (IPv4 or IPv6); encapsulated, either family travels.
  */
 #ifndef ZCC_DATAPATH_H
 #define ZCC_DATAPATH_H
