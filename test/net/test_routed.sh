@@ -8,31 +8,38 @@
 #     transfer each way arrives whole, every segment crossing R is sealed
 #     with no plaintext, the frames R sends on carry right checksums;
 #   - nothing went by IP output, nothing was dropped.
+# test_routed6.sh runs it over IPv6: fd01::1 and fd02::2 through fd01::fe /
+# fd02::fe (the hop limit goes down instead, and there is no header checksum).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh" "$@"
 
 PORT=5001
 NS_R=${PREFIX}R
-IP_A=10.0.1.1
-IP_B=10.0.2.2
+if [ "$FAMILY" = 6 ]; then
+	IP_A=fd01::1 IP_B=fd02::2 GW_A=fd01::fe GW_B=fd02::fe
+	FWD=net.ipv6.conf.all.forwarding
+else
+	IP_A=10.0.1.1 IP_B=10.0.2.2 GW_A=10.0.1.254 GW_B=10.0.2.254
+	FWD=net.ipv4.ip_forward
+fi
 
 setup_routed() {
-	ns_new "$NS_A"
-	ns_new "$NS_B"
-	ns_new "$NS_R"
-	ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
+	host_ns_new "$NS_A"
+	host_ns_new "$NS_B"
+	host_ns_new "$NS_R"
+	ip netns exec "$NS_R" sysctl -qw "$FWD=1"
 	ip -n "$NS_R" link add ra type veth peer name eth0 netns "$NS_A"
 	ip -n "$NS_R" link add rb type veth peer name eth0 netns "$NS_B"
-	ip -n "$NS_R" addr add 10.0.1.254/24 dev ra
-	ip -n "$NS_R" addr add 10.0.2.254/24 dev rb
-	ip -n "$NS_A" addr add "$IP_A/24" dev eth0
-	ip -n "$NS_B" addr add "$IP_B/24" dev eth0
+	ip -n "$NS_R" addr add "$GW_A/$PLEN" dev ra
+	ip -n "$NS_R" addr add "$GW_B/$PLEN" dev rb
+	ip -n "$NS_A" addr add "$IP_A/$PLEN" dev eth0
+	ip -n "$NS_B" addr add "$IP_B/$PLEN" dev eth0
 	ip -n "$NS_R" link set ra up
 	ip -n "$NS_R" link set rb up
 	ip -n "$NS_A" link set eth0 up
 	ip -n "$NS_B" link set eth0 up
-	ip -n "$NS_A" route add default via 10.0.1.254
-	ip -n "$NS_B" route add default via 10.0.2.254
+	ip -n "$NS_A" route add default via "$GW_A"
+	ip -n "$NS_B" route add default via "$GW_B"
 	reachable "$NS_A" "$IP_B" || fail "topology: A cannot reach B through R"
 	reachable "$NS_B" "$IP_A" || fail "topology: B cannot reach A through R"
 }
@@ -50,9 +57,9 @@ MAC_A=$(mac_of "$NS_A")
 MAC_B=$(mac_of "$NS_B")
 genkey "$TMP/key"
 start_pair $PORT
-grep -q "leave by the link layer: next hop 10.0.1.254 $MAC_RA on eth0" "$TMP/A.log" ||
+grep -q "leave by the link layer: next hop $GW_A $MAC_RA on eth0" "$TMP/A.log" ||
 	fail "A does not send to R ($MAC_RA): $(grep 'leave by' "$TMP/A.log")"
-grep -q "leave by the link layer: next hop 10.0.2.254 $MAC_RB on eth0" "$TMP/B.log" ||
+grep -q "leave by the link layer: next hop $GW_B $MAC_RB on eth0" "$TMP/B.log" ||
 	fail "B does not send to R ($MAC_RB): $(grep 'leave by' "$TMP/B.log")"
 check "A sends to R's $MAC_RA, B to R's $MAC_RB: the gateways, not the peers"
 

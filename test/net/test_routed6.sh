@@ -1,0 +1,3 @@
+#!/bin/bash
+# test_routed.sh over IPv6: the gateways are found by neighbour discovery.
+ZCC_TEST_FAMILY=6 exec "$(dirname "$0")/test_routed.sh" "$@"
