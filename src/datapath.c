@@ -431,7 +431,7 @@ datapath_set_nexthop(struct datapath *dp, const struct nexthop *nh)
 	struct sockaddr_ll *ll = &dp->nexthop;
 
 	memset(ll, 0, sizeof(*ll));
-	if (nh == NULL || nh->state == NEXTHOP_NONE || dp->link_fd == -1)
+	if (nh->state == NEXTHOP_NONE || dp->link_fd == -1)
 		return;
 	ll->sll_family = AF_PACKET;
 	ll->sll_protocol = htons(dp->local.af == AF_INET6 ? ETH_P_IPV6 :

@@ -139,49 +139,55 @@ raw_hdrincl(int fd, int af)
 	return 0;
 }
 
+/*
+ * What both sockets of sealed segments get: zcctund's mark (so that its
+ * own packets bypass the zcc table and the backstop) and a send buffer
+ * that holds a few batches.
+ */
+static int
+mark_for_sending(int fd, uint32_t fwmark)
+{
+	int sndbuf = 4 << 20;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) == -1) {
+		log_warn("SO_MARK");
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
+	    sizeof(sndbuf)) == -1)
+		log_warn("SO_SNDBUFFORCE (continuing with the default)");
+	return 0;
+}
+
 int
 host_raw_socket(int af, uint32_t fwmark)
 {
-	int sndbuf = 4 << 20;
 	int fd = socket(af, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 
 	if (fd == -1) {
 		log_warn("raw socket");
 		return -1;
 	}
-	if (raw_hdrincl(fd, af) == -1)
-		goto fail;
-	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) == -1) {
-		log_warn("SO_MARK");
-		goto fail;
+	if (raw_hdrincl(fd, af) == -1 || mark_for_sending(fd, fwmark) == -1) {
+		close(fd);
+		return -1;
 	}
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
-	    sizeof(sndbuf)) == -1)
-		log_warn("SO_SNDBUFFORCE (continuing with the default)");
 	return fd;
-fail:
-	close(fd);
-	return -1;
 }
 
 int
 host_link_socket(uint32_t fwmark)
 {
-	int sndbuf = 4 << 20;
 	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	if (fd == -1) {
 		log_warn("packet socket");
 		return -1;
 	}
-	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) == -1) {
-		log_warn("SO_MARK");
+	if (mark_for_sending(fd, fwmark) == -1) {
 		close(fd);
 		return -1;
 	}
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
-	    sizeof(sndbuf)) == -1)
-		log_warn("SO_SNDBUFFORCE (continuing with the default)");
 	return fd;
 }
 

@@ -259,6 +259,51 @@ log_counters(const struct zcctund *z)
 	    "output", (unsigned long long)link, (unsigned long long)ip);
 }
 
+/* ---- the next hop of sealed segments ---- */
+
+static int
+nexthop_usable(const struct nexthop *nh)
+{
+	return nh->state != NEXTHOP_NONE;
+}
+
+/* Say when sealed segments change path, or go to another address. */
+static void
+log_nexthop(const struct zcctund *z, const struct nexthop *old,
+    const struct nexthop *nh)
+{
+	char a[ZCC_ADDRSTRLEN];
+
+	if (nexthop_usable(old) == nexthop_usable(nh) && (!nexthop_usable(nh) ||
+	    memcmp(old->mac, nh->mac, sizeof(nh->mac)) == 0))
+		return;
+	if (!nexthop_usable(nh)) {
+		log_info("sealed segments leave by IP output: no resolved next "
+		    "hop toward the peer on %s", z->realdev);
+		return;
+	}
+	log_info("sealed segments leave by the link layer: next hop %s "
+	    "%02x:%02x:%02x:%02x:%02x:%02x on %s",
+	    addr_format(&nh->addr, a, sizeof(a)), nh->mac[0], nh->mac[1],
+	    nh->mac[2], nh->mac[3], nh->mac[4], nh->mac[5], z->realdev);
+}
+
+/* Read the next hop again; a route leaving by another interface is none. */
+static void
+refresh_nexthop(struct zcctund *z)
+{
+	struct nexthop nh;
+
+	if (z->nl_fd == -1)
+		return;
+	if (nexthop_lookup(z->nl_fd, &z->opt.peer, z->opt.fwmark, &nh) !=
+	    NEXTHOP_NONE && (unsigned int)nh.ifindex != z->realdev_index)
+		nh.state = NEXTHOP_NONE;
+	log_nexthop(z, &z->nh, &nh);
+	z->nh = nh;
+	datapath_set_nexthop(z->dp, &nh);
+}
+
 /* ---- the link's hands: what link.c asks of us ---- */
 
 static void
@@ -292,6 +337,8 @@ link_up(void *arg)
 {
 	struct zcctund *z = arg;
 
+	/* The handshake just went through the kernel: the next hop is known. */
+	refresh_nexthop(z);
 	if (z->scripts)
 		scripts_up(z->scripts);     /* a dead helper is logged there */
 }
@@ -488,49 +535,6 @@ on_udp(evutil_socket_t fd, short what, void *arg)
 	stop_if_given_up(z);
 }
 
-static int
-nexthop_usable(const struct nexthop *nh)
-{
-	return nh->state != NEXTHOP_NONE;
-}
-
-/* Say when sealed segments change path, or go to another address. */
-static void
-log_nexthop(const struct zcctund *z, const struct nexthop *old,
-    const struct nexthop *nh)
-{
-	char a[ZCC_ADDRSTRLEN];
-
-	if (nexthop_usable(old) == nexthop_usable(nh) && (!nexthop_usable(nh) ||
-	    memcmp(old->mac, nh->mac, sizeof(nh->mac)) == 0))
-		return;
-	if (!nexthop_usable(nh)) {
-		log_info("sealed segments leave by IP output: no resolved next "
-		    "hop toward the peer on %s", z->realdev);
-		return;
-	}
-	log_info("sealed segments leave by the link layer: next hop %s "
-	    "%02x:%02x:%02x:%02x:%02x:%02x on %s",
-	    addr_format(&nh->addr, a, sizeof(a)), nh->mac[0], nh->mac[1],
-	    nh->mac[2], nh->mac[3], nh->mac[4], nh->mac[5], z->realdev);
-}
-
-/* Read the next hop again; a route leaving by another interface is none. */
-static void
-refresh_nexthop(struct zcctund *z)
-{
-	struct nexthop nh;
-
-	if (z->nl_fd == -1)
-		return;
-	if (nexthop_lookup(z->nl_fd, &z->opt.peer, z->opt.fwmark, &nh) !=
-	    NEXTHOP_NONE && (unsigned int)nh.ifindex != z->realdev_index)
-		nh.state = NEXTHOP_NONE;
-	log_nexthop(z, &z->nh, &nh);
-	z->nh = nh;
-	datapath_set_nexthop(z->dp, &nh);
-}
-
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -661,10 +665,8 @@ start_link(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
 
 	z->dp = datapath_new(&z->opt, z->local, &io, key_seen, z);
 	link_config_from(&lc, z, &z->opt);
-	if (z->dp) {
-		refresh_nexthop(z);
+	if (z->dp)
 		z->link = link_new(&lc, link_key, &ops, z);
-	}
 	if (z->link == NULL) {
 		log_warnx("out of memory");
 		return -1;

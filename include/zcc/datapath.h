@@ -118,7 +118,7 @@ void datapath_set_options(struct datapath *dp, const struct zcc_options *o);
 /*
  * Where sealed segments go: with a next hop in state NEXTHOP_VALID or
  * NEXTHOP_STALE (and a link_fd), to its hardware address on link_fd;
- * otherwise (nh NULL too) through the raw socket and the kernel's IP
+ * otherwise through the raw socket and the kernel's IP
  * output, which resolves the neighbour. After a NEXTHOP_STALE one, the
  * next batch goes by IP output so that the kernel rechecks the entry, as
  * its own traffic would make it do.

@@ -333,15 +333,23 @@ for k in sys.argv[2].split("."):
 print(v)' "$1" "$2" || fail "no $2 in $1: $(cat "$1")"
 }
 
+# wait_log NAME PATTERN [N [SECONDS]]: until NAME's log has N lines (default
+# 1) matching PATTERN (grep), looking every 50 ms for up to SECONDS (default
+# 10); 1 when they pass first.
+wait_log() {
+	local i
+	for i in $(seq $((${4:-10} * 20))); do
+		[ "$(grep -c -- "$2" "$TMP/$1.log" || true)" -ge "${3:-1}" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # wait_up NAME [SECONDS]: until NAME's log says "link up" (N times, with UPS=N).
 wait_up() {
-	local name=$1 secs=${2:-10} want=${UPS:-1} i
-	for i in $(seq $((secs * 10))); do
-		[ "$(grep -c 'link up' "$TMP/$name.log" || true)" -ge "$want" ] && return 0
-		sleep 0.1
-	done
-	cat "$TMP/$name.log" >&2
-	fail "zcctund $name: link not up after $secs s"
+	wait_log "$1" 'link up' "${UPS:-1}" "${2:-10}" && return 0
+	cat "$TMP/$1.log" >&2
+	fail "zcctund $1: link not up after ${2:-10} s"
 }
 
 # stop_zcc NAME [SIGNAL]: SIGTERM (or SIGNAL), then a clean exit (status 0).
@@ -524,16 +532,20 @@ genkey() {
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
-# nft_dropped NS CHAIN: the sum of the rule counters ("counter packets N")
-# in CHAIN ("input" or "output") of zcctund's backstop table inet zcc_zcc0
-# in NS; fails when the table or chain is missing.
-nft_dropped() {
+# nft_packets NS FAMILY TABLE CHAIN: the sum of the rule counters ("counter
+# packets N") in CHAIN of table FAMILY TABLE in NS; fails when the table or
+# chain is missing.
+nft_packets() {
 	local out
-	out=$(ip netns exec "$1" nft list chain inet zcc_zcc0 "$2" 2>&1) ||
-		fail "no chain $2 in table inet zcc_zcc0 in $1: $out"
+	out=$(ip netns exec "$1" nft list chain "$2" "$3" "$4" 2>&1) ||
+		fail "no chain $4 in table $2 $3 in $1: $out"
 	echo "$out" | awk '{ for (i = 1; i < NF; i++)
 		if ($i == "packets") n += $(i + 1) } END { print n + 0 }'
 }
+
+# nft_dropped NS CHAIN: nft_packets of CHAIN ("input" or "output") of
+# zcctund's backstop table inet zcc_zcc0.
+nft_dropped() { nft_packets "$1" inet zcc_zcc0 "$2"; }
 
 # check_wire_sealed PCAP PORT PLAINTEXT...: every segment of PORT in the
 # capture carries the zcc option, and no 16-byte run of any PLAINTEXT file

@@ -89,11 +89,8 @@ check "a quiet link sleeps (A $idle_a, B $idle_b cores)"
 
 echo 'busy-poll = 0;' >"$TMP/conf/options"
 kill -HUP "${ZCC_PID[A]}" "${ZCC_PID[B]}"
-for i in $(seq 50); do
-	grep -q 'SIGHUP: options re-read; 1 ports selected, busy-poll 0 us' "$TMP/A.log" &&
-		grep -q 'SIGHUP: options re-read; 1 ports selected, busy-poll 0 us' "$TMP/B.log" &&
-		break
-	sleep 0.1
+for n in A B; do
+	wait_log $n 'SIGHUP: options re-read; 1 ports selected, busy-poll 0 us' 1 5 || true
 done
 for n in A B; do
 	grep -q 'busy-poll 0 us' "$TMP/$n.log" || fail "$n did not re-read busy-poll 0"

@@ -62,16 +62,6 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 within() { awk -v x="$1" -v y="$2" 'BEGIN { exit !(x <= y) }'; }
 
-# wait_log NAME PATTERN N SECONDS: until NAME's log has N lines matching
-# PATTERN; 1 when SECONDS pass first.
-wait_log() {
-	for _ in $(seq $(( $4 * 20 ))); do
-		[ "$(count "$2" "$TMP/$1.log")" -ge "$3" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # duplex NS_SERVER NS_CLIENT IP PORT TAG: one new connection, each end
 # sends its own 512 KB and reads the other's until EOF; both byte-exact.
 cat >"$TMP/duplex.py" <<'EOF'

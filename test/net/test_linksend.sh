@@ -12,19 +12,17 @@
 #   - a stale entry (set so by hand) stays in use, and the kernel is made
 #     to recheck it: some segments go by IP output, the link layer carries
 #     the rest, and the entry is no longer stale;
-#   - ip-output sends every sealed segment by IP output, as before.
+#   - ip-output sends every sealed segment by IP output, as before;
+#   - either way, a netdev egress hook and the device's qdisc see them.
 # test_linksend6.sh runs it over IPv6 (neighbour discovery instead of ARP).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh" "$@"
 
 PORT=5001
 
-# out_count: the segments to PORT that A's output hook saw leave on eth0.
-out_count() {
-	ip netns exec "$NS_A" nft list chain inet zcct_count out |
-		awk '{ for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) }
-		     END { print n + 0 }'
-}
+# out_count [CHAIN]: the segments to PORT that A's output hook (or
+# postrouting, with post) saw leave on eth0.
+out_count() { nft_packets "$NS_A" inet zcct_count "${1:-out}"; }
 
 # sent A: "SEALED LINK IP" from A's zccctl show --json.
 sent() {
@@ -36,14 +34,9 @@ sent() {
 # log_count PATTERN: lines of A's log with PATTERN.
 log_count() { grep -c "$1" "$TMP/A.log" || true; }
 
-# wait_log PATTERN N: until A's log has N lines with PATTERN (5 s at most).
-wait_log() {
-	local i
-	for i in $(seq 50); do
-		[ "$(log_count "$1")" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	fail "A's log never said '$1' ($2 times)"
+# wait_said PATTERN N: until A's log has N lines with PATTERN (5 s at most).
+wait_said() {
+	wait_log A "$1" "$2" 5 || fail "A's log never said '$1' ($2 times)"
 }
 
 # trickle SECONDS: A sends B 1 KB every 2 ms on PORT, in the background
@@ -82,14 +75,31 @@ table inet zcct_count {
 		type filter hook output priority 0; policy accept;
 		oifname "eth0" meta l4proto tcp th dport $PORT counter
 	}
+	chain post {
+		type filter hook postrouting priority 0; policy accept;
+		oifname "eth0" meta l4proto tcp th dport $PORT counter
+	}
 }
 EOF
+}
+
+# egress_count: the segments to PORT that A's netdev egress hook saw.
+egress_count() { nft_packets "$NS_A" netdev zcct_egress e; }
+
+# qdisc_sent: packets A's root qdisc on eth0 has sent.
+qdisc_sent() {
+	ip netns exec "$NS_A" tc -s qdisc show dev eth0 root |
+		awk '$1 == "Sent" { print $4; exit }'
 }
 
 setup_topology
 MAC_B=$(mac_of "$NS_B")
 genkey "$TMP/key"
 count_table
+# What must still see sealed segments on the link layer: a netdev egress
+# hook and the device's qdisc (a pfifo here, veth has none by default).
+ip netns exec "$NS_A" nft "add table netdev zcct_egress; add chain netdev zcct_egress e { type filter hook egress device eth0 priority 0; policy accept; }; add rule netdev zcct_egress e meta l4proto tcp th dport $PORT counter"
+ip netns exec "$NS_A" tc qdisc add dev eth0 root pfifo
 
 start_pair $PORT
 grep -q "leave by the link layer: next hop $IP_B $MAC_B on eth0" "$TMP/A.log" ||
@@ -114,11 +124,16 @@ hooked=$(out_count)
 log "A sealed $sealed: $link by the link layer, $viaip by IP output; output hook saw $hooked"
 [ "$link" -gt 0 ] && [ $((link + viaip)) = "$sealed" ] ||
 	fail "link $link + IP output $viaip is not all $sealed sealed"
-[ "$hooked" = "$viaip" ] ||
-	fail "A's output hook saw $hooked segments, zccctl counts $viaip by IP output"
+[ "$hooked" = "$viaip" ] && [ "$(out_count post)" = "$viaip" ] ||
+	fail "A's output and postrouting hooks saw $hooked and $(out_count post) segments, zccctl counts $viaip by IP output"
 [ "$viaip" -lt $((sealed / 10)) ] ||
 	fail "$viaip of $sealed went by IP output"
-check "the link layer carried $link of $sealed; IP output ($viaip) is what the output hook saw"
+check "the link layer carried $link of $sealed; IP output ($viaip) is what the output and postrouting hooks saw"
+[ "$(egress_count)" = "$sealed" ] ||
+	fail "A's netdev egress hook saw $(egress_count) of $sealed sealed segments"
+[ "$(qdisc_sent)" -ge "$sealed" ] ||
+	fail "A's qdisc sent $(qdisc_sent) packets, fewer than $sealed sealed"
+check "A's netdev egress hook saw all $sealed; its qdisc sent $(qdisc_sent) packets"
 [ -z "$(nonzero_drops B)" ] || fail "B dropped: $(nonzero_drops B)"
 check "B dropped nothing"
 
@@ -126,10 +141,10 @@ check "B dropped nothing"
 byip=$(log_count 'leave by IP output')
 bylink=$(log_count 'leave by the link layer')
 ip -n "$NS_A" neigh del "$IP_B" dev eth0
-wait_log 'leave by IP output' $((byip + 1))
+wait_said 'leave by IP output' $((byip + 1))
 read -r _ _ ip0 < <(sent)
 transfer "$NS_A" "$NS_B" "$IP_B" $PORT "$TMP/in" "$TMP/out"
-wait_log 'leave by the link layer' $((bylink + 1))
+wait_said 'leave by the link layer' $((bylink + 1))
 read -r sealed link ip1 < <(sent)
 [ "$ip1" -gt "$ip0" ] || fail "no segment went by IP output after the delete"
 [ "$(out_count)" = "$ip1" ] || fail "output hook $(out_count), IP output $ip1"
