@@ -404,6 +404,10 @@ def main():
                     v, "**met**" if ok(v) else "not met"))
             w("| %s | %s | %s |" % (label, goal, " | ".join(cells)))
         w("")
+        w("What keeps the throughput and connection targets out of reach here, "
+          "measured with a build that seals without crypto: DECISIONS.md, "
+          "\"Three of issue 5's targets are out of reach of this design here\".")
+        w("")
 
     w("## Where the time goes")
     w("")
