@@ -246,8 +246,6 @@ text_seconds(struct out *o, int64_t s)
 	out_add(o, "%" PRId64 " second%s", s, s == 1 ? "" : "s");
 }
 
-#define MAC_STRLEN 18           /* "xx:xx:xx:xx:xx:xx" and its NUL */
-
 /* Whether the next sealed segment leaves on the link layer. */
 static int
 sends_by_link(const struct zcc_status *st)
@@ -255,25 +253,12 @@ sends_by_link(const struct zcc_status *st)
 	return st->by_link && st->nexthop.state != NEXTHOP_NONE;
 }
 
-/* The next hop's hardware address, or "" when there is none. */
-static void
-format_mac(const struct nexthop *nh, char buf[MAC_STRLEN])
-{
-	const uint8_t *m = nh->mac;
-
-	if (nh->state == NEXTHOP_NONE)
-		buf[0] = '\0';
-	else
-		snprintf(buf, MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", m[0],
-		    m[1], m[2], m[3], m[4], m[5]);
-}
-
 static void
 text_send(struct out *o, const struct zcc_status *st)
 {
-	char a[ZCC_ADDRSTRLEN], mac[MAC_STRLEN];
+	char a[ZCC_ADDRSTRLEN], mac[NEXTHOP_MACSTRLEN];
 
-	format_mac(&st->nexthop, mac);
+	nexthop_format_mac(&st->nexthop, mac);
 	out_add(o, "  send: %s", sends_by_link(st) ? "link layer" : "IP output");
 	if (mac[0])
 		out_add(o, ", next hop %s %s",
@@ -382,9 +367,9 @@ json_opt(struct out *o, const char *key, int64_t v)
 static void
 json_send(struct out *o, const struct zcc_status *st)
 {
-	char a[ZCC_ADDRSTRLEN], mac[MAC_STRLEN];
+	char a[ZCC_ADDRSTRLEN], mac[NEXTHOP_MACSTRLEN];
 
-	format_mac(&st->nexthop, mac);
+	nexthop_format_mac(&st->nexthop, mac);
 	out_add(o, ",\"send\":\"%s\",\"next_hop\":",
 	    sends_by_link(st) ? "link" : "ip");
 	if (mac[0])

@@ -421,6 +421,10 @@ count_sent(struct datapath *dp, const struct txq *q, const struct tx_meta *m)
 	dp->c.sealed++;
 	dp->c.bytes_sealed += m->plain;
 	dp->c.sack_trimmed += m->trimmed > 0;
+	if (q->fd == dp->link_fd)
+		dp->sent_link++;
+	else
+		dp->sent_ip++;
 	f->sealed++;
 	f->bytes_sealed += m->plain;
 }
@@ -480,12 +484,9 @@ send_queued(struct datapath *dp, struct txq *q)
 
 		if (n == -1 && errno == EINTR)
 			continue;
-		for (int i = 0; i < n; i++)
-			count_sent(dp, q, &q->meta[done + i]);
-		if (n > 0 && !q->encap)
-			*(q->fd == dp->link_fd ? &dp->sent_link : &dp->sent_ip) +=
-			    (uint64_t)n;
 		if (n > 0) {
+			for (int i = 0; i < n; i++)
+				count_sent(dp, q, &q->meta[done + i]);
 			done += (size_t)n;
 			continue;
 		}

@@ -267,25 +267,33 @@ nexthop_usable(const struct nexthop *nh)
 	return nh->state != NEXTHOP_NONE;
 }
 
+/* Whether sealed segments leave the same way after the next hop is read. */
+static int
+same_path(const struct nexthop *old, const struct nexthop *nh)
+{
+	if (nexthop_usable(old) != nexthop_usable(nh))
+		return 0;
+	return !nexthop_usable(nh) ||
+	    memcmp(old->mac, nh->mac, sizeof(nh->mac)) == 0;
+}
+
 /* Say when sealed segments change path, or go to another address. */
 static void
 log_nexthop(const struct zcctund *z, const struct nexthop *old,
     const struct nexthop *nh)
 {
-	char a[ZCC_ADDRSTRLEN];
+	char a[ZCC_ADDRSTRLEN], mac[NEXTHOP_MACSTRLEN];
 
-	if (nexthop_usable(old) == nexthop_usable(nh) && (!nexthop_usable(nh) ||
-	    memcmp(old->mac, nh->mac, sizeof(nh->mac)) == 0))
+	if (same_path(old, nh))
 		return;
 	if (!nexthop_usable(nh)) {
 		log_info("sealed segments leave by IP output: no resolved next "
 		    "hop toward the peer on %s", z->realdev);
 		return;
 	}
-	log_info("sealed segments leave by the link layer: next hop %s "
-	    "%02x:%02x:%02x:%02x:%02x:%02x on %s",
-	    addr_format(&nh->addr, a, sizeof(a)), nh->mac[0], nh->mac[1],
-	    nh->mac[2], nh->mac[3], nh->mac[4], nh->mac[5], z->realdev);
+	log_info("sealed segments leave by the link layer: next hop %s %s on %s",
+	    addr_format(&nh->addr, a, sizeof(a)), nexthop_format_mac(nh, mac),
+	    z->realdev);
 }
 
 /* Read the next hop again; a route leaving by another interface is none. */

@@ -5,6 +5,7 @@
  * none. The kernel keeps resolving and confirming the neighbour; this only
  * reads what it has.
  */
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -202,6 +203,19 @@ nexthop_state_of(int nud, int have_mac)
 	if (nud & NUD_STALE)
 		return NEXTHOP_STALE;
 	return NEXTHOP_NONE;    /* incomplete, failed, noarp, none */
+}
+
+const char *
+nexthop_format_mac(const struct nexthop *nh, char buf[NEXTHOP_MACSTRLEN])
+{
+	const uint8_t *m = nh->mac;
+
+	if (nh->state == NEXTHOP_NONE)
+		buf[0] = '\0';
+	else
+		snprintf(buf, NEXTHOP_MACSTRLEN, "%02x:%02x:%02x:%02x:%02x:%02x",
+		    m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
 }
 
 static int

@@ -14,6 +14,7 @@
 #include "zcc/addr.h"
 
 #define NEXTHOP_ALEN 6          /* Ethernet: the only link type sent on */
+#define NEXTHOP_MACSTRLEN 18    /* "xx:xx:xx:xx:xx:xx" and its NUL */
 
 struct nexthop {
 	int ifindex;                    /* the interface the route leaves by */
@@ -55,5 +56,9 @@ int nexthop_parse_neigh(const uint8_t *msg, size_t len, int *nud,
 
 /* The state a NUD_* value maps to, given a hardware address or not. */
 int nexthop_state_of(int nud, int have_mac);
+
+/* nh's hardware address as text, or "" when nh is NEXTHOP_NONE; buf. */
+const char *nexthop_format_mac(const struct nexthop *nh,
+    char buf[NEXTHOP_MACSTRLEN]);
 
 #endif

@@ -333,13 +333,16 @@ for k in sys.argv[2].split("."):
 print(v)' "$1" "$2" || fail "no $2 in $1: $(cat "$1")"
 }
 
+# log_count NAME PATTERN: how many lines of NAME's log match PATTERN (grep).
+log_count() { grep -c -- "$2" "$TMP/$1.log" || true; }
+
 # wait_log NAME PATTERN [N [SECONDS]]: until NAME's log has N lines (default
-# 1) matching PATTERN (grep), looking every 50 ms for up to SECONDS (default
-# 10); 1 when they pass first.
+# 1) matching PATTERN, looking every 50 ms for up to SECONDS (default 10);
+# 1 when they pass first.
 wait_log() {
 	local i
 	for i in $(seq $((${4:-10} * 20))); do
-		[ "$(grep -c -- "$2" "$TMP/$1.log" || true)" -ge "${3:-1}" ] && return 0
+		[ "$(log_count "$1" "$2")" -ge "${3:-1}" ] && return 0
 		sleep 0.05
 	done
 	return 1
@@ -531,6 +534,31 @@ genkey() {
 }
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# trickle PORT SECONDS BYTES INTERVAL: in the background until trickle_wait,
+# A sends B BYTES every INTERVAL seconds on PORT (TCP_NODELAY: each write
+# its own segment) into a sink in B.
+trickle() {
+	bg_start "$NS_B" "$TMP/sink.log" socat -u "$(tcp_listen "$1" "$IP_B")" /dev/null
+	SINK=$BG_PID
+	wait_listen "$NS_B" "$1"
+	bg_start "$NS_A" "$TMP/trickle.log" $PY -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+data, pause = b"x" * int(sys.argv[4]), float(sys.argv[5])
+end = time.monotonic() + float(sys.argv[3])
+while time.monotonic() < end:
+    s.sendall(data)
+    time.sleep(pause)
+s.close()' "$IP_B" "$1" "$2" "$3" "$4"
+	TRICKLE=$BG_PID
+}
+
+trickle_wait() {
+	bg_wait "$TRICKLE" 20 || fail "the trickle client failed: $(cat "$TMP/trickle.log")"
+	bg_wait "$SINK" 20 || fail "the trickle sink failed: $(cat "$TMP/sink.log")"
+}
 
 # nft_packets NS FAMILY TABLE CHAIN: the sum of the rule counters ("counter
 # packets N") in CHAIN of table FAMILY TABLE in NS; fails when the table or

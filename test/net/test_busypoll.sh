@@ -23,29 +23,6 @@ cpu_of() {
 	awk -v d=$((t1 - t0)) -v hz="$HZ" -v s="$2" 'BEGIN { printf "%.2f", d / hz / s }'
 }
 
-# trickle SECONDS: A sends B one byte every 0.5 ms on the selected port.
-trickle() {
-	bg_start "$NS_B" "$TMP/sink.log" socat -u "$(tcp_listen $PORT "$IP_B")" /dev/null
-	local sink=$BG_PID
-	wait_listen "$NS_B" $PORT
-	bg_start "$NS_A" "$TMP/trickle.log" $PY -c '
-import socket, sys, time
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-end = time.monotonic() + float(sys.argv[3])
-while time.monotonic() < end:
-    s.send(b"x")
-    time.sleep(0.0005)
-s.close()' "$IP_B" $PORT "$1"
-	TRICKLE=$BG_PID
-	SINK=$sink
-}
-
-trickle_wait() {
-	bg_wait "$TRICKLE" 20 || fail "the trickle client failed: $(cat "$TMP/trickle.log")"
-	bg_wait "$SINK" 20 || fail "the trickle sink failed: $(cat "$TMP/sink.log")"
-}
-
 setup_topology
 genkey "$TMP/key"
 mkdir -p "$TMP/conf"
@@ -70,7 +47,7 @@ check_wire_sealed "$TMP/wire.pcap" $PORT "$TMP/in"
 [ -z "$(nonzero_drops B)" ] || fail "B dropped: $(nonzero_drops B)"
 check "B dropped nothing"
 
-trickle 3
+trickle $PORT 3 1 0.0005   # a byte every 0.5 ms
 sleep 1
 busy=$(cpu_of A 1.5)
 trickle_wait
@@ -97,7 +74,7 @@ for n in A B; do
 done
 ip netns exec "$NS_A" "$ZCCCTL" show zcc0 >"$TMP/A.txt" || fail "zccctl show failed"
 grep -q '^  busy-poll: off$' "$TMP/A.txt" || fail "zccctl show after SIGHUP: $(cat "$TMP/A.txt")"
-trickle 3
+trickle $PORT 3 1 0.0005
 sleep 1
 calm=$(cpu_of A 1.5)
 trickle_wait

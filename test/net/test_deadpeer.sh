@@ -57,7 +57,6 @@ check_args() {
 }
 
 
-count() { grep -c "$1" "$2" || true; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 within() { awk -v x="$1" -v y="$2" 'BEGIN { exit !(x <= y) }'; }
@@ -142,7 +141,7 @@ bg_wait "$srv" 15 || fail "B's server failed"
 check "A -> B:5001 delivered before the crash"
 
 log "SIGKILL B's zcctund"
-downs=$(count 'link down' "$TMP/A.log")
+downs=$(log_count A 'link down')
 kill_zcc B
 t0=$(now)
 wait_log A 'link down' $((downs + 1)) $((WINDOW + SLACK)) ||
@@ -205,7 +204,7 @@ check_wire_sealed "$TMP/wire.pcap" 5001 "$TMP/d1.s.in" "$TMP/d1.c.in"
 check "byte-exact both ways and sealed after the restart"
 
 log "B stops cleanly: A (persist) notices the same way"
-downs=$(count 'link down' "$TMP/A.log")
+downs=$(log_count A 'link down')
 stop_zcc B2
 t0=$(now)
 wait_log A 'link down' $((downs + 1)) $((WINDOW + SLACK)) ||

@@ -225,10 +225,8 @@ check "the 5001 flow carried on byte-exact across SIGHUP, nothing dropped"
 peers_file toB "$IP_B" 5001
 peers_file toA "$IP_A" 5001
 kill -HUP "${ZCC_PID[A]}" "${ZCC_PID[B]}"
-for i in $(seq 50); do
-	[ "$(grep -c 'SIGHUP: options re-read; 1 ports' "$TMP/B.log")" -ge 1 ] &&
-		[ "$(grep -c 'SIGHUP: options re-read; 1 ports' "$TMP/A.log")" -ge 1 ] && break
-	sleep 0.1
+for n in A B; do
+	wait_log $n 'SIGHUP: options re-read; 1 ports' 1 5 || true
 done
 ip netns exec "$NS_A" ip -"$FAMILY" rule | grep -c 'dport 5003' >/dev/null && fail "A still has a rule for 5003"
 ip netns exec "$NS_B" tc filter show dev eth0 ingress | grep -c 'direct-action' >/dev/null ||

@@ -31,34 +31,9 @@ sent() {
 		"$(jv "$TMP/A.json" sent_ip)"
 }
 
-# log_count PATTERN: lines of A's log with PATTERN.
-log_count() { grep -c "$1" "$TMP/A.log" || true; }
-
 # wait_said PATTERN N: until A's log has N lines with PATTERN (5 s at most).
 wait_said() {
 	wait_log A "$1" "$2" 5 || fail "A's log never said '$1' ($2 times)"
-}
-
-# trickle SECONDS: A sends B 1 KB every 2 ms on PORT, in the background
-# until trickle_wait.
-trickle() {
-	bg_start "$NS_B" "$TMP/sink.log" socat -u "$(tcp_listen $PORT "$IP_B")" /dev/null
-	SINK=$BG_PID
-	wait_listen "$NS_B" $PORT
-	bg_start "$NS_A" "$TMP/trickle.log" $PY -c '
-import socket, sys, time
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-end = time.monotonic() + float(sys.argv[3])
-while time.monotonic() < end:
-    s.sendall(b"x" * 1024)
-    time.sleep(0.002)
-s.close()' "$IP_B" $PORT "$1"
-	TRICKLE=$BG_PID
-}
-
-trickle_wait() {
-	bg_wait "$TRICKLE" 20 || fail "the trickle client failed: $(cat "$TMP/trickle.log")"
-	bg_wait "$SINK" 20 || fail "the trickle sink failed: $(cat "$TMP/sink.log")"
 }
 
 # neigh_state: A's kernel's state for B ("REACHABLE", "STALE", ...).
@@ -138,8 +113,8 @@ check "A's netdev egress hook saw all $sealed; its qdisc sent $(qdisc_sent) pack
 check "B dropped nothing"
 
 # The kernel forgets the next hop: IP output until it has resolved it again.
-byip=$(log_count 'leave by IP output')
-bylink=$(log_count 'leave by the link layer')
+byip=$(log_count A 'leave by IP output')
+bylink=$(log_count A 'leave by the link layer')
 ip -n "$NS_A" neigh del "$IP_B" dev eth0
 wait_said 'leave by IP output' $((byip + 1))
 read -r _ _ ip0 < <(sent)
@@ -155,9 +130,9 @@ check "deleted next hop: $((ip1 - ip0)) segments by IP output, the transfer whol
 # A stale entry stays in use, and a batch by IP output makes the kernel
 # recheck it (STALE -> DELAY -> PROBE -> REACHABLE), as its own traffic
 # would; without traffic through it, the kernel leaves an entry stale.
-byip=$(log_count 'leave by IP output')
+byip=$(log_count A 'leave by IP output')
 read -r sealed0 link0 ip0 < <(sent)
-trickle 4
+trickle $PORT 4 1024 0.002   # 1 KB every 2 ms
 sleep 0.5
 ip -n "$NS_A" neigh change "$IP_B" lladdr "$MAC_B" dev eth0 nud stale
 sleep 1.5
@@ -169,7 +144,7 @@ log "stale next hop: $((link - link0)) by the link layer, $((ip1 - ip0)) by IP o
 [ "$state" != STALE ] || fail "A's kernel did not recheck the stale entry"
 [ $((link - link0)) -gt $((10 * (ip1 - ip0))) ] ||
 	fail "the link layer carried $((link - link0)), IP output $((ip1 - ip0))"
-[ "$(log_count 'leave by IP output')" = "$byip" ] ||
+[ "$(log_count A 'leave by IP output')" = "$byip" ] ||
 	fail "the next hop was dropped while only stale"
 [ -z "$(nonzero_drops B)" ] || fail "B dropped: $(nonzero_drops B)"
 check "stale next hop kept; IP output ($((ip1 - ip0))) made the kernel recheck it ($state)"
