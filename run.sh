@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Developer entry point on a fresh Debian 12:
 #
 #     ./run.sh demo     build, then the two-host demo (test/net/demo.sh)

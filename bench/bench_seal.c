@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bench_seal: nanoseconds per operation of seal_segment and seal_open on one
  * full-sized segment (IPv4, TCP with timestamps, 1448 bytes of payload),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * connrate: new TCP connections per second, each one a full exchange:
  * connect, send a 64-byte request, read a 64-byte reply, close.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Figures out of one client's output, for bench/run.sh.
 
     parse.py iperf3 FILE      Gbit/s received (iperf3 -J: end.sum_received)

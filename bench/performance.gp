@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # The chart of bench/run.sh (called by bench/report.py):
 #     gnuplot -e "datafile='chart.dat'; outfile='performance.png'; subtitle='...'" performance.gp
 # chart.dat: one row per configuration, "label" then median, min and max of

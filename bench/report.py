@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """The report of bench/run.sh: docs/PERFORMANCE.md and its chart.
 
     report.py --results TSV --seal FILE --machine TSV --configs "plain zcc ..."

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The benchmark of issue 5, one command, as root on Debian 12:
 #
 #     bench/run.sh [--smoke] [--reps N] [--seconds S] [--configs LIST]

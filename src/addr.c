@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * IP addresses of either family (include/zcc/addr.h). Plain data: the
  * family decides how many of the bytes count.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Per-packet compression: the codec words, and "compressed or stored" in
  * one place, so that no caller can send a packet grown by compression.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The control socket: zcctund answers "show" requests from zccctl.
  *

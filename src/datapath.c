@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The data path. zcc0 hands over our own selected segments, routed in by
  * the ip rules (sealed here and sent on the link layer to the next hop, or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Encapsulation: whole IP packets sealed with ChaCha20-Poly1305 (IETF) under
  * a counter nonce, and the sliding replay window of RFC 6479 that WireGuard

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The handshake (docs/PROTOCOL.md, "Handshake"). Two layers:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Host probes and sockets (include/zcc/host.h). Every failure is logged
  * here, once, in words that name what was asked of the host.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The receive ring (include/zcc/intake.h). TPACKET_V2, not V3: a V3 reader
  * is woken only when a block of frames is retired, by filling up or by a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The link state machine (include/zcc/link.h, docs/PROTOCOL.md "The link").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Logging: stderr in the foreground, syslog once detached. */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Stac LZS (ANSI X3.241), written from the format as RFC 1974, RFC 2395
  * and RFC 3943 describe it; src/lzs.h has the bit layout.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Internal to src/compress.c: the Stac LZS codec (ANSI X3.241; RFC 1974,
  * RFC 2395, RFC 3943). Exposed only so that test/unit/test_compress.c can

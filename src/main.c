@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * zcctund: one daemon per link. Start-up runs in a fixed order and is torn
  * down in reverse: options -> key -> addresses -> zcc0, raw and UDP

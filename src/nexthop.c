@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The next hop's hardware address, from two rtnetlink requests: RTM_GETROUTE
  * (what the raw socket's packets would be routed by, fwmark included) and

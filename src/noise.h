@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Internal to src/handshake.c: the bare Noise layer, Noise_NNpsk0_25519_
  * ChaChaPoly_SHA256 (Noise spec rev 34), with the prologue and payloads as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Segmentation offloads: cutting zcc0's TCP super-segments as the kernel's
  * GSO does (net/ipv4/tcp_offload.c, net/ipv4/af_inet.c, and for IPv6

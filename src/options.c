@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Options: pppd-style words on the command line and the same settings in
  * libconfig files. One table of words drives both, so a setting means the

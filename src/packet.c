@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * IPv4 and IPv6 TCP segments as they cross zcc0. Every byte here comes
  * from the network or from a local process we do not trust to be well

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Privileges. Once zcc0, the raw socket and the steering exist, zcctund
  * needs root powers for one thing only: removing the steering at exit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ip-up and ip-down through a small root helper (see zcc/scripts.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Sealing a TCP segment in place: a synthetic-IV construction (RFC 5297's
  * idea with Poly1305, HChaCha20 and XChaCha20), length preserving, no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Steering: the rules, routes, filters and sysctls that make selected flows
  * pass through zcc0, installed with the tools an administrator reads them

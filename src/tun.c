@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The zcc0 TUN device: created here, gone when the fd closes. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * zccctl: ask the zcctund daemons of this network namespace for their state
  * over their control sockets and print the replies.

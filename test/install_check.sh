@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # cmake --install into a staging directory: the files a user needs are there,
 # the binary runs, and the man pages render without warnings.
 set -euo pipefail

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * IP addresses of either family, as the options, the handshake's prologue,
  * steering and the data path hold them: the family and the bytes in

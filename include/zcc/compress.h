@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Per-packet compression for the encapsulated path (docs/PROTOCOL.md,
  * "Compression"): each IP packet is compressed alone, with no history kept

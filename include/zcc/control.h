@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The control socket: zcctund answers "show" requests from zccctl on a unix
  * socket only root can reach (/run/zcc/IFNAME.netns-INODE.sock, mode 0600,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The data path: each packet zcc0 hands over is a selected segment of ours
  * (sealed in place, sent on the link layer or the raw socket) or anything

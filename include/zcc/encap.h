@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Encapsulation (docs/PROTOCOL.md, "Encapsulation"): any packet routed into
  * zcc0 that is not sealed in place travels CIPE-style, the whole IP packet

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The handshake (docs/PROTOCOL.md, "Handshake"): Noise_NNpsk0_25519_
  * ChaChaPoly_SHA256 built from libsodium primitives. The link key from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What zcctund learns from and opens on the host before anything is
  * installed: the local address and interface toward the peer, its MTU,

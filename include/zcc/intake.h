@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Intake: the peer's sealed segments, taken off the real interface through
  * an AF_PACKET receive ring (TPACKET_V2), so that a wake-up reads every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The link key file: 32 bytes shared by the two ends, which authenticate
  * the handshake (handshake.h) and never seal traffic themselves.

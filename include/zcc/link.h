@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The link: states Down, Handshaking and Up, as a pppd link has. It runs the
  * handshake (handshake.h) over zcc's UDP port, hands session keys to the

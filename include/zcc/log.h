@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Logging: stderr in the foreground, syslog once detached. Keys are never logged. */
 #ifndef ZCC_LOG_H
 #define ZCC_LOG_H

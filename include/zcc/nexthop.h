@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The link-layer address the sealed segments go to: the next hop toward
  * the peer as the kernel's routing and neighbour tables have it, read over

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Segmentation offloads between zcc0 and the data path (docs/DECISIONS.md,
  * "Offloads"). With TSO on zcc0 the kernel hands over TCP super-segments of

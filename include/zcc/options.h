@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Options in pppd style: words on the command line ("peer 10.0.0.2
  * encrypt-port 80") or the same settings in a libconfig file ("file PATH").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * IPv4 and IPv6 TCP segments as they cross zcc0: bounded parsing of
  * untrusted bytes, checksums, and making or removing room for zcc's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Privileges: what zcctund keeps once set-up is done (docs/OPERATIONS.md). */
 #ifndef ZCC_PRIVS_H
 #define ZCC_PRIVS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ip-up and ip-down, as pppd runs them. zcctund drops to CAP_NET_ADMIN once
  * set up, but the scripts an administrator writes expect root; so before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Sealing a TCP segment in place (docs/PROTOCOL.md): a tag over the
  * addresses, the final TCP header and the payload (Poly1305 under a session

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Steering: what zcctund installs on the host so that selected flows pass
  * through zcc0 and nothing else does, and removes again. Outgoing: ip rules

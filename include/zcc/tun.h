@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The zcc0 TUN device. */
 #ifndef ZCC_TUN_H
 #define ZCC_TUN_H

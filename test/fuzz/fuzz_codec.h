@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The body of the two decompressor harnesses (fuzz_lzs.c, fuzz_lz4.c).
  * Before including it, a harness defines FUZZ_CODEC (its compress.h

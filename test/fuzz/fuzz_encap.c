@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer harness for the encapsulation (data messages, type 5): the bytes
  * anyone can send to our UDP port, and the replay window behind them. Each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer harness for the handshake messages: the bytes anyone can send
  * to our UDP port. Each input goes to hs_type, hs_receiver_index,

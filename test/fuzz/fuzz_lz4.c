@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer harness for the lz4 path of compress.h (liblz4's block
  * format); the checks are fuzz_codec.h's. A block made with the full

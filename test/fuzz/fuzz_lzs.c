@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer harness for the LZS codec (src/lzs.c through compress.h);
  * the checks are fuzz_codec.h's. lzs_compress with LZS_BOUND's room is

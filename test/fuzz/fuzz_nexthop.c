@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer harness for the parsers of the kernel's rtnetlink replies
  * (nexthop.h). The kernel is trusted, but a parser that reads past a

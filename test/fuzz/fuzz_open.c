@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer harness for the data path's receiving side: the bytes a peer
  * (or anyone on the path) can send us. The first byte chooses, modulo 5:

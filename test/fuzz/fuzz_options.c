@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer harness for the options parsers. Every input is tried twice:
  * as an options file (through a memfd, so options_parse_file reads it

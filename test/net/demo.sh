@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The two-host demo: A fetches a web page from B over port 8080, which zcc
 # encrypts. Shows what the applications see (zcc0) beside what the network
 # sees (eth0), the counters, and that nothing is left behind.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Send one forged TCP segment out of eth0, as the attacker C does.
 
     inject.py --dst-mac MAC --src 10.0.0.1 --dst 10.0.0.2 --sport S --dport D

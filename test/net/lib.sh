@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: ISC
 # Shared helpers for the zcc network tests. Source it from a test script:
 #
 #     #!/bin/bash

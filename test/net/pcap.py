@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Read a pcap file (as tcpdump -w writes it) and check IPv4 and IPv6 TCP
 segments.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Tiny TCP endpoints for the network tests.
 
     tcpapp.py serve --port P --out FILE --status FILE [--timeout S]

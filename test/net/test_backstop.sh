@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The nftables backstop (table inet zcc_zcc0) catches what the receive ring
 # and the tc ingress filter (one BPF program) cannot see: they take only
 # unfragmented segments with IHL 5, so C, spoofing A, sends B fresh SYNs

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_backstop.sh over IPv6: extension headers and fragments slip past the
 # ingress filter and the ip6 backstop drops them; with the ip -6 rules
 # deleted, A's output chain keeps port 5001 off the wire.

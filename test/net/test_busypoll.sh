@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # busy-poll N: with it, zcctund keeps polling for N us after each packet
 # instead of sleeping. What must hold:
 #   - the data path is unchanged: a transfer arrives whole and sealed;

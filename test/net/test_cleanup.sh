@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The host is left as it was found: after SIGTERM, after SIGINT, and after
 # SIGKILL plus "zcctund cleanup". A starts with strict reverse-path
 # filtering (all.rp_filter = 1), which zcctund must lower while it runs

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_cleanup.sh over IPv6: what an IPv6 link installs (ip -6 rules and
 # routes, the ipv6 ingress filter, the ip6 backstop) goes after SIGTERM,
 # SIGINT, and SIGKILL plus "zcctund cleanup", and a killed daemon's flows

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Command line: every bad invocation exits 2 with one line naming the
 # offending word (file:line for option files) and installs nothing;
 # --help, --version and genkey behave.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # A dead peer is noticed by the echo keepalives: B's zcctund is SIGKILLed
 # and A (persist, keepalive-interval 1, keepalive-failure 3) says "link
 # down" within (3 + 1) * 1 s plus slack, runs ip-down once with pppd's

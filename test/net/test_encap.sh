@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Everything routed into zcc0 that is not sealed in place travels
 # encapsulated (CIPE-style, UDP to the peer's port), so zcc0 is a VPN: a
 # subnet behind A (HA, 10.1.1.0/24) and one behind B (HB, 10.2.2.0/24),

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # IPv6 routed into zcc0 travels encapsulated, as everything not sealed in
 # place does: a subnet behind A (HA, fd01::2/64) and one behind B (HB,
 # fd02::2/64), each routed into zcc0 on the other side, reach each other

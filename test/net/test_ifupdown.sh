@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # "ifup IFACE" and "ifdown IFACE" through the ifupdown hooks, as an
 # administrator would use them: the stanza's zcc- options start a detached
 # zcctund (interface up, pid file, steering rules, ip-up run with the

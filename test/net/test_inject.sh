@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The attacker C, on the same bridge, forges segments of a live selected
 # connection A:x -> B:5001 with the exact next sequence number: data and RST,
 # with a fake zcc option and without. None may reach B's socket: B receives

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The link, end to end, with both daemons started by "call NAME" from a
 # private configuration directory:
 #  - the link comes up and ip-up (the default CONFDIR/ip-up, running

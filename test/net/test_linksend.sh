@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Sealed segments leave by the link layer (an AF_PACKET socket to the next
 # hop's hardware address), past the kernel's IP output. What must hold:
 #   - by default they do: A's log names B's MAC as the next hop, zccctl

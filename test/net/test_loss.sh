@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # SACK trimming under loss (docs/PROTOCOL.md, "Making room"). The bridge
 # drops ~3% of the port-5001 segments it forwards from A to B at random, so
 # B's receive queue has holes and B's TCP sends ACKs with several SACK

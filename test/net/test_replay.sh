@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Handshake messages captured on the wire while the link came up, replayed
 # later by the attacker C (spoofing the sender's address and port), are
 # rejected and leave the live session alone: A's init replayed to B is

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The peer behind a router: A (10.0.1.1) and B (10.0.2.2) each reach the
 # other through R (10.0.1.254 / 10.0.2.254), a namespace that forwards with
 # the kernel and knows nothing of zcc. What must hold:

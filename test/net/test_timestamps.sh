@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # In-place sealing requires TCP timestamps (docs/PROTOCOL.md, "Replay").
 # With net.ipv4.tcp_timestamps=0 in A only, a connection A -> B:5001 fails:
 # A's daemon refuses to seal the timestamp-less SYNs (no_timestamps > 0, the

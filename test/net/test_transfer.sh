@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Selected flows arrive byte-exact in both directions and in both roles
 # (A connects to B:5001, B connects to A:5001), every segment on the wire is
 # sealed, no plaintext is on the wire, sealing keeps the segmentation TCP

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # test_transfer.sh over IPv6: A and B are fd00::1 and fd00::2 on their eth0
 # and each other's peer by IPv6 address, so the selected flows are sealed
 # in place as IPv6 segments (steered by ip -6 rules, taken by the receive

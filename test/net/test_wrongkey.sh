@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # A and B hold different keys: the link never comes up and both logs say
 # why (the handshake fails authentication); a selected connection delivers
 # nothing and puts nothing on the wire (no session key: fail closed), while

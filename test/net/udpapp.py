@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """A file over UDP, paced, for the network tests.
 
     udpapp.py serve --port P --out FILE [--bind ADDR] [--timeout S]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A few checks for the unit tests: each failure prints where and why. */
 #ifndef ZCC_TEST_CHECK_H
 #define ZCC_TEST_CHECK_H

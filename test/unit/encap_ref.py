@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """An independent reference of the encapsulation in docs/PROTOCOL.md
 ("Encapsulation"), written from the document, not from src/encap.c:
 ChaCha20-Poly1305 from python3-cryptography, crypto_kdf as BLAKE2b from

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """An independent reference of the handshake in docs/PROTOCOL.md, used only
 to produce the test vectors that docs/PROTOCOL.md lists and test_handshake
 checks the C code against. Written from the Noise spec (rev 34) and the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """An independent LZS decoder (ANSI X3.241 as RFC 1974, RFC 2395 and
 RFC 3943 describe it), written from the format rules and not from
 src/lzs.c, to check the hand-assembled vectors that test_compress.c uses.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """An independent reference of docs/PROTOCOL.md, used to produce the test
 vectors that docs/PROTOCOL.md lists and test_seal checks against the C code.
 Poly1305 and HChaCha20 are written out here in Python (RFC 8439 2.5,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * addr.c: parsing and formatting both families, comparisons as the link's
  * tie-break and the data path use them, and the sockaddr forms.

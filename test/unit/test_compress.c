@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * compress.c and lzs.c: the hand-assembled LZS streams of
  * data/lzs_vectors.txt (checked independently by lzs_ref.py), the streams

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The control module: rendering (every field in text and JSON, escaping,
  * no silent truncation) and a live socket served from an event loop to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Encapsulation: the PROTOCOL.md vectors (read from the document, which
  * test/unit/encap_ref.py checks against its own computation), round trips of

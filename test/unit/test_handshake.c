@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The handshake: the Noise layer against the published Noise vector
  * (test/unit/data/noise_nnpsk0.txt), the zcc messages against the

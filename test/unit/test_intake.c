@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The receive ring's filter (intake_filter), which steering's tc ingress
  * filter also runs: executed here by a small classic BPF interpreter that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The key file: format, permissions, errors; genkey; the static schedule. */
 #include <arpa/inet.h>
 #include <fcntl.h>

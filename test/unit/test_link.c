@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The link state machine: two links joined by an in-memory network that
  * can lose, hold back and replay datagrams, under a clock the test moves.

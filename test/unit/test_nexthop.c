@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The parsers of the kernel's route and neighbour replies, on messages
  * built here as the kernel lays them out; then one live lookup on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * offload.c: cutting a TSO super-segment as GSO does, and coalescing
  * segments as GRO does. Segments are built byte by byte here; checksums

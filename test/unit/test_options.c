@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Options: every word, every setting, every refusal, with file:line. */
 #include <arpa/inet.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * packet.c: parsing, checksums and the zcc option, on segments built byte
  * by byte here with the test's own checksum code.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The script helper, with real scripts in a temp dir (the tests run as
  * root, as the helper does): the exact argv and environment, the order of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Sealing: the PROTOCOL.md vectors (read from the document itself, so the
  * two cannot drift apart), round trips, and every tamper case rejected.
