@@ -61,7 +61,16 @@ fuzz() {    # fuzz NAME: run one fuzzer on a temp copy of its corpus
 	return $rc
 }
 
+# The engine's own user, as the package creates it (zcctund(8), PRIVILEGES).
+ensure_user() {
+	id -u zcc >/dev/null 2>&1 && return 0
+	echo "== creating the system user zcc (the engine runs as it)"
+	useradd --system --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin zcc
+}
+
 install_missing
+ensure_user
 build build
 
 case $1 in

@@ -56,13 +56,12 @@ struct client {
 struct control {
 	struct event_base *base;
 	control_status_fn *fn;
+	control_command_fn *cmd;
 	void *arg;
-	int fd;
-	int bound;                      /* path is our socket: unlink it */
+	int fd;                         /* listening; the parent's, not closed here */
 	struct event *listen_ev, *pause_ev;
 	struct client *clients;
 	size_t nclients;
-	char path[sizeof(((struct sockaddr_un *)NULL)->sun_path)];
 	struct zcc_status st;           /* too big for the stack of a callback */
 	char render[CONTROL_REPLY_MAX];
 };
@@ -279,6 +278,8 @@ text_head(struct out *o, const struct zcc_status *st)
 	addr_format(&st->peer, peer, sizeof(peer));
 	out_add(o, "interface: ");
 	text_str(o, st->ifname, sizeof(st->ifname));
+	out_add(o, "\n  zcctund: pid %ld (engine %ld), version %s", st->pid,
+	    st->engine_pid, ZCC_VERSION);
 	if (st->linkname[0]) {
 		out_add(o, "\n  linkname: ");
 		text_str(o, st->linkname, sizeof(st->linkname));
@@ -391,6 +392,8 @@ json_head(struct out *o, const struct zcc_status *st)
 	addr_format(&st->peer, peer, sizeof(peer));
 	out_add(o, "{\"ifname\":");
 	json_str(o, st->ifname, sizeof(st->ifname));
+	out_add(o, ",\"pid\":%ld,\"engine_pid\":%ld,\"version\":\"%s\"",
+	    st->pid, st->engine_pid, ZCC_VERSION);
 	out_add(o, ",\"linkname\":");
 	if (st->linkname[0])
 		json_str(o, st->linkname, sizeof(st->linkname));
@@ -581,6 +584,14 @@ client_reply(struct client *cl, const char *line, size_t n, int *len)
 	struct control *c = cl->ctl;
 	int json;
 
+	if (line != NULL && ((n == 4 && memcmp(line, "stop", 4) == 0) ||
+	    (n == 6 && memcmp(line, "reload", 6) == 0))) {
+		/* Handed to the root parent, which decides; never the block. */
+		if (c->cmd == NULL || c->cmd(c->arg, *line == 's' ?
+		    CONTROL_STOP : CONTROL_RELOAD) == -1)
+			return "error: the supervisor did not take the request\n";
+		return *line == 's' ? "ok: stopping\n" : "ok: reloading\n";
+	}
 	if (line == NULL || !((n == 4 && memcmp(line, "show", 4) == 0) ||
 	    (n == 9 && memcmp(line, "show json", 9) == 0)))
 		return "error: unknown request\n";
@@ -809,41 +820,67 @@ control_cleanup(const char *ifname)
 	return 0;
 }
 
-static int
-control_listen(struct control *c)
+/*
+ * The parent binds and listens; the engine, which has no right to create
+ * files under /run/zcc, serves the inherited socket.
+ */
+int
+control_bind(const char *ifname)
 {
 	struct sockaddr_un sun;
+	char path[sizeof(((struct sockaddr_un *)NULL)->sun_path)];
 	mode_t old;
-	int rc;
+	int fd, rc;
 
+	if (control_socket_path(ifname, path, sizeof(path)) == -1 ||
+	    clear_stale(path, ifname) == -1)
+		return -1;
 	if (mkdir(ZCC_STATE_DIR, 0700) == -1 && errno != EEXIST) {
 		log_warn("%s", ZCC_STATE_DIR);
 		return -1;
 	}
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd == -1) {
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
 		log_warn("control: socket");
 		return -1;
 	}
-	sun_fill(&sun, c->path);
+	sun_fill(&sun, path);
 	/*
 	 * The umask makes the socket 0600 from its first instant: no window in
-	 * which anyone else could connect. (umask is per process; zcctund
+	 * which anyone else could connect. (umask is per process; the parent
 	 * has a single thread.)
 	 */
 	old = umask(0177);
-	rc = bind(c->fd, (struct sockaddr *)&sun, sizeof(sun));
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
 	if (rc == -1) {
-		log_warn("%s: bind", c->path);
+		log_warn("%s: bind", path);
+		close(fd);
 		return -1;
 	}
-	c->bound = 1;
-	if (chmod(c->path, 0600) == -1 || listen(c->fd, CONTROL_BACKLOG) == -1) {
-		log_warn("%s", c->path);
+	if (chmod(path, 0600) == -1 || listen(fd, CONTROL_BACKLOG) == -1) {
+		log_warn("%s", path);
+		close(fd);
+		control_unbind(ifname);
 		return -1;
 	}
-	return 0;
+	log_debug("control: listening on %s", path);
+	return fd;
+}
+
+void
+control_unbind(const char *ifname)
+{
+	char path[sizeof(((struct sockaddr_un *)NULL)->sun_path)];
+
+	if (control_socket_path(ifname, path, sizeof(path)) == -1)
+		return;
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("%s", path);
+	/* Like the state file: the directory goes with the last file in it. */
+	if (rmdir(ZCC_STATE_DIR) == -1 && errno != ENOTEMPTY &&
+	    errno != EEXIST && errno != ENOENT && errno != EBUSY)
+		log_warn("%s", ZCC_STATE_DIR);
 }
 
 static int
@@ -854,15 +891,15 @@ control_watch(struct control *c)
 	c->pause_ev = evtimer_new(c->base, control_on_pause, c);
 	if (c->listen_ev == NULL || c->pause_ev == NULL ||
 	    event_add(c->listen_ev, NULL) == -1) {
-		log_warnx("control: cannot watch %s", c->path);
+		log_warnx("control: cannot watch the socket");
 		return -1;
 	}
 	return 0;
 }
 
 struct control *
-control_open(struct event_base *base, const char *ifname,
-    control_status_fn *fn, void *arg)
+control_open(struct event_base *base, int listen_fd, control_status_fn *fn,
+    control_command_fn *cmd, void *arg)
 {
 	struct control *c = calloc(1, sizeof(*c));
 
@@ -872,16 +909,13 @@ control_open(struct event_base *base, const char *ifname,
 	}
 	c->base = base;
 	c->fn = fn;
+	c->cmd = cmd;
 	c->arg = arg;
-	c->fd = -1;
-	if (control_socket_path(ifname, c->path, sizeof(c->path)) == -1 ||
-	    clear_stale(c->path, ifname) == -1 ||
-	    control_listen(c) == -1 ||
-	    control_watch(c) == -1) {
+	c->fd = listen_fd;
+	if (control_watch(c) == -1) {
 		control_close(c);
 		return NULL;
 	}
-	log_debug("control: listening on %s", c->path);
 	return c;
 }
 
@@ -896,13 +930,5 @@ control_close(struct control *c)
 		event_free(c->listen_ev);
 	if (c->pause_ev)
 		event_free(c->pause_ev);
-	if (c->fd != -1)
-		close(c->fd);
-	if (c->bound && unlink(c->path) == -1 && errno != ENOENT)
-		log_warn("%s", c->path);
-	/* Like the state file: the directory goes with the last file in it. */
-	if (c->bound && rmdir(ZCC_STATE_DIR) == -1 && errno != ENOTEMPTY &&
-	    errno != EEXIST && errno != ENOENT && errno != EBUSY)
-		log_warn("%s", ZCC_STATE_DIR);
 	free(c);
 }

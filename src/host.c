@@ -199,12 +199,21 @@ host_udp_socket(const struct zcc_addr *local, const struct zcc_addr *peer,
 	struct sockaddr_storage me, them;
 	socklen_t melen = addr_to_sockaddr(local, port, &me);
 	socklen_t themlen = addr_to_sockaddr(peer, port, &them);
-	int fd;
+	int fd, one = 1;
 
 	fd = socket(peer->af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		log_warn("udp socket");
 		return -1;
+	}
+	/*
+	 * Links to different peers share the port: each socket is connected
+	 * to its own peer, and the kernel hands a datagram to the socket
+	 * whose connected address matches it before any other.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1) {
+		log_warn("udp SO_REUSEADDR");
+		goto fail;
 	}
 	if (bind(fd, (struct sockaddr *)&me, melen) == -1) {
 		log_warn("udp port %u", port);

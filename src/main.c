@@ -1,89 +1,89 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * zcctund: one daemon per link. Start-up runs in a fixed order and is torn
- * down in reverse: options -> key -> addresses -> zcc0, raw and UDP
- * sockets -> steering -> control socket, script helper -> privileges ->
- * event loop, where the link (link.c) handshakes, keys the data path and
- * says when to run ip-up and ip-down.
+ * zcctund: one daemon per link, in two processes (privsep.h). This file is
+ * the root parent. Start-up runs in a fixed order: options -> key ->
+ * which link (a stopped predecessor's or a new one) -> the block -> zcc0
+ * and the rest of the steering -> control socket, script helper -> the
+ * engine, forked with the sockets it needs and run as its own user. Then
+ * the parent supervises: it restarts a dead engine, re-steers on SIGHUP,
+ * runs ip-up and ip-down when the engine says, and on the way out leaves
+ * the block for "zcctund cleanup" to lift.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <net/if_arp.h>
-#include <sched.h>
+#include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/event.h>
 #include <sodium.h>
 
 #include "zcc/control.h"
-#include "zcc/datapath.h"
+#include "zcc/engine.h"
 #include "zcc/host.h"
 #include "zcc/intake.h"
 #include "zcc/keys.h"
-#include "zcc/link.h"
 #include "zcc/log.h"
 #include "zcc/nexthop.h"
 #include "zcc/options.h"
-#include "zcc/privs.h"
+#include "zcc/privsep.h"
 #include "zcc/scripts.h"
 #include "zcc/steer.h"
 #include "zcc/tun.h"
 
 #define EXIT_USAGE 2
-#define EXIT_LINK_FAILED 1
-#define TICK_MS 100
-#define NEXTHOP_TICKS 10        /* the next hop is read once a second */
+#define EXIT_FAILED 1
 #define PIDFILE_FMT "/run/zcc-%s.pid"
 #define IPV6_MIN_MTU 1280
+#define RESTART_MIN_MS 1000     /* a dead engine is restarted after this, */
+#define RESTART_MAX_MS 30000    /* doubling while it keeps dying young, */
+#define ENGINE_YOUNG_MS 10000   /* that is within this of its start */
+#define STOP_GRACE_MS 10000     /* then SIGKILL */
 
-struct zcctund {
-	struct zcc_options opt;
-	int argc;               /* the words, re-read on SIGHUP */
+struct parent {
+	struct zcc_options opt;         /* claimed: ifname and numbers set */
+	int argc;                       /* the words, re-read on SIGHUP */
 	char **argv;
+	struct steer steer, prev;
+	int have_prev;
 	struct zcc_addr local;          /* of the peer's family */
 	char realdev[IFNAMSIZ];
-	int mtu;
-	int tun_fd, raw_fd, udp_fd;
-	int link_fd, nl_fd;     /* sending on the link layer; -1: by IP only */
-	unsigned int realdev_index;
-	struct nexthop nh;      /* as last read */
-	unsigned int ticks;
-	struct intake *intake;  /* the peer's sealed segments */
-	struct steer steer;
-	int steering;
-	struct datapath *dp;
-	struct link *link;
+	int mtu;                        /* zcc0's */
+	int tun_fd, control_fd, sig_fd;
+	uint8_t *key;                   /* the link key's own page */
+	uid_t uid;                      /* the engine's */
+	gid_t gid;
+	pid_t engine;                   /* 0: none running */
+	int priv_fd;                    /* to the engine, -1: none */
+	uint64_t engine_started, restart_at, restart_delay, kill_at;
+	int link_up;                    /* ip-up ran, ip-down owed */
+	int announced;                  /* the first engine said ready */
+	int stopping;
 	struct scripts *scripts;
-	struct control *control;
-	struct event_base *base;
-	int ready_fd;           /* tells the waiting parent we are up */
+	int ready_fd;                   /* tells the waiting parent we are up */
 	char pidfile[PATH_MAX];
 	int exit_status;
-	unsigned long activity; /* packet callbacks run, for busy-poll */
 };
-
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static uint64_t
 now_ms(void)
 {
-	return now_us() / 1000;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void
@@ -92,7 +92,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: zcctund [option ...]\n"
 	    "       zcctund genkey\n"
-	    "       zcctund cleanup [ifname NAME]\n"
+	    "       zcctund cleanup [ifname NAME]   lift a stopped link's block\n"
 	    "       zcctund --help | --version\n"
 	    "\n"
 	    "options (words, as with pppd):\n"
@@ -101,11 +101,12 @@ usage(FILE *f)
 	    "  encrypt-port PORT  seal TCP flows with the peer that have PORT at\n"
 	    "                     either end (repeatable, at least one)\n"
 	    "  local ADDR         our address (default: the kernel's choice for peer)\n"
-	    "  ifname NAME        the interface (default %s)\n"
+	    "  ifname NAME        the interface (default: the first free zccN)\n"
 	    "  port N             zcc's UDP port (default %u; the handshake)\n"
-	    "  fwmark N           mark of zcctund's own packets (default 0x%x)\n"
-	    "  table N            routing table for selected flows (default %u)\n"
-	    "  rule-priority N    ip rule preference (default %u)\n"
+	    "  fwmark N           mark of zcctund's own packets (default 0x%x + N)\n"
+	    "  table N            routing table for selected flows (default %u + 2N)\n"
+	    "  rule-priority N    ip rule preference (default %u - 2N)\n"
+	    "  user NAME          the unprivileged engine's user (default %s)\n"
 	    "  file PATH          read options from a file (see zcc.conf(5))\n"
 	    "  call NAME          read options from CONFDIR/peers/NAME\n"
 	    "  confdir DIR        first word only: CONFDIR (default %s)\n"
@@ -125,9 +126,11 @@ usage(FILE *f)
 	    "  nodetach           stay in the foreground, log to stderr\n"
 	    "  debug              log every dropped segment and command run\n"
 	    "\n"
-	    "CONFDIR/options is read first. See zcctund(8).\n",
-	    ZCC_DEFAULT_IFNAME, ZCC_DEFAULT_UDP_PORT,
+	    "CONFDIR/options is read first. Stopping leaves the selected flows\n"
+	    "blocked; 'zcctund cleanup' lifts the block. See zcctund(8).\n",
+	    ZCC_DEFAULT_UDP_PORT,
 	    ZCC_DEFAULT_FWMARK, ZCC_DEFAULT_TABLE, ZCC_DEFAULT_PRIORITY,
+	    ZCC_DEFAULT_USER,
 	    ZCC_SYSCONFDIR, ZCC_DEFAULT_REKEY, ZCC_DEFAULT_KEEPALIVE,
 	    ZCC_DEFAULT_KEEPALIVE_FAILURE, ZCC_DEFAULT_HOLDOFF,
 	    ZCC_DEFAULT_MAXFAIL);
@@ -152,7 +155,7 @@ cmd_genkey(void)
  * comes up later (ip-up says when).
  */
 static int
-detach(struct zcctund *z)
+detach(struct parent *p)
 {
 	int fds[2];
 	pid_t pid;
@@ -174,239 +177,285 @@ detach(struct zcctund *z)
 		_exit(status);
 	}
 	close(fds[0]);
-	z->ready_fd = fds[1];
+	p->ready_fd = fds[1];
 	if (setsid() == -1)
 		log_warn("setsid");
 	return 0;
 }
 
 static void
-write_pidfile(struct zcctund *z)
+write_pidfile(struct parent *p)
 {
 	FILE *f;
 
-	if (z->opt.linkname[0] == '\0')
+	if (p->opt.linkname[0] == '\0')
 		return;
-	snprintf(z->pidfile, sizeof(z->pidfile), PIDFILE_FMT, z->opt.linkname);
-	f = fopen(z->pidfile, "we");
+	snprintf(p->pidfile, sizeof(p->pidfile), PIDFILE_FMT, p->opt.linkname);
+	f = fopen(p->pidfile, "we");
 	if (f == NULL) {
-		log_warn("%s", z->pidfile);
-		z->pidfile[0] = '\0';
+		log_warn("%s", p->pidfile);
+		p->pidfile[0] = '\0';
 		return;
 	}
 	/* As pppd's ppp-NAME.pid: the pid, then the interface. */
-	fprintf(f, "%ld\n%s\n", (long)getpid(), z->opt.ifname);
+	fprintf(f, "%ld\n%s\n", (long)getpid(), p->opt.ifname);
 	if (fclose(f) == EOF)
-		log_warn("%s", z->pidfile);
+		log_warn("%s", p->pidfile);
 }
 
 static void
-announce_ready(struct zcctund *z)
+stdio_to_null(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null == -1)
+		return;
+	dup2(null, STDIN_FILENO);
+	dup2(null, STDOUT_FILENO);
+	dup2(null, STDERR_FILENO);
+	if (null > STDERR_FILENO)
+		close(null);
+}
+
+/* The first engine is serving: the link exists, the caller may go on. */
+static void
+announce_ready(struct parent *p)
 {
 	char local[ZCC_ADDRSTRLEN], peer[ZCC_ADDRSTRLEN], ports[ZCC_MAX_PORTS * 6];
 	char ok = 0;
-	int null;
 
+	p->announced = 1;
 	ports[0] = '\0';
-	for (size_t i = 0; i < z->opt.nports; i++)
+	for (size_t i = 0; i < p->opt.nports; i++)
 		snprintf(ports + strlen(ports), sizeof(ports) - strlen(ports),
-		    "%s%u", i ? "," : "", z->opt.ports[i]);
-	addr_format(&z->local, local, sizeof(local));
-	addr_format(&z->opt.peer, peer, sizeof(peer));
-	log_info("%s ready: local %s peer %s dev %s mtu %d ports %s",
-	    z->opt.ifname, local, peer, z->realdev, z->mtu, ports);
-	if (z->opt.busy_poll > 0)
-		log_info("busy-poll: %u us after each packet", z->opt.busy_poll);
-	write_pidfile(z);
-	if (z->ready_fd == -1)
+		    "%s%u", i ? "," : "", p->opt.ports[i]);
+	addr_format(&p->local, local, sizeof(local));
+	addr_format(&p->opt.peer, peer, sizeof(peer));
+	log_info("%s ready: local %s peer %s dev %s mtu %d ports %s (engine "
+	    "pid %ld, user %s)", p->opt.ifname, local, peer, p->realdev, p->mtu,
+	    ports, (long)p->engine, p->opt.user);
+	if (p->opt.busy_poll > 0)
+		log_info("busy-poll: %u us after each packet", p->opt.busy_poll);
+	write_pidfile(p);
+	if (p->ready_fd == -1)
 		return;
 	log_to_syslog();
-	null = open("/dev/null", O_RDWR);
-	if (null != -1) {
-		dup2(null, STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
-		if (null > STDERR_FILENO)
-			close(null);
-	}
-	if (write(z->ready_fd, &ok, 1) != 1)
+	stdio_to_null();
+	if (write(p->ready_fd, &ok, 1) != 1)
 		log_warn("cannot tell the parent we are up");
-	close(z->ready_fd);
-	z->ready_fd = -1;
+	close(p->ready_fd);
+	p->ready_fd = -1;
 }
 
-static void
-log_counters(const struct zcctund *z)
-{
-	const struct dp_counters *c = datapath_counters(z->dp);
-	char drops[512] = "";
-	uint64_t link, ip;
+/* ---- the engine ---- */
 
-	for (int d = 0; d < DROP_MAX; d++)
-		snprintf(drops + strlen(drops), sizeof(drops) - strlen(drops),
-		    " %s=%llu", datapath_drop_name(d),
-		    (unsigned long long)c->dropped[d]);
-	log_info("counters: sealed=%llu opened=%llu bytes_sealed=%llu "
-	    "bytes_opened=%llu sack_trimmed=%llu encapsulated=%llu "
-	    "decapsulated=%llu dropped:%s",
-	    (unsigned long long)c->sealed, (unsigned long long)c->opened,
-	    (unsigned long long)c->bytes_sealed,
-	    (unsigned long long)c->bytes_opened,
-	    (unsigned long long)c->sack_trimmed,
-	    (unsigned long long)c->encapsulated,
-	    (unsigned long long)c->decapsulated, drops);
-	datapath_sent_by(z->dp, &link, &ip);
-	log_info("sealed segments sent: %llu by the link layer, %llu by IP "
-	    "output", (unsigned long long)link, (unsigned long long)ip);
-}
-
-/* ---- the next hop of sealed segments ---- */
-
+/*
+ * Sealed segments leave by the link layer where the real interface is
+ * Ethernet, unless ip-output says not to (DECISIONS.md, "Sealed segments
+ * leave by the link layer").
+ */
 static int
-nexthop_usable(const struct nexthop *nh)
+open_link_send(const struct parent *p, struct engine_setup *e)
 {
-	return nh->state != NEXTHOP_NONE;
-}
+	int type;
 
-/* Whether sealed segments leave the same way after the next hop is read. */
-static int
-same_path(const struct nexthop *old, const struct nexthop *nh)
-{
-	if (nexthop_usable(old) != nexthop_usable(nh))
+	if (p->opt.ip_output) {
+		log_info("ip-output: sealed segments leave by IP output");
 		return 0;
-	return !nexthop_usable(nh) ||
-	    memcmp(old->mac, nh->mac, sizeof(nh->mac)) == 0;
+	}
+	if (host_link_type(p->realdev, &type) == -1 || type != ARPHRD_ETHER) {
+		log_info("%s is not Ethernet: sealed segments leave by IP output",
+		    p->realdev);
+		return 0;
+	}
+	e->realdev_index = if_nametoindex(p->realdev);
+	if (e->realdev_index == 0) {
+		log_warn("%s", p->realdev);
+		return -1;
+	}
+	e->link_fd = host_link_socket(p->opt.fwmark);
+	if (e->link_fd != -1)
+		e->nl_fd = nexthop_open();
+	return e->nl_fd == -1 ? -1 : 0;
 }
 
-/* Say when sealed segments change path, or go to another address. */
-static void
-log_nexthop(const struct zcctund *z, const struct nexthop *old,
-    const struct nexthop *nh)
-{
-	char a[ZCC_ADDRSTRLEN], mac[NEXTHOP_MACSTRLEN];
 
-	if (same_path(old, nh))
+/* The sockets an engine needs, opened afresh for each (a dead engine's die with it). */
+static int
+open_engine_fds(struct parent *p, struct engine_setup *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->opt = p->opt;
+	e->local = p->local;
+	snprintf(e->realdev, sizeof(e->realdev), "%s", p->realdev);
+	e->mtu = p->mtu;
+	e->tun_fd = p->tun_fd;
+	e->control_fd = p->control_fd;
+	e->raw_fd = e->udp_fd = e->link_fd = e->nl_fd = e->priv_fd = -1;
+	if ((e->raw_fd = host_raw_socket(p->opt.peer.af, p->opt.fwmark)) == -1 ||
+	    open_link_send(p, e) == -1 ||
+	    (e->udp_fd = host_udp_socket(&p->local, &p->opt.peer,
+	    p->opt.udp_port)) == -1)
+		return -1;
+	/* After steering: no selected segment reaches IP from here on. */
+	e->intake = intake_open(p->realdev, p->mtu + ZCC_OPT_LEN, &p->opt.peer,
+	    p->opt.ports, p->opt.nports);
+	return e->intake ? 0 : -1;
+}
+
+static void
+close_engine_fds(struct engine_setup *e)
+{
+	int *fds[] = { &e->raw_fd, &e->udp_fd, &e->link_fd, &e->nl_fd };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] != -1) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+	intake_close(e->intake);
+	e->intake = NULL;
+}
+
+/* The engine keeps stdio and what it was handed; nothing else of ours. */
+static void
+keep_only(const struct engine_setup *e)
+{
+	int keep[] = { e->tun_fd, e->raw_fd, e->udp_fd, e->link_fd, e->nl_fd,
+	    e->control_fd, e->priv_fd, intake_fd(e->intake) };
+	int max = (int)sysconf(_SC_OPEN_MAX);
+
+	for (int fd = STDERR_FILENO + 1; fd < (max > 0 ? max : 1024); fd++) {
+		int kept = 0;
+
+		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+			kept |= keep[i] == fd;
+		if (!kept)
+			close(fd);
+	}
+}
+
+/* In the child: become the engine, or die trying. Never returns. */
+static void
+engine_child(struct parent *p, struct engine_setup *e, pid_t parent)
+{
+	uint8_t *key = NULL;
+	sigset_t none;
+	int ret = 1;
+
+	prctl(PR_SET_NAME, "zcctund-engine", 0, 0, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	log_init("zcctund-engine", p->opt.nodetach, p->opt.debug);
+	if (!p->opt.nodetach)
+		stdio_to_null();
+	keep_only(e);
+	key = sodium_malloc(ZCC_KEY_LEN);
+	if (key == NULL || privsep_recv_key(e->priv_fd, key) == -1 ||
+	    privsep_drop(p->uid, p->gid, parent) == -1)
+		goto out;
+	e->link_key = key;
+	ret = engine_run(e);
+out:
+	if (key)
+		sodium_free(key);
+	_exit(ret);
+}
+
+static int
+spawn_engine(struct parent *p)
+{
+	struct engine_setup e;
+	int sv[2] = { -1, -1 };
+	pid_t pid, self = getpid();
+
+	if (open_engine_fds(p, &e) == -1 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("cannot open what the engine needs");
+		goto fail;
+	}
+	pid = fork();
+	if (pid == -1) {
+		log_warn("fork");
+		goto fail;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		e.priv_fd = sv[1];
+		engine_child(p, &e, self);
+	}
+	close(sv[1]);
+	close_engine_fds(&e);
+	p->engine = pid;
+	p->priv_fd = sv[0];
+	p->engine_started = now_ms();
+	/* The key page is wiped in every fork: the engine gets it this way. */
+	if (privsep_send_key(p->priv_fd, p->key) == -1)
+		kill(pid, SIGKILL);
+	log_debug("engine started: pid %ld", (long)pid);
+	return 0;
+fail:
+	for (int i = 0; i < 2; i++)
+		if (sv[i] != -1)
+			close(sv[i]);
+	close_engine_fds(&e);
+	return -1;
+}
+
+static void
+link_went_down(struct parent *p)
+{
+	if (!p->link_up)
 		return;
-	if (!nexthop_usable(nh)) {
-		log_info("sealed segments leave by IP output: no resolved next "
-		    "hop toward the peer on %s", z->realdev);
+	p->link_up = 0;
+	scripts_down(p->scripts);
+}
+
+/* The engine exited: the reason decides what the parent does. */
+static void
+engine_exited(struct parent *p, int status)
+{
+	uint64_t now = now_ms();
+	int young = now - p->engine_started < ENGINE_YOUNG_MS;
+
+	p->engine = 0;
+	close(p->priv_fd);
+	p->priv_fd = -1;
+	link_went_down(p);
+	if (p->stopping)
+		return;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == PRIVSEP_EXIT_GAVE_UP) {
+		p->stopping = 1;
+		p->exit_status = EXIT_FAILED;
 		return;
 	}
-	log_info("sealed segments leave by the link layer: next hop %s %s on %s",
-	    addr_format(&nh->addr, a, sizeof(a)), nexthop_format_mac(nh, mac),
-	    z->realdev);
-}
-
-/* Read the next hop again; a route leaving by another interface is none. */
-static void
-refresh_nexthop(struct zcctund *z)
-{
-	struct nexthop nh;
-
-	if (z->nl_fd == -1)
+	if (!p->announced) {
+		log_warnx("the engine failed to start (%s %d)", WIFEXITED(status) ?
+		    "status" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) :
+		    WTERMSIG(status));
+		p->stopping = 1;
+		p->exit_status = EXIT_FAILED;
 		return;
-	if (nexthop_lookup(z->nl_fd, &z->opt.peer, z->opt.fwmark, &nh) !=
-	    NEXTHOP_NONE && (unsigned int)nh.ifindex != z->realdev_index)
-		nh.state = NEXTHOP_NONE;
-	log_nexthop(z, &z->nh, &nh);
-	z->nh = nh;
-	datapath_set_nexthop(z->dp, &nh);
-}
-
-/* ---- the link's hands: what link.c asks of us ---- */
-
-static void
-link_send(void *arg, const uint8_t *msg, size_t len)
-{
-	struct zcctund *z = arg;
-
-	if (send(z->udp_fd, msg, len, 0) == -1)
-		log_debug("udp send: %s", strerror(errno));
+	}
+	p->restart_delay = young && p->restart_delay ?
+	    (p->restart_delay * 2 > RESTART_MAX_MS ? RESTART_MAX_MS :
+	    p->restart_delay * 2) : RESTART_MIN_MS;
+	p->restart_at = now + p->restart_delay;
+	log_warnx("the engine died (%s %d): restarting it in %llu ms; selected "
+	    "flows stay blocked meanwhile", WIFEXITED(status) ? "status" :
+	    "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+	    (unsigned long long)p->restart_delay);
 }
 
 static void
-link_keys(void *arg, const struct dp_key *tx,
-    const struct dp_key *const rx[], size_t nrx)
+reap(struct parent *p)
 {
-	struct zcctund *z = arg;
+	int status;
+	pid_t pid;
 
-	datapath_set_keys(z->dp, tx, rx, nrx);
-}
-
-static uint64_t
-link_tx_used(void *arg)
-{
-	struct zcctund *z = arg;
-
-	return datapath_tx_used(z->dp);
-}
-
-static void
-link_up(void *arg)
-{
-	struct zcctund *z = arg;
-
-	/* The handshake just went through the kernel: the next hop is known. */
-	refresh_nexthop(z);
-	if (z->scripts)
-		scripts_up(z->scripts);     /* a dead helper is logged there */
-}
-
-static void
-link_down_cb(void *arg)
-{
-	struct zcctund *z = arg;
-
-	if (z->scripts)
-		scripts_down(z->scripts);
-}
-
-static void
-key_seen(void *arg, uint8_t key_id)
-{
-	struct zcctund *z = arg;
-
-	link_key_seen(z->link, key_id, now_ms());
-}
-
-static void
-link_config_from(struct link_config *c, const struct zcctund *z,
-    const struct zcc_options *o)
-{
-	memset(c, 0, sizeof(*c));
-	c->local = z->local;
-	c->peer = o->peer;
-	c->rekey_interval = o->rekey_interval;
-	c->keepalive_interval = o->keepalive_interval;
-	c->keepalive_failure = o->keepalive_failure;
-	c->holdoff = o->holdoff;
-	c->maxfail = o->maxfail;
-	c->persist = o->persist;
-	c->codec = (uint8_t)o->compress;
-}
-
-/* ---- status for zccctl ---- */
-
-static void
-fill_status(void *arg, struct zcc_status *st)
-{
-	struct zcctund *z = arg;
-
-	snprintf(st->ifname, sizeof(st->ifname), "%s", z->opt.ifname);
-	snprintf(st->linkname, sizeof(st->linkname), "%s", z->opt.linkname);
-	snprintf(st->realdev, sizeof(st->realdev), "%s", z->realdev);
-	st->local = z->local;
-	st->peer = z->opt.peer;
-	st->udp_port = z->opt.udp_port;
-	memcpy(st->ports, z->opt.ports, z->opt.nports * sizeof(st->ports[0]));
-	st->nports = z->opt.nports;
-	st->busy_poll = z->opt.busy_poll;
-	st->by_link = z->link_fd != -1;
-	st->nexthop = z->nh;
-	datapath_sent_by(z->dp, &st->sent_link, &st->sent_ip);
-	link_status(z->link, now_ms(), st);
-	st->dp = *datapath_counters(z->dp);
-	st->nflows = datapath_flows(z->dp, st->flows, CONTROL_MAX_FLOWS);
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		if (pid == p->engine)
+			engine_exited(p, status);
 }
 
 /* ---- SIGHUP ---- */
@@ -433,406 +482,311 @@ warn_fixed(const struct zcc_options *old, const struct zcc_options *n)
 	FIXED(nodetach, "nodetach");
 	FIXED(debug, "debug");
 	FIXED(ip_output, "ip-output");
+	FIXED(compress, "compress");
+	FIXED(user, "user");
 #undef FIXED
 }
 
 /*
- * Re-read everything as at start; apply what can change on a live link:
- * the selected ports (steering first, so a flow that stays selected never
- * loses its path) and the link's timers and persist.
+ * Re-read everything as at start; steer the new ports here (the engine
+ * forwards meanwhile), then hand the engine what a live link takes.
  */
 static void
-reload(struct zcctund *z)
+reload(struct parent *p)
 {
 	struct zcc_options n;
-	struct link_config lc;
+	struct privsep_config c;
 	char err[512];
 
-	if (options_load(&n, z->argc, z->argv, err, sizeof(err)) == -1 ||
+	if (options_load(&n, p->argc, p->argv, err, sizeof(err)) == -1 ||
 	    options_check(&n, err, sizeof(err)) == -1) {
 		log_warnx("SIGHUP: %s; keeping the options in use", err);
 		return;
 	}
-	warn_fixed(&z->opt, &n);
-	if (steer_update(&z->steer, n.ports, n.nports) == -1) {
+	/* What was allocated at start counts as given. */
+	if (n.ifname[0] == '\0')
+		memcpy(n.ifname, p->opt.ifname, sizeof(n.ifname));
+	n.table = n.table ? n.table : p->opt.table;
+	n.priority = n.priority ? n.priority : p->opt.priority;
+	n.fwmark = n.fwmark ? n.fwmark : p->opt.fwmark;
+	warn_fixed(&p->opt, &n);
+	if (steer_update(&p->steer, n.ports, n.nports) == -1) {
 		log_warnx("SIGHUP: steering the new ports failed part way; "
 		    "the data path keeps the old ports, so added ones travel "
 		    "encapsulated, not in place, until the next SIGHUP or "
 		    "restart");
 		return;
 	}
-	/* The backstop drops, after IP, what the ring missed meanwhile. */
-	if (intake_set_ports(z->intake, n.ports, n.nports) == -1)
-		log_warnx("SIGHUP: the receive ring keeps the old ports");
-	memcpy(z->opt.ports, n.ports, sizeof(n.ports));
-	z->opt.nports = n.nports;
-	z->opt.rekey_interval = n.rekey_interval;
-	z->opt.keepalive_interval = n.keepalive_interval;
-	z->opt.keepalive_failure = n.keepalive_failure;
-	z->opt.holdoff = n.holdoff;
-	z->opt.maxfail = n.maxfail;
-	z->opt.busy_poll = n.busy_poll;
-	z->opt.persist = n.persist;
-	datapath_set_options(z->dp, &z->opt);
-	link_config_from(&lc, z, &z->opt);
-	link_set_config(z->link, &lc);
-	log_info("SIGHUP: options re-read; %zu ports selected, busy-poll %u us",
-	    z->opt.nports, z->opt.busy_poll);
+	memcpy(p->opt.ports, n.ports, sizeof(n.ports));
+	p->opt.nports = n.nports;
+	p->opt.rekey_interval = n.rekey_interval;
+	p->opt.keepalive_interval = n.keepalive_interval;
+	p->opt.keepalive_failure = n.keepalive_failure;
+	p->opt.holdoff = n.holdoff;
+	p->opt.maxfail = n.maxfail;
+	p->opt.busy_poll = n.busy_poll;
+	p->opt.persist = n.persist;
+	privsep_config_from(&c, &p->opt);
+	if (p->priv_fd != -1)
+		privsep_send(p->priv_fd, PRIV_CONFIG, &c);
 }
 
-/* ---- the event loop ---- */
+/* ---- supervision ---- */
 
 static void
-stop_if_given_up(struct zcctund *z)
+begin_stop(struct parent *p, const char *why)
 {
-	if (!link_gave_up(z->link))
+	if (p->stopping)
 		return;
-	log_warnx("the link failed and persist is off (or maxfail reached): "
-	    "exiting");
-	z->exit_status = EXIT_LINK_FAILED;
-	event_base_loopbreak(z->base);
-}
-
-static void
-on_tun(evutil_socket_t fd, short what, void *arg)
-{
-	struct zcctund *z = arg;
-
-	(void)fd, (void)what;
-	z->activity++;
-	if (datapath_on_tun(z->dp) == -1) {
-		z->exit_status = 1;
-		event_base_loopbreak(z->base);
+	log_info("%s, shutting down", why);
+	p->stopping = 1;
+	if (p->engine) {
+		kill(p->engine, SIGTERM);
+		p->kill_at = now_ms() + STOP_GRACE_MS;
 	}
 }
 
 static void
-on_wire(evutil_socket_t fd, short what, void *arg)
+on_engine_message(struct parent *p)
 {
-	struct zcctund *z = arg;
+	struct privsep_msg m;
+	uint8_t buf[sizeof(m) + 1];
+	ssize_t n = recv(p->priv_fd, buf, sizeof(buf), MSG_DONTWAIT);
 
-	(void)fd, (void)what;
-	z->activity++;
-	datapath_on_wire(z->dp, z->intake);
-}
-
-static void
-on_udp(evutil_socket_t fd, short what, void *arg)
-{
-	static uint8_t buf[ENCAP_MAX_LEN];
-	struct zcctund *z = arg;
-
-	(void)what;
-	z->activity++;
-	for (int i = 0; i < 64; i++) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-
-		if (n == -1) {
-			/* ICMP errors (peer not listening yet) surface here. */
-			if (errno != EAGAIN && errno != EINTR)
-				log_debug("udp: %s", strerror(errno));
-			if (errno == EAGAIN)
-				break;
-			continue;
-		}
-		if (n > 0 && buf[0] == ENCAP_TYPE_DATA)      /* else the link's */
-			datapath_on_encap(z->dp, buf, (size_t)n);
+	if (n <= 0)
+		return;     /* gone: SIGCHLD says how */
+	if (privsep_parse(buf, (size_t)n, 1, &m) == -1) {
+		log_warnx("a malformed message from the engine: ignored");
+		return;
+	}
+	switch (m.type) {
+	case PRIV_READY:
+		p->restart_delay = 0;
+		if (!p->announced)
+			announce_ready(p);
 		else
-			link_input(z->link, buf, (size_t)n, now_ms());
+			log_info("the engine is back (pid %ld)", (long)p->engine);
+		break;
+	case PRIV_UP:
+		p->link_up = 1;
+		scripts_up(p->scripts);     /* a dead helper is logged there */
+		break;
+	case PRIV_DOWN:
+		link_went_down(p);
+		break;
+	case PRIV_STOP:
+		begin_stop(p, "zccctl stop");
+		break;
+	case PRIV_RELOAD:
+		log_info("zccctl reload");
+		reload(p);
+		break;
 	}
-	datapath_flush(z->dp);
-	stop_if_given_up(z);
 }
 
 static void
-on_tick(evutil_socket_t fd, short what, void *arg)
+on_signal(struct parent *p)
 {
-	struct zcctund *z = arg;
+	struct signalfd_siginfo si;
 
-	(void)fd, (void)what;
-	if (++z->ticks % NEXTHOP_TICKS == 0)
-		refresh_nexthop(z);
-	link_tick(z->link, now_ms());
-	stop_if_given_up(z);
-}
-
-static void
-on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	struct zcctund *z = arg;
-
-	(void)what;
-	if (sig == SIGUSR1) {
-		log_counters(z);
-		return;
-	}
-	if (sig == SIGHUP) {
-		reload(z);
-		return;
-	}
-	log_info("%s, shutting down", strsignal(sig));
-	event_base_loopbreak(z->base);
-}
-
-#define NEVENTS 8
-
-static int
-add_events(struct zcctund *z, struct event *ev[NEVENTS])
-{
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
-	struct timeval tick = { 0, TICK_MS * 1000 };
-
-	ev[0] = event_new(z->base, z->tun_fd, EV_READ | EV_PERSIST, on_tun, z);
-	ev[1] = event_new(z->base, z->udp_fd, EV_READ | EV_PERSIST, on_udp, z);
-	ev[2] = event_new(z->base, -1, EV_PERSIST, on_tick, z);
-	ev[3] = event_new(z->base, intake_fd(z->intake), EV_READ | EV_PERSIST,
-	    on_wire, z);
-	for (size_t i = 0; i < 4; i++)
-		ev[i + 4] = evsignal_new(z->base, sigs[i], on_signal, z);
-	for (size_t i = 0; i < NEVENTS; i++)
-		if (ev[i] == NULL ||
-		    event_add(ev[i], i == 2 ? &tick : NULL) == -1) {
-			log_warnx("cannot set up the event loop");
-			return -1;
+	while (read(p->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap(p);
+			break;
+		case SIGHUP:
+			reload(p);
+			break;
+		case SIGUSR1:
+			if (p->engine)
+				kill(p->engine, SIGUSR1);
+			break;
+		default:
+			begin_stop(p, strsignal((int)si.ssi_signo));
+			break;
 		}
-	return 0;
+	}
 }
 
-/* True when the last pass of the loop ended it (a signal, a failure). */
 static int
-loop_ended(struct zcctund *z)
+poll_timeout(const struct parent *p, uint64_t now)
 {
-	return event_base_got_break(z->base) || event_base_got_exit(z->base);
+	uint64_t at = p->engine ? (p->stopping ? p->kill_at : 0) : p->restart_at;
+
+	if (at == 0)
+		return -1;
+	return at > now ? (int)(at - now) : 0;
 }
 
-/*
- * busy-poll N: after a packet, keep looking for the next one for N
- * microseconds instead of sleeping, so that it is not delayed by a wake-up
- * (about half of the latency zcc adds on this project's VMs, where a
- * halted vCPU is slow to wake: DECISIONS.md, "busy-poll is an option, off
- * by default"). Each look is one epoll_wait that does not block; between
- * looks that find nothing, sched_yield lets any runnable task (the
- * applications) go first. A quiet link sleeps as with busy-poll 0: the
- * window closes N us after the last packet.
- */
 static int
-dispatch(struct zcctund *z)
+supervise(struct parent *p)
 {
-	uint64_t deadline;
-
 	for (;;) {
-		if (event_base_loop(z->base, EVLOOP_ONCE) == -1)
-			return -1;
-		if (loop_ended(z))
-			return 0;
-		deadline = now_us() + z->opt.busy_poll;
-		while (z->opt.busy_poll > 0 && now_us() < deadline) {
-			unsigned long before = z->activity;
+		uint64_t now = now_ms();
+		struct pollfd pfd[2];
 
-			if (event_base_loop(z->base, EVLOOP_ONCE |
-			    EVLOOP_NONBLOCK) == -1)
-				return -1;
-			if (loop_ended(z))
-				return 0;
-			if (z->activity != before)
-				deadline = now_us() + z->opt.busy_poll;
-			else
-				sched_yield();
+		if (p->stopping && p->engine == 0)
+			return 0;
+		if (!p->stopping && p->engine == 0 && now >= p->restart_at &&
+		    spawn_engine(p) == -1) {
+			if (!p->announced) {
+				p->exit_status = EXIT_FAILED;
+				return 0;   /* a failed start */
+			}
+			p->restart_at = now + RESTART_MAX_MS;
 		}
+		if (p->stopping && p->engine && now >= p->kill_at) {
+			log_warnx("the engine did not stop: killed");
+			kill(p->engine, SIGKILL);
+			p->kill_at = now + STOP_GRACE_MS;
+		}
+		pfd[0] = (struct pollfd){ p->sig_fd, POLLIN, 0 };
+		pfd[1] = (struct pollfd){ p->priv_fd, POLLIN, 0 };
+		if (poll(pfd, p->priv_fd == -1 ? 1 : 2, poll_timeout(p, now)) == -1 &&
+		    errno != EINTR) {
+			log_warn("poll");
+			return -1;
+		}
+		if (pfd[0].revents)
+			on_signal(p);
+		if (p->priv_fd != -1 && (pfd[1].revents & POLLIN))
+			on_engine_message(p);
+		else if (p->priv_fd != -1 && (pfd[1].revents & (POLLHUP | POLLERR)))
+			reap(p);    /* its SIGCHLD may not be there yet */
 	}
 }
 
-static int
-run_loop(struct zcctund *z)
-{
-	struct event *ev[NEVENTS] = { NULL };
-	int ret = -1;
+/* ---- start-up ---- */
 
-	if (add_events(z, ev) == -1)
-		goto out;
-	announce_ready(z);
-	link_start(z->link, now_ms());
-	ret = dispatch(z);
-out:
-	for (size_t i = 0; i < NEVENTS; i++)
-		if (ev[i])
-			event_free(ev[i]);
-	return ret;
+static int
+start_scripts(struct parent *p)
+{
+	struct scripts_args a = { .local = p->local, .peer = p->opt.peer,
+	    .debug = p->opt.debug, .foreground = p->opt.nodetach };
+
+	snprintf(a.ifname, sizeof(a.ifname), "%s", p->opt.ifname);
+	snprintf(a.device, sizeof(a.device), "%s", p->realdev);
+	if (p->opt.call[0])
+		snprintf(a.peername, sizeof(a.peername), "%s", p->opt.call);
+	else
+		addr_format(&p->opt.peer, a.peername, sizeof(a.peername));
+	snprintf(a.linkname, sizeof(a.linkname), "%s", p->opt.linkname);
+	snprintf(a.ipparam, sizeof(a.ipparam), "%s", p->opt.ipparam);
+	snprintf(a.ip_up, sizeof(a.ip_up), "%s", p->opt.ip_up);
+	snprintf(a.ip_down, sizeof(a.ip_down), "%s", p->opt.ip_down);
+	p->scripts = scripts_start(&a);
+	return p->scripts ? 0 : -1;
 }
 
+/* The local address, the real device and zcc0's MTU. */
 static int
-start_link(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
+find_path(struct parent *p)
 {
-	static const struct link_ops ops = {
-		.send = link_send, .keys = link_keys, .tx_used = link_tx_used,
-		.up = link_up, .down = link_down_cb,
-	};
-	struct dp_io io = { .tun_fd = z->tun_fd, .raw_fd = z->raw_fd,
-	    .link_fd = z->link_fd, .udp_fd = z->udp_fd,
-	    .wire_mtu = z->mtu + ZCC_OPT_LEN };
-	struct link_config lc;
-
-	z->dp = datapath_new(&z->opt, z->local, &io, key_seen, z);
-	link_config_from(&lc, z, &z->opt);
-	if (z->dp)
-		z->link = link_new(&lc, link_key, &ops, z);
-	if (z->link == NULL) {
-		log_warnx("out of memory");
+	if (p->opt.have_local)
+		p->local = p->opt.local;
+	else if (host_local_toward(&p->opt.peer, p->opt.udp_port,
+	    &p->local) == -1)
+		return -1;
+	if (host_device_of(&p->local, p->realdev) == -1 ||
+	    host_mtu(p->realdev, &p->mtu) == -1)
+		return -1;
+	/* zcc0 leaves room for the option, so TCP's MSS does too. */
+	p->mtu -= ZCC_OPT_LEN;
+	/* Below 1280 the kernel turns IPv6 off on zcc0 (RFC 8200 5). */
+	if (p->opt.peer.af == AF_INET6 && p->mtu < IPV6_MIN_MTU) {
+		log_warnx("%s: MTU %d leaves %d for %s, less than the %d that "
+		    "IPv6 needs", p->realdev, p->mtu + ZCC_OPT_LEN, p->mtu,
+		    p->opt.ifname, IPV6_MIN_MTU);
+		return -1;
+	}
+	if (tun_exists(p->opt.ifname)) {
+		log_warnx("%s: an interface of that name already exists and is "
+		    "not zcc's", p->opt.ifname);
 		return -1;
 	}
 	return 0;
 }
 
-static int
-start_scripts(struct zcctund *z)
-{
-	struct scripts_args a = { .local = z->local, .peer = z->opt.peer,
-	    .debug = z->opt.debug, .foreground = z->opt.nodetach };
-
-	snprintf(a.ifname, sizeof(a.ifname), "%s", z->opt.ifname);
-	snprintf(a.device, sizeof(a.device), "%s", z->realdev);
-	if (z->opt.call[0])
-		snprintf(a.peername, sizeof(a.peername), "%s", z->opt.call);
-	else
-		addr_format(&z->opt.peer, a.peername, sizeof(a.peername));
-	snprintf(a.linkname, sizeof(a.linkname), "%s", z->opt.linkname);
-	snprintf(a.ipparam, sizeof(a.ipparam), "%s", z->opt.ipparam);
-	snprintf(a.ip_up, sizeof(a.ip_up), "%s", z->opt.ip_up);
-	snprintf(a.ip_down, sizeof(a.ip_down), "%s", z->opt.ip_down);
-	z->scripts = scripts_start(&a);
-	return z->scripts ? 0 : -1;
-}
-
 /*
- * Sealed segments leave by the link layer where the real interface is
- * Ethernet, unless ip-output says not to (DECISIONS.md, "Sealed segments
- * leave by the link layer").
+ * The block first, before anything that can fail; then zcc0, the rest of
+ * the steering, the control socket and the script helper.
  */
 static int
-open_link_send(struct zcctund *z)
+set_up(struct parent *p)
 {
-	int type;
+	sigset_t sigs;
 
-	if (z->opt.ip_output) {
-		log_info("ip-output: sealed segments leave by IP output");
-		return 0;
-	}
-	if (host_link_type(z->realdev, &type) == -1 || type != ARPHRD_ETHER) {
-		log_info("%s is not Ethernet: sealed segments leave by IP output",
-		    z->realdev);
-		return 0;
-	}
-	z->realdev_index = if_nametoindex(z->realdev);
-	if (z->realdev_index == 0) {
-		log_warn("%s", z->realdev);
+	steer_init(&p->steer, &p->opt);
+	if (steer_block(&p->steer, p->have_prev ? &p->prev : NULL) == -1 ||
+	    find_path(p) == -1 ||
+	    (p->tun_fd = tun_open(p->opt.ifname, p->mtu,
+	    p->opt.peer.af == AF_INET6)) == -1 ||
+	    steer_attach(&p->steer, &p->local, p->realdev,
+	    p->have_prev ? &p->prev : NULL) == -1 ||
+	    (p->control_fd = control_bind(p->opt.ifname)) == -1 ||
+	    start_scripts(p) == -1)
+		return -1;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGCHLD);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &sigs, NULL) == -1 ||
+	    (p->sig_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC)) == -1) {
+		log_warn("signalfd");
 		return -1;
 	}
-	z->link_fd = host_link_socket(z->opt.fwmark);
-	if (z->link_fd != -1)
-		z->nl_fd = nexthop_open();
-	return z->nl_fd == -1 ? -1 : 0;
+	return 0;
 }
 
-/* Everything that needs root, before privileges go. */
-static int
-set_up(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
-{
-	if ((z->tun_fd = tun_open(z->opt.ifname, z->mtu,
-	    z->opt.peer.af == AF_INET6)) == -1 ||
-	    (z->raw_fd = host_raw_socket(z->opt.peer.af, z->opt.fwmark)) == -1 ||
-	    open_link_send(z) == -1 ||
-	    (z->udp_fd = host_udp_socket(&z->local, &z->opt.peer,
-	    z->opt.udp_port)) == -1)
-		return -1;
-	steer_init(&z->steer, &z->opt, z->local, z->realdev);
-	if (steer_install(&z->steer) == -1)
-		return -1;
-	z->steering = 1;
-	/* After steering: no selected segment reaches IP from here on. */
-	z->intake = intake_open(z->realdev, z->mtu + ZCC_OPT_LEN, &z->opt.peer,
-	    z->opt.ports, z->opt.nports);
-	if (z->intake == NULL)
-		return -1;
-	z->base = event_base_new();
-	if (z->base == NULL) {
-		log_warnx("event_base_new failed");
-		return -1;
-	}
-	/* The helper first: it forks, and must not inherit the link's keys. */
-	if (start_scripts(z) == -1 || start_link(z, link_key) == -1)
-		return -1;
-	z->control = control_open(z->base, z->opt.ifname, fill_status, z);
-	if (z->control == NULL)
-		return -1;
-	return privs_drop();
-}
-
-/* ip-down runs (and finishes) while zcc0 and the steering still exist. */
+/* zcc0 goes; the block stays, and the last word says how to lift it. */
 static void
-tear_down(struct zcctund *z)
+tear_down(struct parent *p)
 {
-	if (z->link)
-		link_stop(z->link, now_ms());
-	scripts_stop(z->scripts);
-	control_close(z->control);
-	if (z->dp)
-		log_counters(z);
-	if (z->steering)
-		steer_remove(&z->steer);
-	intake_close(z->intake);
-	link_free(z->link);
-	datapath_free(z->dp);
-	if (z->base)
-		event_base_free(z->base);
-	if (z->udp_fd != -1)
-		close(z->udp_fd);
-	if (z->raw_fd != -1)
-		close(z->raw_fd);
-	if (z->link_fd != -1)
-		close(z->link_fd);
-	if (z->nl_fd != -1)
-		close(z->nl_fd);
-	if (z->tun_fd != -1)
-		close(z->tun_fd);
-	if (z->pidfile[0])
-		unlink(z->pidfile);
+	char peer[ZCC_ADDRSTRLEN];
+
+	scripts_stop(p->scripts);       /* lets ip-down finish */
+	if (p->tun_fd != -1)
+		close(p->tun_fd);
+	if (p->control_fd != -1) {
+		close(p->control_fd);
+		control_unbind(p->opt.ifname);
+	}
+	if (p->sig_fd != -1)
+		close(p->sig_fd);
+	if (p->pidfile[0])
+		unlink(p->pidfile);
+	if (p->opt.ifname[0] == '\0')
+		return;     /* nothing was installed */
+	log_warnx("%s: selected flows to %s stay blocked until "
+	    "'zcctund cleanup ifname %s' lifts the block", p->opt.ifname,
+	    addr_format(&p->opt.peer, peer, sizeof(peer)), p->opt.ifname);
 }
 
 /* What can be checked without touching the host; failures exit 2. */
 static int
-prepare(struct zcctund *z, uint8_t link_key[ZCC_KEY_LEN])
+prepare(struct parent *p)
 {
+	struct passwd *pw;
 	char err[512];
 
 	if (steer_preflight() == -1)
 		return -1;
-	if (keys_load_file(z->opt.key_file, link_key, err, sizeof(err)) == -1) {
+	if (keys_load_file(p->opt.key_file, p->key, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		return -1;
 	}
-	if (z->opt.have_local)
-		z->local = z->opt.local;
-	else if (host_local_toward(&z->opt.peer, z->opt.udp_port,
-	    &z->local) == -1)
-		return -1;
-	if (host_device_of(&z->local, z->realdev) == -1 ||
-	    host_mtu(z->realdev, &z->mtu) == -1)
-		return -1;
-	/* zcc0 leaves room for the option, so TCP's MSS does too. */
-	z->mtu -= ZCC_OPT_LEN;
-	/* Below 1280 the kernel turns IPv6 off on zcc0 (RFC 8200 5). */
-	if (z->opt.peer.af == AF_INET6 && z->mtu < IPV6_MIN_MTU) {
-		log_warnx("%s: MTU %d leaves %d for %s, less than the %d that "
-		    "IPv6 needs", z->realdev, z->mtu + ZCC_OPT_LEN, z->mtu,
-		    z->opt.ifname, IPV6_MIN_MTU);
+	pw = getpwnam(p->opt.user);
+	if (pw == NULL || pw->pw_uid == 0) {
+		log_warnx("user %s: %s; the engine runs as its own unprivileged "
+		    "user: create it (useradd --system --no-create-home --shell "
+		    "/usr/sbin/nologin %s) or name another with 'user NAME'",
+		    p->opt.user, pw ? "is root" : "no such user", p->opt.user);
 		return -1;
 	}
-	if (tun_exists(z->opt.ifname)) {
-		log_warnx("%s: an interface of that name already exists "
-		    "(another zcctund, or left over: 'zcctund cleanup ifname %s')",
-		    z->opt.ifname, z->opt.ifname);
-		return -1;
-	}
+	p->uid = pw->pw_uid;
+	p->gid = pw->pw_gid;
 	return 0;
 }
 
@@ -874,52 +828,81 @@ key_page_free(uint8_t *key)
 }
 
 static int
-cmd_run(struct zcctund *z)
+cmd_run(struct parent *p)
 {
-	uint8_t *link_key;
-	int ret = 1;
+	int ret = EXIT_FAILED;
 
-	log_init("zcctund", 1, z->opt.debug);
-	if ((link_key = key_page()) == NULL)
-		return 1;
-	if (prepare(z, link_key) == -1) {
-		key_page_free(link_key);
+	log_init("zcctund", 1, p->opt.debug);
+	if ((p->key = key_page()) == NULL)
+		return EXIT_FAILED;
+	if (prepare(p) == -1) {
+		key_page_free(p->key);
 		return EXIT_USAGE;
 	}
-	if (!z->opt.nodetach && detach(z) == -1)
+	if (steer_claim(&p->opt, &p->prev, &p->have_prev) == -1) {
+		p->opt.ifname[0] = '\0';
 		goto out;
-	key_page_wipe_on_fork(link_key);
-	if (set_up(z, link_key) == -1)
+	}
+	if (!p->opt.nodetach && detach(p) == -1)
 		goto out;
-	key_page_free(link_key);
-	link_key = NULL;
-	if (run_loop(z) == 0)
-		ret = z->exit_status;
+	key_page_wipe_on_fork(p->key);
+	if (set_up(p) == -1)
+		goto out;
+	if (supervise(p) == 0)
+		ret = p->exit_status;
 out:
-	key_page_free(link_key);
-	tear_down(z);
+	if (p->engine) {
+		kill(p->engine, SIGKILL);
+		waitpid(p->engine, NULL, 0);
+	}
+	key_page_free(p->key);
+	tear_down(p);
+	return ret;
+}
+
+/* Lift the block of one link, or of every stopped link here. */
+static int
+cmd_cleanup(const char *ifname)
+{
+	char names[STEER_MAX_LINKS][IFNAMSIZ];
+	int n, ret = 0;
+
+	if (ifname[0]) {
+		if (control_cleanup(ifname) == -1)
+			return 1;
+		return steer_cleanup(ifname) == -1 ? 1 : 0;
+	}
+	n = steer_links(names, STEER_MAX_LINKS);
+	if (n == -1)
+		return 1;
+	if (n == 0)
+		log_info("no link recorded in this network namespace: nothing "
+		    "to clean up");
+	for (int i = 0; i < n; i++)
+		if (control_cleanup(names[i]) == -1 ||
+		    steer_cleanup(names[i]) == -1)
+			ret = 1;
 	return ret;
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct zcctund z = { .tun_fd = -1, .raw_fd = -1, .udp_fd = -1,
-	    .link_fd = -1, .nl_fd = -1,
-	    .ready_fd = -1, .argc = argc - 1, .argv = argv + 1 };
+	struct parent p = { .tun_fd = -1, .control_fd = -1, .sig_fd = -1,
+	    .priv_fd = -1, .ready_fd = -1, .argc = argc - 1, .argv = argv + 1 };
 	char err[512];
 
 	signal(SIGPIPE, SIG_IGN);
-	if (options_load(&z.opt, argc - 1, argv + 1, err, sizeof(err)) == -1 ||
-	    options_check(&z.opt, err, sizeof(err)) == -1) {
+	if (options_load(&p.opt, argc - 1, argv + 1, err, sizeof(err)) == -1 ||
+	    options_check(&p.opt, err, sizeof(err)) == -1) {
 		fprintf(stderr, "zcctund: %s\n", err);
 		return EXIT_USAGE;
 	}
 	if (sodium_init() == -1) {
 		fprintf(stderr, "zcctund: libsodium failed to initialise\n");
-		return 1;
+		return EXIT_FAILED;
 	}
-	switch (z.opt.command) {
+	switch (p.opt.command) {
 	case ZCC_CMD_HELP:
 		usage(stdout);
 		return 0;
@@ -929,12 +912,10 @@ main(int argc, char *argv[])
 	case ZCC_CMD_GENKEY:
 		return cmd_genkey();
 	case ZCC_CMD_CLEANUP:
-		log_init("zcctund", 1, z.opt.debug);
-		if (control_cleanup(z.opt.ifname) == -1)
-			return 1;
-		return steer_cleanup(z.opt.ifname) == -1 ? 1 : 0;
+		log_init("zcctund", 1, p.opt.debug);
+		return cmd_cleanup(p.opt.ifname);
 	case ZCC_CMD_RUN:
 		break;
 	}
-	return cmd_run(&z);
+	return cmd_run(&p);
 }

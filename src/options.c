@@ -409,6 +409,12 @@ bad:
 }
 
 static int
+set_user(struct parse *p, const struct word *w, const struct value *v)
+{
+	return set_name(p, w, v->str, p->o->user, sizeof(p->o->user));
+}
+
+static int
 set_linkname(struct parse *p, const struct word *w, const struct value *v)
 {
 	return set_name(p, w, v->str, p->o->linkname, sizeof(p->o->linkname));
@@ -498,6 +504,7 @@ static const struct word words[] = {
 	  .what = "a number of microseconds (0-1000, 0: off)",
 	  .set = set_busy_poll },
 	{ .name = "ip-output", .type = ARG_FLAG, .set = set_ip_output },
+	{ .name = "user", .type = ARG_STRING, .set = set_user },
 };
 
 static const struct word *
@@ -1040,11 +1047,8 @@ options_init(struct zcc_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->command = ZCC_CMD_RUN;
-	memcpy(o->ifname, ZCC_DEFAULT_IFNAME, sizeof(ZCC_DEFAULT_IFNAME));
 	o->udp_port = ZCC_DEFAULT_UDP_PORT;
-	o->fwmark = ZCC_DEFAULT_FWMARK;
-	o->table = ZCC_DEFAULT_TABLE;
-	o->priority = ZCC_DEFAULT_PRIORITY;
+	memcpy(o->user, ZCC_DEFAULT_USER, sizeof(ZCC_DEFAULT_USER));
 	o->rekey_interval = ZCC_DEFAULT_REKEY;
 	o->keepalive_interval = ZCC_DEFAULT_KEEPALIVE;
 	o->keepalive_failure = ZCC_DEFAULT_KEEPALIVE_FAILURE;

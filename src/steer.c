@@ -1,202 +1,42 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Steering: the rules, routes, filters and sysctls that make selected flows
- * pass through zcc0, installed with the tools an administrator reads them
- * with (ip, tc, nft: fixed argv, no shell, clean environment) and removed
- * again by one idempotent function that serves exit, failed start-up and
- * "zcctund cleanup" alike.
+ * Steering: the rules, routes, filters and nftables tables that make
+ * selected flows pass through zcc0, installed with the tools an
+ * administrator reads them with (ip, tc, nft; cmd.h) by the root parent.
  *
- * Order matters: the nftables backstop goes first and leaves last, so at no
- * instant can a selected flow pass in plaintext while zcctund runs; the
- * unreachable route in the zcc table outlives zcc0, so a killed daemon
- * fails closed until cleanup.
+ * The block is installed first and removed only by "zcctund cleanup":
+ * every other exit, a crash included, leaves selected flows dropped, never
+ * in plaintext. A restart takes over what its predecessor left
+ * make-before-break: the nftables table is replaced in one transaction,
+ * routes by "replace", rules added beside the old ones, the tc filter
+ * replaced in place; only then does what is no longer wanted go.
+ * Removal names each thing exactly (a rule by all its selectors, a filter
+ * by preference, protocol and handle), so a foreign rule at a nearby
+ * preference, or another link's pieces, are never touched.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
+#include <glob.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <net/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 
+#include "zcc/cmd.h"
 #include "zcc/host.h"
 #include "zcc/intake.h"
 #include "zcc/log.h"
 #include "zcc/steer.h"
 #include "zcc/tun.h"
 
-#define CMD_OUT_MAX 4096
-#define ARGV_MAX 48
-
-static char *const clean_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
-
-/* argv for exec is char *const[]; its strings are never written to. */
-static char *
-unconst(const char *s)
-{
-	union { const char *c; char *m; } u = { .c = s };
-
-	return u.m;
-}
-
-/* A command's exit status and its stdout+stderr, for the log. */
-struct cmd_result {
-	int status;
-	char out[CMD_OUT_MAX];
-};
-
-static void
-read_all(int fd, char *out, size_t outlen)
-{
-	char drain[512];
-	size_t used = 0;
-	ssize_t n;
-
-	while (used + 1 < outlen &&
-	    (n = read(fd, out + used, outlen - 1 - used)) > 0)
-		used += (size_t)n;
-	/* Keep reading what does not fit, so the child never blocks on us. */
-	while (read(fd, drain, sizeof(drain)) > 0)
-		;
-	out[used] = '\0';
-	while (used > 0 && out[used - 1] == '\n')
-		out[--used] = '\0';
-}
-
-/*
- * The tools are looked up in fixed system directories, not in the PATH
- * zcctund was started with (execvpe would search that one).
- */
-static int
-tool_path(const char *name, char *path, size_t len)
-{
-	static const char *const dirs[] = { "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
-
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, len, "%s/%s", dirs[i], name);
-		if (access(path, X_OK) == 0)
-			return 0;
-	}
-	return -1;
-}
-
-static void
-exec_child(char *const argv[], int in_fd, int out_fd)
-{
-	char path[64];
-
-	if (in_fd != -1 && dup2(in_fd, STDIN_FILENO) == -1)
-		_exit(127);
-	if (dup2(out_fd, STDOUT_FILENO) == -1 ||
-	    dup2(out_fd, STDERR_FILENO) == -1)
-		_exit(127);
-	if (tool_path(argv[0], path, sizeof(path)) == 0)
-		execve(path, argv, clean_env);
-	dprintf(out_fd, "%s: %s", argv[0], strerror(errno));
-	_exit(127);
-}
-
-static void
-close_pair(int fds[2])
-{
-	for (int i = 0; i < 2; i++)
-		if (fds[i] != -1)
-			close(fds[i]);
-}
-
-/* Run argv with input on stdin (or /dev/null); -1 when it could not run. */
-static int
-run(char *const argv[], const char *input, struct cmd_result *r)
-{
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
-	pid_t pid;
-
-	r->status = -1;
-	r->out[0] = '\0';
-	if (pipe2(out, O_CLOEXEC) == -1 || (input && pipe2(in, O_CLOEXEC) == -1)) {
-		log_warn("pipe");
-		goto fail;
-	}
-	pid = fork();
-	if (pid == -1) {
-		log_warn("fork");
-		goto fail;
-	}
-	if (pid == 0)
-		exec_child(argv, in[0], out[1]);
-	close(out[1]);
-	if (input) {
-		close(in[0]);
-		if (write(in[1], input, strlen(input)) == -1)
-			log_warn("%s: write", argv[0]);
-		close(in[1]);
-	}
-	read_all(out[0], r->out, sizeof(r->out));
-	close(out[0]);
-	while (waitpid(pid, &r->status, 0) == -1 && errno == EINTR)
-		;
-	return 0;
-fail:
-	close_pair(in);
-	close_pair(out);
-	return -1;
-}
-
-static int
-succeeded(const struct cmd_result *r)
-{
-	return WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0;
-}
-
-static void
-describe(char *const argv[], char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; argv[i] && used + 1 < len; i++)
-		used += (size_t)snprintf(buf + used, len - used, "%s%s",
-		    i ? " " : "", argv[i]);
-}
-
-/* Run a step that must succeed; its failure is logged with the tool's words. */
-static int
-must(char *const argv[], const char *input)
-{
-	struct cmd_result r;
-	char what[512];
-
-	describe(argv, what, sizeof(what));
-	log_debug("run: %s", what);
-	if (run(argv, input, &r) == -1)
-		return -1;
-	if (succeeded(&r))
-		return 0;
-	log_warnx("'%s' failed: %s", what, r.out[0] ? r.out : "(no output)");
-	return -1;
-}
-
-/* Run an undo step; it may find nothing to undo, which is fine. */
-static int
-try(char *const argv[])
-{
-	struct cmd_result r;
-	char what[512];
-
-	describe(argv, what, sizeof(what));
-	if (run(argv, NULL, &r) == -1)
-		return -1;
-	log_debug("run: %s: %s", what, succeeded(&r) ? "done" : "nothing to do");
-	return succeeded(&r) ? 0 : -1;
-}
+#define TC_HANDLE "1"           /* our filter's handle at its preference */
 
 /* Formatting helpers: each returns its buffer so argv stays readable. */
 static char *
@@ -213,7 +53,7 @@ fmt_addr(char buf[ZCC_ADDRSTRLEN], const struct zcc_addr *a)
 	return buf;
 }
 
-/* The link's family, as ip(8) takes it, and its host prefix. */
+/* The link's family, as ip(8) takes it. */
 static char *
 ip_family(const struct steer *s)
 {
@@ -239,6 +79,15 @@ nft_table_name(const char *ifname, char *out, size_t len)
 			*c = '_';
 }
 
+static int
+has_port(const uint16_t *ports, size_t n, uint16_t p)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ports[i] == p)
+			return 1;
+	return 0;
+}
+
 static int sysctl_read(const char *path);
 
 int
@@ -252,7 +101,7 @@ steer_preflight(void)
 	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
 		char path[64];
 
-		if (tool_path(tools[i][0], path, sizeof(path)) == 0)
+		if (cmd_tool_path(tools[i][0], path, sizeof(path)) == 0)
 			continue;
 		log_warnx("'%s' not found in /usr/sbin, /usr/bin, /sbin or /bin: "
 		    "install %s", tools[i][0], tools[i][1]);
@@ -265,28 +114,23 @@ steer_preflight(void)
 }
 
 void
-steer_init(struct steer *s, const struct zcc_options *o, struct zcc_addr local,
-    const char *realdev)
+steer_init(struct steer *s, const struct zcc_options *o)
 {
 	memset(s, 0, sizeof(*s));
 	snprintf(s->ifname, sizeof(s->ifname), "%s", o->ifname);
-	snprintf(s->realdev, sizeof(s->realdev), "%s", realdev);
-	s->local = local;
 	s->peer = o->peer;
 	memcpy(s->ports, o->ports, o->nports * sizeof(o->ports[0]));
 	s->nports = o->nports;
-	s->tc_pref = o->priority;
 	s->fwmark = o->fwmark;
 	s->table = o->table;
 	s->priority = o->priority;
-	s->saved_rp_filter = -1;
+	s->link_hlen = LINK_HLEN_UNKNOWN;
 }
 
-/* ---- state file ---- */
+/* ---- state files: one per link per network namespace ---- */
 
-/* One state file per interface name per network namespace. */
 static int
-state_path(const char *ifname, char *path, size_t len)
+netns_inode(unsigned long *ino)
 {
 	struct stat st;
 
@@ -294,35 +138,64 @@ state_path(const char *ifname, char *path, size_t len)
 		log_warn("/proc/self/ns/net");
 		return -1;
 	}
-	snprintf(path, len, "%s/%s.netns-%lu.state", ZCC_STATE_DIR, ifname,
-	    (unsigned long)st.st_ino);
+	*ino = (unsigned long)st.st_ino;
 	return 0;
 }
 
 static int
-state_write(const struct steer *s)
+state_path(const char *ifname, char *path, size_t len)
 {
-	char path[256], tmp[272], local[ZCC_ADDRSTRLEN], peer[ZCC_ADDRSTRLEN];
-	FILE *f;
+	unsigned long ino;
 
-	if (state_path(s->ifname, path, sizeof(path)) == -1)
+	if (netns_inode(&ino) == -1)
 		return -1;
+	snprintf(path, len, "%s/%s.netns-%lu.state", ZCC_STATE_DIR, ifname, ino);
+	return 0;
+}
+
+static int
+state_dir(void)
+{
 	if (mkdir(ZCC_STATE_DIR, 0700) == -1 && errno != EEXIST) {
 		log_warn("%s", ZCC_STATE_DIR);
 		return -1;
 	}
+	return 0;
+}
+
+static void
+format_ports(const struct steer *s, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->nports; i++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%u",
+		    i ? "," : "", s->ports[i]);
+}
+
+/* Written before what it records is installed: a crash leaves it findable. */
+static int
+state_write(const struct steer *s)
+{
+	char path[256], tmp[272], local[ZCC_ADDRSTRLEN] = "",
+	    peer[ZCC_ADDRSTRLEN], ports[ZCC_MAX_PORTS * 2 * 6];
+	FILE *f;
+
+	if (state_path(s->ifname, path, sizeof(path)) == -1 || state_dir() == -1)
+		return -1;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "we");
 	if (f == NULL) {
 		log_warn("%s", tmp);
 		return -1;
 	}
+	if (s->local.af)
+		fmt_addr(local, &s->local);
+	format_ports(s, ports, sizeof(ports));
 	fprintf(f, "pid=%ld\nifname=%s\nrealdev=%s\nlocal=%s\npeer=%s\n"
-	    "fwmark=%u\ntable=%u\npriority=%u\nadded_clsact=%d\n"
-	    "saved_rp_filter=%d\npeer_route=%d\n", (long)getpid(), s->ifname,
-	    s->realdev, fmt_addr(local, &s->local), fmt_addr(peer, &s->peer),
-	    s->fwmark, s->table, s->priority, s->added_clsact,
-	    s->saved_rp_filter, s->peer_route);
+	    "ports=%s\nfwmark=%u\ntable=%u\npriority=%u\ntc_filter=%d\n"
+	    "link_hlen=%u\npeer_route=%d\n", s->pid, s->ifname, s->realdev,
+	    local, fmt_addr(peer, &s->peer), ports, s->fwmark, s->table,
+	    s->priority, s->tc_filter, s->link_hlen, s->peer_route);
 	if (fclose(f) == EOF || rename(tmp, path) == -1) {
 		log_warn("%s", path);
 		unlink(tmp);
@@ -339,39 +212,59 @@ state_remove(const char *ifname)
 	if (state_path(ifname, path, sizeof(path)) == 0 && unlink(path) == -1 &&
 	    errno != ENOENT)
 		log_warn("%s", path);
-	/* The directory goes with the last state file: nothing left behind. */
+	/* The directory goes with the last file in it: nothing left behind. */
 	if (rmdir(ZCC_STATE_DIR) == -1 && errno != ENOTEMPTY && errno != EEXIST &&
 	    errno != ENOENT)
 		log_warn("%s", ZCC_STATE_DIR);
 }
 
 static int
-state_field(struct steer *s, long *pid, const char *key, const char *val)
+parse_ports(struct steer *s, const char *val)
 {
 	char *end;
-	long v = strtol(val, &end, 10);
+
+	s->nports = 0;
+	while (*val) {
+		unsigned long p = strtoul(val, &end, 10);
+
+		if (end == val || p == 0 || p > 65535 ||
+		    s->nports == ZCC_MAX_PORTS * 2 || (*end && *end != ','))
+			return -1;
+		s->ports[s->nports++] = (uint16_t)p;
+		val = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+static int
+state_field(struct steer *s, const char *key, const char *val)
+{
+	char *end;
+	unsigned long v = strtoul(val, &end, 10);
 	int numeric = *val != '\0' && *end == '\0';
 
 	if (strcmp(key, "pid") == 0 && numeric)
-		*pid = v;
-	else if (strcmp(key, "ifname") == 0)
+		s->pid = (long)v;
+	else if (strcmp(key, "ifname") == 0 && options_valid_ifname(val))
 		snprintf(s->ifname, sizeof(s->ifname), "%s", val);
 	else if (strcmp(key, "realdev") == 0)
 		snprintf(s->realdev, sizeof(s->realdev), "%s", val);
 	else if (strcmp(key, "local") == 0)
-		return addr_parse(&s->local, val);
+		return *val ? addr_parse(&s->local, val) : 0;
 	else if (strcmp(key, "peer") == 0)
 		return addr_parse(&s->peer, val);
+	else if (strcmp(key, "ports") == 0)
+		return parse_ports(s, val);
 	else if (strcmp(key, "fwmark") == 0 && numeric)
-		s->fwmark = (uint32_t)strtoul(val, NULL, 10);
+		s->fwmark = (uint32_t)v;
 	else if (strcmp(key, "table") == 0 && numeric)
-		s->table = (uint32_t)strtoul(val, NULL, 10);
+		s->table = (uint32_t)v;
 	else if (strcmp(key, "priority") == 0 && numeric)
 		s->priority = (uint32_t)v;
-	else if (strcmp(key, "added_clsact") == 0 && numeric)
-		s->added_clsact = (int)v;
-	else if (strcmp(key, "saved_rp_filter") == 0 && numeric)
-		s->saved_rp_filter = (int)v;
+	else if (strcmp(key, "tc_filter") == 0 && numeric)
+		s->tc_filter = (int)v;
+	else if (strcmp(key, "link_hlen") == 0 && numeric)
+		s->link_hlen = (uint32_t)v;
 	else if (strcmp(key, "peer_route") == 0 && numeric)
 		s->peer_route = (int)v;
 	else
@@ -379,16 +272,14 @@ state_field(struct steer *s, long *pid, const char *key, const char *val)
 	return 0;
 }
 
-/* 1 when read, 0 when there is no state file, -1 on error. */
+/* 1 when read, 0 when there is no such file, -1 on error (logged). */
 static int
-state_read(const char *ifname, struct steer *s, long *pid)
+state_read_path(const char *path, struct steer *s)
 {
-	char path[256], line[256];
+	char line[512];
 	int lineno = 0, ret = 1;
 	FILE *f;
 
-	if (state_path(ifname, path, sizeof(path)) == -1)
-		return -1;
 	f = fopen(path, "re");
 	if (f == NULL) {
 		if (errno == ENOENT)
@@ -397,20 +288,195 @@ state_read(const char *ifname, struct steer *s, long *pid)
 		return -1;
 	}
 	memset(s, 0, sizeof(*s));
-	s->saved_rp_filter = -1;
+	s->link_hlen = LINK_HLEN_UNKNOWN;
 	while (fgets(line, sizeof(line), f)) {
 		char *eq = strchr(line, '=');
 
 		lineno++;
 		line[strcspn(line, "\n")] = '\0';
-		if (eq == NULL || (*eq = '\0', state_field(s, pid, line, eq + 1)) == -1) {
+		if (eq == NULL || (*eq = '\0', state_field(s, line, eq + 1)) == -1) {
 			log_warnx("%s:%d: cannot parse '%s'", path, lineno, line);
 			ret = -1;
 			break;
 		}
 	}
 	fclose(f);
+	if (ret == 1 && (s->ifname[0] == '\0' || s->peer.af == 0)) {
+		log_warnx("%s: no ifname or peer", path);
+		ret = -1;
+	}
 	return ret;
+}
+
+static int
+state_read(const char *ifname, struct steer *s)
+{
+	char path[256];
+
+	if (state_path(ifname, path, sizeof(path)) == -1)
+		return -1;
+	return state_read_path(path, s);
+}
+
+/* Every link recorded in this network namespace; their number, or -1. */
+static int
+state_all(struct steer *all, size_t max)
+{
+	char pattern[128];
+	unsigned long ino;
+	glob_t g;
+	size_t n = 0;
+
+	if (netns_inode(&ino) == -1)
+		return -1;
+	snprintf(pattern, sizeof(pattern), "%s/*.netns-%lu.state",
+	    ZCC_STATE_DIR, ino);
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return 0;
+	for (size_t i = 0; i < g.gl_pathc && n < max; i++)
+		if (state_read_path(g.gl_pathv[i], &all[n]) == 1)
+			n++;
+	globfree(&g);
+	return (int)n;
+}
+
+static int
+daemon_alive(long pid)
+{
+	char path[64], exe[256];
+	ssize_t n;
+
+	if (pid <= 0 || pid == (long)getpid())
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return 0;
+	exe[n] = '\0';
+	return strstr(exe, "zcctund") != NULL;
+}
+
+/* ---- which link: a predecessor's, or a new one with free numbers ---- */
+
+static int
+table_empty(uint32_t table)
+{
+	char t[16];
+	char *v4[] = { "ip", "-4", "route", "show", "table", fmt_u32(t, table), NULL };
+	char *v6[] = { "ip", "-6", "route", "show", "table", t, NULL };
+	struct cmd_result r;
+
+	if (cmd_run(v4, NULL, &r) == -1 || (cmd_succeeded(&r) && r.out[0]))
+		return 0;
+	return cmd_run(v6, NULL, &r) == 0 && !(cmd_succeeded(&r) && r.out[0]);
+}
+
+static int
+slot_taken(const struct steer *all, int n, uint32_t table, uint32_t pref,
+    uint32_t mark)
+{
+	for (int i = 0; i < n; i++)
+		if (all[i].table + 1 >= table && all[i].table <= table + 1)
+			return 1;
+		else if (all[i].priority + 1 >= pref && all[i].priority <= pref + 1)
+			return 1;
+		else if (all[i].fwmark == mark)
+			return 1;
+	return 0;
+}
+
+/*
+ * Link k's defaults: tables 31331 + 2k and the next, preferences 31330 -
+ * 2k and the one below, fwmark 0x7a63 + k. The first k no other link
+ * records and whose tables the kernel has no route in.
+ */
+static int
+allocate_numbers(struct zcc_options *o, const struct steer *all, int n)
+{
+	for (uint32_t k = 0; k < STEER_MAX_LINKS; k++) {
+		uint32_t table = o->table ? o->table : ZCC_DEFAULT_TABLE + 2 * k;
+		uint32_t pref = o->priority ? o->priority : ZCC_DEFAULT_PRIORITY - 2 * k;
+		uint32_t mark = o->fwmark ? o->fwmark : ZCC_DEFAULT_FWMARK + k;
+
+		if (slot_taken(all, n, table, pref, mark) ||
+		    !table_empty(table) || !table_empty(table + 1))
+			continue;
+		o->table = table;
+		o->priority = pref;
+		o->fwmark = mark;
+		return 0;
+	}
+	log_warnx("no free routing table, rule preference and fwmark for a new "
+	    "link among the %d this host may have; give table, rule-priority "
+	    "and fwmark", STEER_MAX_LINKS);
+	return -1;
+}
+
+static int
+free_ifname(char ifname[IFNAMSIZ], const struct steer *all, int n)
+{
+	for (int k = 0; k < STEER_MAX_LINKS; k++) {
+		int used = 0;
+
+		snprintf(ifname, IFNAMSIZ, "zcc%d", k);
+		for (int i = 0; i < n; i++)
+			used |= strcmp(all[i].ifname, ifname) == 0;
+		if (!used && !tun_exists(ifname))
+			return 0;
+	}
+	log_warnx("zcc0 to zcc%d are all taken: give ifname", STEER_MAX_LINKS - 1);
+	return -1;
+}
+
+/* Numbers not given are the predecessor's; given ones must be its. */
+static int
+adopt_numbers(struct zcc_options *o, const struct steer *prev)
+{
+	if ((o->table && o->table != prev->table) ||
+	    (o->priority && o->priority != prev->priority) ||
+	    (o->fwmark && o->fwmark != prev->fwmark)) {
+		log_warnx("%s: its block uses table %u, rule-priority %u, fwmark "
+		    "0x%x, not the ones given; 'zcctund cleanup ifname %s' lifts "
+		    "it first", prev->ifname, prev->table, prev->priority,
+		    prev->fwmark, prev->ifname);
+		return -1;
+	}
+	o->table = prev->table;
+	o->priority = prev->priority;
+	o->fwmark = prev->fwmark;
+	return 0;
+}
+
+int
+steer_claim(struct zcc_options *o, struct steer *prev, int *have_prev)
+{
+	struct steer all[STEER_MAX_LINKS];
+	int n = state_all(all, STEER_MAX_LINKS);
+
+	*have_prev = 0;
+	if (n == -1)
+		return -1;
+	for (int i = 0; i < n && !*have_prev; i++) {
+		if (o->ifname[0] ? strcmp(all[i].ifname, o->ifname) != 0 :
+		    !addr_equal(&all[i].peer, &o->peer))
+			continue;
+		*prev = all[i];
+		*have_prev = 1;
+	}
+	if (*have_prev) {
+		if (daemon_alive(prev->pid)) {
+			log_warnx("%s: zcctund (pid %ld) runs this link already",
+			    prev->ifname, prev->pid);
+			return -1;
+		}
+		snprintf(o->ifname, sizeof(o->ifname), "%s", prev->ifname);
+		log_info("%s: taking over the block zcctund (pid %ld) left",
+		    prev->ifname, prev->pid);
+		return adopt_numbers(o, prev);
+	}
+	if (o->ifname[0] == '\0' && free_ifname(o->ifname, all, n) == -1)
+		return -1;
+	return allocate_numbers(o, all, n);
 }
 
 /* ---- sysctl ---- */
@@ -454,37 +520,22 @@ sysctl_write(const char *path, int v)
 	return ret;
 }
 
-#define RP_ALL "/proc/sys/net/ipv4/conf/all/rp_filter"
-
 /*
  * Opened segments arrive on zcc0 from an address routed via the real
  * interface: strict reverse-path filtering would drop them. The kernel uses
- * the larger of "all" and the device's value, so zcc0 gets loose (2) and a
- * strict "all" is lowered to loose, recorded, and restored at exit. IPv6
- * has no such sysctl (reverse-path checks there are firewall rules), so an
- * IPv6 link changes nothing.
+ * the larger of "all" and the device's value, so loose (2) on zcc0 alone
+ * is enough, whatever "all" says. IPv6 has no such sysctl.
  */
 static int
-install_rp_filter(struct steer *s)
+install_rp_filter(const struct steer *s)
 {
 	char dev[128];
-	int all = sysctl_read(RP_ALL);
 
 	if (s->peer.af == AF_INET6)
 		return 0;
-
 	snprintf(dev, sizeof(dev), "/proc/sys/net/ipv4/conf/%s/rp_filter",
 	    s->ifname);
-	if (sysctl_write(dev, 2) == -1)
-		return -1;
-	if (all != 1)
-		return 0;
-	s->saved_rp_filter = all;
-	if (state_write(s) == -1)
-		return -1;
-	log_info("lowering net.ipv4.conf.all.rp_filter from 1 to 2 while %s "
-	    "runs", s->ifname);
-	return sysctl_write(RP_ALL, 2);
+	return sysctl_write(dev, 2);
 }
 
 /* ---- nftables backstop ---- */
@@ -507,7 +558,9 @@ append(char *buf, size_t len, const char *fmt, ...)
  * Selected flows must cross zcc0: arriving, only what zcctund opened and
  * wrote into zcc0 (after IP reassembly, so fragments and IP options that
  * slip past the tc ingress filter are caught); leaving, only zcc0 traffic and
- * zcctund's own marked raw packets. Everything else is dropped and counted.
+ * zcctund's own marked packets. Everything else is dropped and counted.
+ * Written as "add, delete, define" in one transaction: a table already
+ * there (a predecessor's) is replaced atomically, never absent.
  */
 static void
 nft_ruleset(const struct steer *s, char *buf, size_t len)
@@ -521,6 +574,7 @@ nft_ruleset(const struct steer *s, char *buf, size_t len)
 	for (size_t i = 0; i < s->nports; i++)
 		append(ports, sizeof(ports), "%s%u", i ? ", " : "", s->ports[i]);
 	buf[0] = '\0';
+	append(buf, len, "add table inet %s\ndelete table inet %s\n", table, table);
 	append(buf, len, "table inet %s {\n", table);
 	append(buf, len, " chain input {\n  type filter hook input priority -150; policy accept;\n");
 	append(buf, len, "  iifname != \"%s\" %s saddr %s tcp dport { %s } counter drop\n",
@@ -544,22 +598,7 @@ install_nft(const struct steer *s)
 	char *argv[] = { "nft", "-f", "-", NULL };
 
 	nft_ruleset(s, rules, sizeof(rules));
-	return must(argv, rules);
-}
-
-/* The table replaced in one nft transaction: never a moment without it. */
-static int
-replace_nft(const struct steer *s)
-{
-	char rules[8192 + 64], table[IFNAMSIZ + 8];
-	char *argv[] = { "nft", "-f", "-", NULL };
-	size_t n;
-
-	nft_table_name(s->ifname, table, sizeof(table));
-	n = (size_t)snprintf(rules, sizeof(rules), "delete table inet %s\n",
-	    table);
-	nft_ruleset(s, rules + n, sizeof(rules) - n);
-	return must(argv, rules);
+	return cmd_must(argv, rules);
 }
 
 static void
@@ -569,30 +608,31 @@ remove_nft(const struct steer *s)
 	char *argv[] = { "nft", "delete", "table", "inet", table, NULL };
 
 	nft_table_name(s->ifname, table, sizeof(table));
-	try(argv);
+	cmd_try(argv);
 }
 
 /* ---- routes and rules ---- */
 
 static int
-install_unreachable(const struct steer *s)
+unreachable_route(const struct steer *s, const char *op)
 {
 	char t[16];
-	char *argv[] = { "ip", ip_family(s), "route", "add", "unreachable", "default",
-	    "metric", "4294967295", "table", fmt_u32(t, s->table), NULL };
+	char *argv[] = { "ip", ip_family(s), "route", cmd_unconst(op),
+	    "unreachable", "default", "metric", "4294967295", "table",
+	    fmt_u32(t, s->table), NULL };
 
-	return must(argv, NULL);
+	return *op == 'r' ? cmd_must(argv, NULL) : cmd_try(argv);
 }
 
 static int
-install_zcc_route(const struct steer *s)
+zcc_route(const struct steer *s, const char *op)
 {
 	char t[16], src[ZCC_ADDRSTRLEN];
-	char *argv[] = { "ip", ip_family(s), "route", "add", "default", "dev",
-	    unconst(s->ifname), "src", fmt_addr(src, &s->local), "table",
-	    fmt_u32(t, s->table), NULL };
+	char *argv[] = { "ip", ip_family(s), "route", cmd_unconst(op), "default",
+	    "dev", cmd_unconst(s->ifname), "src", fmt_addr(src, &s->local),
+	    "table", fmt_u32(t, s->table), NULL };
 
-	return must(argv, NULL);
+	return *op == 'r' ? cmd_must(argv, NULL) : cmd_try(argv);
 }
 
 /*
@@ -611,51 +651,42 @@ peer_on_link(const struct steer *s)
 	    fmt_addr(peer, &s->peer), NULL };
 	struct cmd_result r;
 
-	if (run(argv, NULL, &r) == -1 || !succeeded(&r))
+	if (cmd_run(argv, NULL, &r) == -1 || !cmd_succeeded(&r))
 		return 0;
 	snprintf(dev, sizeof(dev), " dev %s ", s->realdev);
 	return strstr(r.out, " via ") == NULL && strstr(r.out, dev) != NULL;
 }
 
 static int
-install_peer_route(struct steer *s)
+peer_route(const struct steer *s, const char *op)
 {
 	char t[16], peer[ZCC_ADDRSTRLEN];
-	char *argv[] = { "ip", ip_family(s), "route", "add",
-	    fmt_addr(peer, &s->peer), "via", peer, "dev", s->realdev, "onlink",
-	    "table", fmt_u32(t, s->table + 1), NULL };
+	char *argv[] = { "ip", ip_family(s), "route", cmd_unconst(op),
+	    fmt_addr(peer, &s->peer), "via", peer, "dev",
+	    cmd_unconst(s->realdev), "onlink", "table",
+	    fmt_u32(t, s->table + 1), NULL };
 
-	/* Never one of the kernel's tables (table 252..254 would make it so). */
-	s->peer_route = (s->table + 1 < 253 || s->table + 1 > 255) &&
-	    peer_on_link(s);
-	if (!s->peer_route)
-		return 0;
-	/* Recorded first: a crash must leave nothing "cleanup" cannot find. */
-	if (state_write(s) == -1)
-		return -1;
-	return must(argv, NULL);
+	return *op == 'r' ? cmd_must(argv, NULL) : cmd_try(argv);
 }
 
-/*
- * The flush takes the zcc0 route if zcc0 did not take it along; "ip -6
- * route flush" leaves unreachable routes (iproute2 6.1), so that one is
- * deleted by name.
- */
-static void
-remove_routes(const struct steer *s)
+/* zcctund's own marked packets: to main, or first to the peer's route. */
+static int
+mark_rule(const struct steer *s, const char *op, const char *table)
 {
-	char t[16], t1[16];
-	char *flush[] = { "ip", ip_family(s), "route", "flush", "table",
-	    fmt_u32(t, s->table), NULL };
-	char *unreach[] = { "ip", ip_family(s), "route", "del", "unreachable",
-	    "default", "metric", "4294967295", "table", t, NULL };
-	char *peer[] = { "ip", ip_family(s), "route", "flush", "table",
-	    fmt_u32(t1, s->table + 1), NULL };
+	char pref[16], mark[16];
+	char *argv[] = { "ip", ip_family(s), "rule", cmd_unconst(op), "pref",
+	    fmt_u32(pref, s->priority - 1), "fwmark", fmt_u32(mark, s->fwmark),
+	    "lookup", cmd_unconst(table), NULL };
 
-	try(flush);
-	try(unreach);
-	if (s->peer_route)
-		try(peer);
+	return *op == 'a' ? cmd_ensure(argv) : cmd_try(argv);
+}
+
+static int
+mark_peer_rule(const struct steer *s, const char *op)
+{
+	char t[16];
+
+	return mark_rule(s, op, fmt_u32(t, s->table + 1));
 }
 
 /* The two selection rules of one port: op is "add" or "del". */
@@ -663,34 +694,24 @@ static int
 port_rules(const struct steer *s, const char *op, uint16_t p)
 {
 	char pref[16], t[16], to[ZCC_ADDRSTRLEN + 4], port[8];
-	char *sel[] = { "ip", ip_family(s), "rule", unconst(op), "pref",
+	char *sel[] = { "ip", ip_family(s), "rule", cmd_unconst(op), "pref",
 	    fmt_u32(pref, s->priority), "to", fmt_host(to, &s->peer), "ipproto",
 	    "tcp", "dport", port, "lookup", fmt_u32(t, s->table), NULL };
+	int ret;
 
 	snprintf(port, sizeof(port), "%u", p);
-	if (must(sel, NULL) == -1)
-		return -1;
+	ret = *op == 'a' ? cmd_ensure(sel) : cmd_try(sel);
 	sel[10] = "sport";
-	return must(sel, NULL);
+	if (*op == 'a')
+		return ret == -1 ? -1 : cmd_ensure(sel);
+	cmd_try(sel);
+	return 0;
 }
 
-/*
- * zcctund's own marked packets: the peer's route first when there is one
- * (a rule added at a preference goes after those already there), then
- * main. Both at priority - 1, before the selection rules at priority.
- */
 static int
 install_rules(const struct steer *s)
 {
-	char exempt[16], mark[16], t[16];
-	char *fw[] = { "ip", ip_family(s), "rule", "add", "pref", fmt_u32(exempt, s->priority - 1),
-	    "fwmark", fmt_u32(mark, s->fwmark), "lookup", "main", NULL };
-	char *fw_peer[] = { "ip", ip_family(s), "rule", "add", "pref", exempt,
-	    "fwmark", mark, "lookup", fmt_u32(t, s->table + 1), NULL };
-
-	if (s->peer_route && must(fw_peer, NULL) == -1)
-		return -1;
-	if (must(fw, NULL) == -1)
+	if (mark_rule(s, "add", "main") == -1)
 		return -1;
 	for (size_t i = 0; i < s->nports; i++)
 		if (port_rules(s, "add", s->ports[i]) == -1)
@@ -698,37 +719,80 @@ install_rules(const struct steer *s)
 	return 0;
 }
 
-static void
-remove_rules_at(const struct steer *s, uint32_t pref)
-{
-	char p[16];
-	char *argv[] = { "ip", ip_family(s), "rule", "del", "pref",
-	    fmt_u32(p, pref), NULL };
-
-	/* Each del removes one rule at that preference. */
-	for (int i = 0; i < 2 * ZCC_MAX_PORTS + 2; i++)
-		if (try(argv) == -1)
-			break;
-}
-
-static void
-remove_rules(const struct steer *s)
-{
-	remove_rules_at(s, s->priority);
-	remove_rules_at(s, s->priority - 1);
-}
-
 /* ---- tc ingress: the kernel's copy of what the receive ring took ---- */
+
+static int
+clsact_mark_path(const char *dev, char *path, size_t len)
+{
+	unsigned long ino;
+
+	if (netns_inode(&ino) == -1)
+		return -1;
+	snprintf(path, len, "%s/clsact-%s.netns-%lu.mark", ZCC_STATE_DIR, dev,
+	    ino);
+	return 0;
+}
 
 static int
 has_clsact(const char *dev)
 {
 	struct cmd_result r;
-	char *argv[] = { "tc", "qdisc", "show", "dev", unconst(dev), NULL };
+	char *argv[] = { "tc", "qdisc", "show", "dev", cmd_unconst(dev), NULL };
 
-	if (run(argv, NULL, &r) == -1 || !succeeded(&r))
+	if (cmd_run(argv, NULL, &r) == -1 || !cmd_succeeded(&r))
 		return -1;
 	return strstr(r.out, "qdisc clsact") != NULL;
+}
+
+/* A clsact qdisc zcc added is marked so; the last link to go removes it. */
+static int
+ensure_clsact(const char *dev)
+{
+	char *add[] = { "tc", "qdisc", "add", "dev", cmd_unconst(dev), "clsact", NULL };
+	char mark[256];
+	int have = has_clsact(dev), fd;
+
+	if (have == -1) {
+		log_warnx("%s: cannot read its qdiscs", dev);
+		return -1;
+	}
+	if (have)
+		return 0;
+	if (clsact_mark_path(dev, mark, sizeof(mark)) == -1 || state_dir() == -1)
+		return -1;
+	fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		log_warn("%s", mark);
+		return -1;
+	}
+	close(fd);
+	return cmd_must(add, NULL);
+}
+
+static int
+no_filters(const char *dev, const char *dir)
+{
+	char *argv[] = { "tc", "filter", "show", "dev", cmd_unconst(dev),
+	    cmd_unconst(dir), NULL };
+	struct cmd_result r;
+
+	return cmd_run(argv, NULL, &r) == 0 && cmd_succeeded(&r) &&
+	    r.out[0] == '\0';
+}
+
+static void
+release_clsact(const char *dev)
+{
+	char *del[] = { "tc", "qdisc", "del", "dev", cmd_unconst(dev), "clsact", NULL };
+	char mark[256];
+
+	if (clsact_mark_path(dev, mark, sizeof(mark)) == -1 ||
+	    access(mark, F_OK) == -1)
+		return;
+	if (!no_filters(dev, "ingress") || !no_filters(dev, "egress"))
+		return;     /* another link's, or the administrator's since */
+	cmd_try(del);
+	unlink(mark);
 }
 
 /*
@@ -740,7 +804,7 @@ has_clsact(const char *dev)
  * so the two never disagree. It matches fixed offsets: only unfragmented
  * segments with TCP right behind a fixed-size header (IPv4 IHL 5, IPv6
  * next header 6) are taken and dropped here; the nftables input backstop
- * drops the rest after reassembly.
+ * drops the rest after reassembly. "replace" swaps the program in place.
  */
 static int
 install_port_filters(const struct steer *s)
@@ -748,22 +812,22 @@ install_port_filters(const struct steer *s)
 	struct sock_filter f[INTAKE_FILTER_MAX];
 	char code[16 + INTAKE_FILTER_MAX * 32];
 	char pref[16];
-	char *argv[] = { "tc", "filter", "add", "dev", unconst(s->realdev),
-	    "ingress", "pref", fmt_u32(pref, s->tc_pref), "protocol",
-	    s->peer.af == AF_INET6 ? "ipv6" : "ip", "bpf", "bytecode", code,
-	    "da", NULL };
+	char *argv[] = { "tc", "filter", "replace", "dev", cmd_unconst(s->realdev),
+	    "ingress", "pref", fmt_u32(pref, s->priority), "protocol",
+	    s->peer.af == AF_INET6 ? "ipv6" : "ip", "handle", TC_HANDLE, "bpf",
+	    "bytecode", code, "da", NULL };
 	struct intake_prog how = { s->link_hlen, TC_ACT_SHOT,
 	    (uint32_t)TC_ACT_UNSPEC };
 	size_t n;
 
-	if (s->link_hlen == LINK_HLEN_UNKNOWN)
+	if (!s->tc_filter)
 		return 0;
 	n = intake_filter(f, &how, &s->peer, s->ports, s->nports);
 	snprintf(code, sizeof(code), "%zu", n);
 	for (size_t i = 0; i < n; i++)
 		append(code, sizeof(code), ",%u %u %u %u", (unsigned)f[i].code,
 		    (unsigned)f[i].jt, (unsigned)f[i].jf, f[i].k);
-	return must(argv, NULL);
+	return cmd_must(argv, NULL);
 }
 
 /*
@@ -796,155 +860,119 @@ link_header_len(struct steer *s)
 	    s->realdev, type);
 }
 
-static int
-install_tc(struct steer *s)
-{
-	char *add[] = { "tc", "qdisc", "add", "dev", s->realdev, "clsact", NULL };
-	int have;
-
-	link_header_len(s);
-	if (s->link_hlen == LINK_HLEN_UNKNOWN)
-		return 0;
-	have = has_clsact(s->realdev);
-	if (have == -1) {
-		log_warnx("%s: cannot read its qdiscs", s->realdev);
-		return -1;
-	}
-	if (!have) {
-		if (must(add, NULL) == -1)
-			return -1;
-		s->added_clsact = 1;
-		if (state_write(s) == -1)
-			return -1;
-	}
-	return install_port_filters(s);
-}
-
-static void
-remove_filters_at(const struct steer *s, uint32_t at)
-{
-	char pref[16];
-	char *filt[] = { "tc", "filter", "del", "dev", unconst(s->realdev),
-	    "ingress", "pref", fmt_u32(pref, at), NULL };
-
-	try(filt);
-}
-
-/* Filters live at priority, or priority + 1 after a reload (steer_update). */
 static void
 remove_tc(const struct steer *s)
 {
-	char *qdisc[] = { "tc", "qdisc", "del", "dev", unconst(s->realdev),
-	    "clsact", NULL };
+	char pref[16];
+	char *filt[] = { "tc", "filter", "del", "dev", cmd_unconst(s->realdev),
+	    "ingress", "pref", fmt_u32(pref, s->priority), "protocol",
+	    s->peer.af == AF_INET6 ? "ipv6" : "ip", "handle", TC_HANDLE, "bpf",
+	    NULL };
 
-	if (s->realdev[0] == '\0')
+	if (!s->tc_filter || s->realdev[0] == '\0')
 		return;
-	remove_filters_at(s, s->priority);
-	remove_filters_at(s, s->priority + 1);
-	if (s->added_clsact)
-		try(qdisc);
+	cmd_try(filt);
+	release_clsact(s->realdev);
 }
 
-/* ---- install and remove ---- */
+/* ---- the block, the attachment, and what a predecessor had beyond ---- */
 
-static int remove_leftovers(const char *ifname, int quiet);
+/* s with prev's ports too, while prev's rules may still be in place. */
+static void
+with_prev_ports(struct steer *both, const struct steer *s,
+    const struct steer *prev)
+{
+	*both = *s;
+	if (prev == NULL || !addr_equal(&prev->peer, &s->peer))
+		return;
+	for (size_t i = 0; i < prev->nports; i++)
+		if (!has_port(both->ports, both->nports, prev->ports[i]) &&
+		    both->nports < ZCC_MAX_PORTS * 2)
+			both->ports[both->nports++] = prev->ports[i];
+}
 
 int
-steer_install(struct steer *s)
+steer_block(struct steer *s, const struct steer *prev)
 {
-	/* A crashed predecessor's leftovers would collide with ours. */
-	if (remove_leftovers(s->ifname, 1) == -1 || state_write(s) == -1)
-		return -1;
-	if (install_nft(s) == -1 ||
-	    install_unreachable(s) == -1 ||
-	    install_peer_route(s) == -1 ||
-	    install_rules(s) == -1 ||
-	    install_zcc_route(s) == -1 ||
-	    install_rp_filter(s) == -1 ||
-	    install_tc(s) == -1) {
-		steer_remove(s);
-		return -1;
+	struct steer both;
+
+	s->pid = (long)getpid();
+	with_prev_ports(&both, s, prev);
+	if (prev && prev->realdev[0]) {
+		/* Recorded so that a crash before steer_attach finds them. */
+		snprintf(both.realdev, sizeof(both.realdev), "%s", prev->realdev);
+		both.tc_filter = prev->tc_filter;
+		both.link_hlen = prev->link_hlen;
+		both.peer_route = prev->peer_route;
 	}
+	if (state_write(&both) == -1 || install_nft(&both) == -1 ||
+	    unreachable_route(s, "replace") == -1 || install_rules(&both) == -1)
+		return -1;
 	return 0;
 }
 
-void
-steer_remove(const struct steer *s)
+/* What prev installed that s does not: removed once s is in place. */
+static void
+remove_beyond(const struct steer *prev, const struct steer *s)
 {
-	remove_tc(s);
-	remove_rules(s);
-	remove_routes(s);
-	if (s->saved_rp_filter >= 0)
-		sysctl_write(RP_ALL, s->saved_rp_filter);
-	remove_nft(s);
-	state_remove(s->ifname);
+	int same_peer = addr_equal(&prev->peer, &s->peer);
+
+	for (size_t i = 0; i < prev->nports; i++)
+		if (!same_peer || !has_port(s->ports, s->nports, prev->ports[i]))
+			port_rules(prev, "del", prev->ports[i]);
+	if (prev->peer_route && (!s->peer_route || !same_peer ||
+	    strcmp(prev->realdev, s->realdev) != 0)) {
+		if (!s->peer_route)
+			mark_peer_rule(prev, "del");
+		peer_route(prev, "del");
+	}
+	if (prev->tc_filter && (!s->tc_filter ||
+	    strcmp(prev->realdev, s->realdev) != 0 || prev->peer.af != s->peer.af))
+		remove_tc(prev);
 }
 
 static int
-daemon_alive(long pid)
+attach_all(struct steer *s)
 {
-	char path[64], exe[256];
-	ssize_t n;
-
-	if (pid <= 0 || pid == (long)getpid())
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return 0;
-	exe[n] = '\0';
-	return strstr(exe, "zcctund") != NULL;
-}
-
-/* Remove what a dead zcctund left for ifname; quiet when nothing is left. */
-static int
-remove_leftovers(const char *ifname, int quiet)
-{
-	struct steer s;
-	long pid = 0;
-	int found = state_read(ifname, &s, &pid);
-
-	if (found == -1)
+	if (s->peer_route && (peer_route(s, "replace") == -1 ||
+	    mark_peer_rule(s, "add") == -1))
 		return -1;
-	if (found == 0) {
-		if (!quiet)
-			log_info("%s: no state file in this network namespace: "
-			    "nothing to clean up", ifname);
-		return 0;
-	}
-	if (daemon_alive(pid)) {
-		log_warnx("%s: zcctund (pid %ld) is running; stop it with "
-		    "SIGTERM instead", ifname, pid);
+	if (zcc_route(s, "replace") == -1 || install_rp_filter(s) == -1)
 		return -1;
-	}
-	steer_remove(&s);
-	log_info("%s: removed what zcctund (pid %ld) left behind", ifname, pid);
+	if (s->tc_filter && (ensure_clsact(s->realdev) == -1 ||
+	    install_port_filters(s) == -1))
+		return -1;
 	return 0;
 }
 
 int
-steer_cleanup(const char *ifname)
+steer_attach(struct steer *s, const struct zcc_addr *local,
+    const char *realdev, const struct steer *prev)
 {
-	return remove_leftovers(ifname, 0);
-}
+	struct steer both;
 
-/* ---- a new set of ports on a live link (SIGHUP) ---- */
-
-static int
-has_port(const uint16_t *ports, size_t n, uint16_t p)
-{
-	for (size_t i = 0; i < n; i++)
-		if (ports[i] == p)
-			return 1;
-	return 0;
+	s->local = *local;
+	snprintf(s->realdev, sizeof(s->realdev), "%s", realdev);
+	/* Never one of the kernel's tables (table 252..254 would make it so). */
+	s->peer_route = (s->table + 1 < 253 || s->table + 1 > 255) &&
+	    peer_on_link(s);
+	link_header_len(s);
+	s->tc_filter = s->link_hlen != LINK_HLEN_UNKNOWN;
+	with_prev_ports(&both, s, prev);
+	if (state_write(&both) == -1 || attach_all(s) == -1)
+		return -1;
+	if (prev)
+		remove_beyond(prev, s);
+	if (install_nft(s) == -1)
+		return -1;
+	return state_write(s);
 }
 
 /*
  * Everything for the added ports goes in before anything of the removed
  * ones goes out, and the ports kept never lose a rule or a filter: the
- * backstop first covers both sets, the tc filters for the new set are
- * built beside the old ones (at the other of two preferences) before the
- * old ones go, and the backstop shrinks last.
+ * backstop first covers both sets, the tc filter is replaced in place,
+ * and the backstop shrinks last.
  */
 int
 steer_update(struct steer *s, const uint16_t *ports, size_t n)
@@ -958,16 +986,9 @@ steer_update(struct steer *s, const uint16_t *ports, size_t n)
 			both.ports[both.nports++] = ports[i];
 	memcpy(next.ports, ports, n * sizeof(ports[0]));
 	next.nports = n;
-	next.tc_pref = s->tc_pref == s->priority ? s->priority + 1 : s->priority;
-	if (replace_nft(&both) == -1)
+	if (state_write(&both) == -1 || install_nft(&both) == -1 ||
+	    install_rules(&both) == -1 || install_port_filters(&next) == -1)
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (!has_port(s->ports, s->nports, ports[i]) &&
-		    port_rules(s, "add", ports[i]) == -1)
-			return -1;
-	if (install_port_filters(&next) == -1)
-		return -1;
-	remove_filters_at(s, s->tc_pref);
 	for (size_t i = 0; i < s->nports; i++)
 		if (!has_port(ports, n, s->ports[i])) {
 			port_rules(s, "del", s->ports[i]);
@@ -975,5 +996,61 @@ steer_update(struct steer *s, const uint16_t *ports, size_t n)
 		}
 	*s = next;
 	log_info("steering: %zu ports (%d removed)", n, removed);
-	return replace_nft(s);
+	if (install_nft(s) == -1)
+		return -1;
+	return state_write(s);
+}
+
+void
+steer_remove(const struct steer *s)
+{
+	remove_tc(s);
+	for (size_t i = 0; i < s->nports; i++)
+		port_rules(s, "del", s->ports[i]);
+	mark_rule(s, "del", "main");
+	if (s->peer_route)
+		mark_peer_rule(s, "del");
+	if (s->local.af)
+		zcc_route(s, "del");
+	unreachable_route(s, "del");
+	if (s->peer_route)
+		peer_route(s, "del");
+	remove_nft(s);
+	state_remove(s->ifname);
+}
+
+int
+steer_cleanup(const char *ifname)
+{
+	struct steer s;
+	int found = state_read(ifname, &s);
+
+	if (found == -1)
+		return -1;
+	if (found == 0) {
+		log_info("%s: no link recorded in this network namespace: "
+		    "nothing to clean up", ifname);
+		return 0;
+	}
+	if (daemon_alive(s.pid)) {
+		log_warnx("%s: zcctund (pid %ld) is running; stop it first "
+		    "('zccctl stop %s' or SIGTERM), then clean up", ifname,
+		    s.pid, ifname);
+		return -1;
+	}
+	steer_remove(&s);
+	log_info("%s: block lifted: selected flows to the peer now pass in "
+	    "the clear", ifname);
+	return 0;
+}
+
+int
+steer_links(char names[][IFNAMSIZ], size_t max)
+{
+	struct steer all[STEER_MAX_LINKS];
+	int n = state_all(all, STEER_MAX_LINKS);
+
+	for (int i = 0; i < n && (size_t)i < max; i++)
+		memcpy(names[i], all[i].ifname, IFNAMSIZ);
+	return n < 0 ? -1 : (n > (int)max ? (int)max : n);
 }

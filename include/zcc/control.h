@@ -5,7 +5,8 @@
  * named per network namespace like the steering state file). One request
  * line, one reply, then the server closes the connection.
  *
- * Requests: "show\n" (text for people) or "show json\n" (one JSON object).
+ * Requests: "show\n" (text for people) or "show json\n" (one JSON object);
+ * "stop\n" and "reload\n", which the engine hands to the root parent.
  */
 #ifndef ZCC_CONTROL_H
 #define ZCC_CONTROL_H
@@ -41,6 +42,7 @@ struct link_counters {
 /* Everything "zccctl show" reports, filled by zcctund when asked. */
 struct zcc_status {
 	char ifname[IFNAMSIZ];
+	long pid, engine_pid;           /* the root parent's (the daemon's), the engine's */
 	char linkname[64];              /* "" when none */
 	const char *state;              /* "down", "handshaking", "up" */
 	struct zcc_addr local, peer;
@@ -70,16 +72,30 @@ struct control;
  */
 typedef void control_status_fn(void *arg, struct zcc_status *st);
 
-/*
- * Listen on the socket for ifname in this network namespace. A stale socket
- * file (no one listening) is replaced; a live one is an error. NULL on
- * error (logged). Call it in the process that runs base (after any fork to
- * the background): control_close removes the socket file.
- */
-struct control *control_open(struct event_base *base, const char *ifname,
-    control_status_fn *fn, void *arg);
+/* Requests only root may make, handed to the supervisor. */
+enum control_command { CONTROL_STOP, CONTROL_RELOAD };
 
-/* Stop listening and remove the socket file. NULL is fine. */
+/* 0 when the request was passed on, -1 when it could not be. */
+typedef int control_command_fn(void *arg, enum control_command cmd);
+
+/*
+ * The parent: bind and listen on the socket for ifname in this network
+ * namespace. A stale socket file (no one listening) is replaced; a live
+ * one is an error. The listening fd, or -1 (logged).
+ */
+int control_bind(const char *ifname);
+
+/* The parent, at exit: remove ifname's socket file. */
+void control_unbind(const char *ifname);
+
+/*
+ * The engine: serve "show", "show json", "stop" and "reload" on listen_fd
+ * (control_bind's, inherited) from base. NULL on error (logged).
+ */
+struct control *control_open(struct event_base *base, int listen_fd,
+    control_status_fn *fn, control_command_fn *cmd, void *arg);
+
+/* Stop serving (the listening fd stays open). NULL is fine. */
 void control_close(struct control *c);
 
 /* zcctund cleanup: remove a dead daemon's socket for ifname. -1 if live. */

@@ -47,7 +47,8 @@ int host_link_socket(uint32_t fwmark);
 
 /*
  * zcc's UDP port, bound to local and connected to the peer's same port:
- * only the peer's datagrams arrive. Non-blocking. The fd, or -1 (logged).
+ * only the peer's datagrams arrive; links to other peers share the port
+ * (SO_REUSEADDR). Non-blocking. The fd, or -1 (logged).
  */
 int host_udp_socket(const struct zcc_addr *local, const struct zcc_addr *peer,
     uint16_t port);

@@ -16,8 +16,10 @@
 #include "zcc/addr.h"
 
 #define ZCC_MAX_PORTS 64
-#define ZCC_DEFAULT_IFNAME "zcc0"
+#define ZCC_DEFAULT_USER "zcc"       /* the engine runs as this user */
 #define ZCC_DEFAULT_UDP_PORT 7437     /* zcc's own UDP port (handshake, encapsulation) */
+/* The first link's numbers; link k adds k to the mark and 2k to the table and
+ * takes 2k off the preference (steer.h). */
 #define ZCC_DEFAULT_FWMARK 0x7a63     /* marks zcctund's own raw socket */
 #define ZCC_DEFAULT_TABLE 31331       /* policy routing table for selected flows */
 #define ZCC_DEFAULT_PRIORITY 31330    /* ip rule preference; the fwmark rule is one lower */
@@ -34,7 +36,7 @@
 enum zcc_command {
 	ZCC_CMD_RUN,        /* run the link (the default) */
 	ZCC_CMD_GENKEY,     /* zcctund genkey */
-	ZCC_CMD_CLEANUP,    /* zcctund cleanup [ifname NAME] */
+	ZCC_CMD_CLEANUP,    /* zcctund cleanup [ifname NAME]: lift the block */
 	ZCC_CMD_HELP,       /* --help */
 	ZCC_CMD_VERSION,    /* --version */
 };
@@ -46,13 +48,15 @@ struct zcc_options {
 	struct zcc_addr local;          /* of the peer's family */
 	int have_local;                 /* else: the source the kernel picks for peer */
 	char key_file[PATH_MAX];        /* "" when not given */
-	char ifname[IFNAMSIZ];
+	char ifname[IFNAMSIZ];          /* "": the first free zccN */
 	uint16_t ports[ZCC_MAX_PORTS];  /* encrypt-port, each once, in order given */
 	size_t nports;
 	uint16_t udp_port;              /* port */
+	/* 0: allocated per link (steer_claim) */
 	uint32_t fwmark;                /* fwmark N (nonzero) */
 	uint32_t table;                 /* table N (1..2^32-1, not 253-255) */
 	uint32_t priority;              /* rule-priority N (2..32765) */
+	char user[64];                  /* user NAME: the engine's */
 	int nodetach;
 	int debug;
 	/* the link (pppd's lifecycle words) */

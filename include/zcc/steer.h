@@ -1,20 +1,27 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Steering: what zcctund installs on the host so that selected flows pass
- * through zcc0 and nothing else does, and removes again. Outgoing: ip rules
- * into a table routing to zcc0 (with an unreachable fallback so a dead
- * daemon fails closed) and an fwmark rule that exempts zcctund's raw socket.
- * Incoming: a tc clsact ingress filter (cls_bpf, the receive ring's own
- * program) dropping the kernel's copy of the peer's selected segments,
- * which zcctund's receive ring (intake.h) took.
- * Backstop: an nftables table dropping selected flows that bypass zcc0 in
- * either direction.
+ * Steering: what the root parent installs on the host so that selected
+ * flows pass through zcc0 and nothing else does.
+ *
+ * The block (steer_block), installed before anything that can fail and
+ * left in place by every exit but an administrator's "zcctund cleanup":
+ * an nftables table dropping selected flows that bypass zcc0 in either
+ * direction, ip rules sending selected flows into the link's table, whose
+ * default is unreachable once zcc0 is gone, and an fwmark rule that lets
+ * the daemon's own sealed segments out.
+ * The attachment (steer_attach), once zcc0 exists: the route into zcc0,
+ * zcc0's reverse-path setting, a route for the raw socket, and a tc
+ * clsact ingress filter (cls_bpf, the receive ring's own program) dropping
+ * the kernel's copy of the peer's selected segments.
  *
  * Each in the peer's family: ip -4 or ip -6, "ip" or "ip6" in nftables,
  * a "protocol ip" or "protocol ipv6" tc filter.
  *
- * What was installed is recorded in a state file, so that
- * "zcctund cleanup" can remove it after a crash.
+ * What a link installed is recorded in its state file, so that a restart
+ * takes it over make-before-break and "zcctund cleanup" removes exactly
+ * that (by exact match, never by a preference number or a table flush).
+ * Several links live side by side, each with its own interface name,
+ * table, rule preferences and fwmark.
  */
 #ifndef ZCC_STEER_H
 #define ZCC_STEER_H
@@ -28,22 +35,20 @@
 #include "zcc/options.h"
 
 #define ZCC_STATE_DIR "/run/zcc"
+#define STEER_MAX_LINKS 64      /* links per network namespace */
 
 struct steer {
 	char ifname[IFNAMSIZ];      /* zcc0 */
 	char realdev[IFNAMSIZ];     /* the interface that reaches the peer */
 	struct zcc_addr local, peer;    /* of one family */
-	uint16_t ports[ZCC_MAX_PORTS * 2];  /* twice: old and new during steer_update */
+	uint16_t ports[ZCC_MAX_PORTS * 2];  /* old and new during steer_update */
 	size_t nports;
-	uint32_t fwmark, table, priority;
-	uint32_t tc_pref;           /* the tc filter's: priority or priority + 1 */
+	uint32_t fwmark, table, priority;   /* table + 1: the raw socket's */
 	uint32_t link_hlen;         /* realdev's link header, before IP */
 #define LINK_HLEN_UNKNOWN UINT32_MAX    /* no tc filter: the backstop drops */
-	/* filled by steer_install, for removal */
-	int added_clsact;           /* we created the clsact qdisc on realdev */
+	int tc_filter;              /* our filter at priority on realdev */
 	int peer_route;             /* the raw socket's route in table + 1 */
-	int saved_rp_filter;        /* net.ipv4.conf.all.rp_filter before, or -1
-	                               (never changed for an IPv6 link) */
+	long pid;                   /* the daemon that owns it */
 };
 
 /*
@@ -53,16 +58,35 @@ struct steer {
  */
 int steer_preflight(void);
 
-/* Fill s from the options, the chosen local address and real device. */
-void steer_init(struct steer *s, const struct zcc_options *o,
-    struct zcc_addr local, const char *realdev);
+/*
+ * Which link this start is, as pppd's units: the one a stopped predecessor
+ * left for o->ifname or, with no ifname given, for the same peer; else a
+ * new one. Fills in o's ifname, table, rule-priority and fwmark where they
+ * were not given: the predecessor's, or the first free ones (zcc0, zcc1,
+ * ...). *have_prev says whether prev holds a predecessor's state. -1
+ * (logged) when that link's zcctund is running, or when given numbers
+ * differ from those the predecessor's block uses.
+ */
+int steer_claim(struct zcc_options *o, struct steer *prev, int *have_prev);
+
+/* Fill s from the (claimed) options. */
+void steer_init(struct steer *s, const struct zcc_options *o);
 
 /*
- * Install everything, in an order that never lets a selected flow out in
- * plaintext: backstop first, the ingress filter last. On failure removes
- * what it installed and returns -1 (logged).
+ * Record the state file, then install the block; a predecessor's is
+ * replaced in place (nftables in one transaction, routes by replace,
+ * rules added beside), never removed first. -1 on failure (logged); what
+ * was installed stays: a half-made block still blocks.
  */
-int steer_install(struct steer *s);
+int steer_block(struct steer *s, const struct steer *prev);
+
+/*
+ * Once zcc0 exists: its route, rp_filter, the raw socket's route and the
+ * tc ingress filter on realdev; then what prev had that s has not (ports
+ * no longer selected, a filter on another device) goes. -1 (logged).
+ */
+int steer_attach(struct steer *s, const struct zcc_addr *local,
+    const char *realdev, const struct steer *prev);
 
 /*
  * A new set of selected ports on a live link (SIGHUP), without a moment in
@@ -71,14 +95,18 @@ int steer_install(struct steer *s);
  */
 int steer_update(struct steer *s, const uint16_t *ports, size_t n);
 
-/* Remove everything steer_install put in place, in reverse. */
+/* Lift the block: remove everything s installed, in reverse. */
 void steer_remove(const struct steer *s);
 
 /*
- * After a crash: remove what the state file for ifname (in this network
- * namespace) records. Returns 0 when something was cleaned or nothing was
- * there, -1 on error (logged).
+ * "zcctund cleanup": lift the block of ifname's link when its zcctund is
+ * not running.
+ * 0 when done or nothing was there, -1 when a link's zcctund runs or on
+ * error (logged).
  */
 int steer_cleanup(const char *ifname);
+
+/* The interface names of the links recorded here, at most max; -1 on error. */
+int steer_links(char names[][IFNAMSIZ], size_t max);
 
 #endif

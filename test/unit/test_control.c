@@ -213,7 +213,8 @@ static const char json_checker[] =
     "        [None] * 4, 'nulls')\n"
     "    eq(d['send'], 'ip', 'send')\n"
     "    sys.exit(0)\n"
-    "eq(list(d), ['ifname', 'linkname', 'state', 'local', 'peer', 'device',\n"
+    "eq(list(d), ['ifname', 'pid', 'engine_pid', 'version', 'linkname',\n"
+    "    'state', 'local', 'peer', 'device',\n"
     "    'udp_port', 'ports', 'handshake_age', 'up_seconds', 'compress',\n"
     "    'busy_poll_us', 'send', 'next_hop', 'sent_link', 'sent_ip', 'key_id', 'handshakes', 'rekeys', 'keepalive_misses', 'link', 'sealed',\n"
     "    'opened', 'bytes_sealed', 'bytes_opened', 'sack_trimmed',\n"
@@ -427,7 +428,20 @@ static struct event_base *base;
 struct served {
 	int calls;
 	int not_zeroed;
+	int stops, reloads;
 };
+
+static int
+command_fn(void *arg, enum control_command cmd)
+{
+	struct served *s = arg;
+
+	if (cmd == CONTROL_STOP)
+		s->stops++;
+	else
+		s->reloads++;
+	return 0;
+}
 
 static void
 status_fn(void *arg, struct zcc_status *st)
@@ -645,6 +659,16 @@ check_requests(struct served *s)
 	CHECK(strcmp(r, "error: unknown request\n") == 0);
 	CHECK(w[0].secs < 1.0);
 	CHECK_EQ(s->calls, 2);
+
+	/* stop and reload are passed on, once each, and answered. */
+	r = ask(&w[0], C_ASK, "stop\n");
+	CHECK(strcmp(r, "ok: stopping\n") == 0);
+	r = ask(&w[0], C_ASK, "reload\n");
+	CHECK(strcmp(r, "ok: reloading\n") == 0);
+	r = ask(&w[0], C_ASK, "stop now\n");
+	CHECK(strcmp(r, "error: unknown request\n") == 0);
+	CHECK_EQ(s->stops, 1);
+	CHECK_EQ(s->reloads, 1);
 }
 
 static void
@@ -713,7 +737,7 @@ dir_empty(const char *dir)
 static void
 check_live(void)
 {
-	struct served s = { 0, 0 };
+	struct served s = { 0, 0, 0, 0 };
 	struct control *c;
 	struct stat sb;
 	int had_dir = stat("/run/zcc", &sb) == 0;
@@ -729,15 +753,17 @@ check_live(void)
 	fd = open(sockpath, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	CHECK(fd != -1);
 	close(fd);
-	CHECK(control_open(base, ifname, status_fn, &s) == NULL);
+	CHECK(control_bind(ifname) == -1);
 	CHECK(lstat(sockpath, &sb) == 0 && S_ISREG(sb.st_mode));
 	unlink(sockpath);
 
 	/* A stale socket is replaced; a live one refuses a second daemon. */
 	make_stale(sockpath);
-	c = control_open(base, ifname, status_fn, &s);
+	fd = control_bind(ifname);
+	CHECK(fd != -1);
+	c = control_open(base, fd, status_fn, command_fn, &s);
 	CHECK(c != NULL);
-	CHECK(control_open(base, ifname, status_fn, &s) == NULL);
+	CHECK(control_bind(ifname) == -1);
 	CHECK(lstat(sockpath, &sb) == 0 && S_ISSOCK(sb.st_mode));
 	CHECK_EQ(sb.st_mode & 07777, 0600);
 	CHECK_EQ(sb.st_uid, 0);
@@ -746,6 +772,8 @@ check_live(void)
 		check_clients(&s);
 	}
 	control_close(c);
+	close(fd);
+	control_unbind(ifname);
 	CHECK(lstat(sockpath, &sb) == -1 && errno == ENOENT);
 	/*
 	 * The directory we made goes with our socket, unless another daemon

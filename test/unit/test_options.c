@@ -140,11 +140,13 @@ test_defaults(void)
 	memset(&o, 0xa5, sizeof(o));
 	options_init(&o);
 	CHECK_EQ(o.command, ZCC_CMD_RUN);
-	CHECK(strcmp(o.ifname, "zcc0") == 0);
+	/* Not given: allocated per link when it starts (steer_claim). */
+	CHECK_EQ(o.ifname[0], '\0');
 	CHECK_EQ(o.udp_port, 7437);
-	CHECK_EQ(o.fwmark, 0x7a63);
-	CHECK_EQ(o.table, 31331);
-	CHECK_EQ(o.priority, 31330);
+	CHECK_EQ(o.fwmark, 0);
+	CHECK_EQ(o.table, 0);
+	CHECK_EQ(o.priority, 0);
+	CHECK(strcmp(o.user, "zcc") == 0);
 	CHECK_EQ(o.have_peer, 0);
 	CHECK_EQ(o.have_local, 0);
 	CHECK_EQ(o.key_file[0], '\0');
@@ -370,7 +372,7 @@ test_commands(void)
 
 	CHECK_EQ(parse_fresh(&o, "cleanup"), 0);
 	CHECK_EQ(o.command, ZCC_CMD_CLEANUP);
-	CHECK(strcmp(o.ifname, "zcc0") == 0);
+	CHECK_EQ(o.ifname[0], '\0');     /* every stopped link */
 	CHECK_EQ(parse_fresh(&o, "cleanup ifname zcc7 debug"), 0);
 	CHECK_EQ(o.command, ZCC_CMD_CLEANUP);
 	CHECK(strcmp(o.ifname, "zcc7") == 0);
@@ -742,7 +744,7 @@ test_fixed_files(void)
 	CHECK_EQ(options_check(&o, err, sizeof(err)), 0);
 	CHECK(is_addr(&o.peer, "10.0.0.2"));
 	CHECK_EQ(o.nports, 2);
-	CHECK(strcmp(o.ifname, "zcc0") == 0);
+	CHECK_EQ(o.ifname[0], '\0');
 
 	options_init(&o);
 	CHECK_EQ(options_parse_file(&o, ZCC_TEST_DATA "/options-defaults.conf",

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Privilege separation, as OpenBSD's iked and ntpd do it: a small root
+ * parent owns everything that changes the host (steering, the block,
+ * scripts, run files) and supervises; the engine, which reads zcc0, the
+ * receive ring and the UDP socket, runs as its own unprivileged user with
+ * no capabilities and only the descriptors the parent handed it.
+ *
+ * They talk over a SOCK_SEQPACKET pair in fixed-size messages. The parent
+ * trusts nothing the engine says: privsep_parse checks every message, and
+ * the worst an engine can ask for is ip-up, ip-down, a reload of the
+ * options from disk, or a stop that leaves the block in place.
+ */
+#ifndef ZCC_PRIVSEP_H
+#define ZCC_PRIVSEP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "zcc/keys.h"
+#include "zcc/options.h"
+
+enum privsep_type {
+	/* engine -> parent */
+	PRIV_READY = 1,         /* set up, privileges dropped, serving */
+	PRIV_UP,                /* the link came up: run ip-up */
+	PRIV_DOWN,              /* the link went down: run ip-down */
+	PRIV_STOP,              /* zccctl stop */
+	PRIV_RELOAD,            /* zccctl reload */
+	/* parent -> engine */
+	PRIV_CONFIG,            /* options re-read (SIGHUP) */
+	PRIV_TYPE_MAX
+};
+
+/* What of the options a live link takes on SIGHUP. */
+struct privsep_config {
+	uint16_t ports[ZCC_MAX_PORTS];
+	uint32_t nports;
+	uint32_t rekey_interval, keepalive_interval, keepalive_failure;
+	uint32_t holdoff, maxfail, busy_poll;
+	uint32_t persist;
+};
+
+struct privsep_msg {
+	uint32_t type;          /* enum privsep_type */
+	struct privsep_config config;   /* PRIV_CONFIG only, else zero */
+};
+
+/* The engine's exit status when the link failed for good (no persist). */
+#define PRIVSEP_EXIT_GAVE_UP 3
+
+/*
+ * Check len bytes received from the other side: the exact size, a type
+ * that side may send (from_engine), and for PRIV_CONFIG the ranges the
+ * options allow. 0 and *m filled, or -1.
+ */
+int privsep_parse(const void *buf, size_t len, int from_engine,
+    struct privsep_msg *m);
+
+/* Send one message; -1 (logged) when the other side is gone. */
+int privsep_send(int fd, enum privsep_type type,
+    const struct privsep_config *config);
+
+/*
+ * The link key, once, right after the fork: the parent's key page is
+ * wiped in every child (MADV_WIPEONFORK), so that the tools and scripts
+ * it forks never hold it. -1 (logged) on failure.
+ */
+int privsep_send_key(int fd, const uint8_t key[ZCC_KEY_LEN]);
+int privsep_recv_key(int fd, uint8_t key[ZCC_KEY_LEN]);
+
+/* The config message for options o. */
+void privsep_config_from(struct privsep_config *c, const struct zcc_options *o);
+
+/*
+ * In the engine, after everything is open: become user (its uid, gid and
+ * groups), keep no capability, set no_new_privs and not dumpable, and die
+ * with the parent (whose pid is parent). -1 (logged) when any step fails: the engine must not
+ * run with more than it should.
+ */
+int privsep_drop(uid_t uid, gid_t gid, pid_t parent);
+
+#endif

@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The engine (include/zcc/engine.h): one event loop over zcc0, the receive
+ * ring, the UDP socket, a tick, the control socket and the parent's pair.
+ * The link (link.c) handshakes, keys the data path and says when ip-up
+ * and ip-down should run, which the parent does.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "zcc/control.h"
+#include "zcc/datapath.h"
+#include "zcc/engine.h"
+#include "zcc/intake.h"
+#include "zcc/link.h"
+#include "zcc/log.h"
+#include "zcc/nexthop.h"
+#include "zcc/privsep.h"
+
+#define TICK_MS 100
+#define NEXTHOP_TICKS 10        /* the next hop is read once a second */
+
+struct zcctund {
+	struct zcc_options opt;
+	struct zcc_addr local;          /* of the peer's family */
+	char realdev[IFNAMSIZ];
+	int mtu;
+	int tun_fd, raw_fd, udp_fd, priv_fd;
+	int link_fd, nl_fd;     /* sending on the link layer; -1: by IP only */
+	unsigned int realdev_index;
+	struct nexthop nh;      /* as last read */
+	unsigned int ticks;
+	struct intake *intake;  /* the peer's sealed segments */
+	struct datapath *dp;
+	struct link *link;
+	struct control *control;
+	struct event_base *base;
+	int exit_status;
+	unsigned long activity; /* packet callbacks run, for busy-poll */
+};
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t
+now_ms(void)
+{
+	return now_us() / 1000;
+}
+
+static void
+log_counters(const struct zcctund *z)
+{
+	const struct dp_counters *c = datapath_counters(z->dp);
+	char drops[512] = "";
+	uint64_t link, ip;
+
+	for (int d = 0; d < DROP_MAX; d++)
+		snprintf(drops + strlen(drops), sizeof(drops) - strlen(drops),
+		    " %s=%llu", datapath_drop_name(d),
+		    (unsigned long long)c->dropped[d]);
+	log_info("counters: sealed=%llu opened=%llu bytes_sealed=%llu "
+	    "bytes_opened=%llu sack_trimmed=%llu encapsulated=%llu "
+	    "decapsulated=%llu dropped:%s",
+	    (unsigned long long)c->sealed, (unsigned long long)c->opened,
+	    (unsigned long long)c->bytes_sealed,
+	    (unsigned long long)c->bytes_opened,
+	    (unsigned long long)c->sack_trimmed,
+	    (unsigned long long)c->encapsulated,
+	    (unsigned long long)c->decapsulated, drops);
+	datapath_sent_by(z->dp, &link, &ip);
+	log_info("sealed segments sent: %llu by the link layer, %llu by IP "
+	    "output", (unsigned long long)link, (unsigned long long)ip);
+}
+
+/* ---- the next hop of sealed segments ---- */
+
+static int
+nexthop_usable(const struct nexthop *nh)
+{
+	return nh->state != NEXTHOP_NONE;
+}
+
+/* Whether sealed segments leave the same way after the next hop is read. */
+static int
+same_path(const struct nexthop *old, const struct nexthop *nh)
+{
+	if (nexthop_usable(old) != nexthop_usable(nh))
+		return 0;
+	return !nexthop_usable(nh) ||
+	    memcmp(old->mac, nh->mac, sizeof(nh->mac)) == 0;
+}
+
+/* Say when sealed segments change path, or go to another address. */
+static void
+log_nexthop(const struct zcctund *z, const struct nexthop *old,
+    const struct nexthop *nh)
+{
+	char a[ZCC_ADDRSTRLEN], mac[NEXTHOP_MACSTRLEN];
+
+	if (same_path(old, nh))
+		return;
+	if (!nexthop_usable(nh)) {
+		log_info("sealed segments leave by IP output: no resolved next "
+		    "hop toward the peer on %s", z->realdev);
+		return;
+	}
+	log_info("sealed segments leave by the link layer: next hop %s %s on %s",
+	    addr_format(&nh->addr, a, sizeof(a)), nexthop_format_mac(nh, mac),
+	    z->realdev);
+}
+
+/* Read the next hop again; a route leaving by another interface is none. */
+static void
+refresh_nexthop(struct zcctund *z)
+{
+	struct nexthop nh;
+
+	if (z->nl_fd == -1)
+		return;
+	if (nexthop_lookup(z->nl_fd, &z->opt.peer, z->opt.fwmark, &nh) !=
+	    NEXTHOP_NONE && (unsigned int)nh.ifindex != z->realdev_index)
+		nh.state = NEXTHOP_NONE;
+	log_nexthop(z, &z->nh, &nh);
+	z->nh = nh;
+	datapath_set_nexthop(z->dp, &nh);
+}
+
+/* ---- the link's hands: what link.c asks of us ---- */
+
+static void
+link_send(void *arg, const uint8_t *msg, size_t len)
+{
+	struct zcctund *z = arg;
+
+	if (send(z->udp_fd, msg, len, 0) == -1)
+		log_debug("udp send: %s", strerror(errno));
+}
+
+static void
+link_keys(void *arg, const struct dp_key *tx,
+    const struct dp_key *const rx[], size_t nrx)
+{
+	struct zcctund *z = arg;
+
+	datapath_set_keys(z->dp, tx, rx, nrx);
+}
+
+static uint64_t
+link_tx_used(void *arg)
+{
+	struct zcctund *z = arg;
+
+	return datapath_tx_used(z->dp);
+}
+
+static void
+link_up(void *arg)
+{
+	struct zcctund *z = arg;
+
+	/* The handshake just went through the kernel: the next hop is known. */
+	refresh_nexthop(z);
+	privsep_send(z->priv_fd, PRIV_UP, NULL);
+}
+
+static void
+link_down_cb(void *arg)
+{
+	struct zcctund *z = arg;
+
+	privsep_send(z->priv_fd, PRIV_DOWN, NULL);
+}
+
+static void
+key_seen(void *arg, uint8_t key_id)
+{
+	struct zcctund *z = arg;
+
+	link_key_seen(z->link, key_id, now_ms());
+}
+
+static void
+link_config_from(struct link_config *c, const struct zcctund *z,
+    const struct zcc_options *o)
+{
+	memset(c, 0, sizeof(*c));
+	c->local = z->local;
+	c->peer = o->peer;
+	c->rekey_interval = o->rekey_interval;
+	c->keepalive_interval = o->keepalive_interval;
+	c->keepalive_failure = o->keepalive_failure;
+	c->holdoff = o->holdoff;
+	c->maxfail = o->maxfail;
+	c->persist = o->persist;
+	c->codec = (uint8_t)o->compress;
+}
+
+/* ---- status for zccctl ---- */
+
+static void
+fill_status(void *arg, struct zcc_status *st)
+{
+	struct zcctund *z = arg;
+
+	snprintf(st->ifname, sizeof(st->ifname), "%s", z->opt.ifname);
+	st->pid = (long)getppid();
+	st->engine_pid = (long)getpid();
+	snprintf(st->linkname, sizeof(st->linkname), "%s", z->opt.linkname);
+	snprintf(st->realdev, sizeof(st->realdev), "%s", z->realdev);
+	st->local = z->local;
+	st->peer = z->opt.peer;
+	st->udp_port = z->opt.udp_port;
+	memcpy(st->ports, z->opt.ports, z->opt.nports * sizeof(st->ports[0]));
+	st->nports = z->opt.nports;
+	st->busy_poll = z->opt.busy_poll;
+	st->by_link = z->link_fd != -1;
+	st->nexthop = z->nh;
+	datapath_sent_by(z->dp, &st->sent_link, &st->sent_ip);
+	link_status(z->link, now_ms(), st);
+	st->dp = *datapath_counters(z->dp);
+	st->nflows = datapath_flows(z->dp, st->flows, CONTROL_MAX_FLOWS);
+}
+
+/* ---- the event loop ---- */
+
+static void
+stop_if_given_up(struct zcctund *z)
+{
+	if (!link_gave_up(z->link))
+		return;
+	log_warnx("the link failed and persist is off (or maxfail reached): "
+	    "exiting");
+	z->exit_status = PRIVSEP_EXIT_GAVE_UP;
+	event_base_loopbreak(z->base);
+}
+
+static void
+on_tun(evutil_socket_t fd, short what, void *arg)
+{
+	struct zcctund *z = arg;
+
+	(void)fd, (void)what;
+	z->activity++;
+	if (datapath_on_tun(z->dp) == -1) {
+		z->exit_status = 1;
+		event_base_loopbreak(z->base);
+	}
+}
+
+static void
+on_wire(evutil_socket_t fd, short what, void *arg)
+{
+	struct zcctund *z = arg;
+
+	(void)fd, (void)what;
+	z->activity++;
+	datapath_on_wire(z->dp, z->intake);
+}
+
+static void
+on_udp(evutil_socket_t fd, short what, void *arg)
+{
+	static uint8_t buf[ENCAP_MAX_LEN];
+	struct zcctund *z = arg;
+
+	(void)what;
+	z->activity++;
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n == -1) {
+			/* ICMP errors (peer not listening yet) surface here. */
+			if (errno != EAGAIN && errno != EINTR)
+				log_debug("udp: %s", strerror(errno));
+			if (errno == EAGAIN)
+				break;
+			continue;
+		}
+		if (n > 0 && buf[0] == ENCAP_TYPE_DATA)      /* else the link's */
+			datapath_on_encap(z->dp, buf, (size_t)n);
+		else
+			link_input(z->link, buf, (size_t)n, now_ms());
+	}
+	datapath_flush(z->dp);
+	stop_if_given_up(z);
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct zcctund *z = arg;
+
+	(void)fd, (void)what;
+	if (++z->ticks % NEXTHOP_TICKS == 0)
+		refresh_nexthop(z);
+	link_tick(z->link, now_ms());
+	stop_if_given_up(z);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct zcctund *z = arg;
+
+	(void)what;
+	if (sig == SIGUSR1) {
+		log_counters(z);
+		return;
+	}
+	log_info("%s, shutting down", strsignal(sig));
+	event_base_loopbreak(z->base);
+}
+
+/* ---- the parent's messages ---- */
+
+/* What a live link takes of re-read options (the parent steered already). */
+static void
+apply_config(struct zcctund *z, const struct privsep_config *c)
+{
+	struct link_config lc;
+
+	/* The backstop drops, after IP, what the ring missed meanwhile. */
+	if (intake_set_ports(z->intake, c->ports, c->nports) == -1)
+		log_warnx("SIGHUP: the receive ring keeps the old ports");
+	memcpy(z->opt.ports, c->ports, sizeof(z->opt.ports));
+	z->opt.nports = c->nports;
+	z->opt.rekey_interval = c->rekey_interval;
+	z->opt.keepalive_interval = c->keepalive_interval;
+	z->opt.keepalive_failure = c->keepalive_failure;
+	z->opt.holdoff = c->holdoff;
+	z->opt.maxfail = c->maxfail;
+	z->opt.busy_poll = c->busy_poll;
+	z->opt.persist = (int)c->persist;
+	datapath_set_options(z->dp, &z->opt);
+	link_config_from(&lc, z, &z->opt);
+	link_set_config(z->link, &lc);
+	log_info("SIGHUP: options re-read; %zu ports selected, busy-poll %u us",
+	    z->opt.nports, z->opt.busy_poll);
+}
+
+/* A message, or the parent gone (the engine then has no reason to live). */
+static void
+on_parent(evutil_socket_t fd, short what, void *arg)
+{
+	struct zcctund *z = arg;
+	struct privsep_msg m;
+	uint8_t buf[sizeof(m) + 1];
+	ssize_t n;
+
+	(void)what;
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		log_warnx("the parent is gone: exiting");
+		z->exit_status = 1;
+		event_base_loopbreak(z->base);
+		return;
+	}
+	if (privsep_parse(buf, (size_t)n, 0, &m) == -1) {
+		log_warnx("a malformed message from the parent: ignored");
+		return;
+	}
+	apply_config(z, &m.config);
+}
+
+/* zccctl stop and reload: the parent decides. */
+static int
+on_command(void *arg, enum control_command cmd)
+{
+	struct zcctund *z = arg;
+
+	return privsep_send(z->priv_fd, cmd == CONTROL_STOP ? PRIV_STOP :
+	    PRIV_RELOAD, NULL);
+}
+
+#define NEVENTS 8
+
+static int
+add_events(struct zcctund *z, struct event *ev[NEVENTS])
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1 };
+	struct timeval tick = { 0, TICK_MS * 1000 };
+
+	ev[0] = event_new(z->base, z->tun_fd, EV_READ | EV_PERSIST, on_tun, z);
+	ev[1] = event_new(z->base, z->udp_fd, EV_READ | EV_PERSIST, on_udp, z);
+	ev[2] = event_new(z->base, -1, EV_PERSIST, on_tick, z);
+	ev[3] = event_new(z->base, intake_fd(z->intake), EV_READ | EV_PERSIST,
+	    on_wire, z);
+	ev[4] = event_new(z->base, z->priv_fd, EV_READ | EV_PERSIST, on_parent, z);
+	for (size_t i = 0; i < 3; i++)
+		ev[i + 5] = evsignal_new(z->base, sigs[i], on_signal, z);
+	for (size_t i = 0; i < NEVENTS; i++)
+		if (ev[i] == NULL ||
+		    event_add(ev[i], i == 2 ? &tick : NULL) == -1) {
+			log_warnx("cannot set up the event loop");
+			return -1;
+		}
+	return 0;
+}
+
+/* True when the last pass of the loop ended it (a signal, a failure). */
+static int
+loop_ended(struct zcctund *z)
+{
+	return event_base_got_break(z->base) || event_base_got_exit(z->base);
+}
+
+/*
+ * busy-poll N: after a packet, keep looking for the next one for N
+ * microseconds instead of sleeping, so that it is not delayed by a wake-up
+ * (about half of the latency zcc adds on this project's VMs, where a
+ * halted vCPU is slow to wake: DECISIONS.md, "busy-poll is an option, off
+ * by default"). Each look is one epoll_wait that does not block; between
+ * looks that find nothing, sched_yield lets any runnable task (the
+ * applications) go first. A quiet link sleeps as with busy-poll 0: the
+ * window closes N us after the last packet.
+ */
+static int
+dispatch(struct zcctund *z)
+{
+	uint64_t deadline;
+
+	for (;;) {
+		if (event_base_loop(z->base, EVLOOP_ONCE) == -1)
+			return -1;
+		if (loop_ended(z))
+			return 0;
+		deadline = now_us() + z->opt.busy_poll;
+		while (z->opt.busy_poll > 0 && now_us() < deadline) {
+			unsigned long before = z->activity;
+
+			if (event_base_loop(z->base, EVLOOP_ONCE |
+			    EVLOOP_NONBLOCK) == -1)
+				return -1;
+			if (loop_ended(z))
+				return 0;
+			if (z->activity != before)
+				deadline = now_us() + z->opt.busy_poll;
+			else
+				sched_yield();
+		}
+	}
+}
+
+static int
+run_loop(struct zcctund *z)
+{
+	struct event *ev[NEVENTS] = { NULL };
+	int ret = -1;
+
+	if (add_events(z, ev) == -1)
+		goto out;
+	if (privsep_send(z->priv_fd, PRIV_READY, NULL) == -1)
+		goto out;
+	link_start(z->link, now_ms());
+	ret = dispatch(z);
+out:
+	for (size_t i = 0; i < NEVENTS; i++)
+		if (ev[i])
+			event_free(ev[i]);
+	return ret;
+}
+
+static int
+start_link(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
+{
+	static const struct link_ops ops = {
+		.send = link_send, .keys = link_keys, .tx_used = link_tx_used,
+		.up = link_up, .down = link_down_cb,
+	};
+	struct dp_io io = { .tun_fd = z->tun_fd, .raw_fd = z->raw_fd,
+	    .link_fd = z->link_fd, .udp_fd = z->udp_fd,
+	    .wire_mtu = z->mtu + ZCC_OPT_LEN };
+	struct link_config lc;
+
+	z->dp = datapath_new(&z->opt, z->local, &io, key_seen, z);
+	link_config_from(&lc, z, &z->opt);
+	if (z->dp)
+		z->link = link_new(&lc, link_key, &ops, z);
+	if (z->link == NULL) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+
+static void
+tear_down(struct zcctund *z)
+{
+	if (z->link)
+		link_stop(z->link, now_ms());
+	control_close(z->control);
+	if (z->dp)
+		log_counters(z);
+	link_free(z->link);
+	datapath_free(z->dp);
+	if (z->base)
+		event_base_free(z->base);
+}
+
+int
+engine_run(const struct engine_setup *s)
+{
+	struct zcctund z = {
+		.opt = s->opt, .local = s->local, .mtu = s->mtu,
+		.tun_fd = s->tun_fd, .raw_fd = s->raw_fd, .udp_fd = s->udp_fd,
+		.priv_fd = s->priv_fd, .link_fd = s->link_fd, .nl_fd = s->nl_fd,
+		.realdev_index = s->realdev_index, .intake = s->intake,
+	};
+	int ret = 1;
+
+	snprintf(z.realdev, sizeof(z.realdev), "%s", s->realdev);
+	z.base = event_base_new();
+	if (z.base == NULL) {
+		log_warnx("event_base_new failed");
+		goto out;
+	}
+	if (start_link(&z, s->link_key) == -1)
+		goto out;
+	z.control = control_open(z.base, s->control_fd, fill_status,
+	    on_command, &z);
+	if (z.control == NULL)
+		goto out;
+	if (run_loop(&z) == 0)
+		ret = z.exit_status;
+out:
+	tear_down(&z);
+	return ret;
+}
