@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * zccctl: ask the zcctund daemons of this network namespace for their state
- * over their control sockets and print the replies.
+ * over their control sockets and print the replies; ask one to stop (its
+ * block stays) or to re-read its options.
  *
  * Each reply is read whole before anything is printed, so a daemon that
  * fails half-way never leaves half an object in a JSON stream, and with a
@@ -25,10 +26,12 @@
 
 #define REPLY_MAX (1024 * 1024)
 #define TIMEOUT_MS 5000
+#define STOP_WAIT_MS 45000      /* ip-down may take 30 s, as the unit allows */
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CONTINUE = -1 };
 
 struct args {
+	const char *cmd;        /* "show", "stop" or "reload" */
 	const char *ifname;     /* NULL: every zcctund in this namespace */
 	int json;
 };
@@ -42,6 +45,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: zccctl show [IFNAME] [--json]\n"
+	    "       zccctl stop IFNAME      stop the link; its block stays\n"
+	    "       zccctl reload IFNAME    re-read its options, as SIGHUP\n"
 	    "       zccctl --help | --version\n");
 }
 
@@ -55,26 +60,32 @@ static int
 parse_show(int argc, char *argv[], struct args *a)
 {
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
+		if (strcmp(argv[i], "--json") == 0 && strcmp(a->cmd, "show") == 0) {
 			a->json = 1;
 		} else if (is_word(argv[i], "--help", "-h")) {
 			usage(stdout);
 			return EXIT_OK;
 		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "zccctl: show: unknown option '%s'\n", argv[i]);
+			fprintf(stderr, "zccctl: %s: unknown option '%s'\n", a->cmd,
+			    argv[i]);
 			return EXIT_USAGE;
 		} else if (a->ifname != NULL) {
-			fprintf(stderr, "zccctl: show: one interface at most: "
-			    "'%s' is one too many\n", argv[i]);
+			fprintf(stderr, "zccctl: %s: one interface at most: "
+			    "'%s' is one too many\n", a->cmd, argv[i]);
 			return EXIT_USAGE;
 		} else if (!options_valid_ifname(argv[i])) {
-			fprintf(stderr, "zccctl: show: '%s' is not an interface "
+			fprintf(stderr, "zccctl: %s: '%s' is not an interface "
 			    "name (1-%d characters of A-Z a-z 0-9 _ . -)\n",
-			    argv[i], IFNAMSIZ - 1);
+			    a->cmd, argv[i], IFNAMSIZ - 1);
 			return EXIT_USAGE;
 		} else {
 			a->ifname = argv[i];
 		}
+	}
+	if (strcmp(a->cmd, "show") != 0 && a->ifname == NULL) {
+		fprintf(stderr, "zccctl: %s: which interface? (zccctl %s "
+		    "IFNAME)\n", a->cmd, a->cmd);
+		return EXIT_USAGE;
 	}
 	return EXIT_CONTINUE;
 }
@@ -97,11 +108,13 @@ parse_args(int argc, char *argv[], struct args *a)
 		printf("zccctl %s\n", ZCC_VERSION);
 		return EXIT_OK;
 	}
-	if (strcmp(argv[1], "show") != 0) {
+	if (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "stop") != 0 &&
+	    strcmp(argv[1], "reload") != 0) {
 		fprintf(stderr, "zccctl: unknown command '%s'\n", argv[1]);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	a->cmd = argv[1];
 	return parse_show(argc, argv, a);
 }
 
@@ -200,9 +213,8 @@ read_reply(int fd, const char *path, struct reply *r)
 
 /* Ask the daemon behind path; r holds its whole reply on success. */
 static int
-ask(const char *ifname, const char *path, int json, struct reply *r)
+ask(const char *ifname, const char *path, const char *req, struct reply *r)
 {
-	const char *req = json ? "show json\n" : "show\n";
 	int fd, ret = -1;
 
 	r->buf = NULL;
@@ -242,10 +254,55 @@ show_one(const char *ifname, int json)
 	struct reply r;
 
 	if (control_socket_path(ifname, path, sizeof(path)) == -1 ||
-	    ask(ifname, path, json, &r) == -1)
+	    ask(ifname, path, json ? "show json\n" : "show\n", &r) == -1)
 		return EXIT_FAIL;
 	fwrite(r.buf, 1, r.len, stdout);
 	free(r.buf);
+	return EXIT_OK;
+}
+
+/* Whether a daemon still listens on path. */
+static int
+listening(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
+
+	if (fd == -1)
+		return 1;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%.*s",
+	    (int)sizeof(sun.sun_path) - 1, path);
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	return rc == 0;
+}
+
+/* stop waits until the daemon is gone, so that "cleanup" can follow. */
+static int
+command_one(const char *ifname, const char *cmd)
+{
+	char path[128], req[16];
+	struct timespec deadline, pause = { 0, 100 * 1000000 };
+	struct reply r;
+
+	snprintf(req, sizeof(req), "%s\n", cmd);
+	if (control_socket_path(ifname, path, sizeof(path)) == -1 ||
+	    ask(ifname, path, req, &r) == -1)
+		return EXIT_FAIL;
+	fwrite(r.buf, 1, r.len, stdout);
+	free(r.buf);
+	if (strcmp(cmd, "stop") != 0)
+		return EXIT_OK;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += STOP_WAIT_MS / 1000;
+	while (listening(path)) {
+		if (ms_left(&deadline) <= 0) {
+			fprintf(stderr, "zccctl: %s: still running after %d "
+			    "seconds\n", ifname, STOP_WAIT_MS / 1000);
+			return EXIT_FAIL;
+		}
+		nanosleep(&pause, NULL);
+	}
 	return EXIT_OK;
 }
 
@@ -316,7 +373,8 @@ show_all(int json)
 		struct reply r;
 
 		path_ifname(g.gl_pathv[i], suffix, ifname, sizeof(ifname));
-		if (ask(ifname, g.gl_pathv[i], json, &r) == -1) {
+		if (ask(ifname, g.gl_pathv[i], json ? "show json\n" : "show\n",
+		    &r) == -1) {
 			ret = EXIT_FAIL;
 			continue;
 		}
@@ -339,7 +397,10 @@ main(int argc, char *argv[])
 	ret = parse_args(argc, argv, &a);
 	if (ret != EXIT_CONTINUE)
 		return ret;
-	ret = a.ifname ? show_one(a.ifname, a.json) : show_all(a.json);
+	if (strcmp(a.cmd, "show") != 0)
+		ret = command_one(a.ifname, a.cmd);
+	else
+		ret = a.ifname ? show_one(a.ifname, a.json) : show_all(a.json);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "zccctl: standard output: %s\n", strerror(errno));
 		ret = EXIT_FAIL;

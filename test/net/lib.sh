@@ -364,6 +364,13 @@ stop_zcc() {
 	[ "$rc" = 0 ] || fail "zcctund $name exited with status $rc after SIG$sig"
 }
 
+# engine_pid NAME: the pid of NAME's engine, the daemon's child that moves
+# the packets (zcctund-engine), whose CPU time and credentials tests read.
+engine_pid() {
+	pgrep -P "${ZCC_PID[$1]}" -x zcctund-engine ||
+		fail "no zcctund-engine child of $1's zcctund (pid ${ZCC_PID[$1]})"
+}
+
 kill_zcc() {
 	local pid=${ZCC_PID[$1]}
 	kill -KILL "$pid" 2>/dev/null || fail "zcctund $1 is not running"

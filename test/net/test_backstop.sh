@@ -193,13 +193,18 @@ for d in A B; do
 	log "$d $line"
 done
 
+# Stopping leaves the block; "zcctund cleanup" lifts it, exactly.
 stop_zcc A
 stop_zcc B
 for ns in "$NS_A" "$NS_B"; do
+	ip netns exec "$ns" nft list table inet zcc_zcc0 >/dev/null 2>&1 ||
+		fail "table inet zcc_zcc0 gone from $ns when the daemon stopped"
+	ip netns exec "$ns" "$ZCCTUND" cleanup >/dev/null 2>&1 ||
+		fail "zcctund cleanup failed in $ns"
 	! ip netns exec "$ns" nft list table inet zcc_zcc0 >/dev/null 2>&1 ||
-		fail "table inet zcc_zcc0 still in $ns after the daemon stopped"
+		fail "table inet zcc_zcc0 still in $ns after zcctund cleanup"
 	[ -z "$(ip -n "$ns" -"$FAMILY" rule show pref 31330; ip -n "$ns" -"$FAMILY" rule show pref 31329)" ] ||
-		fail "zcc rules left in $ns after the daemon stopped"
+		fail "zcc rules left in $ns after zcctund cleanup"
 done
-check "both daemons stopped with status 0 and removed the rest of their steering"
+check "both daemons stopped with status 0 leaving the block; zcctund cleanup removed all of it"
 pass

@@ -17,7 +17,8 @@ HZ=$(getconf CLK_TCK)
 
 # cpu_of NAME SECONDS: cores used by zcctund NAME over SECONDS.
 cpu_of() {
-	local pid=${ZCC_PID[$1]} t0 t1
+	local pid t0 t1
+	pid=$(engine_pid "$1")
 	t0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
 	sleep "$2"
 	t1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")

@@ -1,11 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# The host is left as it was found: after SIGTERM, after SIGINT, and after
-# SIGKILL plus "zcctund cleanup". A starts with strict reverse-path
-# filtering (all.rp_filter = 1), which zcctund must lower while it runs
-# (opened segments arrive on zcc0) and restore afterwards. Between the SIGKILL and the cleanup, selected flows
-# fail closed: nothing of port 5001 leaves A in plaintext, no connection is
-# made, and B's sealed segments do not reach A's application.
+# The host is left as it was found once "zcctund cleanup" lifts the block,
+# and only then: after SIGTERM, after SIGINT and after SIGKILL the block
+# stays (the nftables table, the rules, the unreachable table), and cleanup
+# removes exactly what was installed. While the daemon runs, cleanup refuses
+# and changes nothing. A starts with strict reverse-path filtering
+# (all.rp_filter = 1), which stays: zcc0's own loose setting is enough.
+# Between the SIGKILL and the cleanup, selected flows fail closed: nothing of
+# port 5001 leaves A in plaintext, no connection is made, and B's sealed
+# segments do not reach A's application.
 # test_cleanup6.sh runs it over IPv6 (ZCC_TEST_FAMILY=6): the ip -6 rules
 # and routes are then the ones the snapshots must see go, and rp_filter, an
 # IPv4 setting, stays as it was.
@@ -44,8 +47,10 @@ if cmp -s "$TMP/A.before" "$TMP/A.running"; then
 fi
 rp=$(ip netns exec "$NS_A" sysctl -n net.ipv4.conf.all.rp_filter)
 if [ "$FAMILY" = 4 ]; then
-	[ "$rp" = 2 ] || fail "A's all.rp_filter is $rp while zcctund runs, expected 2 (loose)"
-	check "A's strict all.rp_filter lowered to 2 while zcctund runs"
+	[ "$rp" = 1 ] || fail "A's all.rp_filter is $rp while zcctund runs, expected 1 (untouched)"
+	rpz=$(ip netns exec "$NS_A" sysctl -n net.ipv4.conf.zcc0.rp_filter)
+	[ "$rpz" = 2 ] || fail "A's zcc0 rp_filter is $rpz, expected 2 (loose)"
+	check "A's strict all.rp_filter untouched while zcctund runs; zcc0's is 2"
 else
 	[ "$rp" = 1 ] || fail "A's all.rp_filter is $rp while an IPv6 link runs, expected 1 (untouched)"
 	sed -n '/^## ip -6 rule$/,/^## ip route/p' "$TMP/A.running" |
@@ -65,13 +70,36 @@ ip netns exec "$NS_A" timeout 60 socat -u "FILE:$TMP/data" "$(tcp_to "$IP_B" 500
 bg_wait "$srv" 30 || fail "B's receiver did not finish"
 cmp -s "$TMP/data" "$TMP/data.out" || fail "transfer A -> B:5001 not byte-exact"
 check "1 MB A -> B:5001 byte-exact"
+# cleanup_in NS NAME: "zcctund cleanup" in NS must exit 0.
+cleanup_in() {
+	ip netns exec "$1" "$ZCCTUND" cleanup >"$TMP/cleanup.$2.log" 2>&1 ||
+		fail "zcctund cleanup in $2 failed: $(cat "$TMP/cleanup.$2.log")"
+}
+ip netns exec "$NS_A" "$ZCCTUND" cleanup >"$TMP/refused.log" 2>&1 &&
+	fail "zcctund cleanup with A's daemon running exited 0"
+grep -c 'is running; stop it first' "$TMP/refused.log" >/dev/null ||
+	fail "cleanup refused without saying why: $(cat "$TMP/refused.log")"
+snapshot "$NS_A" "$TMP/A.refused"
+same_snapshot "$TMP/A.running" "$TMP/A.refused" "A after a refused cleanup"
+check "zcctund cleanup refuses while the daemon runs, and changes nothing"
 stop_zcc A1
 stop_zcc B1 INT
+for h in A B; do
+	ns=$NS_A
+	[ $h = B ] && ns=$NS_B
+	ip netns exec "$ns" nft list table inet zcc_zcc0 >/dev/null 2>&1 ||
+		fail "$h's block (table inet zcc_zcc0) went with the daemon"
+	[ -n "$(ip -n "$ns" -"$FAMILY" rule show pref 31330)" ] ||
+		fail "$h's selection rules went with the daemon"
+done
+check "A after SIGTERM, B after SIGINT: the block stays (nftables table, rules)"
+cleanup_in "$NS_A" A
+cleanup_in "$NS_B" B
 snapshot "$NS_A" "$TMP/A.after"
 snapshot "$NS_B" "$TMP/B.after"
-same_snapshot "$TMP/A.before" "$TMP/A.after" "A after SIGTERM"
-same_snapshot "$TMP/B.before" "$TMP/B.after" "B after SIGINT"
-check "A as before after SIGTERM (rp_filter back to 1), B after SIGINT"
+same_snapshot "$TMP/A.before" "$TMP/A.after" "A after SIGTERM and cleanup"
+same_snapshot "$TMP/B.before" "$TMP/B.after" "B after SIGINT and cleanup"
+check "A and B exactly as before once zcctund cleanup lifted the block"
 
 log "start both again, SIGKILL A's daemon"
 start_pair 5001 A2 B2
@@ -124,7 +152,8 @@ ip netns exec "$NS_A" "$ZCCTUND" cleanup >"$TMP/cleanup2.log" 2>&1 ||
 check "a second cleanup with nothing to do exits 0"
 
 stop_zcc B2
+cleanup_in "$NS_B" B2
 snapshot "$NS_B" "$TMP/B.after2"
-same_snapshot "$TMP/B.before" "$TMP/B.after2" "B after SIGTERM"
-check "B as before"
+same_snapshot "$TMP/B.before" "$TMP/B.after2" "B after SIGTERM and cleanup"
+check "B as before after SIGTERM and cleanup"
 pass

@@ -9,7 +9,8 @@
 # connection on the selected port carries data byte-exact both ways,
 # sealed. A clean stop of B is noticed the same way. Without persist, A
 # exits by itself (status 1, "exiting") when B dies, runs ip-down once,
-# and leaves its namespace exactly as it found it.
+# and leaves the block (its last line says how to lift it); once "zcctund
+# cleanup" lifts it, A's namespace is exactly as it was found.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh" "$@"
 
@@ -247,8 +248,14 @@ log "A: $(grep -m1 'exiting' "$TMP/A4.log" | sed 's/^[^:]*: //')"
 [ "$(runs "$S2" ip-up)" = 1 ] || fail "ip-up ran $(runs "$S2" ip-up) times, expected 1"
 check_args "$S2" ip-down
 check "A exited by itself (status 1) after $took_exit s, ip-down ran once"
+ip netns exec "$NS_A" nft list table inet zcc_zcc0 >/dev/null 2>&1 ||
+	fail "A's block went with the failed link"
+tail -n1 "$TMP/A4.log" | grep -c "zcctund cleanup ifname zcc0" >/dev/null ||
+	fail "A's last log line does not say how to lift the block: $(tail -n1 "$TMP/A4.log")"
+check "A's block stays; its last line: $(tail -n1 "$TMP/A4.log" | sed 's/^[^:]*: //')"
+ip netns exec "$NS_A" "$ZCCTUND" cleanup >/dev/null 2>&1 || fail "zcctund cleanup in A failed"
 ip netns exec "$NS_B" "$ZCCTUND" cleanup >/dev/null 2>&1 || fail "zcctund cleanup in B failed"
 snapshot "$NS_A" "$TMP/A.after"
-same_snapshot "$TMP/A.before" "$TMP/A.after" "A after exiting on its own"
-check "A's namespace exactly as before"
+same_snapshot "$TMP/A.before" "$TMP/A.after" "A after exiting on its own and cleanup"
+check "A's namespace exactly as before once cleanup lifted the block"
 pass

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * libFuzzer harness for privsep_parse: the parent reads whatever a
+ * (possibly compromised) engine sends, and the engine reads the parent's.
+ * Any bytes, read in both directions; what is accepted must be within the
+ * bounds the options allow.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "zcc/privsep.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t *msg = malloc(size ? size : 1);
+	struct privsep_msg m;
+
+	if (msg == NULL)
+		return 0;
+	memcpy(msg, data, size);
+	if (privsep_parse(msg, size, 1, &m) == 0 &&
+	    (m.type < PRIV_READY || m.type > PRIV_RELOAD || m.config.nports))
+		abort();
+	if (privsep_parse(msg, size, 0, &m) == 0) {
+		if (m.type != PRIV_CONFIG || m.config.nports == 0 ||
+		    m.config.nports > ZCC_MAX_PORTS)
+			abort();
+		for (size_t i = 0; i < m.config.nports; i++)
+			if (m.config.ports[i] == 0)
+				abort();
+	}
+	free(msg);
+	return 0;
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * privsep.c: the messages between the root parent and the engine. Each side
+ * accepts only the exact size and the types the other may send; the
+ * parent's config is range-checked as the options are, so an engine cannot
+ * be told, nor a parent be made to believe, anything out of bounds. And a
+ * message sent over a real SOCK_SEQPACKET pair arrives whole.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "zcc/privsep.h"
+
+static struct privsep_msg
+config_msg(void)
+{
+	struct privsep_msg m;
+	struct zcc_options o;
+
+	options_init(&o);
+	o.ports[0] = 80;
+	o.ports[1] = 443;
+	o.nports = 2;
+	o.persist = 1;
+	o.busy_poll = 50;
+	memset(&m, 0, sizeof(m));
+	m.type = PRIV_CONFIG;
+	privsep_config_from(&m.config, &o);
+	return m;
+}
+
+static int
+parse(const struct privsep_msg *m, int from_engine)
+{
+	struct privsep_msg out;
+
+	return privsep_parse(m, sizeof(*m), from_engine, &out);
+}
+
+static void
+check_directions(void)
+{
+	struct privsep_msg m;
+
+	memset(&m, 0, sizeof(m));
+	for (uint32_t t = PRIV_READY; t <= PRIV_RELOAD; t++) {
+		m.type = t;
+		CHECK_EQ(parse(&m, 1), 0);
+		CHECK_EQ(parse(&m, 0), -1);     /* the parent never hears these */
+	}
+	m.type = PRIV_CONFIG;
+	CHECK_EQ(parse(&m, 1), -1);             /* an engine cannot configure */
+	for (uint32_t t = 0; t < 3; t++) {
+		m.type = t == 0 ? 0 : t == 1 ? PRIV_TYPE_MAX : 0xffffffffu;
+		CHECK_EQ(parse(&m, 1), -1);
+		CHECK_EQ(parse(&m, 0), -1);
+	}
+	/* An engine's message carries nothing but its type. */
+	m.type = PRIV_UP;
+	m.config.nports = 1;
+	CHECK_EQ(parse(&m, 1), -1);
+}
+
+static void
+check_sizes(void)
+{
+	struct privsep_msg m = config_msg(), out;
+	uint8_t buf[sizeof(m) + 1];
+
+	memcpy(buf, &m, sizeof(m));
+	CHECK_EQ(privsep_parse(buf, sizeof(m), 0, &out), 0);
+	CHECK_MEM(&out, &m, sizeof(m));
+	CHECK_EQ(privsep_parse(buf, sizeof(m) - 1, 0, &out), -1);
+	CHECK_EQ(privsep_parse(buf, sizeof(m) + 1, 0, &out), -1);
+	CHECK_EQ(privsep_parse(buf, 0, 1, &out), -1);
+}
+
+static void
+check_config_ranges(void)
+{
+	struct privsep_msg m = config_msg();
+
+	CHECK_EQ(parse(&m, 0), 0);
+	CHECK_EQ(m.config.nports, 2);
+	CHECK_EQ(m.config.persist, 1);
+#define BAD(field, value) do { \
+	struct privsep_msg b = config_msg(); \
+	b.config.field = value; \
+	CHECK_EQ(parse(&b, 0), -1); \
+} while (0)
+	BAD(nports, 0);
+	BAD(nports, ZCC_MAX_PORTS + 1);
+	BAD(ports[1], 0);                       /* a hole among the ports */
+	BAD(ports[5], 8080);                    /* a port beyond nports */
+	BAD(rekey_interval, 0);
+	BAD(rekey_interval, 86401);
+	BAD(keepalive_interval, 3601);
+	BAD(keepalive_failure, 0);
+	BAD(keepalive_failure, 101);
+	BAD(holdoff, 86401);
+	BAD(maxfail, 1000001);
+	BAD(busy_poll, ZCC_MAX_BUSY_POLL + 1);
+	BAD(persist, 2);
+#undef BAD
+	m.config.nports = ZCC_MAX_PORTS;
+	for (size_t i = 0; i < ZCC_MAX_PORTS; i++)
+		m.config.ports[i] = (uint16_t)(1000 + i);
+	CHECK_EQ(parse(&m, 0), 0);
+}
+
+static void
+check_pair(void)
+{
+	struct privsep_msg m = config_msg(), out;
+	uint8_t key[ZCC_KEY_LEN], got[ZCC_KEY_LEN], buf[sizeof(m) + 1];
+	int sv[2];
+	ssize_t n;
+
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i * 7 + 1);
+	CHECK_EQ(privsep_send_key(sv[0], key), 0);
+	CHECK_EQ(privsep_recv_key(sv[1], got), 0);
+	CHECK_MEM(got, key, sizeof(key));
+	CHECK_EQ(privsep_send(sv[0], PRIV_CONFIG, &m.config), 0);
+	n = recv(sv[1], buf, sizeof(buf), 0);
+	CHECK_EQ(n, sizeof(m));
+	CHECK_EQ(privsep_parse(buf, (size_t)n, 0, &out), 0);
+	CHECK_MEM(&out.config, &m.config, sizeof(m.config));
+	CHECK_EQ(privsep_send(sv[1], PRIV_UP, NULL), 0);
+	n = recv(sv[0], buf, sizeof(buf), 0);
+	CHECK_EQ(privsep_parse(buf, (size_t)n, 1, &out), 0);
+	CHECK_EQ(out.type, PRIV_UP);
+	/* A short key message is refused, not taken as a key. */
+	CHECK_EQ(send(sv[0], key, 5, 0), 5);
+	CHECK_EQ(privsep_recv_key(sv[1], got), -1);
+	close(sv[0]);
+	CHECK_EQ(privsep_send(sv[1], PRIV_DOWN, NULL), -1);
+	close(sv[1]);
+}
+
+int
+main(void)
+{
+	check_directions();
+	check_sizes();
+	check_config_ranges();
+	check_pair();
+	CHECK_DONE();
+}
