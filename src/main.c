@@ -867,11 +867,10 @@ cmd_cleanup(const char *ifname)
 	char names[STEER_MAX_LINKS][IFNAMSIZ];
 	int n, ret = 0;
 
-	if (ifname[0]) {
-		if (control_cleanup(ifname) == -1)
-			return 1;
-		return steer_cleanup(ifname) == -1 ? 1 : 0;
-	}
+	/* The block first: it says so plainly when the daemon still runs. */
+	if (ifname[0])
+		return steer_cleanup(ifname) == -1 ||
+		    control_cleanup(ifname) == -1 ? 1 : 0;
 	n = steer_links(names, STEER_MAX_LINKS);
 	if (n == -1)
 		return 1;
@@ -879,8 +878,8 @@ cmd_cleanup(const char *ifname)
 		log_info("no link recorded in this network namespace: nothing "
 		    "to clean up");
 	for (int i = 0; i < n; i++)
-		if (control_cleanup(names[i]) == -1 ||
-		    steer_cleanup(names[i]) == -1)
+		if (steer_cleanup(names[i]) == -1 ||
+		    control_cleanup(names[i]) == -1)
 			ret = 1;
 	return ret;
 }

@@ -708,10 +708,24 @@ port_rules(const struct steer *s, const char *op, uint16_t p)
 	return 0;
 }
 
+/* Never one of the kernel's tables (table 252..254 would make it so). */
+static int
+own_peer_table(const struct steer *s)
+{
+	return s->table + 1 < 253 || s->table + 1 > 255;
+}
+
+/*
+ * The marked packets' rule to the peer's table comes first, even while
+ * that table is empty (a lookup that finds nothing goes on to the next
+ * rule, main): a rule added later at the same preference goes after those
+ * there, and main must come last.
+ */
 static int
 install_rules(const struct steer *s)
 {
-	if (mark_rule(s, "add", "main") == -1)
+	if ((own_peer_table(s) && mark_peer_rule(s, "add") == -1) ||
+	    mark_rule(s, "add", "main") == -1)
 		return -1;
 	for (size_t i = 0; i < s->nports; i++)
 		if (port_rules(s, "add", s->ports[i]) == -1)
@@ -921,11 +935,8 @@ remove_beyond(const struct steer *prev, const struct steer *s)
 		if (!same_peer || !has_port(s->ports, s->nports, prev->ports[i]))
 			port_rules(prev, "del", prev->ports[i]);
 	if (prev->peer_route && (!s->peer_route || !same_peer ||
-	    strcmp(prev->realdev, s->realdev) != 0)) {
-		if (!s->peer_route)
-			mark_peer_rule(prev, "del");
+	    strcmp(prev->realdev, s->realdev) != 0))
 		peer_route(prev, "del");
-	}
 	if (prev->tc_filter && (!s->tc_filter ||
 	    strcmp(prev->realdev, s->realdev) != 0 || prev->peer.af != s->peer.af))
 		remove_tc(prev);
@@ -934,8 +945,7 @@ remove_beyond(const struct steer *prev, const struct steer *s)
 static int
 attach_all(struct steer *s)
 {
-	if (s->peer_route && (peer_route(s, "replace") == -1 ||
-	    mark_peer_rule(s, "add") == -1))
+	if (s->peer_route && peer_route(s, "replace") == -1)
 		return -1;
 	if (zcc_route(s, "replace") == -1 || install_rp_filter(s) == -1)
 		return -1;
@@ -953,9 +963,7 @@ steer_attach(struct steer *s, const struct zcc_addr *local,
 
 	s->local = *local;
 	snprintf(s->realdev, sizeof(s->realdev), "%s", realdev);
-	/* Never one of the kernel's tables (table 252..254 would make it so). */
-	s->peer_route = (s->table + 1 < 253 || s->table + 1 > 255) &&
-	    peer_on_link(s);
+	s->peer_route = own_peer_table(s) && peer_on_link(s);
 	link_header_len(s);
 	s->tc_filter = s->link_hlen != LINK_HLEN_UNKNOWN;
 	with_prev_ports(&both, s, prev);
@@ -1008,7 +1016,7 @@ steer_remove(const struct steer *s)
 	for (size_t i = 0; i < s->nports; i++)
 		port_rules(s, "del", s->ports[i]);
 	mark_rule(s, "del", "main");
-	if (s->peer_route)
+	if (own_peer_table(s))
 		mark_peer_rule(s, "del");
 	if (s->local.af)
 		zcc_route(s, "del");

@@ -4,8 +4,9 @@
 # administrator would use them: the stanza's zcc- options start a detached
 # zcctund (interface up, pid file, steering rules, ip-up run with the
 # stanza's name as ifname and linkname), selected flows travel sealed, and
-# ifdown stops it (ip-down run, daemon gone, pid file removed, namespace
-# exactly as before).
+# ifdown stops it (ip-down run, daemon gone, pid file removed) leaving the
+# block; a second ifup takes the block over and the link works again; after
+# a second ifdown, "zcctund cleanup" leaves the namespace exactly as before.
 #
 # The real ifup/ifdown run inside A's "ip netns exec", whose private mount
 # namespace lets us bind our hooks over /etc/network/if-*.d and a copy of
@@ -20,8 +21,8 @@ IFACE=${IFACE:0:15}
 PIDFILE=/run/zcc-$IFACE.pid
 IFT=$TMP/ifupdown
 
-# Before lib.sh's cleanup: stop a daemon ifup left running (SIGTERM, so it
-# removes its steering), sweep what a killed one left, drop its pid file.
+# Before lib.sh's cleanup: stop a daemon ifup left running (SIGTERM), lift
+# the block it leaves, drop its pid file.
 # shellcheck disable=SC2317  # called from the EXIT trap
 ifupdown_cleanup() {
 	local pid i
@@ -166,9 +167,33 @@ want="$IFACE eth0 0 $IP_A $IP_B  LINKNAME=$IFACE PEERNAME=$IP_B"
 [ "$(cat "$IFT/conf/down.log" 2>/dev/null)" = "$want" ] ||
 	fail "ip-down.d got '$(cat "$IFT/conf/down.log" 2>/dev/null)', expected '$want'"
 check "ip-down ran ip-down.d"
+table=zcc_$(echo "$IFACE" | tr -c 'A-Za-z0-9_\n' _)
+ip netns exec "$NS_A" nft list table inet "$table" >/dev/null 2>&1 ||
+	fail "ifdown lifted the block (no table inet $table)"
+grep -q "to $IP_B.*dport 5001 lookup" <<<"$(ip -n "$NS_A" rule show)" ||
+	fail "ifdown removed the steering rules"
+check "the block stays after ifdown (table inet $table, rules)"
+
+log "ifup $IFACE again: takes the block over"
+ifupdown ifup >"$TMP/ifup2.log" 2>&1 && rc=0 || rc=$?
+cat "$TMP/ifup2.log"
+[ "$rc" = 0 ] || fail "the second ifup exited with status $rc"
+pid=$(sed -n 1p "$PIDFILE")
+is_zcctund "$pid" || fail "no zcctund after the second ifup"
+bg_start "$NS_B" "$TMP/srv2.log" socat -u TCP-LISTEN:5001,reuseaddr "CREATE:$TMP/data2.out"
+srv=$BG_PID
+wait_listen "$NS_B" 5001
+ip netns exec "$NS_A" timeout 60 socat -u "FILE:$TMP/data" \
+	"TCP:$IP_B:5001,connect-timeout=20" || fail "transfer after the second ifup failed"
+bg_wait "$srv" 30 || fail "B's receiver did not finish"
+cmp -s "$TMP/data" "$TMP/data2.out" || fail "transfer after the second ifup not byte-exact"
+check "ifup after ifdown: zcctund $pid took the block over; 1 MB byte-exact"
+ifupdown ifdown >"$TMP/ifdown2.log" 2>&1 || fail "the second ifdown failed: $(cat "$TMP/ifdown2.log")"
+ip netns exec "$NS_A" "$ZCCTUND" cleanup ifname "$IFACE" >"$TMP/cleanup.log" 2>&1 ||
+	fail "zcctund cleanup ifname $IFACE failed: $(cat "$TMP/cleanup.log")"
 snapshot "$NS_A" "$TMP/A.after"
-same_snapshot "$TMP/A.before" "$TMP/A.after" "A after ifdown"
-check "A exactly as before ifup"
+same_snapshot "$TMP/A.before" "$TMP/A.after" "A after ifdown and cleanup"
+check "A exactly as before ifup once cleanup lifted the block"
 
 stop_zcc B
 pass

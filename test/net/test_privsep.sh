@@ -31,8 +31,8 @@ uids=$(status_field "$eng" Uid)
 gids=$(status_field "$eng" Gid)
 zuid=$(id -u zcc)
 zgid=$(id -g zcc)
-[ "$uids" = "$zuid	$zuid	$zuid	$zuid" ] || fail "engine uids: $uids, expected zcc's $zuid"
-[ "$gids" = "$zgid	$zgid	$zgid	$zgid" ] || fail "engine gids: $gids, expected zcc's $zgid"
+[ "$uids" = "$zuid $zuid $zuid $zuid" ] || fail "engine uids: $uids, expected zcc's $zuid"
+[ "$gids" = "$zgid $zgid $zgid $zgid" ] || fail "engine gids: $gids, expected zcc's $zgid"
 [ "$(status_field "$eng" Groups)" = "$zgid" ] ||
 	fail "engine groups: $(status_field "$eng" Groups)"
 for c in CapInh CapPrm CapEff CapBnd CapAmb; do
@@ -40,17 +40,29 @@ for c in CapInh CapPrm CapEff CapBnd CapAmb; do
 		fail "engine $c: $(status_field "$eng" $c)"
 done
 [ "$(status_field "$eng" NoNewPrivs)" = 1 ] || fail "engine NoNewPrivs is not 1"
-[ "$(status_field "${ZCC_PID[A]}" Uid | cut -f1)" = 0 ] || fail "the parent is not root"
+[ "$(status_field "${ZCC_PID[A]}" Uid | cut -d" " -f1)" = 0 ] || fail "the parent is not root"
 check "engine pid $eng: uid/gid $zuid/$zgid (zcc), no capabilities (5 sets 0), NoNewPrivs 1; parent root"
 
-# What it holds: sockets, zcc0, anonymous inodes; past stdio, no file.
-files=$(for fd in /proc/"$eng"/fd/*; do
-	n=${fd##*/}
-	[ "$n" -le 2 ] && continue
-	readlink "$fd"
-done | grep -v -e '^socket:' -e '^anon_inode:' -e '^/dev/net/tun$' || true)
+# What it holds: sockets, zcc0, anonymous inodes, and libevent's own
+# signal pipe (made by the engine: the parent holds no end of it); past
+# stdio, no file.
+targets() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[ "${fd##*/}" -le 2 ] && continue
+		readlink "$fd"
+	done
+}
+parent_fds=$(targets "${ZCC_PID[A]}")
+files=$(targets "$eng" | grep -v -e '^socket:' -e '^anon_inode:' -e '^/dev/net/tun$' |
+	while read -r t; do
+		case $t in
+		pipe:*) grep -qxF "$t" <<<"$parent_fds" && echo "$t (shared with the parent)" ;;
+		*) echo "$t" ;;
+		esac
+	done || true)
 [ -z "$files" ] || fail "the engine holds more than its sockets: $files"
-check "engine fds past stdio: only sockets, anon inodes and /dev/net/tun"
+check "engine fds past stdio: sockets, anon inodes, /dev/net/tun, its own pipe; none shared with a file"
 
 # With the engine's credentials, ip-up cannot be written (root's file).
 if setpriv --reuid="$zuid" --regid="$zgid" --clear-groups --bounding-set=-all \
@@ -135,7 +147,7 @@ capture_stop wire2
 capture_complete wire2
 cmp -s "$TMP/hup.in" "$TMP/hup.out" || fail "16 MB across SIGHUP not byte-exact"
 after=$(log_count A 'SIGHUP: options re-read')
-[ $((after - before)) -ge 3 ] || fail "A's engine took $((after - before)) re-read options, expected 5"
+[ $((after - before)) -ge 3 ] || fail "A's engine took $((after - before)) re-read options, expected at least 3 of 5 (close signals may merge)"
 gap=$($PY - "$TMP/wire2.pcap" "$IP_A" <<'PYEOF'
 import sys
 from scapy.all import PcapReader, IP, IPv6, TCP
