@@ -84,8 +84,8 @@ struct txq {
 enum run_kind { RUN_OPENED, RUN_DECAPSULATED };
 
 struct datapath {
-	struct zcc_options opt;         /* a copy: the caller's may not outlive us */
-	struct zcc_addr local;
+	struct zcc_addr peer, local;
+	uint8_t port_selected[65536 / 8];   /* a bit per port: one look per segment */
 	struct sockaddr_storage to;     /* the peer, for the raw socket */
 	socklen_t tolen;
 	int tun_fd, raw_fd, udp_fd, link_fd;
@@ -159,15 +159,17 @@ txq_init(struct txq *q, int fd, int encap, struct sockaddr_storage *to,
 }
 
 struct datapath *
-datapath_new(const struct zcc_options *o, struct zcc_addr local,
-    const struct dp_io *io, dp_key_seen_fn *key_seen, void *arg)
+datapath_new(const struct zcc_addr *peer, struct zcc_addr local,
+    const uint16_t *ports, size_t nports, const struct dp_io *io,
+    dp_key_seen_fn *key_seen, void *arg)
 {
 	struct datapath *dp = calloc(1, sizeof(*dp));
 
 	if (dp == NULL)
 		return NULL;
+	dp->peer = *peer;
 	dp->local = local;
-	dp->opt = *o;
+	datapath_set_ports(dp, ports, nports);
 	dp->tun_fd = io->tun_fd;
 	dp->raw_fd = io->raw_fd;
 	dp->udp_fd = io->udp_fd;
@@ -176,7 +178,7 @@ datapath_new(const struct zcc_options *o, struct zcc_addr local,
 	dp->key_seen = key_seen;
 	dp->arg = arg;
 	dp->last_seen_id = -1;
-	dp->tolen = addr_to_sockaddr(&o->peer, 0, &dp->to);
+	dp->tolen = addr_to_sockaddr(peer, 0, &dp->to);
 	txq_init(&dp->sealed_q, io->raw_fd, 0, &dp->to, dp->tolen);
 	txq_init(&dp->encap_q, io->udp_fd, 1, NULL, 0);
 	gro_init(&dp->gro);
@@ -271,9 +273,17 @@ datapath_tx_used(const struct datapath *dp)
 }
 
 void
-datapath_set_options(struct datapath *dp, const struct zcc_options *o)
+datapath_set_ports(struct datapath *dp, const uint16_t *ports, size_t n)
 {
-	dp->opt = *o;
+	memset(dp->port_selected, 0, sizeof(dp->port_selected));
+	for (size_t i = 0; i < n; i++)
+		dp->port_selected[ports[i] / 8] |= (uint8_t)(1u << (ports[i] % 8));
+}
+
+static int
+port_selected(const struct datapath *dp, uint16_t port)
+{
+	return dp->port_selected[port / 8] >> (port % 8) & 1;
 }
 
 void
@@ -383,8 +393,8 @@ drop(struct datapath *dp, enum dp_drop why, const struct packet *p)
 static int
 selected(const struct datapath *dp, const struct packet *p)
 {
-	return options_port_selected(&dp->opt, packet_sport(p)) ||
-	    options_port_selected(&dp->opt, packet_dport(p));
+	return port_selected(dp, packet_sport(p)) ||
+	    port_selected(dp, packet_dport(p));
 }
 
 /*
@@ -718,7 +728,7 @@ take(struct datapath *dp, const uint8_t *buf, size_t n)
 size_t
 datapath_encap_mtu(const struct datapath *dp)
 {
-	size_t over = (dp->opt.peer.af == AF_INET6 ? IPV6_HLEN : IPV4_HLEN) +
+	size_t over = (dp->peer.af == AF_INET6 ? IPV6_HLEN : IPV4_HLEN) +
 	    UDP_HLEN + ENCAP_OVERHEAD;
 
 	return dp->wire_mtu > over ? dp->wire_mtu - over : 0;
@@ -1050,7 +1060,7 @@ handle_packet(struct datapath *dp, uint8_t *buf, size_t n, size_t cap,
 		return;
 	}
 	outgoing = addr_is(&dp->local, p.af, packet_saddr(&p)) &&
-	    addr_is(&dp->opt.peer, p.af, packet_daddr(&p));
+	    addr_is(&dp->peer, p.af, packet_daddr(&p));
 	err = packet_parse(&p, buf, n);
 	if (outgoing && err == PACKET_OK && selected(dp, &p)) {
 		seal_and_queue(dp, &p, cap);
@@ -1176,7 +1186,7 @@ handle_wire(struct datapath *dp, uint8_t *buf, size_t n)
 		    DROP_NOT_SELECTED : parse_error_reason(err), &p);
 		return;
 	}
-	if (!addr_is(&dp->opt.peer, p.af, packet_saddr(&p)) ||
+	if (!addr_is(&dp->peer, p.af, packet_saddr(&p)) ||
 	    !addr_is(&dp->local, p.af, packet_daddr(&p))) {
 		drop(dp, DROP_NOT_SELECTED, &p);
 		return;

@@ -220,6 +220,7 @@ static void
 fill_status(void *arg, struct zcc_status *st)
 {
 	struct zcctund *z = arg;
+	struct link_report lr;
 
 	snprintf(st->ifname, sizeof(st->ifname), "%s", z->opt.ifname);
 	st->pid = (long)getppid();
@@ -235,7 +236,13 @@ fill_status(void *arg, struct zcc_status *st)
 	st->by_link = z->link_fd != -1;
 	st->nexthop = z->nh;
 	datapath_sent_by(z->dp, &st->sent_link, &st->sent_ip);
-	link_status(z->link, now_ms(), st);
+	link_status(z->link, now_ms(), &lr);
+	st->state = lr.state;
+	st->handshake_age = lr.handshake_age;
+	st->up_seconds = lr.up_seconds;
+	st->key_id = lr.key_id;
+	st->codec = lr.codec;
+	st->link = lr.counters;
 	st->dp = *datapath_counters(z->dp);
 	st->nflows = datapath_flows(z->dp, st->flows, CONTROL_MAX_FLOWS);
 }
@@ -350,7 +357,7 @@ apply_config(struct zcctund *z, const struct privsep_config *c)
 	z->opt.maxfail = c->maxfail;
 	z->opt.busy_poll = c->busy_poll;
 	z->opt.persist = (int)c->persist;
-	datapath_set_options(z->dp, &z->opt);
+	datapath_set_ports(z->dp, z->opt.ports, z->opt.nports);
 	link_config_from(&lc, z, &z->opt);
 	link_set_config(z->link, &lc);
 	log_info("SIGHUP: options re-read; %zu ports selected, busy-poll %u us",
@@ -493,7 +500,8 @@ start_link(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
 	    .wire_mtu = z->mtu + ZCC_OPT_LEN };
 	struct link_config lc;
 
-	z->dp = datapath_new(&z->opt, z->local, &io, key_seen, z);
+	z->dp = datapath_new(&z->opt.peer, z->local, z->opt.ports,
+	    z->opt.nports, &io, key_seen, z);
 	link_config_from(&lc, z, &z->opt);
 	if (z->dp)
 		z->link = link_new(&lc, link_key, &ops, z);

@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "zcc/compress.h"
+#include "zcc/datapath.h"
 #include "zcc/handshake.h"
 #include "zcc/link.h"
 #include "zcc/log.h"
@@ -722,14 +723,14 @@ link_gave_up(const struct link *l)
 }
 
 void
-link_status(const struct link *l, uint64_t now, struct zcc_status *st)
+link_status(const struct link *l, uint64_t now, struct link_report *r)
 {
-	st->state = link_state_name(l->state);
-	st->handshake_age = l->handshaked ?
+	r->state = link_state_name(l->state);
+	r->handshake_age = l->handshaked ?
 	    (int64_t)((now - l->last_handshake) / 1000) : -1;
-	st->up_seconds = l->state == LINK_UP ?
+	r->up_seconds = l->state == LINK_UP ?
 	    (int64_t)((now - l->up_since) / 1000) : -1;
-	st->key_id = l->cur.live ? l->cur.key_id : 0;
-	st->codec = l->cur.live ? l->cur.codec : 0;
-	st->link = l->c;
+	r->key_id = l->cur.live ? l->cur.key_id : 0;
+	r->codec = l->cur.live ? l->cur.codec : 0;
+	r->counters = l->c;
 }

@@ -462,29 +462,11 @@ reap(struct parent *p)
 
 /* What a running link cannot change: say so; the old value stays. */
 static void
-warn_fixed(const struct zcc_options *old, const struct zcc_options *n)
+warn_fixed(void *arg, const char *word, enum options_reload how)
 {
-#define FIXED(field, name) \
-	if (memcmp(&old->field, &n->field, sizeof(old->field)) != 0) \
-		log_warnx("SIGHUP: %s changed; it applies at the next start", name)
-	FIXED(peer, "peer");
-	FIXED(local, "local");
-	FIXED(key_file, "key-file");
-	FIXED(ifname, "ifname");
-	FIXED(udp_port, "port");
-	FIXED(fwmark, "fwmark");
-	FIXED(table, "table");
-	FIXED(priority, "rule-priority");
-	FIXED(ip_up, "ip-up-script");
-	FIXED(ip_down, "ip-down-script");
-	FIXED(linkname, "linkname");
-	FIXED(ipparam, "ipparam");
-	FIXED(nodetach, "nodetach");
-	FIXED(debug, "debug");
-	FIXED(ip_output, "ip-output");
-	FIXED(compress, "compress");
-	FIXED(user, "user");
-#undef FIXED
+	(void)arg;
+	if (how == RELOAD_NEXT_START)
+		log_warnx("SIGHUP: %s changed; it applies at the next start", word);
 }
 
 /*
@@ -509,7 +491,7 @@ reload(struct parent *p)
 	n.table = n.table ? n.table : p->opt.table;
 	n.priority = n.priority ? n.priority : p->opt.priority;
 	n.fwmark = n.fwmark ? n.fwmark : p->opt.fwmark;
-	warn_fixed(&p->opt, &n);
+	options_reload_changes(&p->opt, &n, warn_fixed, NULL);
 	if (steer_update(&p->steer, n.ports, n.nports) == -1) {
 		log_warnx("SIGHUP: steering the new ports failed part way; "
 		    "the data path keeps the old ports, so added ones travel "

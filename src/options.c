@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <libconfig.h>
 #include <stdarg.h>
@@ -58,7 +59,13 @@ struct word {
 	int argv_only;          /* not in an options file */
 	const char *what;       /* ARG_NUMBER: "a port number (1-65535)" */
 	int (*set)(struct parse *p, const struct word *w, const struct value *v);
+	/* What SIGHUP does with it (options.h), and the field it sets. */
+	enum options_reload reload;
+	size_t off, size;
 };
+
+#define FIELD(f) .off = offsetof(struct zcc_options, f), \
+	.size = sizeof(((struct zcc_options *)NULL)->f)
 
 static int parse_file(struct zcc_options *o, const char *path,
     const struct where *from);
@@ -452,59 +459,88 @@ set_file(struct parse *p, const struct word *w, const struct value *v)
 }
 
 /*
- * Bounds: rule-priority leaves room for the fwmark rule one below it
+ * reload: RELOAD_LIVE takes effect on SIGHUP, RELOAD_NEXT_START is logged
+ * and waits for the next start, RELOAD_KEPT keeps the start's value
+ * quietly; file, call and confdir are where options come from, not
+ * settings. Bounds: rule-priority leaves room for the fwmark rule one below it
  * (0 is the kernel's local rule) and stays under main's 32766.
  */
 static const struct word words[] = {
-	{ .name = "peer", .type = ARG_STRING, .set = set_peer },
-	{ .name = "local", .type = ARG_STRING, .set = set_local },
-	{ .name = "key-file", .type = ARG_STRING, .set = set_key_file },
+	{ .name = "peer", .type = ARG_STRING, .set = set_peer,
+	  .reload = RELOAD_NEXT_START, FIELD(peer) },
+	{ .name = "local", .type = ARG_STRING, .set = set_local,
+	  .reload = RELOAD_NEXT_START, FIELD(local) },
+	{ .name = "key-file", .type = ARG_STRING, .set = set_key_file,
+	  .reload = RELOAD_NEXT_START, FIELD(key_file) },
 	{ .name = "ifname", .type = ARG_STRING, .cleanup = 1,
-	  .set = set_ifname },
+	  .set = set_ifname,
+	  .reload = RELOAD_NEXT_START, FIELD(ifname) },
 	{ .name = "encrypt-port", .type = ARG_NUMBER, .min = 1, .max = 65535,
 	  .list = 1, .what = "a port number (1-65535)",
-	  .set = set_encrypt_port },
+	  .set = set_encrypt_port,
+	  .reload = RELOAD_LIVE, FIELD(ports) },
 	{ .name = "port", .type = ARG_NUMBER, .min = 1, .max = 65535,
-	  .what = "a port number (1-65535)", .set = set_udp_port },
+	  .what = "a port number (1-65535)", .set = set_udp_port,
+	  .reload = RELOAD_NEXT_START, FIELD(udp_port) },
 	{ .name = "fwmark", .type = ARG_NUMBER, .min = 1, .max = 0xffffffff,
 	  .hex = 1, .what = "a firewall mark (1-0xffffffff)",
-	  .set = set_fwmark },
+	  .set = set_fwmark,
+	  .reload = RELOAD_NEXT_START, FIELD(fwmark) },
 	{ .name = "table", .type = ARG_NUMBER, .min = 1, .max = 0xfffffffe,
 	  .hex = 1, .what = "a routing table number (1-4294967294)",
-	  .set = set_table },
+	  .set = set_table,
+	  .reload = RELOAD_NEXT_START, FIELD(table) },
 	{ .name = "rule-priority", .type = ARG_NUMBER, .min = 2, .max = 32765,
-	  .what = "a rule priority (2-32765)", .set = set_priority },
-	{ .name = "nodetach", .type = ARG_FLAG, .set = set_nodetach },
-	{ .name = "debug", .type = ARG_FLAG, .cleanup = 1, .set = set_debug },
+	  .what = "a rule priority (2-32765)", .set = set_priority,
+	  .reload = RELOAD_NEXT_START, FIELD(priority) },
+	{ .name = "nodetach", .type = ARG_FLAG, .set = set_nodetach,
+	  .reload = RELOAD_KEPT, FIELD(nodetach) },
+	{ .name = "debug", .type = ARG_FLAG, .cleanup = 1, .set = set_debug,
+	  .reload = RELOAD_KEPT, FIELD(debug) },
 	{ .name = "file", .type = ARG_STRING, .argv_only = 1, .set = set_file },
 	{ .name = "call", .type = ARG_STRING, .argv_only = 1, .set = set_call },
 	{ .name = "confdir", .type = ARG_STRING, .argv_only = 1,
 	  .set = set_confdir },
 	{ .name = "rekey-interval", .type = ARG_NUMBER, .min = 1, .max = 86400,
-	  .what = "a number of seconds (1-86400)", .set = set_rekey },
+	  .what = "a number of seconds (1-86400)", .set = set_rekey,
+	  .reload = RELOAD_LIVE, FIELD(rekey_interval) },
 	{ .name = "keepalive-interval", .type = ARG_NUMBER, .min = 0,
 	  .max = 3600, .what = "a number of seconds (0-3600, 0: off)",
-	  .set = set_keepalive },
+	  .set = set_keepalive,
+	  .reload = RELOAD_LIVE, FIELD(keepalive_interval) },
 	{ .name = "keepalive-failure", .type = ARG_NUMBER, .min = 1, .max = 100,
-	  .what = "a count (1-100)", .set = set_keepalive_failure },
-	{ .name = "ip-up-script", .type = ARG_STRING, .set = set_ip_up },
-	{ .name = "ip-down-script", .type = ARG_STRING, .set = set_ip_down },
-	{ .name = "persist", .type = ARG_FLAG, .set = set_persist },
+	  .what = "a count (1-100)", .set = set_keepalive_failure,
+	  .reload = RELOAD_LIVE, FIELD(keepalive_failure) },
+	{ .name = "ip-up-script", .type = ARG_STRING, .set = set_ip_up,
+	  .reload = RELOAD_NEXT_START, FIELD(ip_up) },
+	{ .name = "ip-down-script", .type = ARG_STRING, .set = set_ip_down,
+	  .reload = RELOAD_NEXT_START, FIELD(ip_down) },
+	{ .name = "persist", .type = ARG_FLAG, .set = set_persist,
+	  .reload = RELOAD_LIVE, FIELD(persist) },
 	{ .name = "nopersist", .type = ARG_FLAG, .argv_only = 1,
-	  .set = set_nopersist },
+	  .set = set_nopersist,
+	  .reload = RELOAD_LIVE, FIELD(persist) },
 	{ .name = "holdoff", .type = ARG_NUMBER, .min = 0, .max = 86400,
-	  .what = "a number of seconds (0-86400)", .set = set_holdoff },
+	  .what = "a number of seconds (0-86400)", .set = set_holdoff,
+	  .reload = RELOAD_LIVE, FIELD(holdoff) },
 	{ .name = "maxfail", .type = ARG_NUMBER, .min = 0, .max = 1000000,
-	  .what = "a count (0-1000000, 0: no limit)", .set = set_maxfail },
-	{ .name = "linkname", .type = ARG_STRING, .set = set_linkname },
-	{ .name = "ipparam", .type = ARG_STRING, .set = set_ipparam },
-	{ .name = "compress", .type = ARG_STRING, .set = set_compress },
+	  .what = "a count (0-1000000, 0: no limit)", .set = set_maxfail,
+	  .reload = RELOAD_LIVE, FIELD(maxfail) },
+	{ .name = "linkname", .type = ARG_STRING, .set = set_linkname,
+	  .reload = RELOAD_NEXT_START, FIELD(linkname) },
+	{ .name = "ipparam", .type = ARG_STRING, .set = set_ipparam,
+	  .reload = RELOAD_NEXT_START, FIELD(ipparam) },
+	{ .name = "compress", .type = ARG_STRING, .set = set_compress,
+	  .reload = RELOAD_NEXT_START, FIELD(compress) },
 	{ .name = "busy-poll", .type = ARG_NUMBER, .min = 0,
 	  .max = ZCC_MAX_BUSY_POLL,
 	  .what = "a number of microseconds (0-1000, 0: off)",
-	  .set = set_busy_poll },
-	{ .name = "ip-output", .type = ARG_FLAG, .set = set_ip_output },
-	{ .name = "user", .type = ARG_STRING, .set = set_user },
+	  .set = set_busy_poll,
+	  .reload = RELOAD_LIVE, FIELD(busy_poll) },
+	{ .name = "ip-output", .type = ARG_FLAG, .set = set_ip_output,
+	  .reload = RELOAD_NEXT_START, FIELD(ip_output) },
+	{ .name = "user", .type = ARG_STRING, .set = set_user,
+	  .reload = RELOAD_NEXT_START, FIELD(user) },
 };
 
 static const struct word *
@@ -1038,6 +1074,26 @@ options_parse_file(struct zcc_options *o, const char *path,
 	struct where from = { .err = err, .errlen = errlen };
 
 	return parse_file(o, path, &from);
+}
+
+/* ---- SIGHUP ---- */
+
+void
+options_reload_changes(const struct zcc_options *old,
+    const struct zcc_options *n, options_change_fn *fn, void *arg)
+{
+	const uint8_t *a = (const uint8_t *)old, *b = (const uint8_t *)n;
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		const struct word *w = &words[i];
+
+		if (w->size == 0 || memcmp(a + w->off, b + w->off, w->size) == 0)
+			continue;
+		/* nopersist shares persist's field: one report for both. */
+		if (i > 0 && w->off == words[i - 1].off)
+			continue;
+		fn(arg, w->name, w->reload);
+	}
 }
 
 /* ---- the rest of the contract ---- */

@@ -18,26 +18,13 @@
 
 #include "zcc/addr.h"
 #include "zcc/datapath.h"
+#include "zcc/link.h"
 #include "zcc/nexthop.h"
 #include "zcc/options.h"
 
 struct event_base;
 
 #define CONTROL_MAX_FLOWS 64
-
-/* Handshake and link counters, kept by the link module. */
-struct link_counters {
-	uint64_t handshakes;            /* sessions established */
-	uint64_t rekeys;                /* of which replaced a live session */
-	uint64_t hs_sent, hs_received;  /* init and resp messages */
-	uint64_t hs_bad_mac;            /* mac1 failed: forged or other key */
-	uint64_t hs_bad;                /* decrypt, index, reflection, DH */
-	uint64_t hs_replayed;           /* init with an old timestamp */
-	uint64_t hs_rate_limited;
-	uint64_t echo_sent, echo_received, echo_bad;
-	uint64_t keepalive_misses;      /* unanswered echo requests in a row */
-	uint64_t link_ups, link_downs;
-};
 
 /* Everything "zccctl show" reports, filled by zcctund when asked. */
 struct zcc_status {

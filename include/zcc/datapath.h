@@ -93,7 +93,8 @@ struct dp_io {
  * starts with no keys: everything is dropped (no_key) until the link gives
  * it some. Returns NULL on allocation failure.
  */
-struct datapath *datapath_new(const struct zcc_options *o, struct zcc_addr local,
+struct datapath *datapath_new(const struct zcc_addr *peer,
+    struct zcc_addr local, const uint16_t *ports, size_t nports,
     const struct dp_io *io, dp_key_seen_fn *key_seen, void *arg);
 
 /* The largest packet encapsulated whole; bigger ones get ICMP "too big". */
@@ -113,8 +114,8 @@ void datapath_set_keys(struct datapath *dp, const struct dp_key *tx,
 /* Segments sealed under the current tx key (the link rekeys on a count). */
 uint64_t datapath_tx_used(const struct datapath *dp);
 
-/* Apply re-read options (SIGHUP): the selected ports. */
-void datapath_set_options(struct datapath *dp, const struct zcc_options *o);
+/* The selected ports (at start, and re-read on SIGHUP); up to ZCC_MAX_PORTS. */
+void datapath_set_ports(struct datapath *dp, const uint16_t *ports, size_t n);
 
 /*
  * Where sealed segments go: with a next hop in state NEXTHOP_VALID or

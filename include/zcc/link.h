@@ -20,10 +20,35 @@
 #include <stdint.h>
 
 #include "zcc/addr.h"
-#include "zcc/control.h"
-#include "zcc/datapath.h"
+#include "zcc/keys.h"
+
+struct dp_key;                  /* datapath.h: what the link hands over */
 
 enum link_state { LINK_DOWN, LINK_HANDSHAKING, LINK_UP };
+
+/* Handshake and link counters, kept by the link module. */
+struct link_counters {
+	uint64_t handshakes;            /* sessions established */
+	uint64_t rekeys;                /* of which replaced a live session */
+	uint64_t hs_sent, hs_received;  /* init and resp messages */
+	uint64_t hs_bad_mac;            /* mac1 failed: forged or other key */
+	uint64_t hs_bad;                /* decrypt, index, reflection, DH */
+	uint64_t hs_replayed;           /* init with an old timestamp */
+	uint64_t hs_rate_limited;
+	uint64_t echo_sent, echo_received, echo_bad;
+	uint64_t keepalive_misses;      /* unanswered echo requests in a row */
+	uint64_t link_ups, link_downs;
+};
+
+/* What the link says of itself for "zccctl show". */
+struct link_report {
+	const char *state;              /* "down", "handshaking", "up" */
+	int64_t handshake_age;          /* seconds since the last one, -1: never */
+	int64_t up_seconds;             /* time in state up, -1 when not up */
+	uint8_t key_id;                 /* current transmit key id, 0: none */
+	uint8_t codec;                  /* the session's compression */
+	struct link_counters counters;
+};
 
 struct link_config {
 	struct zcc_addr local, peer;    /* of one family */
@@ -86,6 +111,6 @@ const char *link_state_name(enum link_state s);
 int link_gave_up(const struct link *l);
 
 /* State, handshake age, key id and counters for "zccctl show". */
-void link_status(const struct link *l, uint64_t now, struct zcc_status *st);
+void link_status(const struct link *l, uint64_t now, struct link_report *r);
 
 #endif

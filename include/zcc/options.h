@@ -106,6 +106,21 @@ int options_parse_file(struct zcc_options *o, const char *path,
 /* Check that a run has what it needs (peer, key-file); same error contract. */
 int options_check(const struct zcc_options *o, char *err, size_t errlen);
 
+/* What SIGHUP does with a changed option: the option table says. */
+enum options_reload {
+	RELOAD_NONE,            /* not a setting (file, call, confdir) */
+	RELOAD_LIVE,            /* applied to the running link */
+	RELOAD_NEXT_START,      /* logged; the old value stays until a restart */
+	RELOAD_KEPT,            /* the start's value stays, quietly (debug, nodetach) */
+};
+
+typedef void options_change_fn(void *arg, const char *word,
+    enum options_reload how);
+
+/* For each option whose value differs between old and n: fn(its word, rule). */
+void options_reload_changes(const struct zcc_options *old,
+    const struct zcc_options *n, options_change_fn *fn, void *arg);
+
 /* True when s is an interface name zcctund accepts (ifname). */
 int options_valid_ifname(const char *s);
 

@@ -72,10 +72,12 @@ init_once(void)
 		ours.seal = rx;
 		ours.encap.k[0] ^= 1;
 		encap_tx_init(&peer_encap, link_key, 7);
-		dp = datapath_new(&o, local, &io, NULL, NULL);
+		dp = datapath_new(&o.peer, local, o.ports, o.nports, &io, NULL,
+		    NULL);
 		addr_parse(&local6, "2001:db8::1");
 		addr_parse(&o.peer, "2001:db8::2");
-		dp6 = datapath_new(&o, local6, &io, NULL, NULL);
+		dp6 = datapath_new(&o.peer, local6, o.ports, o.nports, &io,
+		    NULL, NULL);
 		if (dp == NULL || dp6 == NULL)
 			abort();
 		datapath_set_keys(dp, &ours, open_with, 1);

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "check.h"
+#include "zcc/datapath.h"
 #include "zcc/handshake.h"
 #include "zcc/link.h"
 
@@ -173,7 +174,7 @@ keys_match(const struct end *a, const struct end *b)
 }
 
 static void
-status(const struct end *e, struct zcc_status *st)
+status(const struct end *e, struct link_report *st)
 {
 	memset(st, 0, sizeof(*st));
 	link_status(e->l, now, st);
@@ -197,7 +198,7 @@ check_codec_agreement(void)
 		struct link_config ca = config("10.0.0.1", "10.0.0.2");
 		struct link_config cb = config("10.0.0.2", "10.0.0.1");
 		struct end a, b;
-		struct zcc_status st;
+		struct link_report st;
 
 		ca.codec = offers[i][0];
 		cb.codec = offers[i][1];
@@ -220,7 +221,7 @@ check_up_and_keys(void)
 	struct link_config ca = config("10.0.0.1", "10.0.0.2");
 	struct link_config cb = config("10.0.0.2", "10.0.0.1");
 	struct end a, b;
-	struct zcc_status st;
+	struct link_report st;
 
 	make_pair(&a, &b, &ca, &cb, psk, psk);
 	link_start(a.l, now);
@@ -236,14 +237,14 @@ check_up_and_keys(void)
 	status(&a, &st);
 	CHECK(strcmp(st.state, "up") == 0);
 	CHECK_EQ(st.handshake_age, 0);
-	CHECK_EQ(st.link.handshakes, 1);
+	CHECK_EQ(st.counters.handshakes, 1);
 	/* Keepalives flow and nothing goes down in ten minutes. */
 	run_for(&a, &b, 600000);
 	CHECK_EQ(link_state(a.l), LINK_UP);
 	CHECK_EQ(link_state(b.l), LINK_UP);
 	status(&b, &st);
-	CHECK(st.link.echo_received > 50);
-	CHECK_EQ(st.link.keepalive_misses, 0);
+	CHECK(st.counters.echo_received > 50);
+	CHECK_EQ(st.counters.keepalive_misses, 0);
 	CHECK_EQ(a.ups + b.ups, 2);
 	free_pair(&a, &b);
 }
@@ -254,7 +255,7 @@ check_rekey(void)
 	struct link_config ca = config("10.0.0.1", "10.0.0.2");
 	struct link_config cb = config("10.0.0.2", "10.0.0.1");
 	struct end a, b;
-	struct zcc_status st;
+	struct link_report st;
 	uint8_t ids[4];
 
 	ca.rekey_interval = cb.rekey_interval = 5;
@@ -273,7 +274,7 @@ check_rekey(void)
 		CHECK_EQ(b.nrx, 2);
 	}
 	status(&a, &st);
-	CHECK(st.link.rekeys >= 3);
+	CHECK(st.counters.rekeys >= 3);
 	CHECK_EQ(a.ups, 1);             /* a rekey is not a new ip-up */
 	CHECK_EQ(a.downs + b.downs, 0);
 	/* The grace period ends: only the current key opens. */
@@ -300,7 +301,7 @@ check_replay(void)
 	struct link_config cb = config("10.0.0.2", "10.0.0.1");
 	struct end a, b;
 	struct dp_key before;
-	struct zcc_status st;
+	struct link_report st;
 	struct msg init;
 
 	make_pair(&a, &b, &ca, &cb, psk, psk);
@@ -312,7 +313,7 @@ check_replay(void)
 	link_input(b.l, init.b, init.n, now);
 	CHECK_EQ(b.nq, 0);              /* no answer */
 	status(&b, &st);
-	CHECK_EQ(st.link.hs_replayed, 1);
+	CHECK_EQ(st.counters.hs_replayed, 1);
 	CHECK(memcmp(before.seal.mac, b.tx.seal.mac, 32) == 0);
 	CHECK_EQ(b.nrx, 1);             /* no new session in the wings */
 	/* Forged and truncated messages: counted, nothing else. */
@@ -320,8 +321,8 @@ check_replay(void)
 	link_input(b.l, init.b, init.n, now);
 	link_input(b.l, init.b, init.n - 1, now);
 	status(&b, &st);
-	CHECK_EQ(st.link.hs_bad_mac, 1);
-	CHECK_EQ(st.link.hs_bad, 1);
+	CHECK_EQ(st.counters.hs_bad_mac, 1);
+	CHECK_EQ(st.counters.hs_bad, 1);
 	CHECK_EQ(link_state(b.l), LINK_UP);
 	CHECK(keys_match(&a, &b));
 	free_pair(&a, &b);
@@ -385,7 +386,7 @@ check_wrong_key(void)
 	struct link_config ca = config("10.0.0.1", "10.0.0.2");
 	struct link_config cb = config("10.0.0.2", "10.0.0.1");
 	struct end a, b;
-	struct zcc_status st;
+	struct link_report st;
 
 	ca.maxfail = 2;
 	make_pair(&a, &b, &ca, &cb, psk, other_psk);
@@ -396,7 +397,7 @@ check_wrong_key(void)
 	CHECK_EQ(a.ups + b.ups, 0);
 	CHECK(!a.have_tx && !b.have_tx);
 	status(&b, &st);
-	CHECK(st.link.hs_bad_mac > 0);
+	CHECK(st.counters.hs_bad_mac > 0);
 	/* maxfail 2: two 30 s attempts with a 10 s holdoff between. */
 	run_for(&a, &b, 50000);
 	CHECK(link_gave_up(a.l));
@@ -411,7 +412,7 @@ check_simultaneous(void)
 	struct link_config ca = config("10.0.0.1", "10.0.0.2");
 	struct link_config cb = config("10.0.0.2", "10.0.0.1");
 	struct end a, b;
-	struct zcc_status sa, sb;
+	struct link_report sa, sb;
 
 	make_pair(&a, &b, &ca, &cb, psk, psk);
 	link_start(a.l, now);
@@ -424,8 +425,8 @@ check_simultaneous(void)
 	CHECK(keys_match(&b, &a));
 	status(&a, &sa);
 	status(&b, &sb);
-	CHECK_EQ(sa.link.handshakes, 1);
-	CHECK_EQ(sb.link.handshakes, 1);
+	CHECK_EQ(sa.counters.handshakes, 1);
+	CHECK_EQ(sb.counters.handshakes, 1);
 	free_pair(&a, &b);
 }
 
@@ -464,7 +465,7 @@ check_rate_limit(void)
 	struct hs_config hc;
 	struct hs_state st;
 	struct end a, b;
-	struct zcc_status s;
+	struct link_report s;
 	uint8_t e[32], tai[HS_TAI64N_LEN], msg[HS_INIT_LEN];
 
 	make_pair(&a, &b, &ca, &cb, psk, psk);
@@ -478,7 +479,7 @@ check_rate_limit(void)
 		link_input(b.l, msg, sizeof(msg), now);
 	}
 	status(&b, &s);
-	CHECK(s.link.hs_rate_limited >= 140);
+	CHECK(s.counters.hs_rate_limited >= 140);
 	CHECK(b.nq <= 60);              /* answers sent (and queued to a) */
 	CHECK_EQ(link_state(b.l), LINK_UP);
 	b.nq = 0;
@@ -493,7 +494,7 @@ check_reflection(void)
 {
 	struct link_config ca = config("10.0.0.1", "10.0.0.2");
 	struct end a, b;
-	struct zcc_status st;
+	struct link_report st;
 
 	make_pair(&a, &b, &ca, &ca, psk, psk);
 	a.cut = 1;
@@ -501,8 +502,8 @@ check_reflection(void)
 	link_input(a.l, a.last_init.b, a.last_init.n, now);
 	CHECK_EQ(link_state(a.l), LINK_HANDSHAKING);
 	status(&a, &st);
-	CHECK_EQ(st.link.hs_bad, 1);
-	CHECK_EQ(st.link.hs_sent, 1);   /* nothing answered */
+	CHECK_EQ(st.counters.hs_bad, 1);
+	CHECK_EQ(st.counters.hs_sent, 1);   /* nothing answered */
 	free_pair(&a, &b);
 }
 

@@ -6,6 +6,7 @@
  * be told, nor a parent be made to believe, anything out of bounds. And a
  * message sent over a real SOCK_SEQPACKET pair arrives whole.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -142,6 +143,80 @@ check_pair(void)
 	close(sv[1]);
 }
 
+/* One change reported, with its word, and what it is. */
+struct seen {
+	int n;
+	char word[32];
+	enum options_reload how;
+};
+
+static void
+record(void *arg, const char *word, enum options_reload how)
+{
+	struct seen *s = arg;
+
+	s->n++;
+	snprintf(s->word, sizeof(s->word), "%s", word);
+	s->how = how;
+}
+
+/*
+ * The option table says which options a live link takes on SIGHUP; the
+ * config message must carry exactly those. Each option changed alone: the
+ * table reports that word, and the message changes iff it is live.
+ */
+static void
+check_reload_rules(void)
+{
+	static char *changes[][3] = {
+		{ "encrypt-port", "443", "live" }, { "rekey-interval", "5", "live" },
+		{ "keepalive-interval", "3", "live" },
+		{ "keepalive-failure", "7", "live" }, { "persist", NULL, "live" },
+		{ "holdoff", "3", "live" }, { "maxfail", "4", "live" },
+		{ "busy-poll", "10", "live" }, { "peer", "10.0.0.9", "next" },
+		{ "local", "10.0.0.8", "next" }, { "key-file", "/other", "next" },
+		{ "ifname", "zz1", "next" }, { "port", "9", "next" },
+		{ "fwmark", "5", "next" }, { "table", "100", "next" },
+		{ "rule-priority", "200", "next" },
+		{ "ip-up-script", "/x", "next" }, { "ip-down-script", "/y", "next" },
+		{ "linkname", "l", "next" }, { "ipparam", "q", "next" },
+		{ "compress", "lz4", "next" }, { "ip-output", NULL, "next" },
+		{ "user", "nobody", "next" }, { "debug", NULL, "kept" },
+		{ "nodetach", NULL, "kept" },
+	};
+	char *base[] = { "peer", "10.0.0.2", "key-file", "/k", "encrypt-port",
+	    "80", NULL };
+	struct zcc_options a, b;
+	struct privsep_config ca, cb;
+	char err[256];
+
+	options_init(&a);
+	CHECK_EQ(options_parse_argv(&a, 6, base, err, sizeof(err)), 0);
+	privsep_config_from(&ca, &a);
+	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+		char *w[] = { changes[i][0], changes[i][1], NULL };
+		struct seen seen = { 0, "", RELOAD_NONE };
+		enum options_reload want = changes[i][2][0] == 'l' ? RELOAD_LIVE :
+		    changes[i][2][0] == 'n' ? RELOAD_NEXT_START : RELOAD_KEPT;
+
+		b = a;
+		if (options_parse_argv(&b, w[1] ? 2 : 1, w, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s: %s\n", w[0], err);
+			CHECK(0);
+			continue;
+		}
+		options_reload_changes(&a, &b, record, &seen);
+		privsep_config_from(&cb, &b);
+		if (seen.n != 1 || strcmp(seen.word, w[0]) != 0 || seen.how != want)
+			fprintf(stderr, "%s: %d changes, '%s', rule %d\n", w[0],
+			    seen.n, seen.word, (int)seen.how);
+		CHECK_EQ(seen.n, 1);
+		CHECK(strcmp(seen.word, w[0]) == 0);
+		CHECK_EQ(seen.how, want);
+		CHECK_EQ(memcmp(&ca, &cb, sizeof(ca)) != 0, want == RELOAD_LIVE);
+	}
+}
+
 int
 main(void)
 {
@@ -149,5 +224,6 @@ main(void)
 	check_sizes();
 	check_config_ranges();
 	check_pair();
+	check_reload_rules();
 	CHECK_DONE();
 }
