@@ -76,9 +76,21 @@ fi
 say "zccctl show in A (the link, counters by drop reason, flows)"
 ip netns exec "$NS_A" "$ZCCCTL" show zcc0 | sed 's/^/    /'
 
-say "Stop both daemons (SIGTERM) and compare the namespaces with before"
-stop_zcc A
+say "Stop A (zccctl stop): the block stays, port 8080 to B gets nowhere"
+ip netns exec "$NS_A" "$ZCCCTL" stop zcc0 | sed 's/^/    /'
+bg_wait "${ZCC_PID[A]}" 10 || true
+tail -n1 "$TMP/A.log" | sed 's/^/    /'
+if ip netns exec "$NS_A" timeout 3 "$PY" -c '
+import sys, urllib.request
+urllib.request.urlopen("http://%s:8080/" % sys.argv[1], timeout=2)' "$IP_B" 2>/dev/null; then
+	fail "A fetched the page with its daemon stopped"
+fi
+echo "    A -> B:8080 with A's zcctund stopped: no route to host (nothing in clear)"
+
+say "Stop B, lift both blocks (zcctund cleanup), compare the namespaces with before"
 stop_zcc B
+ip netns exec "$NS_A" "$ZCCTUND" cleanup 2>&1 | sed 's/^/    /'
+ip netns exec "$NS_B" "$ZCCTUND" cleanup 2>&1 | sed 's/^/    /'
 snapshot "$NS_A" "$TMP/A.after"
 snapshot "$NS_B" "$TMP/B.after"
 same_snapshot "$TMP/A.before" "$TMP/A.after" "A"
