@@ -25,6 +25,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -346,10 +347,12 @@ engine_child(struct parent *p, struct engine_setup *e, pid_t parent)
 	prctl(PR_SET_NAME, "zcctund-engine", 0, 0, 0);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Syslog's socket goes too: the engine opens its own, as itself. */
+	keep_only(e);
+	closelog();
 	log_init("zcctund-engine", p->opt.nodetach, p->opt.debug);
 	if (!p->opt.nodetach)
 		stdio_to_null();
-	keep_only(e);
 	key = sodium_malloc(ZCC_KEY_LEN);
 	if (key == NULL || privsep_recv_key(e->priv_fd, key) == -1 ||
 	    privsep_drop(p->uid, p->gid, parent) == -1)
@@ -447,15 +450,14 @@ engine_exited(struct parent *p, int status)
 	    (unsigned long long)p->restart_delay);
 }
 
+/* Only the engine: the helper and the tools are reaped by their owners. */
 static void
 reap(struct parent *p)
 {
 	int status;
-	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		if (pid == p->engine)
-			engine_exited(p, status);
+	if (p->engine && waitpid(p->engine, &status, WNOHANG) == p->engine)
+		engine_exited(p, status);
 }
 
 /* ---- SIGHUP ---- */
