@@ -280,8 +280,7 @@ open_link_send(const struct parent *p, struct engine_setup *e)
 	return e->nl_fd == -1 ? -1 : 0;
 }
 
-
-/* The sockets an engine needs, opened afresh for each (a dead engine's die with it). */
+/* The sockets an engine needs, new for each: a dead engine's die with it. */
 static int
 open_engine_fds(struct parent *p, struct engine_setup *e)
 {
