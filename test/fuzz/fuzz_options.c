@@ -81,17 +81,18 @@ check_invariants(const struct zcc_options *o)
 			require(o->ports[i] != o->ports[j]);
 	}
 	require(!options_port_selected(o, 0));
+	/* ifname, fwmark, table and rule-priority: given, or 0 ("allocate"). */
 	n = strnlen(o->ifname, sizeof(o->ifname));
-	require(n > 0 && n < sizeof(o->ifname));
+	require(n < sizeof(o->ifname));
 	for (i = 0; i < n; i++)
 		require(valid_ifname_char(o->ifname[i]));
 	require(strcmp(o->ifname, ".") != 0 && strcmp(o->ifname, "..") != 0);
 	require(strnlen(o->key_file, sizeof(o->key_file)) < sizeof(o->key_file));
+	n = strnlen(o->user, sizeof(o->user));
+	require(n > 0 && n < sizeof(o->user) && o->user[0] != '.');
 	require(o->udp_port != 0);
-	require(o->fwmark != 0);
-	require(o->table != 0 && o->table < 0xffffffffu &&
-	    (o->table < 253 || o->table > 255));
-	require(o->priority >= 2 && o->priority <= 32765);
+	require(o->table < 0xffffffffu && (o->table < 253 || o->table > 255));
+	require(o->priority == 0 || (o->priority >= 2 && o->priority <= 32765));
 	require(o->command >= ZCC_CMD_RUN && o->command <= ZCC_CMD_VERSION);
 }
 
