@@ -129,6 +129,9 @@ install_missing() {
 }
 
 install_missing
+# zcctund's engine runs as its own user (zcctund(8), Privileges).
+id -u zcc >/dev/null 2>&1 || useradd --system --no-create-home \
+	--home-dir /nonexistent --shell /usr/sbin/nologin zcc
 log "building a Release zcctund and the bench tools in build-bench/"
 # The commit the binaries are built from, read now: files edited during the
 # run do not make the report say "-dirty".
@@ -389,6 +392,12 @@ start_zcc() {
 	done
 	wait_log "$TMP/zcc-A.log" 'link up' 15 "${ZCC_PID[A]}" || return 1
 	wait_log "$TMP/zcc-B.log" 'link up' 15 "${ZCC_PID[B]}" || return 1
+	# The engines move the packets: their CPU is the tunnel's too.
+	for n in A B; do
+		p=$(pgrep -P "${ZCC_PID[$n]}" -x zcctund-engine) ||
+			{ warn "zcctund $n has no engine"; return 1; }
+		TUN_PIDS+=("$p")
+	done
 	start_plain
 }
 
@@ -577,16 +586,20 @@ start_servers() {
 		wait_listen "$NS_B" "$PORT_CONNRATE"
 }
 
-# stop_slot: SIGTERM to the slot's processes (zcctund first: it undoes
-# its steering), then SIGKILL to whatever outlives 5 s.
+# stop_slot: SIGTERM to the slot's processes (zcctund first; "zcctund
+# cleanup" then lifts the block it leaves, so the next configuration finds
+# the hosts as they were), then SIGKILL to whatever outlives 5 s.
 stop_slot() {
-	local pid rc n
+	local pid rc n ns
 	for n in A B; do
 		pid=${ZCC_PID[$n]:-}
 		[ -n "$pid" ] || continue
 		kill -TERM "$pid" 2>/dev/null || true
 		bg_wait "$pid" 10 && rc=0 || rc=$?
 		[ "$rc" = 0 ] || warn "zcctund $n exited with status $rc after SIGTERM"
+		if [ $n = A ]; then ns=$NS_A; else ns=$NS_B; fi
+		ip netns exec "$ns" "$ZCCTUND" cleanup >/dev/null 2>&1 ||
+			warn "zcctund cleanup in $n failed"
 	done
 	ZCC_PID=()
 	for pid in "${SLOT_PIDS[@]}"; do
