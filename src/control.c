@@ -267,6 +267,14 @@ text_send(struct out *o, const struct zcc_status *st)
 		out_add(o, ", next hop not resolved");
 	out_add(o, "\n  sent: %" PRIu64 " by link layer, %" PRIu64
 	    " by IP output\n", st->sent_link, st->sent_ip);
+	out_add(o, "  path mtu: %u", st->path_mtu);
+	if (st->path_mtu < st->link_mtu)
+		out_add(o, " (learnt from ICMP; the link's is %u)",
+		    st->link_mtu);
+	if (st->pmtu_believed || st->pmtu_ignored)
+		out_add(o, ", ICMP too big: %" PRIu64 " believed, %" PRIu64
+		    " ignored", st->pmtu_believed, st->pmtu_ignored);
+	out_add(o, "\n");
 }
 
 static void
@@ -381,6 +389,9 @@ json_send(struct out *o, const struct zcc_status *st)
 		out_add(o, "null");
 	out_add(o, ",\"sent_link\":%" PRIu64 ",\"sent_ip\":%" PRIu64,
 	    st->sent_link, st->sent_ip);
+	out_add(o, ",\"link_mtu\":%u,\"path_mtu\":%u,\"pmtu_believed\":%"
+	    PRIu64 ",\"pmtu_ignored\":%" PRIu64, st->link_mtu, st->path_mtu,
+	    st->pmtu_believed, st->pmtu_ignored);
 }
 
 static void

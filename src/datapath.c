@@ -372,6 +372,21 @@ datapath_flows(const struct datapath *dp, struct dp_flow *out, size_t max)
 	return n;
 }
 
+int
+datapath_sealed_flow(const struct datapath *dp, uint16_t lport,
+    uint16_t rport)
+{
+	time_t now = now_seconds();
+
+	for (size_t i = 0; i < DP_FLOWS; i++) {
+		const struct flow *f = &dp->flows[i];
+
+		if (flow_is(f, lport, rport))
+			return f->f.sealed > 0 && now - f->last <= DP_FLOW_LIVE;
+	}
+	return 0;
+}
+
 const struct dp_counters *
 datapath_counters(const struct datapath *dp)
 {

@@ -27,6 +27,7 @@
 #include "zcc/link.h"
 #include "zcc/log.h"
 #include "zcc/nexthop.h"
+#include "zcc/pmtu.h"
 #include "zcc/privsep.h"
 
 #define TICK_MS 100
@@ -39,7 +40,10 @@ struct zcctund {
 	int mtu;
 	int tun_fd, raw_fd, udp_fd, priv_fd;
 	int link_fd, nl_fd;     /* sending on the link layer; -1: by IP only */
+	int icmp_fd;            /* ICMP "too big" reports */
 	unsigned int realdev_index;
+	struct pmtu pmtu;       /* sealed segments' path MTU */
+	uint64_t pmtu_believed, pmtu_ignored;
 	struct nexthop nh;      /* as last read */
 	unsigned int ticks;
 	struct intake *intake;  /* the peer's sealed segments */
@@ -144,6 +148,90 @@ refresh_nexthop(struct zcctund *z)
 	datapath_set_nexthop(z->dp, &nh);
 }
 
+/* ---- path MTU (pmtu.h) ---- */
+
+/* RFC 5927: a report counts only when it quotes a sealed segment of ours. */
+static int
+quotes_ours(struct zcctund *z, const struct pmtu_report *r)
+{
+	return addr_equal(&r->src, &z->local) &&
+	    addr_equal(&r->dst, &z->opt.peer) && r->option != -1 &&
+	    datapath_sealed_flow(z->dp, r->sport, r->dport);
+}
+
+/* Ask the parent to set zcc0's route so that sealed segments fit mtu. */
+static void
+apply_path_mtu(struct zcctund *z, uint32_t mtu)
+{
+	privsep_send_mtu(z->priv_fd, mtu < z->pmtu.link_mtu ?
+	    mtu - ZCC_OPT_LEN : 0);
+}
+
+static void
+believe(struct zcctund *z, const struct pmtu_report *r,
+    const struct sockaddr_storage *from)
+{
+	char peer[ZCC_ADDRSTRLEN], by[ZCC_ADDRSTRLEN];
+	struct zcc_addr router;
+	uint32_t mtu;
+
+	z->pmtu_believed++;
+	mtu = pmtu_report(&z->pmtu, r->mtu, now_ms());
+	if (mtu == 0)
+		return;
+	if (addr_from_sockaddr(&router, (const struct sockaddr *)from) == -1)
+		snprintf(by, sizeof(by), "?");
+	else
+		addr_format(&router, by, sizeof(by));
+	log_info("path MTU to %s is %u (ICMP from %s, which reported %u): "
+	    "selected flows now send segments of at most %u bytes, %u sealed",
+	    addr_format(&z->opt.peer, peer, sizeof(peer)), mtu, by, r->mtu,
+	    mtu - ZCC_OPT_LEN, mtu);
+	apply_path_mtu(z, mtu);
+}
+
+static void
+on_icmp(evutil_socket_t fd, short what, void *arg)
+{
+	static uint8_t buf[2048];       /* a quote is cut at 576 or 1280 */
+	struct zcctund *z = arg;
+	struct pmtu_report r;
+
+	(void)what;
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage from;
+		socklen_t fromlen = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&from, &fromlen);
+		int rc;
+
+		if (n == -1)
+			break;
+		rc = pmtu_parse(z->opt.peer.af, buf, (size_t)n, &r);
+		if (rc == PMTU_NOT_TOO_BIG)
+			continue;
+		if (rc == 0 && quotes_ours(z, &r))
+			believe(z, &r, &from);
+		else
+			z->pmtu_ignored++;
+	}
+}
+
+/* As Linux does with its own learnt MTUs: after a while, try the link's. */
+static void
+expire_path_mtu(struct zcctund *z)
+{
+	char peer[ZCC_ADDRSTRLEN];
+	uint32_t mtu = pmtu_expire(&z->pmtu, now_ms());
+
+	if (mtu == 0)
+		return;
+	log_info("path MTU to %s: trying %u again (%d minutes since the last "
+	    "report)", addr_format(&z->opt.peer, peer, sizeof(peer)), mtu,
+	    PMTU_EXPIRE_MS / 60000);
+	apply_path_mtu(z, mtu);
+}
+
 /* ---- the link's hands: what link.c asks of us ---- */
 
 static void
@@ -245,6 +333,10 @@ fill_status(void *arg, struct zcc_status *st)
 	st->link = lr.counters;
 	st->dp = *datapath_counters(z->dp);
 	st->nflows = datapath_flows(z->dp, st->flows, CONTROL_MAX_FLOWS);
+	st->link_mtu = z->pmtu.link_mtu;
+	st->path_mtu = z->pmtu.path_mtu;
+	st->pmtu_believed = z->pmtu_believed;
+	st->pmtu_ignored = z->pmtu_ignored;
 }
 
 /* ---- the event loop ---- */
@@ -317,8 +409,10 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	struct zcctund *z = arg;
 
 	(void)fd, (void)what;
-	if (++z->ticks % NEXTHOP_TICKS == 0)
+	if (++z->ticks % NEXTHOP_TICKS == 0) {
 		refresh_nexthop(z);
+		expire_path_mtu(z);
+	}
 	link_tick(z->link, now_ms());
 	stop_if_given_up(z);
 }
@@ -400,7 +494,7 @@ on_command(void *arg, enum control_command cmd)
 	    PRIV_RELOAD, NULL);
 }
 
-#define NEVENTS 8
+#define NEVENTS 9
 
 static int
 add_events(struct zcctund *z, struct event *ev[NEVENTS])
@@ -416,6 +510,7 @@ add_events(struct zcctund *z, struct event *ev[NEVENTS])
 	ev[4] = event_new(z->base, z->priv_fd, EV_READ | EV_PERSIST, on_parent, z);
 	for (size_t i = 0; i < 3; i++)
 		ev[i + 5] = evsignal_new(z->base, sigs[i], on_signal, z);
+	ev[8] = event_new(z->base, z->icmp_fd, EV_READ | EV_PERSIST, on_icmp, z);
 	for (size_t i = 0; i < NEVENTS; i++)
 		if (ev[i] == NULL ||
 		    event_add(ev[i], i == 2 ? &tick : NULL) == -1) {
@@ -534,9 +629,14 @@ engine_run(const struct engine_setup *s)
 		.opt = s->opt, .local = s->local, .mtu = s->mtu,
 		.tun_fd = s->tun_fd, .raw_fd = s->raw_fd, .udp_fd = s->udp_fd,
 		.priv_fd = s->priv_fd, .link_fd = s->link_fd, .nl_fd = s->nl_fd,
-		.realdev_index = s->realdev_index, .intake = s->intake,
+		.icmp_fd = s->icmp_fd, .realdev_index = s->realdev_index,
+		.intake = s->intake,
 	};
 	int ret = 1;
+
+	pmtu_init(&z.pmtu, s->opt.peer.af, (uint32_t)s->mtu + ZCC_OPT_LEN);
+	if (s->route_mtu)       /* an earlier engine learnt it: keep it */
+		pmtu_report(&z.pmtu, s->route_mtu + ZCC_OPT_LEN, now_ms());
 
 	snprintf(z.realdev, sizeof(z.realdev), "%s", s->realdev);
 	z.base = event_base_new();

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <netinet/icmp6.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -170,6 +171,54 @@ host_raw_socket(int af, uint32_t fwmark)
 		return -1;
 	}
 	if (raw_hdrincl(fd, af) == -1 || mark_for_sending(fd, fwmark) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * linux/icmp.h's raw-socket filter; that header cannot be included beside
+ * net/if.h (it pulls in linux/if.h).
+ */
+#ifndef ICMP_FILTER
+#define ICMP_FILTER 1
+struct icmp_filter {
+	uint32_t data;          /* a set bit drops that ICMP type */
+};
+#endif
+#define ICMP4_DEST_UNREACH 3
+
+/* Only "too big" reports: everything else stays in the kernel. */
+static int
+icmp_only_too_big(int fd, int af)
+{
+	if (af == AF_INET) {
+		struct icmp_filter f = { .data = ~(1U << ICMP4_DEST_UNREACH) };
+
+		return setsockopt(fd, SOL_RAW, ICMP_FILTER, &f, sizeof(f));
+	} else {
+		struct icmp6_filter f;
+
+		ICMP6_FILTER_SETBLOCKALL(&f);
+		ICMP6_FILTER_SETPASS(ICMP6_PACKET_TOO_BIG, &f);
+		return setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f,
+		    sizeof(f));
+	}
+}
+
+int
+host_icmp_socket(int af)
+{
+	int fd = socket(af, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    af == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+
+	if (fd == -1) {
+		log_warn("raw ICMP socket");
+		return -1;
+	}
+	if (icmp_only_too_big(fd, af) == -1) {
+		log_warn("ICMP filter");
 		close(fd);
 		return -1;
 	}

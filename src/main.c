@@ -291,8 +291,11 @@ open_engine_fds(struct parent *p, struct engine_setup *e)
 	e->mtu = p->mtu;
 	e->tun_fd = p->tun_fd;
 	e->control_fd = p->control_fd;
-	e->raw_fd = e->udp_fd = e->link_fd = e->nl_fd = e->priv_fd = -1;
+	e->raw_fd = e->udp_fd = e->link_fd = e->nl_fd = e->priv_fd =
+	    e->icmp_fd = -1;
+	e->route_mtu = p->steer.route_mtu;
 	if ((e->raw_fd = host_raw_socket(p->opt.peer.af, p->opt.fwmark)) == -1 ||
+	    (e->icmp_fd = host_icmp_socket(p->opt.peer.af)) == -1 ||
 	    open_link_send(p, e) == -1 ||
 	    (e->udp_fd = host_udp_socket(&p->local, &p->opt.peer,
 	    p->opt.udp_port)) == -1)
@@ -306,7 +309,8 @@ open_engine_fds(struct parent *p, struct engine_setup *e)
 static void
 close_engine_fds(struct engine_setup *e)
 {
-	int *fds[] = { &e->raw_fd, &e->udp_fd, &e->link_fd, &e->nl_fd };
+	int *fds[] = { &e->raw_fd, &e->udp_fd, &e->link_fd, &e->nl_fd,
+	    &e->icmp_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] != -1) {
@@ -322,7 +326,7 @@ static void
 keep_only(const struct engine_setup *e)
 {
 	int keep[] = { e->tun_fd, e->raw_fd, e->udp_fd, e->link_fd, e->nl_fd,
-	    e->control_fd, e->priv_fd, intake_fd(e->intake) };
+	    e->icmp_fd, e->control_fd, e->priv_fd, intake_fd(e->intake) };
 	int max = (int)sysconf(_SC_OPEN_MAX);
 
 	for (int fd = STDERR_FILENO + 1; fd < (max > 0 ? max : 1024); fd++) {
@@ -563,6 +567,11 @@ on_engine_message(struct parent *p)
 	case PRIV_RELOAD:
 		log_info("zccctl reload");
 		reload(p);
+		break;
+	case PRIV_MTU:
+		if (steer_set_mtu(&p->steer, m.mtu) == -1)
+			log_warnx("path MTU: zcc0's route keeps MTU %u",
+			    p->steer.route_mtu);
 		break;
 	}
 }

@@ -17,7 +17,7 @@
 static int
 from_engine_type(uint32_t t)
 {
-	return t >= PRIV_READY && t <= PRIV_RELOAD;
+	return (t >= PRIV_READY && t <= PRIV_RELOAD) || t == PRIV_MTU;
 }
 
 static int
@@ -36,6 +36,14 @@ config_valid(const struct privsep_config *c)
 	    c->keepalive_failure >= 1 && c->keepalive_failure <= 100 &&
 	    c->holdoff <= 86400 && c->maxfail <= 1000000 &&
 	    c->busy_poll <= ZCC_MAX_BUSY_POLL && c->persist <= 1;
+}
+
+static int
+mtu_valid(uint32_t type, uint32_t mtu)
+{
+	if (type != PRIV_MTU)
+		return mtu == 0;
+	return mtu == 0 || (mtu >= PRIVSEP_MTU_MIN && mtu <= 65535);
 }
 
 static int
@@ -58,8 +66,10 @@ privsep_parse(const void *buf, size_t len, int from_engine,
 	memcpy(m, buf, sizeof(*m));
 	if (from_engine)
 		return from_engine_type(m->type) &&
-		    all_zero(&m->config, sizeof(m->config)) ? 0 : -1;
-	return m->type == PRIV_CONFIG && config_valid(&m->config) ? 0 : -1;
+		    all_zero(&m->config, sizeof(m->config)) &&
+		    mtu_valid(m->type, m->mtu) ? 0 : -1;
+	return m->type == PRIV_CONFIG && config_valid(&m->config) &&
+	    m->mtu == 0 ? 0 : -1;
 }
 
 int
@@ -71,6 +81,21 @@ privsep_send(int fd, enum privsep_type type, const struct privsep_config *config
 	m.type = type;
 	if (config)
 		m.config = *config;
+	if (send(fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m)) {
+		log_warn("privsep: send");
+		return -1;
+	}
+	return 0;
+}
+
+int
+privsep_send_mtu(int fd, uint32_t mtu)
+{
+	struct privsep_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = PRIV_MTU;
+	m.mtu = mtu;
 	if (send(fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m)) {
 		log_warn("privsep: send");
 		return -1;

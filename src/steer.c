@@ -624,14 +624,19 @@ unreachable_route(const struct steer *s, const char *op)
 	return *op == 'r' ? cmd_must(argv, NULL) : cmd_try(argv);
 }
 
+/* Without "mtu" (route_mtu 0) the route takes zcc0's. */
 static int
 zcc_route(const struct steer *s, const char *op)
 {
-	char t[16], src[ZCC_ADDRSTRLEN];
+	char t[16], m[16], src[ZCC_ADDRSTRLEN];
 	char *argv[] = { "ip", ip_family(s), "route", cmd_unconst(op), "default",
 	    "dev", cmd_unconst(s->ifname), "src", fmt_addr(src, &s->local),
-	    "table", fmt_u32(t, s->table), NULL };
+	    "table", fmt_u32(t, s->table), NULL, NULL, NULL };
 
+	if (*op == 'r' && s->route_mtu) {
+		argv[11] = "mtu";
+		argv[12] = fmt_u32(m, s->route_mtu);
+	}
 	return *op == 'r' ? cmd_must(argv, NULL) : cmd_try(argv);
 }
 
@@ -1007,6 +1012,19 @@ steer_update(struct steer *s, const uint16_t *ports, size_t n)
 	if (install_nft(s) == -1)
 		return -1;
 	return state_write(s);
+}
+
+int
+steer_set_mtu(struct steer *s, uint32_t mtu)
+{
+	uint32_t was = s->route_mtu;
+
+	s->route_mtu = mtu;
+	if (zcc_route(s, "replace") == -1) {
+		s->route_mtu = was;
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -45,6 +45,9 @@ struct zcc_status {
 	int by_link;                    /* sealed segments may use the link layer */
 	struct nexthop nexthop;         /* where they go on it (nexthop.h) */
 	uint64_t sent_link, sent_ip;    /* sealed segments sent each way */
+	uint32_t link_mtu, path_mtu;    /* sealed segments' largest, and the
+	                                   path's as learnt (pmtu.h) */
+	uint64_t pmtu_believed, pmtu_ignored;   /* ICMP "too big" reports */
 	struct link_counters link;
 	struct dp_counters dp;
 	struct dp_flow flows[CONTROL_MAX_FLOWS];

@@ -133,6 +133,14 @@ void datapath_sent_by(const struct datapath *dp, uint64_t *link, uint64_t *ip);
 /* Copy up to max flows, most recently active first; returns how many. */
 size_t datapath_flows(const struct datapath *dp, struct dp_flow *out, size_t max);
 
+/*
+ * Whether lport and rport are a flow that sealed segments in the last
+ * DP_FLOW_LIVE seconds: the check that an ICMP report quotes one of ours.
+ */
+#define DP_FLOW_LIVE 120
+int datapath_sealed_flow(const struct datapath *dp, uint16_t lport,
+    uint16_t rport);
+
 /* Read and handle what zcc0 has ready (up to a batch). -1 on fatal error. */
 int datapath_on_tun(struct datapath *dp);
 

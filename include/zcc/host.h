@@ -46,6 +46,14 @@ int host_raw_socket(int af, uint32_t fwmark);
 int host_link_socket(uint32_t fwmark);
 
 /*
+ * A raw ICMP (IPv6: ICMPv6) socket of family af that receives a copy of
+ * every "fragmentation needed" ("packet too big") message sent to this
+ * host; the kernel filters out other types. Non-blocking. The fd, or -1
+ * (logged).
+ */
+int host_icmp_socket(int af);
+
+/*
  * zcc's UDP port, bound to local and connected to the peer's same port:
  * only the peer's datagrams arrive; links to other peers share the port
  * (SO_REUSEADDR). Non-blocking. The fd, or -1 (logged).

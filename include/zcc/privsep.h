@@ -9,7 +9,8 @@
  * They talk over a SOCK_SEQPACKET pair in fixed-size messages. The parent
  * trusts nothing the engine says: privsep_parse checks every message, and
  * the worst an engine can ask for is ip-up, ip-down, a reload of the
- * options from disk, or a stop that leaves the block in place.
+ * options from disk, a stop that leaves the block in place, or a smaller
+ * MTU (no lower than PRIVSEP_MTU_MIN) on zcc0's route.
  */
 #ifndef ZCC_PRIVSEP_H
 #define ZCC_PRIVSEP_H
@@ -28,6 +29,7 @@ enum privsep_type {
 	PRIV_DOWN,              /* the link went down: run ip-down */
 	PRIV_STOP,              /* zccctl stop */
 	PRIV_RELOAD,            /* zccctl reload */
+	PRIV_MTU,               /* set the MTU of zcc0's route (pmtu.h) */
 	/* parent -> engine */
 	PRIV_CONFIG,            /* options re-read (SIGHUP) */
 	PRIV_TYPE_MAX
@@ -45,15 +47,20 @@ struct privsep_config {
 struct privsep_msg {
 	uint32_t type;          /* enum privsep_type */
 	struct privsep_config config;   /* PRIV_CONFIG only, else zero */
+	uint32_t mtu;           /* PRIV_MTU only: PRIVSEP_MTU_MIN to 65535,
+	                           or 0 for zcc0's own; else zero */
 };
+
+/* The least an engine may ask for: IPv4's floor less the option. */
+#define PRIVSEP_MTU_MIN 560
 
 /* The engine's exit status when the link failed for good (no persist). */
 #define PRIVSEP_EXIT_GAVE_UP 3
 
 /*
  * Check len bytes received from the other side: the exact size, a type
- * that side may send (from_engine), and for PRIV_CONFIG the ranges the
- * options allow. 0 and *m filled, or -1.
+ * that side may send (from_engine), for PRIV_CONFIG the ranges the
+ * options allow and for PRIV_MTU the MTU's. 0 and *m filled, or -1.
  */
 int privsep_parse(const void *buf, size_t len, int from_engine,
     struct privsep_msg *m);
@@ -61,6 +68,9 @@ int privsep_parse(const void *buf, size_t len, int from_engine,
 /* Send one message; -1 (logged) when the other side is gone. */
 int privsep_send(int fd, enum privsep_type type,
     const struct privsep_config *config);
+
+/* PRIV_MTU: mtu for zcc0's route, 0 for zcc0's own. */
+int privsep_send_mtu(int fd, uint32_t mtu);
 
 /*
  * The link key, once, right after the fork: the parent's key page is

@@ -49,6 +49,8 @@ struct steer {
 	int tc_filter;              /* our filter at priority on realdev */
 	int peer_route;             /* the raw socket's route in table + 1 */
 	long pid;                   /* the daemon that owns it */
+	uint32_t route_mtu;         /* on zcc0's route; 0: zcc0's own (not
+	                               recorded: a restart learns it again) */
 };
 
 /*
@@ -94,6 +96,12 @@ int steer_attach(struct steer *s, const struct zcc_addr *local,
  * (logged; what was added stays, the old ports keep working).
  */
 int steer_update(struct steer *s, const uint16_t *ports, size_t n);
+
+/*
+ * The MTU of zcc0's route (pmtu.h): mtu, or zcc0's own when 0. Replacing
+ * the route in place leaves no moment without it. -1 (logged).
+ */
+int steer_set_mtu(struct steer *s, uint32_t mtu);
 
 /* Lift the block: remove everything s installed, in reverse. */
 void steer_remove(const struct steer *s);

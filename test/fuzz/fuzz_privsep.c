@@ -21,11 +21,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (msg == NULL)
 		return 0;
 	memcpy(msg, data, size);
-	if (privsep_parse(msg, size, 1, &m) == 0 &&
-	    (m.type < PRIV_READY || m.type > PRIV_RELOAD || m.config.nports))
-		abort();
+	if (privsep_parse(msg, size, 1, &m) == 0) {
+		if (m.type < PRIV_READY || m.type > PRIV_MTU ||
+		    m.type == PRIV_CONFIG || m.config.nports)
+			abort();
+		if (m.mtu && (m.type != PRIV_MTU ||
+		    m.mtu < PRIVSEP_MTU_MIN || m.mtu > 65535))
+			abort();
+	}
 	if (privsep_parse(msg, size, 0, &m) == 0) {
-		if (m.type != PRIV_CONFIG || m.config.nports == 0 ||
+		if (m.type != PRIV_CONFIG || m.mtu || m.config.nports == 0 ||
 		    m.config.nports > ZCC_MAX_PORTS)
 			abort();
 		for (size_t i = 0; i < m.config.nports; i++)

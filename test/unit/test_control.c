@@ -68,6 +68,10 @@ fill_status(struct zcc_status *st)
 	memcpy(st->nexthop.mac, "\x02\x00\x5e\x10\xab\xcd", 6);
 	st->sent_link = 41;
 	st->sent_ip = 42;
+	st->link_mtu = 1500;
+	st->path_mtu = 1280;
+	st->pmtu_believed = 43;
+	st->pmtu_ignored = 44;
 	for (size_t i = 0; i < NLINK; i++)
 		link[i] = 200 + i;
 	memcpy(&st->link, link, sizeof(st->link));
@@ -141,6 +145,8 @@ check_text(void)
 	CHECK(strstr(out, "\n  busy-poll: 50 us\n") != NULL);
 	CHECK(strstr(out, "\n  send: link layer, next hop 10.0.0.254 "
 	    "02:00:5e:10:ab:cd\n  sent: 41 by link layer, 42 by IP output\n"));
+	CHECK(strstr(out, "\n  path mtu: 1280 (learnt from ICMP; the link's is "
+	    "1500), ICMP too big: 43 believed, 44 ignored\n"));
 	CHECK(strstr(out, "\n  sealed: 1001 segments, 5000000000123 bytes\n") != NULL);
 	CHECK(strstr(out, "\n  opened: 1002 segments, 5000000000456 bytes\n") != NULL);
 	CHECK(strstr(out, "\n  sack_trimmed: 7 segments\n") != NULL);
@@ -216,7 +222,8 @@ static const char json_checker[] =
     "eq(list(d), ['ifname', 'pid', 'engine_pid', 'version', 'linkname',\n"
     "    'state', 'local', 'peer', 'device',\n"
     "    'udp_port', 'ports', 'handshake_age', 'up_seconds', 'compress',\n"
-    "    'busy_poll_us', 'send', 'next_hop', 'sent_link', 'sent_ip', 'key_id', 'handshakes', 'rekeys', 'keepalive_misses', 'link', 'sealed',\n"
+    "    'busy_poll_us', 'send', 'next_hop', 'sent_link', 'sent_ip',\n"
+    "    'link_mtu', 'path_mtu', 'pmtu_believed', 'pmtu_ignored', 'key_id', 'handshakes', 'rekeys', 'keepalive_misses', 'link', 'sealed',\n"
     "    'opened', 'bytes_sealed', 'bytes_opened', 'sack_trimmed',\n"
     "    'encapsulated', 'bytes_encapsulated', 'bytes_encap_wire',\n"
     "    'decapsulated', 'bytes_decapsulated', 'dropped', 'flows'], 'keys')\n"
@@ -224,6 +231,8 @@ static const char json_checker[] =
     "eq(d['busy_poll_us'], 50, 'busy_poll_us')\n"
     "eq([d['send'], d['next_hop'], d['sent_link'], d['sent_ip']],\n"
     "    ['link', {'addr': '10.0.0.254', 'mac': '02:00:5e:10:ab:cd'}, 41, 42], 'send')\n"
+    "eq([d['link_mtu'], d['path_mtu'], d['pmtu_believed'], d['pmtu_ignored']],\n"
+    "    [1500, 1280, 43, 44], 'path mtu')\n"
     "eq([d['encapsulated'], d['bytes_encapsulated'], d['bytes_encap_wire'],\n"
     "    d['decapsulated'], d['bytes_decapsulated']],\n"
     "    [31, 32000, 33000, 34, 35000], 'encapsulation')\n"

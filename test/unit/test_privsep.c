@@ -63,6 +63,31 @@ check_directions(void)
 	m.type = PRIV_UP;
 	m.config.nports = 1;
 	CHECK_EQ(parse(&m, 1), -1);
+	m.config.nports = 0;
+	m.mtu = 1264;
+	CHECK_EQ(parse(&m, 1), -1);
+}
+
+/* An engine may lower zcc0's route no further than the floor allows. */
+static void
+check_mtu(void)
+{
+	struct privsep_msg m, c = config_msg();
+	static const struct { uint32_t mtu; int ok; } t[] = {
+		{ 0, 0 }, { 1264, 0 }, { PRIVSEP_MTU_MIN, 0 }, { 65535, 0 },
+		{ PRIVSEP_MTU_MIN - 1, -1 }, { 1, -1 }, { 65536, -1 },
+		{ 0xffffffffu, -1 },
+	};
+
+	memset(&m, 0, sizeof(m));
+	m.type = PRIV_MTU;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		m.mtu = t[i].mtu;
+		CHECK_EQ(parse(&m, 1), t[i].ok);
+		CHECK_EQ(parse(&m, 0), -1);     /* never from the parent */
+	}
+	c.mtu = 1264;
+	CHECK_EQ(parse(&c, 0), -1);
 }
 
 static void
@@ -135,6 +160,11 @@ check_pair(void)
 	n = recv(sv[0], buf, sizeof(buf), 0);
 	CHECK_EQ(privsep_parse(buf, (size_t)n, 1, &out), 0);
 	CHECK_EQ(out.type, PRIV_UP);
+	CHECK_EQ(privsep_send_mtu(sv[1], 1264), 0);
+	n = recv(sv[0], buf, sizeof(buf), 0);
+	CHECK_EQ(privsep_parse(buf, (size_t)n, 1, &out), 0);
+	CHECK_EQ(out.type, PRIV_MTU);
+	CHECK_EQ(out.mtu, 1264);
 	/* A short key message is refused, not taken as a key. */
 	CHECK_EQ(send(sv[0], key, 5, 0), 5);
 	CHECK_EQ(privsep_recv_key(sv[1], got), -1);
@@ -221,6 +251,7 @@ int
 main(void)
 {
 	check_directions();
+	check_mtu();
 	check_sizes();
 	check_config_ranges();
 	check_pair();
