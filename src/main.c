@@ -100,7 +100,8 @@ usage(FILE *f)
 	    "  peer ADDR          the other end of the link, IPv4 or IPv6 (required)\n"
 	    "  key-file PATH      the shared link key, mode 600 (required)\n"
 	    "  encrypt-port PORT  seal TCP flows with the peer that have PORT at\n"
-	    "                     either end (repeatable, at least one)\n"
+	    "                     either end (repeatable; none: a VPN link that\n"
+	    "                     carries only what is routed into zcc0)\n"
 	    "  local ADDR         our address (default: the kernel's choice for peer)\n"
 	    "  ifname NAME        the interface (default: the first free zccN)\n"
 	    "  port N             zcc's UDP port (default %u; the handshake)\n"
@@ -226,10 +227,10 @@ announce_ready(struct parent *p)
 	char ok = 0;
 
 	p->announced = 1;
-	ports[0] = '\0';
+	snprintf(ports, sizeof(ports), "none (a VPN link)");
 	for (size_t i = 0; i < p->opt.nports; i++)
-		snprintf(ports + strlen(ports), sizeof(ports) - strlen(ports),
-		    "%s%u", i ? "," : "", p->opt.ports[i]);
+		snprintf(ports + (i ? strlen(ports) : 0), sizeof(ports) -
+		    (i ? strlen(ports) : 0), "%s%u", i ? "," : "", p->opt.ports[i]);
 	addr_format(&p->local, local, sizeof(local));
 	addr_format(&p->opt.peer, peer, sizeof(peer));
 	log_info("%s ready: local %s peer %s dev %s mtu %d ports %s (engine "

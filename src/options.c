@@ -1217,8 +1217,6 @@ options_check(const struct zcc_options *o, char *err, size_t errlen)
 		return fail(&at, "missing 'peer ADDR'");
 	if (o->key_file[0] == '\0')
 		return fail(&at, "missing 'key-file PATH'");
-	if (o->nports == 0)
-		return fail(&at, "missing 'encrypt-port PORT'");
 	if (check_unicast(&at, "peer", &o->peer) < 0)
 		return -1;
 	if (!o->have_local)

@@ -23,7 +23,7 @@ from_engine_type(uint32_t t)
 static int
 config_valid(const struct privsep_config *c)
 {
-	if (c->nports == 0 || c->nports > ZCC_MAX_PORTS)
+	if (c->nports > ZCC_MAX_PORTS)
 		return 0;
 	for (uint32_t i = 0; i < c->nports; i++)
 		if (c->ports[i] == 0)

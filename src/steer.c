@@ -576,6 +576,10 @@ nft_ruleset(const struct steer *s, char *buf, size_t len)
 	buf[0] = '\0';
 	append(buf, len, "add table inet %s\ndelete table inet %s\n", table, table);
 	append(buf, len, "table inet %s {\n", table);
+	if (s->nports == 0) {        /* a VPN link: nothing selected */
+		append(buf, len, "}\n");
+		return;
+	}
 	append(buf, len, " chain input {\n  type filter hook input priority -150; policy accept;\n");
 	append(buf, len, "  iifname != \"%s\" %s saddr %s tcp dport { %s } counter drop\n",
 	    s->ifname, ip, peer, ports);

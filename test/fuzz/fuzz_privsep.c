@@ -30,7 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	if (privsep_parse(msg, size, 0, &m) == 0) {
-		if (m.type != PRIV_CONFIG || m.mtu || m.config.nports == 0 ||
+		if (m.type != PRIV_CONFIG || m.mtu ||
 		    m.config.nports > ZCC_MAX_PORTS)
 			abort();
 		for (size_t i = 0; i < m.config.nports; i++)

@@ -10,6 +10,8 @@
 # replayed encapsulated datagram is dropped and counted. With compress lz4
 # and compress lzs a compressible transfer arrives byte-exact and puts fewer
 # bytes on the wire than without.
+# test_vpn.sh runs the same with no encrypt-port at all (a VPN link, as
+# CIPE's): nothing is selected, everything routed into zcc0 is carried.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh" "$@"
 
@@ -36,11 +38,14 @@ lan() {
 lan "$NS_A" "$NS_HA" 10.1.1.1 10.1.1.2
 lan "$NS_B" "$NS_HB" 10.2.2.1 10.2.2.2
 
+SELECT=(encrypt-port 5001)
+[ "${ZCC_TEST_VPN:-0}" = 1 ] && SELECT=() && ME="test_vpn.sh"
+
 # start_vpn [OPTIONS...]: both daemons, each routing the far subnet into zcc0.
 start_vpn() {
-	start_zcc "$NS_A" A peer "$IP_B" key-file "$TMP/key" encrypt-port 5001 \
+	start_zcc "$NS_A" A peer "$IP_B" key-file "$TMP/key" ${SELECT[@]+"${SELECT[@]}"} \
 		nodetach debug "$@"
-	start_zcc "$NS_B" B peer "$IP_A" key-file "$TMP/key" encrypt-port 5001 \
+	start_zcc "$NS_B" B peer "$IP_A" key-file "$TMP/key" ${SELECT[@]+"${SELECT[@]}"} \
 		nodetach debug "$@"
 	wait_up A
 	wait_up B
@@ -74,6 +79,16 @@ head -c 300K /dev/urandom >"$TMP/ba.in"
 log "VPN: HA (10.1.1.2) behind A, HB (10.2.2.2) behind B, each subnet routed into zcc0"
 start_vpn
 capture_start "$NS_B" eth0 wire
+
+if [ ${#SELECT[@]} = 0 ]; then
+	grep -q 'ready: .* ports none (a VPN link)' "$TMP/A.log" ||
+		fail "A's ready line: $(grep ' ready: ' "$TMP/A.log")"
+	ctl_status A "$NS_A"
+	[ "$(jv "$TMP/A.json" ports)" = "[]" ] || fail "A selects $(jv "$TMP/A.json" ports)"
+	n=$(ip -n "$NS_A" rule show | grep -c ipproto || true)
+	[ "$n" = 0 ] || fail "a VPN link installed $n port rules"
+	check "a link with no encrypt-port: up, no port selected, no port rule"
+fi
 
 log "ping HA -> HB through zcc0"
 ip netns exec "$NS_HA" ping -c 3 -i 0.2 -W 2 10.2.2.2 >"$TMP/ping.log" ||
@@ -131,6 +146,7 @@ ctl_status B "$NS_B"
 check "3 replays dropped and counted (replayed), none delivered"
 stop_zcc A
 stop_zcc B
+[ ${#SELECT[@]} = 0 ] && pass     # compression is the same code either way
 
 # A compressible file: text lines, as logs and HTML are.
 $PY -c '

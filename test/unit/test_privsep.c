@@ -111,13 +111,16 @@ check_config_ranges(void)
 
 	CHECK_EQ(parse(&m, 0), 0);
 	CHECK_EQ(m.config.nports, 2);
+	m.config.nports = 0;                    /* a VPN link: no port */
+	m.config.ports[0] = m.config.ports[1] = 0;
+	CHECK_EQ(parse(&m, 0), 0);
+	m = config_msg();
 	CHECK_EQ(m.config.persist, 1);
 #define BAD(field, value) do { \
 	struct privsep_msg b = config_msg(); \
 	b.config.field = value; \
 	CHECK_EQ(parse(&b, 0), -1); \
 } while (0)
-	BAD(nports, 0);
 	BAD(nports, ZCC_MAX_PORTS + 1);
 	BAD(ports[1], 0);                       /* a hole among the ports */
 	BAD(ports[5], 8080);                    /* a port beyond nports */
