@@ -144,9 +144,23 @@ ctl_status B "$NS_B"
 [ "$(jv "$TMP/B.json" decapsulated)" -eq "$before_dec" ] ||
 	fail "a replayed datagram was delivered"
 check "3 replays dropped and counted (replayed), none delivered"
+if [ ${#SELECT[@]} = 0 ]; then
+	# OPERATIONS.md: a fallback route keeps the subnet off other paths
+	# (here a default route through C) once zcc0 is gone.
+	ip -n "$NS_A" route add default via "$IP_C"
+	ip -n "$NS_A" route add unreachable 10.2.2.0/24 metric 4294967295
+	stop_zcc A
+	stop_zcc B
+	r=$(ip -n "$NS_A" route get 10.2.2.2 2>&1 || true)
+	case $r in
+	*"No route to host"*) ;;
+	*) fail "with A stopped, 10.2.2.2 routes: $r" ;;
+	esac
+	check "A stopped: 10.2.2.0/24 is unreachable, not sent elsewhere ($r)"
+	pass    # compression is the same code either way
+fi
 stop_zcc A
 stop_zcc B
-[ ${#SELECT[@]} = 0 ] && pass     # compression is the same code either way
 
 # A compressible file: text lines, as logs and HTML are.
 $PY -c '
