@@ -246,6 +246,13 @@ text_seconds(struct out *o, int64_t s)
 	out_add(o, "%" PRId64 " second%s", s, s == 1 ? "" : "s");
 }
 
+/* How selected flows travel now. */
+static const char *
+carried(const struct zcc_status *st)
+{
+	return st->encap_selected ? "encapsulated" : "in place";
+}
+
 /* Whether the next sealed segment leaves on the link layer. */
 static int
 sends_by_link(const struct zcc_status *st)
@@ -274,7 +281,11 @@ text_send(struct out *o, const struct zcc_status *st)
 	if (st->pmtu_believed || st->pmtu_ignored)
 		out_add(o, ", ICMP too big: %" PRIu64 " believed, %" PRIu64
 		    " ignored", st->pmtu_believed, st->pmtu_ignored);
-	out_add(o, "\n");
+	out_add(o, "\n  selected flows: %s\n", carried(st));
+	if (st->trouble)
+		out_add(o, "  path trouble:%s%s\n", st->trouble & DP_STRIPPED ?
+		    " option stripped" : "", st->trouble & DP_ALTERED ?
+		    " option altered" : "");
 }
 
 static void
@@ -392,6 +403,10 @@ json_send(struct out *o, const struct zcc_status *st)
 	out_add(o, ",\"link_mtu\":%u,\"path_mtu\":%u,\"pmtu_believed\":%"
 	    PRIu64 ",\"pmtu_ignored\":%" PRIu64, st->link_mtu, st->path_mtu,
 	    st->pmtu_believed, st->pmtu_ignored);
+	out_add(o, ",\"carried\":\"%s\",\"path_trouble\":[%s%s%s]",
+	    carried(st), st->trouble & DP_STRIPPED ? "\"option stripped\"" : "",
+	    (st->trouble & DP_STRIPPED) && (st->trouble & DP_ALTERED) ? "," : "",
+	    st->trouble & DP_ALTERED ? "\"option altered\"" : "");
 }
 
 static void

@@ -109,6 +109,10 @@ struct datapath {
 	time_t now;                     /* read once per batch */
 	time_t ring_checked;            /* when the ring's overruns were read */
 	int warned_no_timestamps;
+	int encap_selected;             /* selected segments leave encapsulated */
+	unsigned trouble;               /* enum dp_trouble bits seen */
+	uint32_t no_option_run, bad_tag_run;    /* since the last one opened */
+	uint16_t trouble_sport, trouble_dport;  /* the segment that showed it */
 	struct txq sealed_q;            /* to the link layer or the raw socket */
 	struct txq encap_q;             /* to the UDP socket */
 	struct gro gro;                 /* opened, not yet written */
@@ -655,6 +659,37 @@ deliver(struct datapath *dp, const struct packet *p, enum run_kind kind)
 	write_run(dp);
 }
 
+/* A run of segments that should have opened and did not. */
+static void
+note_trouble(struct datapath *dp, unsigned what, const struct packet *p)
+{
+	uint32_t *run = what == DP_STRIPPED ? &dp->no_option_run :
+	    &dp->bad_tag_run;
+	uint32_t at = what == DP_STRIPPED ? DP_STRIPPED_RUN : DP_ALTERED_RUN;
+
+	if (dp->nrx == 0 || (dp->trouble & what))
+		return;
+	if (++*run < at)
+		return;
+	dp->trouble |= what;
+	dp->trouble_sport = packet_sport(p);
+	dp->trouble_dport = packet_dport(p);
+}
+
+unsigned
+datapath_trouble(const struct datapath *dp, uint16_t *sport, uint16_t *dport)
+{
+	*sport = dp->trouble_sport;
+	*dport = dp->trouble_dport;
+	return dp->trouble;
+}
+
+void
+datapath_encap_selected(struct datapath *dp, int on)
+{
+	dp->encap_selected = on;
+}
+
 static void
 open_and_deliver(struct datapath *dp, struct packet *p)
 {
@@ -668,6 +703,7 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 	id = seal_key_id(p);
 	if (id == -1) {
 		drop(dp, DROP_NO_OPTION, p);
+		note_trouble(dp, DP_STRIPPED, p);
 		return;
 	}
 	k = rx_key(dp, id);
@@ -677,8 +713,10 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 	}
 	if (seal_open(k, p) != SEAL_OK) {
 		drop(dp, DROP_BAD_TAG, p);
+		note_trouble(dp, DP_ALTERED, p);
 		return;
 	}
+	dp->no_option_run = dp->bad_tag_run = 0;
 	seen_key(dp, id);
 	if (!timestamps_ok(p)) {
 		drop(dp, DROP_NO_TIMESTAMPS, p);
@@ -1078,7 +1116,10 @@ handle_packet(struct datapath *dp, uint8_t *buf, size_t n, size_t cap,
 	    addr_is(&dp->peer, p.af, packet_daddr(&p));
 	err = packet_parse(&p, buf, n);
 	if (outgoing && err == PACKET_OK && selected(dp, &p)) {
-		seal_and_queue(dp, &p, cap);
+		if (dp->encap_selected)
+			encapsulate(dp, buf, n, h);
+		else
+			seal_and_queue(dp, &p, cap);
 		return;
 	}
 	if (outgoing && (err == PACKET_FRAGMENT || err == PACKET_EXT_HEADER)) {

@@ -23,6 +23,7 @@
 #include "zcc/control.h"
 #include "zcc/datapath.h"
 #include "zcc/engine.h"
+#include "zcc/handshake.h"
 #include "zcc/intake.h"
 #include "zcc/link.h"
 #include "zcc/log.h"
@@ -44,6 +45,9 @@ struct zcctund {
 	unsigned int realdev_index;
 	struct pmtu pmtu;       /* sealed segments' path MTU */
 	uint64_t pmtu_believed, pmtu_ignored;
+	int encap_selected;     /* selected flows travel encapsulated */
+	unsigned trouble_told;  /* enum dp_trouble bits logged */
+	int peer_asked;         /* the peer's HS_ECHO_ENCAP, logged */
 	struct nexthop nh;      /* as last read */
 	unsigned int ticks;
 	struct intake *intake;  /* the peer's sealed segments */
@@ -159,12 +163,27 @@ quotes_ours(struct zcctund *z, const struct pmtu_report *r)
 	    datapath_sealed_flow(z->dp, r->sport, r->dport);
 }
 
-/* Ask the parent to set zcc0's route so that sealed segments fit mtu. */
-static void
-apply_path_mtu(struct zcctund *z, uint32_t mtu)
+/*
+ * The MTU zcc0's route needs so that selected segments, sealed in place or
+ * encapsulated whole, fit the path; 0: zcc0's own will do.
+ */
+static uint32_t
+route_mtu(struct zcctund *z)
 {
-	privsep_send_mtu(z->priv_fd, mtu < z->pmtu.link_mtu ?
-	    mtu - ZCC_OPT_LEN : 0);
+	uint32_t path = z->pmtu.path_mtu, over, mtu;
+
+	if (!z->encap_selected)
+		return path < z->pmtu.link_mtu ? path - ZCC_OPT_LEN : 0;
+	over = z->pmtu.link_mtu - (uint32_t)datapath_encap_mtu(z->dp);
+	mtu = path - over;
+	return mtu > PRIVSEP_MTU_MIN ? mtu : PRIVSEP_MTU_MIN;
+}
+
+/* Ask the parent to set zcc0's route as route_mtu says. */
+static void
+apply_route_mtu(struct zcctund *z)
+{
+	privsep_send_mtu(z->priv_fd, route_mtu(z));
 }
 
 static void
@@ -187,7 +206,7 @@ believe(struct zcctund *z, const struct pmtu_report *r,
 	    "selected flows now send segments of at most %u bytes, %u sealed",
 	    addr_format(&z->opt.peer, peer, sizeof(peer)), mtu, by, r->mtu,
 	    mtu - ZCC_OPT_LEN, mtu);
-	apply_path_mtu(z, mtu);
+	apply_route_mtu(z);
 }
 
 static void
@@ -229,7 +248,77 @@ expire_path_mtu(struct zcctund *z)
 	log_info("path MTU to %s: trying %u again (%d minutes since the last "
 	    "report)", addr_format(&z->opt.peer, peer, sizeof(peer)), mtu,
 	    PMTU_EXPIRE_MS / 60000);
-	apply_path_mtu(z, mtu);
+	apply_route_mtu(z);
+}
+
+/* ---- when in place does not get through: encapsulated ---- */
+
+static void
+carry_encapsulated(struct zcctund *z)
+{
+	z->encap_selected = 1;
+	datapath_encap_selected(z->dp, 1);
+	/* The peer must do the same: what it seals does not get here either. */
+	link_set_echo_flags(z->link, HS_ECHO_ENCAP);
+	apply_route_mtu(z);
+}
+
+/* One line: what is wrong with the path, and what selected flows do now. */
+static void
+path_trouble(struct zcctund *z, const char *what)
+{
+	char peer[ZCC_ADDRSTRLEN];
+
+	addr_format(&z->opt.peer, peer, sizeof(peer));
+	if (z->encap_selected)
+		log_warnx("%s (selected flows already travel encapsulated)", what);
+	else if (z->opt.fallback_encap) {
+		carry_encapsulated(z);
+		log_warnx("%s: selected flows to %s now travel encapsulated (UDP "
+		    "port %u) until zcctund restarts", what, peer,
+		    z->opt.udp_port);
+	} else
+		log_warnx("%s: selected flows to %s stay blocked (with "
+		    "fallback-encap at both ends they would travel "
+		    "encapsulated)", what, peer);
+}
+
+/* What the data path has seen of the peer's in-place segments, once each. */
+static void
+check_path(struct zcctund *z)
+{
+	char what[256], peer[ZCC_ADDRSTRLEN];
+	uint16_t sport, dport;
+	unsigned t = datapath_trouble(z->dp, &sport, &dport) & ~z->trouble_told;
+
+	if (t == 0)
+		return;
+	z->trouble_told |= t;
+	addr_format(&z->opt.peer, peer, sizeof(peer));
+	if (t & DP_STRIPPED)
+		snprintf(what, sizeof(what), "segments from %s port %u to port "
+		    "%u arrive without the zcc option (a middlebox on the path "
+		    "strips TCP options?), dropped as no_option", peer, sport,
+		    dport);
+	else
+		snprintf(what, sizeof(what), "segments from %s port %u to port "
+		    "%u fail authentication, %u in a row (changed on the path "
+		    "by a middlebox, or forged), dropped as bad_tag", peer,
+		    sport, dport, DP_ALTERED_RUN);
+	path_trouble(z, what);
+}
+
+/* An authentic echo: the peer may say that ours do not reach it intact. */
+static void
+peer_flags(void *arg, uint8_t flags)
+{
+	struct zcctund *z = arg;
+
+	if (!(flags & HS_ECHO_ENCAP) || z->peer_asked || z->encap_selected)
+		return;
+	z->peer_asked = 1;
+	path_trouble(z, "the peer says our sealed segments do not reach it "
+	    "intact");
 }
 
 /* ---- the link's hands: what link.c asks of us ---- */
@@ -309,6 +398,7 @@ fill_status(void *arg, struct zcc_status *st)
 {
 	struct zcctund *z = arg;
 	struct link_report lr;
+	uint16_t sport, dport;
 
 	snprintf(st->ifname, sizeof(st->ifname), "%s", z->opt.ifname);
 	st->pid = (long)getppid();
@@ -337,6 +427,8 @@ fill_status(void *arg, struct zcc_status *st)
 	st->path_mtu = z->pmtu.path_mtu;
 	st->pmtu_believed = z->pmtu_believed;
 	st->pmtu_ignored = z->pmtu_ignored;
+	st->encap_selected = z->encap_selected;
+	st->trouble = datapath_trouble(z->dp, &sport, &dport);
 }
 
 /* ---- the event loop ---- */
@@ -413,6 +505,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		refresh_nexthop(z);
 		expire_path_mtu(z);
 	}
+	check_path(z);
 	link_tick(z->link, now_ms());
 	stop_if_given_up(z);
 }
@@ -588,7 +681,7 @@ start_link(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
 {
 	static const struct link_ops ops = {
 		.send = link_send, .keys = link_keys, .tx_used = link_tx_used,
-		.up = link_up, .down = link_down_cb,
+		.up = link_up, .down = link_down_cb, .peer_flags = peer_flags,
 	};
 	struct dp_io io = { .tun_fd = z->tun_fd, .raw_fd = z->raw_fd,
 	    .link_fd = z->link_fd, .udp_fd = z->udp_fd,

@@ -387,7 +387,7 @@ framed(const uint8_t *msg, size_t len, enum hs_type type, size_t want)
 
 	if (msg == NULL || len != want || msg[0] != type)
 		return 0;
-	return (offers ? msg[1] < HS_CODECS : msg[1] == 0) &&
+	return (offers ? msg[1] < HS_CODECS : (msg[1] & ~HS_ECHO_FLAGS) == 0) &&
 	    msg[2] == 0 && msg[3] == 0;
 }
 
@@ -571,9 +571,10 @@ hs_echo_key(uint8_t out[HS_KEY_LEN], const uint8_t session_key[HS_KEY_LEN])
 
 void
 hs_echo_create(const uint8_t key[HS_KEY_LEN], enum hs_type type,
-    uint32_t receiver_index, uint64_t counter, uint8_t out[HS_ECHO_LEN])
+    uint8_t flags, uint32_t receiver_index, uint64_t counter,
+    uint8_t out[HS_ECHO_LEN])
 {
-	put_header(out, type, 0);
+	put_header(out, type, flags & HS_ECHO_FLAGS);
 	packet_put_le32(out + ECHO_RECEIVER, receiver_index);
 	packet_put_le64(out + ECHO_COUNTER, counter);
 	/* No plaintext: the tag authenticates the header, counter included. */
@@ -582,7 +583,7 @@ hs_echo_create(const uint8_t key[HS_KEY_LEN], enum hs_type type,
 
 int
 hs_echo_open(const uint8_t key[HS_KEY_LEN], const uint8_t *msg, size_t len,
-    enum hs_type *type, uint64_t *counter)
+    enum hs_type *type, uint8_t *flags, uint64_t *counter)
 {
 	uint8_t none[1];
 	uint64_t n;
@@ -595,6 +596,7 @@ hs_echo_open(const uint8_t key[HS_KEY_LEN], const uint8_t *msg, size_t len,
 	    HS_ECHO_LEN - ECHO_TAG, none) != HS_OK)
 		return HS_ERR_DECRYPT;
 	*type = (enum hs_type)msg[0];
+	*flags = msg[1];
 	*counter = n;
 	return HS_OK;
 }

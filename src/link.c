@@ -60,6 +60,7 @@ struct link {
 	uint8_t greatest_tai[HS_TAI64N_LEN];   /* the peer's, seen so far */
 	uint64_t next_echo;
 	int echo_outstanding;
+	uint8_t echo_flags;             /* HS_ECHO_*, in every echo we send */
 	uint64_t last_handshake, up_since;
 	int handshaked;
 	double tokens;
@@ -137,7 +138,8 @@ send_echo(struct link *l, struct session *s, enum hs_type type)
 {
 	uint8_t msg[HS_ECHO_LEN];
 
-	hs_echo_create(s->echo_tx, type, s->remote_index, ++s->echo_sent, msg);
+	hs_echo_create(s->echo_tx, type, l->echo_flags, s->remote_index,
+	    ++s->echo_sent, msg);
 	l->ops.send(l->arg, msg, sizeof(msg));
 	l->c.echo_sent++;
 }
@@ -483,9 +485,10 @@ on_echo(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 {
 	struct session *s = find_session(l, hs_receiver_index(msg, len));
 	enum hs_type type;
+	uint8_t flags;
 	uint64_t counter;
 
-	if (s == NULL || hs_echo_open(s->echo_rx, msg, len, &type,
+	if (s == NULL || hs_echo_open(s->echo_rx, msg, len, &type, &flags,
 	    &counter) != HS_OK || counter <= s->echo_seen) {
 		l->c.echo_bad++;
 		return;
@@ -500,6 +503,18 @@ on_echo(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 	}
 	if (type == HS_TYPE_ECHO_REQUEST)
 		send_echo(l, s, HS_TYPE_ECHO_REPLY);
+	if (l->ops.peer_flags)
+		l->ops.peer_flags(l->arg, flags);
+}
+
+void
+link_set_echo_flags(struct link *l, uint8_t flags)
+{
+	if (flags == l->echo_flags)
+		return;
+	l->echo_flags = flags;
+	if (l->state == LINK_UP && l->cur.live)
+		send_echo(l, &l->cur, HS_TYPE_ECHO_REQUEST);
 }
 
 void

@@ -125,6 +125,8 @@ usage(FILE *f)
 	    "  maxfail N          give up after N failed attempts (default %u)\n"
 	    "  busy-poll N        after a packet, poll N us for the next (default 0)\n"
 	    "  ip-output          send sealed segments by IP output, not the link layer\n"
+	    "  fallback-encap     carry selected flows encapsulated when the path\n"
+	    "                     strips or alters the zcc option (both ends)\n"
 	    "  nodetach           stay in the foreground, log to stderr\n"
 	    "  debug              log every dropped segment and command run\n"
 	    "\n"

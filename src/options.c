@@ -319,6 +319,14 @@ set_ip_output(struct parse *p, const struct word *w, const struct value *v)
 }
 
 static int
+set_fallback_encap(struct parse *p, const struct word *w, const struct value *v)
+{
+	(void)w;
+	p->o->fallback_encap = v->flag;
+	return 0;
+}
+
+static int
 set_maxfail(struct parse *p, const struct word *w, const struct value *v)
 {
 	return set_u32(p, w, v, &p->o->maxfail);
@@ -539,6 +547,8 @@ static const struct word words[] = {
 	  .reload = RELOAD_LIVE, FIELD(busy_poll) },
 	{ .name = "ip-output", .type = ARG_FLAG, .set = set_ip_output,
 	  .reload = RELOAD_NEXT_START, FIELD(ip_output) },
+	{ .name = "fallback-encap", .type = ARG_FLAG, .set = set_fallback_encap,
+	  .reload = RELOAD_NEXT_START, FIELD(fallback_encap) },
 	{ .name = "user", .type = ARG_STRING, .set = set_user,
 	  .reload = RELOAD_NEXT_START, FIELD(user) },
 };

@@ -48,6 +48,8 @@ struct zcc_status {
 	uint32_t link_mtu, path_mtu;    /* sealed segments' largest, and the
 	                                   path's as learnt (pmtu.h) */
 	uint64_t pmtu_believed, pmtu_ignored;   /* ICMP "too big" reports */
+	int encap_selected;             /* selected flows go encapsulated */
+	unsigned trouble;               /* enum dp_trouble bits seen */
 	struct link_counters link;
 	struct dp_counters dp;
 	struct dp_flow flows[CONTROL_MAX_FLOWS];

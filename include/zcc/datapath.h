@@ -141,6 +141,22 @@ size_t datapath_flows(const struct datapath *dp, struct dp_flow *out, size_t max
 int datapath_sealed_flow(const struct datapath *dp, uint16_t lport,
     uint16_t rport);
 
+/*
+ * What the peer's in-place segments say of the path, once the link has
+ * keys: DP_STRIPPED after DP_STRIPPED_RUN segments in a row arrived without
+ * the option, DP_ALTERED after DP_ALTERED_RUN in a row failed their tag
+ * (nothing opened between); *sport and *dport: the ports of the segment
+ * that showed it last.
+ */
+enum dp_trouble { DP_STRIPPED = 1, DP_ALTERED = 2 };
+#define DP_STRIPPED_RUN 2
+#define DP_ALTERED_RUN 32
+unsigned datapath_trouble(const struct datapath *dp, uint16_t *sport,
+    uint16_t *dport);
+
+/* Carry our selected segments encapsulated (on) instead of sealed in place. */
+void datapath_encap_selected(struct datapath *dp, int on);
+
 /* Read and handle what zcc0 has ready (up to a batch). -1 on fatal error. */
 int datapath_on_tun(struct datapath *dp);
 

@@ -13,8 +13,8 @@
  * On the wire (all integers little-endian, as WireGuard):
  *   init  (type 1): type, 3 zero, sender index, e, enc(payload), mac1
  *   resp  (type 2): type, 3 zero, sender index, receiver index, e, enc(), mac1
- *   echo  (types 3 request, 4 reply): type, 3 zero, receiver index,
- *                  counter (8), AEAD tag over the header (16)
+ *   echo  (types 3 request, 4 reply): type, flags, 2 zero, receiver
+ *                  index, counter (8), AEAD tag over the header (16)
  * mac1 is a keyed BLAKE2b-128 of everything before it under a key derived
  * from the link key: a forged message costs one hash to reject, before any
  * X25519 or AEAD work.
@@ -134,13 +134,21 @@ int hs_resp_consume(const struct hs_config *c, struct hs_state *st,
 /*
  * Echo messages under a session: the key is hs_echo_key() of the sending
  * direction's session key; counter must grow (the receiver keeps the last).
+ * flags (authenticated with the rest) tell the peer about the path.
  */
+#define HS_ECHO_ENCAP 0x01      /* your in-place segments do not reach me
+                                   intact: carry selected flows encapsulated */
+#define HS_ECHO_FLAGS HS_ECHO_ENCAP     /* all that are defined */
 void hs_echo_key(uint8_t out[HS_KEY_LEN], const uint8_t session_key[HS_KEY_LEN]);
 void hs_echo_create(const uint8_t key[HS_KEY_LEN], enum hs_type type,
-    uint32_t receiver_index, uint64_t counter, uint8_t out[HS_ECHO_LEN]);
-/* HS_OK and *type, *counter when authentic; the caller checks the counter. */
+    uint8_t flags, uint32_t receiver_index, uint64_t counter,
+    uint8_t out[HS_ECHO_LEN]);
+/*
+ * HS_OK and *type, *flags, *counter when authentic; the caller checks the
+ * counter. Flags not defined make the message malformed (HS_ERR_SHORT).
+ */
 int hs_echo_open(const uint8_t key[HS_KEY_LEN], const uint8_t *msg, size_t len,
-    enum hs_type *type, uint64_t *counter);
+    enum hs_type *type, uint8_t *flags, uint64_t *counter);
 
 /* The TAI64N label of a realtime clock reading (seconds, nanoseconds). */
 void hs_tai64n(uint8_t out[HS_TAI64N_LEN], uint64_t sec, uint32_t nsec);

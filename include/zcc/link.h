@@ -75,6 +75,8 @@ struct link_ops {
 	uint64_t (*tx_used)(void *arg);
 	void (*up)(void *arg);          /* run ip-up */
 	void (*down)(void *arg);        /* run ip-down */
+	/* An authentic echo's flags (HS_ECHO_*); NULL: not wanted. */
+	void (*peer_flags)(void *arg, uint8_t flags);
 };
 
 struct link;
@@ -100,6 +102,12 @@ void link_key_seen(struct link *l, uint8_t key_id, uint64_t now);
 
 /* Going away (SIGTERM): ip-down if Up, keys wiped, state Down. */
 void link_stop(struct link *l, uint64_t now);
+
+/*
+ * Flags (HS_ECHO_*) for every echo from now on; when they change and the
+ * link is up, an echo request goes at once.
+ */
+void link_set_echo_flags(struct link *l, uint8_t flags);
 
 /* Timers and persist from re-read options (SIGHUP). */
 void link_set_config(struct link *l, const struct link_config *cfg);

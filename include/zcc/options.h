@@ -73,6 +73,8 @@ struct zcc_options {
 	int compress;                   /* compress lz4|lzs|none (compress.h) */
 	uint32_t busy_poll;             /* busy-poll N (microseconds), 0: off */
 	int ip_output;                  /* ip-output: sealed by IP output only */
+	int fallback_encap;             /* fallback-encap: selected flows go
+	                                   encapsulated when in place fails */
 	char call[64];                  /* the last call NAME ("" when none) */
 	char confdir[PATH_MAX];         /* confdir DIR: options, peers/, ip-up */
 };

@@ -51,8 +51,11 @@ struct privsep_msg {
 	                           or 0 for zcc0's own; else zero */
 };
 
-/* The least an engine may ask for: IPv4's floor less the option. */
-#define PRIVSEP_MTU_MIN 560
+/*
+ * The least an engine may ask for: IPv4's floor (576) less the most a
+ * sealed or encapsulated segment adds (57 bytes), rounded down.
+ */
+#define PRIVSEP_MTU_MIN 512
 
 /* The engine's exit status when the link failed for good (no persist). */
 #define PRIVSEP_EXIT_GAVE_UP 3

@@ -129,11 +129,13 @@ fuzz_echo_open(const uint8_t *key, const uint8_t *msg, size_t len)
 {
 	uint8_t again[HS_ECHO_LEN];
 	enum hs_type type;
+	uint8_t flags;
 	uint64_t counter;
 
-	if (hs_echo_open(key, msg, len, &type, &counter) != HS_OK)
+	if (hs_echo_open(key, msg, len, &type, &flags, &counter) != HS_OK)
 		return;
-	hs_echo_create(key, type, hs_receiver_index(msg, len), counter, again);
+	hs_echo_create(key, type, flags, hs_receiver_index(msg, len), counter,
+	    again);
 	if (len != HS_ECHO_LEN || memcmp(again, msg, HS_ECHO_LEN) != 0)
 		abort();
 }
@@ -144,6 +146,7 @@ fuzz_echo_round_trip(const uint8_t *data, size_t size)
 {
 	uint8_t msg[HS_ECHO_LEN];
 	enum hs_type type, want_type;
+	uint8_t flags;
 	uint64_t counter = 0;
 	uint32_t index = 0;
 	size_t bit;
@@ -154,19 +157,19 @@ fuzz_echo_round_trip(const uint8_t *data, size_t size)
 		counter = counter << 8 | data[i];
 	index = le32(data + 8);
 	want_type = data[12] & 1 ? HS_TYPE_ECHO_REPLY : HS_TYPE_ECHO_REQUEST;
-	hs_echo_create(ek_i2r, want_type, index, counter, msg);
+	hs_echo_create(ek_i2r, want_type, 0, index, counter, msg);
 	{
 		uint64_t got;
 
-		if (hs_echo_open(ek_i2r, msg, sizeof(msg), &type, &got) != HS_OK ||
+		if (hs_echo_open(ek_i2r, msg, sizeof(msg), &type, &flags, &got) != HS_OK ||
 		    type != want_type || got != counter ||
 		    hs_receiver_index(msg, sizeof(msg)) != index)
 			abort();
-		if (hs_echo_open(ek_r2i, msg, sizeof(msg), &type, &got) == HS_OK)
+		if (hs_echo_open(ek_r2i, msg, sizeof(msg), &type, &flags, &got) == HS_OK)
 			abort();    /* the other direction's key */
 		bit = (data[12] >> 1) % (HS_ECHO_LEN * 8);
 		msg[bit / 8] ^= (uint8_t)(1 << (bit % 8));
-		if (hs_echo_open(ek_i2r, msg, sizeof(msg), &type, &got) == HS_OK)
+		if (hs_echo_open(ek_i2r, msg, sizeof(msg), &type, &flags, &got) == HS_OK)
 			abort();
 	}
 }

@@ -299,6 +299,7 @@ check_zcc_vectors(void)
 	struct hs_keys ki, kr;
 	uint8_t msg[HS_INIT_LEN], ts[12], ek[32];
 	enum hs_type type;
+	uint8_t flags;
 	uint64_t counter;
 
 	vector_configs(&ci, &cr);
@@ -341,20 +342,20 @@ check_zcc_vectors(void)
 	/* The initiator's echo request, the responder's reply. */
 	hs_echo_key(ek, ki.send);
 	CHECK_MEM(ek, zv.ek1, 32);
-	hs_echo_create(ek, HS_TYPE_ECHO_REQUEST, ki.remote_index, 1, msg);
+	hs_echo_create(ek, HS_TYPE_ECHO_REQUEST, 0, ki.remote_index, 1, msg);
 	CHECK_MEM(msg, zv.echo_req, HS_ECHO_LEN);
 	CHECK_EQ(hs_receiver_index(msg, HS_ECHO_LEN), zv.idx_r);
 	hs_echo_key(ek, kr.recv);
-	CHECK_EQ(hs_echo_open(ek, zv.echo_req, HS_ECHO_LEN, &type, &counter), HS_OK);
+	CHECK_EQ(hs_echo_open(ek, zv.echo_req, HS_ECHO_LEN, &type, &flags, &counter), HS_OK);
 	CHECK_EQ(type, HS_TYPE_ECHO_REQUEST);
 	CHECK_EQ(counter, 1);
 
 	hs_echo_key(ek, kr.send);
 	CHECK_MEM(ek, zv.ek2, 32);
-	hs_echo_create(ek, HS_TYPE_ECHO_REPLY, kr.remote_index, 1, msg);
+	hs_echo_create(ek, HS_TYPE_ECHO_REPLY, 0, kr.remote_index, 1, msg);
 	CHECK_MEM(msg, zv.echo_rep, HS_ECHO_LEN);
 	hs_echo_key(ek, ki.recv);
-	CHECK_EQ(hs_echo_open(ek, zv.echo_rep, HS_ECHO_LEN, &type, &counter), HS_OK);
+	CHECK_EQ(hs_echo_open(ek, zv.echo_rep, HS_ECHO_LEN, &type, &flags, &counter), HS_OK);
 	CHECK_EQ(type, HS_TYPE_ECHO_REPLY);
 	CHECK_EQ(counter, 1);
 }
@@ -606,39 +607,52 @@ check_echo_tampering(void)
 {
 	uint8_t msg[HS_ECHO_LEN];
 	enum hs_type type = 0;
+	uint8_t flags = 0;
 	uint64_t counter = 0;
 
 	for (size_t at = 0; at < HS_ECHO_LEN; at++) {
 		for (int bit = 0; bit < 8; bit++) {
 			memcpy(msg, zv.echo_req, sizeof(msg));
 			msg[at] ^= (uint8_t)(1 << bit);
-			CHECK_EQ(hs_echo_open(zv.ek1, msg, sizeof(msg), &type, &counter),
-			    at < 4 ? HS_ERR_SHORT : HS_ERR_DECRYPT);
+			/* Byte 1's bit 0 is a defined flag: then the tag fails. */
+			int flag = at == 1 && (1 << bit) == HS_ECHO_ENCAP;
+
+			CHECK_EQ(hs_echo_open(zv.ek1, msg, sizeof(msg), &type, &flags, &counter),
+			    at < 4 && !flag ? HS_ERR_SHORT : HS_ERR_DECRYPT);
 		}
 	}
 	/* A request relabelled as a reply: same length, other type. */
 	memcpy(msg, zv.echo_req, sizeof(msg));
 	msg[0] = HS_TYPE_ECHO_REPLY;
-	CHECK_EQ(hs_echo_open(zv.ek1, msg, sizeof(msg), &type, &counter), HS_ERR_DECRYPT);
+	CHECK_EQ(hs_echo_open(zv.ek1, msg, sizeof(msg), &type, &flags, &counter), HS_ERR_DECRYPT);
 	/* Wrong keys: the other direction's, the session key itself. */
-	CHECK_EQ(hs_echo_open(zv.ek2, zv.echo_req, HS_ECHO_LEN, &type, &counter),
+	CHECK_EQ(hs_echo_open(zv.ek2, zv.echo_req, HS_ECHO_LEN, &type, &flags, &counter),
 	    HS_ERR_DECRYPT);
-	CHECK_EQ(hs_echo_open(zv.k1, zv.echo_req, HS_ECHO_LEN, &type, &counter),
+	CHECK_EQ(hs_echo_open(zv.k1, zv.echo_req, HS_ECHO_LEN, &type, &flags, &counter),
 	    HS_ERR_DECRYPT);
 	/* Other types are not echoes. */
 	for (int t = 0; t < 256; t++) {
 		if (t == HS_TYPE_ECHO_REQUEST || t == HS_TYPE_ECHO_REPLY)
 			continue;
-		hs_echo_create(zv.ek1, (enum hs_type)t, zv.idx_r, 1, msg);
-		CHECK_EQ(hs_echo_open(zv.ek1, msg, sizeof(msg), &type, &counter),
+		hs_echo_create(zv.ek1, (enum hs_type)t, 0, zv.idx_r, 1, msg);
+		CHECK_EQ(hs_echo_open(zv.ek1, msg, sizeof(msg), &type, &flags, &counter),
 		    HS_ERR_SHORT);
 	}
 	/* A large counter round trips (the nonce is the counter). */
-	hs_echo_create(zv.ek1, HS_TYPE_ECHO_REPLY, 7, UINT64_C(0x0102030405060708), msg);
-	CHECK_EQ(hs_echo_open(zv.ek1, msg, sizeof(msg), &type, &counter), HS_OK);
+	hs_echo_create(zv.ek1, HS_TYPE_ECHO_REPLY, 0, 7, UINT64_C(0x0102030405060708), msg);
+	CHECK_EQ(hs_echo_open(zv.ek1, msg, sizeof(msg), &type, &flags, &counter), HS_OK);
 	CHECK_EQ(type, HS_TYPE_ECHO_REPLY);
+	CHECK_EQ(flags, 0);
 	CHECK(counter == UINT64_C(0x0102030405060708));
 	CHECK_EQ(hs_receiver_index(msg, sizeof(msg)), 7);
+	/* The flag round trips, authenticated; undefined ones are not sent. */
+	hs_echo_create(zv.ek1, HS_TYPE_ECHO_REQUEST, 0xff, 7, 9, msg);
+	CHECK_EQ(msg[1], HS_ECHO_ENCAP);
+	CHECK_EQ(hs_echo_open(zv.ek1, msg, sizeof(msg), &type, &flags, &counter), HS_OK);
+	CHECK_EQ(flags, HS_ECHO_ENCAP);
+	msg[1] = 0;
+	CHECK_EQ(hs_echo_open(zv.ek1, msg, sizeof(msg), &type, &flags, &counter),
+	    HS_ERR_DECRYPT);
 }
 
 static void
@@ -780,6 +794,7 @@ check_lengths(void)
 	struct hs_keys k;
 	uint8_t buf[MAXLEN], ts[12];
 	enum hs_type type;
+	uint8_t flags;
 	uint64_t counter;
 
 	vector_configs(&ci, &cr);
@@ -799,7 +814,7 @@ check_lengths(void)
 		memset(buf, 0, sizeof(buf));
 		memcpy(buf, zv.echo_req, HS_ECHO_LEN);
 		if (n != HS_ECHO_LEN) {
-			CHECK_EQ(hs_echo_open(zv.ek1, buf, n, &type, &counter), HS_ERR_SHORT);
+			CHECK_EQ(hs_echo_open(zv.ek1, buf, n, &type, &flags, &counter), HS_ERR_SHORT);
 			CHECK_EQ(hs_receiver_index(buf, n), 0);
 		}
 		CHECK_EQ(hs_type(buf, n), n < 4 ? -1 : HS_TYPE_ECHO_REQUEST);
