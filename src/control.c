@@ -263,7 +263,7 @@ sends_by_link(const struct zcc_status *st)
 static void
 text_send(struct out *o, const struct zcc_status *st)
 {
-	char a[ZCC_ADDRSTRLEN], mac[NEXTHOP_MACSTRLEN];
+	char a[ZCC_ADDRSTRLEN], b[ZCC_ADDRSTRLEN], mac[NEXTHOP_MACSTRLEN];
 
 	nexthop_format_mac(&st->nexthop, mac);
 	out_add(o, "  send: %s", sends_by_link(st) ? "link layer" : "IP output");
@@ -282,6 +282,10 @@ text_send(struct out *o, const struct zcc_status *st)
 		out_add(o, ", ICMP too big: %" PRIu64 " believed, %" PRIu64
 		    " ignored", st->pmtu_believed, st->pmtu_ignored);
 	out_add(o, "\n  selected flows: %s\n", carried(st));
+	if (st->nat)
+		out_add(o, "  nat: the peer is %s and sends to %s\n",
+		    addr_format(&st->peer_self, a, sizeof(a)),
+		    addr_format(&st->peer_sends_to, b, sizeof(b)));
 	if (st->trouble)
 		out_add(o, "  path trouble:%s%s\n", st->trouble & DP_STRIPPED ?
 		    " option stripped" : "", st->trouble & DP_ALTERED ?
@@ -388,7 +392,7 @@ json_opt(struct out *o, const char *key, int64_t v)
 static void
 json_send(struct out *o, const struct zcc_status *st)
 {
-	char a[ZCC_ADDRSTRLEN], mac[NEXTHOP_MACSTRLEN];
+	char a[ZCC_ADDRSTRLEN], b[ZCC_ADDRSTRLEN], mac[NEXTHOP_MACSTRLEN];
 
 	nexthop_format_mac(&st->nexthop, mac);
 	out_add(o, ",\"send\":\"%s\",\"next_hop\":",
@@ -403,6 +407,12 @@ json_send(struct out *o, const struct zcc_status *st)
 	out_add(o, ",\"link_mtu\":%u,\"path_mtu\":%u,\"pmtu_believed\":%"
 	    PRIu64 ",\"pmtu_ignored\":%" PRIu64, st->link_mtu, st->path_mtu,
 	    st->pmtu_believed, st->pmtu_ignored);
+	if (st->nat)
+		out_add(o, ",\"nat\":{\"peer_address\":\"%s\",\"peer_sends_to\":"
+		    "\"%s\"}", addr_format(&st->peer_self, a, sizeof(a)),
+		    addr_format(&st->peer_sends_to, b, sizeof(b)));
+	else
+		out_add(o, ",\"nat\":null");
 	out_add(o, ",\"carried\":\"%s\",\"path_trouble\":[%s%s%s]",
 	    carried(st), st->trouble & DP_STRIPPED ? "\"option stripped\"" : "",
 	    (st->trouble & DP_STRIPPED) && (st->trouble & DP_ALTERED) ? "," : "",

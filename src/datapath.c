@@ -113,6 +113,8 @@ struct datapath {
 	unsigned trouble;               /* enum dp_trouble bits seen */
 	uint32_t no_option_run, bad_tag_run;    /* since the last one opened */
 	uint16_t trouble_sport, trouble_dport;  /* the segment that showed it */
+	int nat;                        /* open over the peer's view: */
+	uint8_t view_src[16], view_dst[16];     /* its address, where it sends */
 	struct txq sealed_q;            /* to the link layer or the raw socket */
 	struct txq encap_q;             /* to the UDP socket */
 	struct gro gro;                 /* opened, not yet written */
@@ -685,6 +687,16 @@ datapath_trouble(const struct datapath *dp, uint16_t *sport, uint16_t *dport)
 }
 
 void
+datapath_set_peer_view(struct datapath *dp, const struct zcc_addr *self,
+    const struct zcc_addr *to)
+{
+	dp->nat = self->af == dp->peer.af && to->af == dp->peer.af &&
+	    (!addr_equal(self, &dp->peer) || !addr_equal(to, &dp->local));
+	memcpy(dp->view_src, self->a, addr_len(self));
+	memcpy(dp->view_dst, to->a, addr_len(to));
+}
+
+void
 datapath_encap_selected(struct datapath *dp, int on)
 {
 	dp->encap_selected = on;
@@ -711,7 +723,8 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 		drop(dp, dp->nrx ? DROP_BAD_KEY_ID : DROP_NO_KEY, p);
 		return;
 	}
-	if (seal_open(k, p) != SEAL_OK) {
+	if ((dp->nat ? seal_open_as(k, p, dp->view_src, dp->view_dst) :
+	    seal_open(k, p)) != SEAL_OK) {
 		drop(dp, DROP_BAD_TAG, p);
 		note_trouble(dp, DP_ALTERED, p);
 		return;

@@ -48,6 +48,8 @@ struct zcctund {
 	int encap_selected;     /* selected flows travel encapsulated */
 	unsigned trouble_told;  /* enum dp_trouble bits logged */
 	int peer_asked;         /* the peer's HS_ECHO_ENCAP, logged */
+	struct hs_view view;    /* the peer's, from the last handshake */
+	int nat;                /* the view says NAT */
 	struct nexthop nh;      /* as last read */
 	unsigned int ticks;
 	struct intake *intake;  /* the peer's sealed segments */
@@ -321,6 +323,48 @@ peer_flags(void *arg, uint8_t flags)
 	    "intact");
 }
 
+/* ---- NAT: how the peer addresses the link ---- */
+
+static void
+log_nat(const struct zcctund *z, const struct hs_view *v)
+{
+	char peer[ZCC_ADDRSTRLEN], self[ZCC_ADDRSTRLEN], us[ZCC_ADDRSTRLEN],
+	    to[ZCC_ADDRSTRLEN], them[160] = "", seen[160] = "";
+
+	addr_format(&z->opt.peer, peer, sizeof(peer));
+	addr_format(&v->self, self, sizeof(self));
+	addr_format(&z->local, us, sizeof(us));
+	addr_format(&v->peer, to, sizeof(to));
+	if (!addr_equal(&v->self, &z->opt.peer))
+		snprintf(them, sizeof(them), "peer %s is seen as %s", self, peer);
+	if (!addr_equal(&v->peer, &z->local))
+		snprintf(seen, sizeof(seen), "we (%s) are seen as %s", us, to);
+	log_warnx("%s%s%s: NAT between us; selected flows stay sealed in "
+	    "place, opened over the addresses the peer sends from and to",
+	    them, them[0] && seen[0] ? ", and " : "", seen);
+}
+
+/* Each new session's view: a NAT found, gone or changed is said once. */
+static void
+peer_view(void *arg, const struct hs_view *v)
+{
+	struct zcctund *z = arg;
+	int nat = !addr_equal(&v->self, &z->opt.peer) ||
+	    !addr_equal(&v->peer, &z->local);
+	int same = addr_equal(&v->self, &z->view.self) &&
+	    addr_equal(&v->peer, &z->view.peer);
+
+	datapath_set_peer_view(z->dp, &v->self, &v->peer);
+	if (same && nat == z->nat)
+		return;
+	if (nat)
+		log_nat(z, v);
+	else if (z->nat)
+		log_info("no NAT between us any more");
+	z->view = *v;
+	z->nat = nat;
+}
+
 /* ---- the link's hands: what link.c asks of us ---- */
 
 static void
@@ -382,6 +426,7 @@ link_config_from(struct link_config *c, const struct zcctund *z,
 	memset(c, 0, sizeof(*c));
 	c->local = z->local;
 	c->peer = o->peer;
+	c->port = o->udp_port;
 	c->rekey_interval = o->rekey_interval;
 	c->keepalive_interval = o->keepalive_interval;
 	c->keepalive_failure = o->keepalive_failure;
@@ -428,6 +473,9 @@ fill_status(void *arg, struct zcc_status *st)
 	st->pmtu_believed = z->pmtu_believed;
 	st->pmtu_ignored = z->pmtu_ignored;
 	st->encap_selected = z->encap_selected;
+	st->nat = z->nat;
+	st->peer_self = z->view.self;
+	st->peer_sends_to = z->view.peer;
 	st->trouble = datapath_trouble(z->dp, &sport, &dport);
 }
 
@@ -682,6 +730,7 @@ start_link(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
 	static const struct link_ops ops = {
 		.send = link_send, .keys = link_keys, .tx_used = link_tx_used,
 		.up = link_up, .down = link_down_cb, .peer_flags = peer_flags,
+		.peer_view = peer_view,
 	};
 	struct dp_io io = { .tun_fd = z->tun_fd, .raw_fd = z->raw_fd,
 	    .link_fd = z->link_fd, .udp_fd = z->udp_fd,

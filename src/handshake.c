@@ -6,8 +6,8 @@
  *    the Noise spec (rev 34) defines it, prologue and payload as parameters,
  *    checked against the published Noise vectors;
  *  - the zcc framing around it: type and indices, the mac1 that rejects a
- *    forgery for the price of one hash, the prologue that binds the version
- *    and both addresses, the init payload, and the echo messages.
+ *    forgery for the price of one hash, the prologue that binds the version,
+ *    the payloads (each end's view of the addresses), and the echo messages.
  *
  * Every primitive is libsodium's. Every secret intermediate is wiped on every
  * path; the functions that can fail work on a copy of the state, so a bad
@@ -30,18 +30,20 @@
 #define INIT_NOISE 8
 #define INIT_NOISE_LEN HS_NOISE_MSG_LEN(INIT_PAYLOAD_LEN)
 #define INIT_MAC1 (INIT_NOISE + INIT_NOISE_LEN)
-#define INIT_PAYLOAD_LEN 16     /* tai64n 12, key id 1, 3 zero */
+#define INIT_PAYLOAD_LEN (16 + HS_VIEW_LEN)   /* tai64n 12, key id 1, 3 zero, view */
+#define INIT_VIEW 16
 #define RESP_SENDER 4
 #define RESP_RECEIVER 8
 #define RESP_NOISE 12
-#define RESP_NOISE_LEN HS_NOISE_MSG_LEN(0)
+#define RESP_NOISE_LEN HS_NOISE_MSG_LEN(HS_VIEW_LEN)
 #define RESP_MAC1 (RESP_NOISE + RESP_NOISE_LEN)
 #define ECHO_RECEIVER 4
 #define ECHO_COUNTER 8
 #define ECHO_TAG 16
 
-#define PROLOGUE_LABEL_LEN 16
-#define PROLOGUE_MAX (PROLOGUE_LABEL_LEN + 16 + 16)
+#define PROLOGUE_LEN 16
+#define VIEW_SELF 4
+#define VIEW_PEER 20
 
 /* Catch a mismatch between the header's lengths and the layout here. */
 _Static_assert(INIT_MAC1 + MAC1_LEN == HS_INIT_LEN, "init length");
@@ -53,7 +55,7 @@ _Static_assert(HASH_LEN == HS_KEY_LEN && crypto_auth_hmacsha256_BYTES == HASH_LE
 _Static_assert(crypto_aead_chacha20poly1305_ietf_NPUBBYTES == 12, "Noise nonce");
 
 static const char protocol_name[] = "Noise_NNpsk0_25519_ChaChaPoly_SHA256";
-static const char prologue_label[PROLOGUE_LABEL_LEN] = "zcc handshake v1";
+static const char prologue_label[PROLOGUE_LEN] = "zcc handshake v2";
 static const char mac1_label[] = "zcc mac1 v1";
 static const char echo_ctx[crypto_kdf_CONTEXTBYTES] = "zcckeys1";
 #define ECHO_SUBKEY 3           /* of "zcckeys1"; seal.c derives from "zcckeys2" */
@@ -327,33 +329,52 @@ hs_config_wipe(struct hs_config *c)
 }
 
 /*
- * "zcc handshake v1" || initiator address || responder address: 4 bytes
- * each for IPv4, 16 for IPv6. Both are of one family (options refuse a
- * mix), so the length alone tells the family apart. Returns the length.
+ * The prologue is the version label alone: the addresses travel in the
+ * payloads as each end's view, since a NAT makes the two ends' views of
+ * the same link differ (PROTOCOL.md, "Views and NAT").
  */
-static size_t
-prologue(uint8_t out[PROLOGUE_MAX], const struct hs_config *c, int initiator)
-{
-	const struct zcc_addr *i = initiator ? &c->local : &c->peer;
-	const struct zcc_addr *r = initiator ? &c->peer : &c->local;
-	size_t n = addr_len(i);
-
-	memcpy(out, prologue_label, PROLOGUE_LABEL_LEN);
-	memcpy(out + PROLOGUE_LABEL_LEN, i->a, n);     /* network order */
-	memcpy(out + PROLOGUE_LABEL_LEN + n, r->a, n);
-	return PROLOGUE_LABEL_LEN + 2 * n;
-}
-
 static void
-start(struct hs_state *st, const struct hs_config *c, int initiator)
+start(struct hs_state *st, int initiator)
 {
-	uint8_t p[PROLOGUE_MAX];
-	size_t n;
-
 	memset(st, 0, sizeof(*st));
 	st->initiator = initiator;
-	n = prologue(p, c, initiator);
-	hs_noise_start(st, p, n);
+	hs_noise_start(st, (const uint8_t *)prologue_label, PROLOGUE_LEN);
+}
+
+/* Our view: family (4 or 6), 0, port, our address, the peer's (padded). */
+static void
+put_view(uint8_t out[HS_VIEW_LEN], const struct hs_config *c)
+{
+	memset(out, 0, HS_VIEW_LEN);
+	out[0] = c->local.af == AF_INET6 ? 6 : 4;
+	out[2] = (uint8_t)(c->port >> 8);
+	out[3] = (uint8_t)c->port;
+	memcpy(out + VIEW_SELF, c->local.a, addr_len(&c->local));
+	memcpy(out + VIEW_PEER, c->peer.a, addr_len(&c->peer));
+}
+
+/*
+ * The peer's view, of our family with nothing in the padding; and not our
+ * own view sent back (a reflection that got past the ephemeral check).
+ * HS_OK, HS_ERR_DECRYPT (authentic, not this version's), HS_ERR_REFLECTED.
+ */
+static int
+get_view(struct hs_view *v, const uint8_t in[HS_VIEW_LEN],
+    const struct hs_config *c)
+{
+	int af = c->local.af;
+	size_t n = af == AF_INET6 ? 16 : 4;
+
+	if (in[0] != (af == AF_INET6 ? 6 : 4) || in[1] != 0 ||
+	    !sodium_is_zero(in + VIEW_SELF + n, 16 - n) ||
+	    !sodium_is_zero(in + VIEW_PEER + n, 16 - n))
+		return HS_ERR_DECRYPT;
+	addr_set(&v->self, af, in + VIEW_SELF);
+	addr_set(&v->peer, af, in + VIEW_PEER);
+	v->port = (uint16_t)(in[2] << 8 | in[3]);
+	if (addr_equal(&v->self, &c->local) && addr_equal(&v->peer, &c->peer))
+		return HS_ERR_REFLECTED;
+	return HS_OK;
 }
 
 static void
@@ -430,11 +451,12 @@ hs_init_create(const struct hs_config *c, struct hs_state *st,
 	uint8_t payload[INIT_PAYLOAD_LEN] = { 0 };
 	int rc;
 
-	start(&s, c, 1);
+	start(&s, 1);
 	s.local_index = local_index;
 	s.key_id = key_id;
 	memcpy(payload, tai64n, HS_TAI64N_LEN);
 	payload[HS_TAI64N_LEN] = key_id;        /* then 3 zero bytes */
+	put_view(payload + INIT_VIEW, c);
 
 	put_header(out, HS_TYPE_INIT, c->codec);
 	packet_put_le32(out + INIT_SENDER, local_index);
@@ -470,7 +492,7 @@ hs_init_consume(const struct hs_config *c, struct hs_state *st,
 	    sodium_memcmp(msg + INIT_NOISE, pending_e, HS_KEY_LEN) == 0)
 		return HS_ERR_REFLECTED;
 
-	start(&s, c, 0);
+	start(&s, 0);
 	rc = hs_noise_read1(&s, c->psk, msg + INIT_NOISE, INIT_NOISE_LEN, payload);
 	if (rc != HS_OK)
 		goto out;
@@ -479,6 +501,9 @@ hs_init_consume(const struct hs_config *c, struct hs_state *st,
 		rc = HS_ERR_DECRYPT;
 		goto out;
 	}
+	rc = get_view(&s.peer_view, payload + INIT_VIEW, c);
+	if (rc != HS_OK)
+		goto out;
 	s.remote_index = packet_get_le32(msg + INIT_SENDER);
 	s.key_id = payload[HS_TAI64N_LEN];
 	s.peer_codec = msg[1];
@@ -511,8 +536,10 @@ hs_resp_create(const struct hs_config *c, struct hs_state *st,
     const uint8_t e_priv[HS_KEY_LEN], uint32_t local_index,
     uint8_t out[HS_RESP_LEN], struct hs_keys *keys)
 {
+	uint8_t view[HS_VIEW_LEN];
 	int rc;
 
+	put_view(view, c);
 	if (st->initiator) {    /* not the state hs_init_consume made */
 		rc = HS_ERR_INDEX;
 		goto out;
@@ -521,12 +548,13 @@ hs_resp_create(const struct hs_config *c, struct hs_state *st,
 	put_header(out, HS_TYPE_RESP, c->codec);
 	packet_put_le32(out + RESP_SENDER, local_index);
 	packet_put_le32(out + RESP_RECEIVER, st->remote_index);
-	rc = hs_noise_write2(st, e_priv, empty, 0, out + RESP_NOISE);
+	rc = hs_noise_write2(st, e_priv, view, sizeof(view), out + RESP_NOISE);
 	if (rc != HS_OK)
 		goto out;
 	mac1(out + RESP_MAC1, c, out, RESP_MAC1);
 	fill_keys(keys, st, st->remote_index);
 	keys->peer_codec = st->peer_codec;
+	keys->peer_view = st->peer_view;
 out:
 	if (rc != HS_OK)
 		sodium_memzero(out, HS_RESP_LEN);
@@ -539,7 +567,8 @@ hs_resp_consume(const struct hs_config *c, struct hs_state *st,
     const uint8_t *msg, size_t len, struct hs_keys *keys)
 {
 	struct hs_state s;
-	uint8_t none[1];
+	struct hs_view v;
+	uint8_t view[HS_VIEW_LEN];
 	int rc;
 
 	if (!framed(msg, len, HS_TYPE_RESP, HS_RESP_LEN))
@@ -550,11 +579,12 @@ hs_resp_consume(const struct hs_config *c, struct hs_state *st,
 		return HS_ERR_INDEX;
 
 	s = *st;                /* st stays as it was unless this succeeds */
-	rc = hs_noise_read2(&s, msg + RESP_NOISE, RESP_NOISE_LEN, none);
-	if (rc != HS_OK)
+	rc = hs_noise_read2(&s, msg + RESP_NOISE, RESP_NOISE_LEN, view);
+	if (rc != HS_OK || (rc = get_view(&v, view, c)) != HS_OK)
 		goto out;
 	fill_keys(keys, &s, packet_get_le32(msg + RESP_SENDER));
 	keys->peer_codec = msg[1];
+	keys->peer_view = v;
 	hs_state_wipe(st);
 out:
 	sodium_memzero(&s, sizeof(s));

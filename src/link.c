@@ -39,6 +39,7 @@ struct session {
 	uint8_t echo_tx[HS_KEY_LEN], echo_rx[HS_KEY_LEN];
 	uint64_t echo_sent, echo_seen;  /* counters */
 	uint64_t created, retired;      /* ms; retired: when it became prev */
+	struct hs_view view;            /* the peer's, from the handshake */
 };
 
 struct link {
@@ -101,6 +102,9 @@ push_keys(struct link *l)
 		rx[n++] = &l->next.rx;
 	l->ops.keys(l->arg, l->state == LINK_UP && l->cur.live ? &l->cur.tx :
 	    NULL, rx, n);
+	if (l->ops.peer_view && (l->next.live || l->cur.live))
+		l->ops.peer_view(l->arg, l->next.live ? &l->next.view :
+		    &l->cur.view);
 }
 
 /* The compression both ends offered; none when they differ. */
@@ -123,6 +127,7 @@ session_from_keys(struct session *s, const struct hs_keys *k, uint8_t codec,
 	s->live = 1;
 	s->initiator = initiator;
 	s->key_id = k->key_id;
+	s->view = k->peer_view;
 	s->local_index = k->local_index;
 	s->remote_index = k->remote_index;
 	dp_key_derive(&s->tx, k->send, k->key_id);
@@ -666,6 +671,7 @@ link_new(const struct link_config *cfg, const uint8_t psk[ZCC_KEY_LEN],
 	l->state = LINK_DOWN;
 	l->tokens = RATE_PER_S;
 	hs_config_init(&l->hs, psk, &cfg->local, &cfg->peer);
+	l->hs.port = cfg->port;
 	l->hs.codec = cfg->codec;
 	return l;
 }

@@ -73,6 +73,7 @@ seal_key_wipe(struct seal_key *k)
  */
 static void
 hash_segment(const struct seal_key *k, const struct packet *p, size_t opt_off,
+    const uint8_t *saddr, const uint8_t *daddr,
     uint8_t h[crypto_onetimeauth_BYTES])
 {
 	static const uint8_t zeros[ZCC_TAG_LEN];
@@ -86,8 +87,8 @@ hash_segment(const struct seal_key *k, const struct packet *p, size_t opt_off,
 	memcpy(q, SEAL_LABEL, 8), q += 8;
 	*q++ = k->id;
 	*q++ = p->af == AF_INET6 ? SEAL_AF_INET6 : SEAL_AF_INET;
-	memcpy(q, packet_saddr(p), alen), q += alen;
-	memcpy(q, packet_daddr(p), alen), q += alen;
+	memcpy(q, saddr, alen), q += alen;
+	memcpy(q, daddr, alen), q += alen;
 	*q++ = 6;
 	packet_put16(q, (uint16_t)(p->tcp_hlen + p->payload_len));
 	q += 2;
@@ -114,12 +115,12 @@ hash_segment(const struct seal_key *k, const struct packet *p, size_t opt_off,
  */
 static void
 compute_tag(const struct seal_key *k, const struct packet *p, size_t opt_off,
-    uint8_t tag[ZCC_TAG_LEN])
+    const uint8_t *saddr, const uint8_t *daddr, uint8_t tag[ZCC_TAG_LEN])
 {
 	uint8_t h[crypto_onetimeauth_BYTES];
 	uint8_t full[crypto_core_hchacha20_OUTPUTBYTES];
 
-	hash_segment(k, p, opt_off, h);
+	hash_segment(k, p, opt_off, saddr, daddr, h);
 	crypto_core_hchacha20(full, h, k->prf, NULL);
 	memcpy(tag, full, ZCC_TAG_LEN);
 	sodium_memzero(h, sizeof(h));
@@ -158,7 +159,7 @@ seal_segment(const struct seal_key *k, struct packet *p, size_t cap,
 	if (opt_off < 0)
 		return SEAL_NO_ROOM;    /* cannot happen after a successful add */
 	p->buf[opt_off + ZCC_OPT_KEYID_OFF] = k->id;
-	compute_tag(k, p, (size_t)opt_off, tag);
+	compute_tag(k, p, (size_t)opt_off, packet_saddr(p), packet_daddr(p), tag);
 	memcpy(p->buf + opt_off + ZCC_OPT_TAG_OFF, tag, ZCC_TAG_LEN);
 	crypt_payload(k, p, tag);
 	packet_fix_checksums(p);
@@ -178,6 +179,13 @@ seal_key_id(const struct packet *p)
 int
 seal_open(const struct seal_key *k, struct packet *p)
 {
+	return seal_open_as(k, p, packet_saddr(p), packet_daddr(p));
+}
+
+int
+seal_open_as(const struct seal_key *k, struct packet *p, const uint8_t *saddr,
+    const uint8_t *daddr)
+{
 	uint8_t sent[ZCC_TAG_LEN], tag[ZCC_TAG_LEN];
 	long opt_off = packet_find_option(p);
 	int ret = SEAL_BAD_TAG;
@@ -189,7 +197,7 @@ seal_open(const struct seal_key *k, struct packet *p)
 	memcpy(sent, p->buf + opt_off + ZCC_OPT_TAG_OFF, ZCC_TAG_LEN);
 	/* Decrypt in our own buffer; nothing reaches zcc0 before the check. */
 	crypt_payload(k, p, sent);
-	compute_tag(k, p, (size_t)opt_off, tag);
+	compute_tag(k, p, (size_t)opt_off, saddr, daddr, tag);
 	if (sodium_memcmp(tag, sent, ZCC_TAG_LEN) != 0)
 		goto out;
 	packet_strip_option(p);

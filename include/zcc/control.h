@@ -49,6 +49,9 @@ struct zcc_status {
 	                                   path's as learnt (pmtu.h) */
 	uint64_t pmtu_believed, pmtu_ignored;   /* ICMP "too big" reports */
 	int encap_selected;             /* selected flows go encapsulated */
+	int nat;                        /* the peer's view differs from ours: */
+	struct zcc_addr peer_self;      /* the peer's own address */
+	struct zcc_addr peer_sends_to;  /* where it sends to reach us */
 	unsigned trouble;               /* enum dp_trouble bits seen */
 	struct link_counters link;
 	struct dp_counters dp;

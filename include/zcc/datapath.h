@@ -154,6 +154,15 @@ enum dp_trouble { DP_STRIPPED = 1, DP_ALTERED = 2 };
 unsigned datapath_trouble(const struct datapath *dp, uint16_t *sport,
     uint16_t *dport);
 
+/*
+ * How the peer addresses the link (the handshake's view): its own address
+ * and the one it sends to. When they are not the peer's and ours as we see
+ * them, a NAT is between us, and the peer's segments are opened over these
+ * (the addresses it sealed them with).
+ */
+void datapath_set_peer_view(struct datapath *dp, const struct zcc_addr *self,
+    const struct zcc_addr *to);
+
 /* Carry our selected segments encapsulated (on) instead of sealed in place. */
 void datapath_encap_selected(struct datapath *dp, int on);
 

@@ -12,7 +12,12 @@
  *
  * On the wire (all integers little-endian, as WireGuard):
  *   init  (type 1): type, 3 zero, sender index, e, enc(payload), mac1
- *   resp  (type 2): type, 3 zero, sender index, receiver index, e, enc(), mac1
+ *   resp  (type 2): type, 3 zero, sender index, receiver index, e,
+ *                   enc(view), mac1
+ * Each end's view (its own address and UDP port, and the address it sends
+ * to) travels encrypted and authenticated in its message, so that the
+ * other end sees a NAT between them and opens sealed segments over the
+ * addresses they were sealed with.
  *   echo  (types 3 request, 4 reply): type, flags, 2 zero, receiver
  *                  index, counter (8), AEAD tag over the header (16)
  * mac1 is a keyed BLAKE2b-128 of everything before it under a key derived
@@ -30,8 +35,10 @@
 
 #define HS_KEY_LEN 32
 #define HS_TAI64N_LEN 12
-#define HS_INIT_LEN 88          /* 8 + e 32 + enc(tai64n 12, key id 1, 3 zero) 32 + mac1 16 */
-#define HS_RESP_LEN 76          /* 12 + e 32 + enc() 16 + mac1 16 */
+#define HS_VIEW_LEN 36          /* family, zero, port 2, self 16, peer 16 */
+#define HS_INIT_LEN 124         /* 8 + e 32 + enc(tai64n 12, key id 1, 3 zero,
+                                   view 36) 68 + mac1 16 */
+#define HS_RESP_LEN 112         /* 12 + e 32 + enc(view 36) 52 + mac1 16 */
 #define HS_ECHO_LEN 32          /* 8 + counter 8 + tag 16 */
 
 enum hs_type {
@@ -47,7 +54,7 @@ enum hs_error {
 	HS_ERR_MAC = -2,        /* mac1 wrong: forged, or a different link key */
 	HS_ERR_DECRYPT = -3,    /* AEAD failed: tampered, or a different prologue */
 	HS_ERR_INDEX = -4,      /* resp: not for our pending initiation */
-	HS_ERR_REFLECTED = -5,  /* init: carries our own ephemeral */
+	HS_ERR_REFLECTED = -5,  /* carries our own ephemeral, or our own view */
 	HS_ERR_DH = -6,         /* X25519 gave the all-zero point */
 };
 
@@ -58,11 +65,19 @@ enum hs_error {
  */
 #define HS_CODECS 3
 
+/* How one end addresses the link: what it sends from and to. */
+struct hs_view {
+	struct zcc_addr self;   /* its own address */
+	struct zcc_addr peer;   /* the address it sends the other end to */
+	uint16_t port;          /* its UDP port */
+};
+
 /* What both ends know before the handshake: the link key and the addresses. */
 struct hs_config {
 	uint8_t psk[HS_KEY_LEN];
 	uint8_t mac1_key[HS_KEY_LEN];
-	struct zcc_addr local, peer;    /* of one family */
+	struct zcc_addr local, peer;    /* of one family: our view */
+	uint16_t port;          /* our UDP port, for our view */
 	uint8_t codec;          /* ours, offered (0: none) */
 };
 
@@ -74,6 +89,7 @@ struct hs_state {
 	uint32_t local_index, remote_index;
 	uint8_t key_id;                                  /* from the init payload */
 	uint8_t peer_codec;                              /* from the init */
+	struct hs_view peer_view;                        /* from the init */
 	int initiator;
 };
 
@@ -83,9 +99,10 @@ struct hs_keys {
 	uint32_t local_index, remote_index;
 	uint8_t key_id;
 	uint8_t peer_codec;     /* the codec the peer offered */
+	struct hs_view peer_view;       /* how the peer addresses the link */
 };
 
-/* Derive mac1_key from psk and keep the addresses (the prologue binds them). */
+/* Derive mac1_key from psk and keep our addresses (our view; port 0). */
 void hs_config_init(struct hs_config *c, const uint8_t psk[HS_KEY_LEN],
     const struct zcc_addr *local, const struct zcc_addr *peer);
 void hs_config_wipe(struct hs_config *c);

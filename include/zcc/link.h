@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "zcc/addr.h"
+#include "zcc/handshake.h"
 #include "zcc/keys.h"
 
 struct dp_key;                  /* datapath.h: what the link hands over */
@@ -52,6 +53,7 @@ struct link_report {
 
 struct link_config {
 	struct zcc_addr local, peer;    /* of one family */
+	uint16_t port;                  /* our UDP port (the handshake's view) */
 	uint32_t rekey_interval;        /* seconds */
 	uint32_t keepalive_interval;    /* seconds, 0: no echo requests */
 	uint32_t keepalive_failure;     /* unanswered in a row before Down */
@@ -77,6 +79,11 @@ struct link_ops {
 	void (*down)(void *arg);        /* run ip-down */
 	/* An authentic echo's flags (HS_ECHO_*); NULL: not wanted. */
 	void (*peer_flags)(void *arg, uint8_t flags);
+	/*
+	 * How the peer addresses the link, from the newest session's
+	 * handshake, each time keys change; NULL: not wanted.
+	 */
+	void (*peer_view)(void *arg, const struct hs_view *v);
 };
 
 struct link;

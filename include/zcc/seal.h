@@ -49,6 +49,15 @@ int seal_key_id(const struct packet *p);
 int seal_open(const struct seal_key *k, struct packet *p);
 
 /*
+ * seal_open with the tag over saddr and daddr (p's family's length) in
+ * place of p's own addresses: a NAT changed them on the way, and the
+ * sender sealed over the addresses it sent from and to (PROTOCOL.md,
+ * "Views and NAT"). The packet keeps the addresses it arrived with.
+ */
+int seal_open_as(const struct seal_key *k, struct packet *p,
+    const uint8_t *saddr, const uint8_t *daddr);
+
+/*
  * The sealing keys of one direction from that direction's 32-byte session
  * key: K_uhf, K_prf and K_enc are independent crypto_kdf subkeys
  * (PROTOCOL.md).

@@ -58,6 +58,7 @@ init_once(void)
 	addr_parse(&b, "10.0.0.2");
 	hs_config_init(&ci, psk, &a, &b);
 	hs_config_init(&cr, psk, &b, &a);
+	ci.port = cr.port = 7437;       /* the corpus is the PROTOCOL.md vector's */
 	hs_tai64n(tai, 1700000000, 123456789);
 
 	if (hs_init_create(&ci, &pending, e_i, IDX_I, KEY_ID, tai, m1) != HS_OK)

@@ -46,13 +46,13 @@ wait_up B
 capture_stop hs
 capture_complete hs
 
-INIT=$(payload_hex "$TMP/hs.pcap" "$IP_A" 01 88)
-RESP=$(payload_hex "$TMP/hs.pcap" "$IP_B" 02 76)
+INIT=$(payload_hex "$TMP/hs.pcap" "$IP_A" 01 124)
+RESP=$(payload_hex "$TMP/hs.pcap" "$IP_B" 02 112)
 if [ -z "$INIT" ] || [ -z "$RESP" ]; then
 	$PCAP udp "$TMP/hs.pcap" | cut -c1-80 >&2
 	fail "captured no init from A (${#INIT} hex digits) or no resp from B (${#RESP})"
 fi
-log "A's init: ${INIT:0:32}... (88 bytes); B's resp: ${RESP:0:32}... (76 bytes)"
+log "A's init: ${INIT:0:32}... (124 bytes); B's resp: ${RESP:0:32}... (112 bytes)"
 check "captured A's init and B's resp"
 
 log "a connection A -> B:5001 stays open across the replays"
@@ -131,7 +131,7 @@ check "A rejected the replayed resp (hs_bad +1), key id $A_KEY, still up"
 log "C sends a forged init (A's, byte 20 flipped) to B"
 b=$(( 0x${INIT:40:2} ^ 0x01 ))
 FORGED=${INIT:0:40}$(printf '%02x' "$b")${INIT:42}
-[ "${#FORGED}" = 176 ] && [ "$FORGED" != "$INIT" ] || fail "forging went wrong: $FORGED"
+[ "${#FORGED}" = 248 ] && [ "$FORGED" != "$INIT" ] || fail "forging went wrong: $FORGED"
 replay "$IP_A" "$IP_B" "$MAC_B" "$FORGED"
 sleep 1
 ctl_status B2 "$NS_B"

@@ -191,13 +191,27 @@ def tai64n(sec, nsec):
     return struct.pack(">QI", (1 << 62) + sec, nsec)
 
 
-def zcc_handshake(psk, ip_i, ip_r, e_i, e_r, idx_i, idx_r, key_id, stamp):
-    prologue = b"zcc handshake v1" + ip_i + ip_r
-    payload = stamp + bytes([key_id]) + bytes(3)
-    msg1, msg2, (k1, k2), _ = nnpsk0(prologue, psk, e_i, e_r, payload, b"")
+def view(self_ip, peer_ip, port):
+    """One end's view: family, zero, port (big-endian), its own address and
+    the one it sends to, each padded with zeros to 16 bytes."""
+    fam = 6 if len(self_ip) == 16 else 4
+    return (struct.pack(">BxH", fam, port) + self_ip.ljust(16, b"\0") +
+            peer_ip.ljust(16, b"\0"))
+
+
+def zcc_handshake(psk, ip_i, ip_r, e_i, e_r, idx_i, idx_r, key_id, stamp,
+                  port=7437, seen_i=None, seen_r=None):
+    """seen_i: the responder's address as the initiator sends to it (NAT:
+    not ip_r); seen_r: the initiator's as the responder sends to it."""
+    prologue = b"zcc handshake v2"
+    payload1 = (stamp + bytes([key_id]) + bytes(3) +
+                view(ip_i, seen_i or ip_r, port))
+    payload2 = view(ip_r, seen_r or ip_i, port)
+    msg1, msg2, (k1, k2), _ = nnpsk0(prologue, psk, e_i, e_r, payload1,
+                                     payload2)
     init = with_mac1(psk, struct.pack("<B3xI", 1, idx_i) + msg1)
     resp = with_mac1(psk, struct.pack("<B3xII", 2, idx_r, idx_i) + msg2)
-    assert len(init) == 88 and len(resp) == 76
+    assert len(init) == 124 and len(resp) == 112
     return init, resp, k1, k2
 
 
@@ -215,6 +229,9 @@ IP_I, IP_R = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
 # The IPv6 vector: the same values but 16-byte addresses in the prologue.
 IP6_I = socket.inet_pton(socket.AF_INET6, "2001:db8::1")
 IP6_R = socket.inet_pton(socket.AF_INET6, "2001:db8::2")
+# The NAT vector: each end addresses the other by a public address.
+NAT_R = bytes([203, 0, 113, 2])
+NAT_I = bytes([198, 51, 100, 1])
 E_I = bytes(range(0x40, 0x60))
 E_R = bytes(range(0x60, 0x80))
 IDX_I, IDX_R = 0x11223344, 0x55667788
@@ -240,6 +257,7 @@ def main():
     print("psk: " + PSK.hex())
     print("initiator-address: 10.0.0.1")
     print("responder-address: 10.0.0.2")
+    print("port: 7437")
     print("mac1-key: " + mac1_key(PSK).hex())
     print("initiator-ephemeral: " + E_I.hex())
     print("initiator-index: %08x" % IDX_I)
@@ -264,6 +282,13 @@ def main():
     print("ipv6-resp: " + resp6.hex())
     print("ipv6-key-i2r: " + k1_6.hex())
     print("ipv6-key-r2i: " + k2_6.hex())
+    init_n, resp_n, _, _ = zcc_handshake(PSK, IP_I, IP_R, E_I, E_R, IDX_I, IDX_R,
+                                         KEY_ID, v["stamp"], seen_i=NAT_R,
+                                         seen_r=NAT_I)
+    print("nat-initiator-sends-to: 203.0.113.2")
+    print("nat-responder-sends-to: 198.51.100.1")
+    print("nat-init: " + init_n.hex())
+    print("nat-resp: " + resp_n.hex())
 
 
 def corpus(directory):

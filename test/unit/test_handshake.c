@@ -209,6 +209,9 @@ struct zvec {
 	uint8_t k1[32], k2[32], ek1[32], ek2[32];
 	uint8_t echo_req[HS_ECHO_LEN], echo_rep[HS_ECHO_LEN];
 	uint8_t init6[HS_INIT_LEN], resp6[HS_RESP_LEN], k1_6[32], k2_6[32];
+	uint16_t port;
+	struct zcc_addr nat_to_r, nat_to_i;     /* the NAT vector's views */
+	uint8_t nat_init[HS_INIT_LEN], nat_resp[HS_RESP_LEN];
 };
 
 static struct zvec zv;
@@ -241,6 +244,17 @@ read_zvec(void)
 	hex_field(&f, "ipv6-resp", 0, zv.resp6, HS_RESP_LEN);
 	hex_field(&f, "ipv6-key-i2r", 0, zv.k1_6, 32);
 	hex_field(&f, "ipv6-key-r2i", 0, zv.k2_6, 32);
+	hex_field(&f, "nat-init", 0, zv.nat_init, HS_INIT_LEN);
+	hex_field(&f, "nat-resp", 0, zv.nat_resp, HS_RESP_LEN);
+	if ((s = field(&f, "port", 0)) == NULL)
+		return -1;
+	zv.port = (uint16_t)atoi(s);
+	if ((s = field(&f, "nat-initiator-sends-to", 0)) == NULL ||
+	    addr_parse(&zv.nat_to_r, s) != 0)
+		return -1;
+	if ((s = field(&f, "nat-responder-sends-to", 0)) == NULL ||
+	    addr_parse(&zv.nat_to_i, s) != 0)
+		return -1;
 	if ((s = field(&f, "initiator-address", 0)) == NULL ||
 	    addr_parse(&zv.a_i, s) != 0 || zv.a_i.af != AF_INET)
 		return -1;
@@ -276,6 +290,7 @@ vector_configs(struct hs_config *ci, struct hs_config *cr)
 {
 	hs_config_init(ci, zv.psk, &zv.a_i, &zv.a_r);
 	hs_config_init(cr, zv.psk, &zv.a_r, &zv.a_i);
+	ci->port = cr->port = zv.port;
 }
 
 /* The vector's pending initiation (sti) and the responder's half (str). */
@@ -376,6 +391,7 @@ check_ipv6_vector(void)
 
 	hs_config_init(&ci, zv.psk, &zv.a_i6, &zv.a_r6);
 	hs_config_init(&cr, zv.psk, &zv.a_r6, &zv.a_i6);
+	ci.port = cr.port = zv.port;
 	CHECK_EQ(hs_init_create(&ci, &sti, zv.e_i, zv.idx_i, zv.key_id,
 	    zv.tai64n, msg), HS_OK);
 	CHECK_MEM(msg, zv.init6, HS_INIT_LEN);
@@ -397,8 +413,40 @@ check_ipv6_vector(void)
 	hs_config_init(&bad, zv.psk, &mr, &mi);
 	CHECK_EQ(hs_init_consume(&bad, &str, zv.init, HS_INIT_LEN, NULL, ts),
 	    HS_ERR_DECRYPT);
-	CHECK_EQ(hs_init_consume(&bad, &str, zv.init6, HS_INIT_LEN, NULL, ts),
-	    HS_ERR_DECRYPT);
+}
+
+/*
+ * The NAT vector: each end sends to the other's public address. Both
+ * complete, and each learns the other's view: its own address and the one
+ * it sends to, which differ from what this end has configured.
+ */
+static void
+check_nat_vector(void)
+{
+	struct hs_config ci, cr;
+	struct hs_state sti, str;
+	struct hs_keys ki, kr;
+	uint8_t msg[HS_INIT_LEN], ts[12];
+
+	hs_config_init(&ci, zv.psk, &zv.a_i, &zv.nat_to_r);
+	hs_config_init(&cr, zv.psk, &zv.a_r, &zv.nat_to_i);
+	ci.port = cr.port = zv.port;
+	CHECK_EQ(hs_init_create(&ci, &sti, zv.e_i, zv.idx_i, zv.key_id,
+	    zv.tai64n, msg), HS_OK);
+	CHECK_MEM(msg, zv.nat_init, HS_INIT_LEN);
+	CHECK_EQ(hs_init_consume(&cr, &str, zv.nat_init, HS_INIT_LEN, NULL, ts),
+	    HS_OK);
+	CHECK(addr_equal(&str.peer_view.self, &zv.a_i));
+	CHECK(addr_equal(&str.peer_view.peer, &zv.nat_to_r));
+	CHECK_EQ(str.peer_view.port, zv.port);
+	CHECK_EQ(hs_resp_create(&cr, &str, zv.e_r, zv.idx_r, msg, &kr), HS_OK);
+	CHECK_MEM(msg, zv.nat_resp, HS_RESP_LEN);
+	CHECK(addr_equal(&kr.peer_view.self, &zv.a_i));
+	CHECK_EQ(hs_resp_consume(&ci, &sti, zv.nat_resp, HS_RESP_LEN, &ki), HS_OK);
+	CHECK(addr_equal(&ki.peer_view.self, &zv.a_r));
+	CHECK(addr_equal(&ki.peer_view.peer, &zv.nat_to_i));
+	CHECK_MEM(ki.send, zv.k1, 32);
+	CHECK_MEM(kr.send, zv.k2, 32);
 }
 
 /*
@@ -407,42 +455,51 @@ check_ipv6_vector(void)
  * init whose payload is not this version's (reserved bytes set).
  */
 static void
-frame_init(const struct hs_config *ci, const uint8_t payload[16], uint8_t out[HS_INIT_LEN])
+frame_init(const struct hs_config *ci, const uint8_t payload[52], uint8_t out[HS_INIT_LEN])
 {
 	struct hs_state s;
-	uint8_t prologue[24];
 
-	memcpy(prologue, "zcc handshake v1", 16);
-	memcpy(prologue + 16, zv.a_i.a, 4);
-	memcpy(prologue + 20, zv.a_r.a, 4);
 	memset(&s, 0, sizeof(s));
-	hs_noise_start(&s, prologue, sizeof(prologue));
+	hs_noise_start(&s, (const uint8_t *)"zcc handshake v2", 16);
 	out[0] = HS_TYPE_INIT, out[1] = out[2] = out[3] = 0;
 	out[4] = (uint8_t)zv.idx_i, out[5] = (uint8_t)(zv.idx_i >> 8);
 	out[6] = (uint8_t)(zv.idx_i >> 16), out[7] = (uint8_t)(zv.idx_i >> 24);
-	CHECK_EQ(hs_noise_write1(&s, ci->psk, zv.e_i, payload, 16, out + 8), HS_OK);
+	CHECK_EQ(hs_noise_write1(&s, ci->psk, zv.e_i, payload, 52, out + 8), HS_OK);
 	mac1_fix(ci, out, HS_INIT_LEN);
 }
 
+/*
+ * payload1 = tai64n, key id, 3 zero, then the view: family 4, 0, the port
+ * big-endian, our address and the peer's, each padded to 16 bytes.
+ */
 static void
 check_framing(void)
 {
 	struct hs_config ci, cr;
 	struct hs_state st;
-	uint8_t payload[16], msg[HS_INIT_LEN], ts[12];
+	uint8_t payload[52], msg[HS_INIT_LEN], ts[12];
+	static const int bad[] = { 13, 14, 15, 16, 17, 24, 35, 40, 51 };
 
 	vector_configs(&ci, &cr);
+	memset(payload, 0, sizeof(payload));
 	memcpy(payload, zv.tai64n, 12);
-	payload[12] = zv.key_id, payload[13] = payload[14] = payload[15] = 0;
+	payload[12] = zv.key_id;
+	payload[16] = 4;
+	payload[18] = (uint8_t)(zv.port >> 8), payload[19] = (uint8_t)zv.port;
+	memcpy(payload + 20, zv.a_i.a, 4);
+	memcpy(payload + 36, zv.a_r.a, 4);
 	frame_init(&ci, payload, msg);
 	CHECK_MEM(msg, zv.init, HS_INIT_LEN);
 
-	for (int at = 13; at < 16; at++) {
-		payload[at] = 0x80;
+	/* Reserved bytes, another family, the byte after it, padding. */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t was = payload[bad[i]];
+
+		payload[bad[i]] = bad[i] == 16 ? 6 : 0x80;
 		frame_init(&ci, payload, msg);
 		CHECK_EQ(hs_init_consume(&cr, &st, msg, sizeof(msg), NULL, ts),
 		    HS_ERR_DECRYPT);
-		payload[at] = 0;
+		payload[bad[i]] = was;
 	}
 }
 
@@ -675,18 +732,16 @@ check_wrong_psk_and_addresses(void)
 	hs_config_init(&bad, psk, &zv.a_i, &zv.a_r);
 	CHECK_EQ(hs_resp_consume(&bad, &sti, zv.resp, HS_RESP_LEN, &k), HS_ERR_MAC);
 
-	/* The right key but other addresses: the prologue differs. */
+	/*
+	 * The right key but other addresses (a NAT between the ends): the
+	 * handshake goes through, and the responder learns the initiator's
+	 * view, which is what it must open the initiator's segments over.
+	 */
 	addr_parse(&other, "10.0.0.3");
 	hs_config_init(&bad, zv.psk, &other, &zv.a_i);
-	CHECK_EQ(hs_init_consume(&bad, &str, zv.init, HS_INIT_LEN, NULL, ts),
-	    HS_ERR_DECRYPT);
-	hs_config_init(&bad, zv.psk, &zv.a_r, &other);
-	CHECK_EQ(hs_init_consume(&bad, &str, zv.init, HS_INIT_LEN, NULL, ts),
-	    HS_ERR_DECRYPT);
-	/*
-	 * An initiator configured with another peer address: the prologue is
-	 * bound when it creates the init, which the real responder refuses.
-	 */
+	CHECK_EQ(hs_init_consume(&bad, &str, zv.init, HS_INIT_LEN, NULL, ts), HS_OK);
+	CHECK(addr_equal(&str.peer_view.self, &zv.a_i));
+	CHECK(addr_equal(&str.peer_view.peer, &zv.a_r));
 	hs_config_init(&bad, zv.psk, &zv.a_i, &other);
 	{
 		struct hs_state s;
@@ -695,8 +750,20 @@ check_wrong_psk_and_addresses(void)
 		CHECK_EQ(hs_init_create(&bad, &s, zv.e_i, zv.idx_i, zv.key_id,
 		    zv.tai64n, m1), HS_OK);
 		CHECK_EQ(hs_init_consume(&cr, &str, m1, sizeof(m1), NULL, ts),
-		    HS_ERR_DECRYPT);
+		    HS_OK);
+		CHECK(addr_equal(&str.peer_view.peer, &other));
 	}
+	/* Another family in the view than ours: not for this link. */
+	addr_parse(&other, "2001:db8::9");
+	{
+		struct zcc_addr other2;
+
+		addr_parse(&other2, "2001:db8::8");
+		hs_config_init(&bad, zv.psk, &other, &other2);
+		CHECK_EQ(hs_init_consume(&bad, &str, zv.init, HS_INIT_LEN, NULL,
+		    ts), HS_ERR_DECRYPT);
+	}
+	vector_states(&ci, &cr, &sti, &str);
 	/* The pending state is still good. */
 	CHECK_EQ(hs_resp_consume(&ci, &sti, zv.resp, HS_RESP_LEN, &k), HS_OK);
 }
@@ -714,8 +781,9 @@ check_reflection(void)
 	    msg), HS_OK);
 	CHECK_EQ(hs_init_consume(&ci, &st, msg, sizeof(msg), sti.e_pub, ts),
 	    HS_ERR_REFLECTED);
-	/* Even without the explicit check the prologue refuses it. */
-	CHECK_EQ(hs_init_consume(&ci, &st, msg, sizeof(msg), NULL, ts), HS_ERR_DECRYPT);
+	/* Even without the ephemeral check, our own view gives it away. */
+	CHECK_EQ(hs_init_consume(&ci, &st, msg, sizeof(msg), NULL, ts),
+	    HS_ERR_REFLECTED);
 	/* A different pending ephemeral does not get in the way. */
 	CHECK_EQ(hs_init_consume(&cr, &st, msg, sizeof(msg), zv.e_r, ts), HS_OK);
 	/* And the responder's resp sent back to the responder. */
@@ -859,6 +927,7 @@ main(void)
 		CHECK_DONE();
 	check_zcc_vectors();
 	check_ipv6_vector();
+	check_nat_vector();
 	check_framing();
 	check_short_datagrams();
 	check_round_trips();

@@ -188,6 +188,48 @@ check_vector(const struct vector *v)
 	CHECK_MEM(buf, v->opened, v->opened_len);
 }
 
+/* v's sealed segment as a NAT passes it on: another source address. */
+static void
+natted(const struct vector *v, uint8_t *buf, struct packet *p,
+    const uint8_t public[16])
+{
+	memcpy(buf, v->out, v->out_len);
+	CHECK_EQ(packet_parse(p, buf, v->out_len), PACKET_OK);
+	memcpy(buf + (is_ipv6(buf) ? 8 : 12), public, packet_addr_len(p));
+	packet_fix_checksums(p);
+}
+
+/*
+ * A NAT rewrites the source address (and fixes the checksums): the tag no
+ * longer opens over the packet's addresses, only over the sender's
+ * (seal_open_as), and the opened packet keeps the address it arrived with.
+ * A failed open leaves garbage, so each try starts from a fresh copy.
+ */
+static void
+check_nat(const struct vector *v)
+{
+	uint8_t buf[CAP], src[16], dst[16], public[16];
+	struct seal_key tx, rx;
+	struct packet p;
+	size_t alen;
+
+	receiver_schedule(v, &tx, &rx);
+	memset(public, 0xc6, sizeof(public));
+	natted(v, buf, &p, public);
+	alen = packet_addr_len(&p);
+	memcpy(src, v->out + (is_ipv6(v->out) ? 8 : 12), alen);
+	memcpy(dst, v->out + (is_ipv6(v->out) ? 24 : 16), alen);
+	CHECK_EQ(seal_open(&rx, &p), SEAL_BAD_TAG);
+	natted(v, buf, &p, public);
+	CHECK_EQ(seal_open_as(&rx, &p, dst, src), SEAL_BAD_TAG);
+	natted(v, buf, &p, public);
+	CHECK_EQ(seal_open_as(&rx, &p, src, dst), SEAL_OK);
+	CHECK_EQ(p.len, v->opened_len);
+	CHECK_MEM(packet_saddr(&p), public, alen);
+	CHECK_MEM(packet_payload(&p), v->opened + (v->opened_len - p.payload_len),
+	    p.payload_len);
+}
+
 /* Open a copy of out with one byte changed; returns seal_open's verdict. */
 static int
 open_tampered(const struct seal_key *rx, const struct vector *v, size_t at,
@@ -444,6 +486,7 @@ main(void)
 		check_tampering(v);
 		check_truncation(v);
 		check_missing_option(v);
+		check_nat(v);
 		n++;
 	}
 	fclose(f);
