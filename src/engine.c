@@ -300,7 +300,8 @@ check_path(struct zcctund *z)
 	if (t & DP_STRIPPED)
 		snprintf(what, sizeof(what), "segments from %s port %u to port "
 		    "%u arrive without the zcc option (a middlebox on the path "
-		    "strips TCP options?), dropped as no_option", peer, sport,
+		    "strips TCP options, or a NAT translates TCP but not zcc's "
+		    "UDP?), dropped as no_option", peer, sport,
 		    dport);
 	else
 		snprintf(what, sizeof(what), "segments from %s port %u to port "

@@ -428,6 +428,14 @@ hs_type(const uint8_t *msg, size_t len)
 	return msg[0];
 }
 
+const uint8_t *
+hs_init_ephemeral(const uint8_t *msg, size_t len)
+{
+	static const uint8_t none[HS_KEY_LEN];
+
+	return len == HS_INIT_LEN ? msg + INIT_NOISE : none;
+}
+
 uint32_t
 hs_receiver_index(const uint8_t *msg, size_t len)
 {

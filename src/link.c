@@ -368,13 +368,22 @@ count_bad(struct link *l, int err, uint64_t now)
 }
 
 /*
- * Both ends initiated at once: the lower address's init wins (compared as
- * a big-endian number, 32 or 128 bits), so exactly one handshake completes.
+ * Both ends initiated at once: the init of the lower own address wins
+ * (compared as a big-endian number, 32 or 128 bits), so exactly one
+ * handshake completes. Each end's own address, not the configured ones: a
+ * NAT makes those differ between the ends, and each must reach the same
+ * verdict. Two ends behind NATs with the same private address: the lower
+ * ephemeral key wins.
  */
 static int
-we_win_tie(const struct link *l)
+we_win_tie(const struct link *l, const struct hs_state *theirs,
+    const uint8_t *their_e)
 {
-	return addr_cmp(&l->cfg.local, &l->cfg.peer) < 0;
+	int c = addr_cmp(&l->cfg.local, &theirs->peer_view.self);
+
+	if (c == 0)
+		c = memcmp(l->pending.e_pub, their_e, HS_KEY_LEN);
+	return c < 0;
 }
 
 /*
@@ -433,7 +442,7 @@ on_init(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 		l->c.hs_rate_limited++;
 		goto out;
 	}
-	if (l->pending_live && we_win_tie(l)) {
+	if (l->pending_live && we_win_tie(l, &st, hs_init_ephemeral(msg, len))) {
 		/* Ours may have been lost (the peer was not up yet): again. */
 		log_debug("both ends initiated: ours goes on");
 		l->ops.send(l->arg, l->pending_msg, sizeof(l->pending_msg));

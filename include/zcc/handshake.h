@@ -110,6 +110,9 @@ void hs_config_wipe(struct hs_config *c);
 /* The message type of a datagram, or -1 when it is too short to have one. */
 int hs_type(const uint8_t *msg, size_t len);
 
+/* The sender's ephemeral public key in an init of the right length. */
+const uint8_t *hs_init_ephemeral(const uint8_t *msg, size_t len);
+
 /* The receiver index of a resp or echo message (0 when it has none). */
 uint32_t hs_receiver_index(const uint8_t *msg, size_t len);
 
