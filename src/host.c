@@ -4,7 +4,9 @@
  * here, once, in words that name what was asked of the host.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ifaddrs.h>
+#include <netdb.h>
 #include <netinet/icmp6.h>
 #include <stdio.h>
 #include <string.h>
@@ -276,4 +278,29 @@ host_udp_socket(const struct zcc_addr *local, const struct zcc_addr *peer,
 fail:
 	close(fd);
 	return -1;
+}
+
+int
+host_resolve(const char *name, int af, struct zcc_addr *out)
+{
+	struct addrinfo hints = { .ai_family = af, .ai_socktype = SOCK_DGRAM };
+	struct addrinfo *res, *r;
+	int rc = getaddrinfo(name, NULL, &hints, &res);
+
+	if (rc != 0) {
+		log_warnx("peer %s: cannot resolve it: %s", name,
+		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return -1;
+	}
+	rc = -1;
+	for (r = res; r != NULL && rc == -1; r = r->ai_next)
+		if (addr_from_sockaddr(out, r->ai_addr) == 0 &&
+		    addr_is_unicast(out) && !addr_is_v4mapped(out) &&
+		    !addr_is_linklocal(out))
+			rc = 0;
+	freeaddrinfo(res);
+	if (rc == -1)
+		log_warnx("peer %s: no global unicast address of the link's "
+		    "family", name);
+	return rc;
 }

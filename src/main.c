@@ -69,6 +69,8 @@ struct parent {
 	pid_t engine;                   /* 0: none running */
 	int priv_fd;                    /* to the engine, -1: none */
 	uint64_t engine_started, restart_at, restart_delay, kill_at;
+	uint64_t resolve_at;            /* peer NAME: when to look it up again */
+	int moving;                     /* the engine stops for a new peer address */
 	int link_up;                    /* ip-up ran, ip-down owed */
 	int announced;                  /* the first engine said ready */
 	int stopping;
@@ -97,7 +99,9 @@ usage(FILE *f)
 	    "       zcctund --help | --version\n"
 	    "\n"
 	    "options (words, as with pppd):\n"
-	    "  peer ADDR          the other end of the link, IPv4 or IPv6 (required)\n"
+	    "  peer ADDR|NAME     the other end of the link, IPv4 or IPv6, or a host\n"
+	    "                     name looked up again while running (required)\n"
+	    "  resolve-interval N seconds between lookups of a peer NAME (60)\n"
 	    "  key-file PATH      the shared link key, mode 600 (required)\n"
 	    "  encrypt-port PORT  seal TCP flows with the peer that have PORT at\n"
 	    "                     either end (repeatable; none: a VPN link that\n"
@@ -433,6 +437,11 @@ engine_exited(struct parent *p, int status)
 	link_went_down(p);
 	if (p->stopping)
 		return;
+	if (p->moving) {        /* stopped by move_peer: at once, no backoff */
+		p->moving = 0;
+		p->restart_at = now;
+		return;
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == PRIVSEP_EXIT_GAVE_UP) {
 		p->stopping = 1;
 		p->exit_status = EXIT_FAILED;
@@ -454,6 +463,61 @@ engine_exited(struct parent *p, int status)
 	    "flows stay blocked meanwhile", WIFEXITED(status) ? "status" :
 	    "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
 	    (unsigned long long)p->restart_delay);
+}
+
+/* ---- a peer by name ---- */
+
+/*
+ * The name resolves to another address: steer the link to it (the new
+ * address's block in place before the old one's rules go), then a new
+ * engine with sockets for it. Flows to the old address are no longer
+ * selected; OPERATIONS.md says what that means.
+ */
+static void
+move_peer(struct parent *p, const struct zcc_addr *to)
+{
+	char was[ZCC_ADDRSTRLEN], now[ZCC_ADDRSTRLEN], realdev[IFNAMSIZ];
+	struct zcc_options o = p->opt;
+	struct zcc_addr local = p->opt.local;
+	struct steer next;
+
+	o.peer = *to;
+	if ((!o.have_local && host_local_toward(to, o.udp_port, &local) == -1) ||
+	    host_device_of(&local, realdev) == -1) {
+		log_warnx("peer %s: %s is not reachable from here: the link "
+		    "stays with %s", o.peer_name, addr_format(to, now,
+		    sizeof(now)), addr_format(&p->opt.peer, was, sizeof(was)));
+		return;
+	}
+	log_info("peer %s now resolves to %s (was %s): moving the link",
+	    o.peer_name, addr_format(to, now, sizeof(now)),
+	    addr_format(&p->opt.peer, was, sizeof(was)));
+	steer_init(&next, &o);
+	if (steer_block(&next, &p->steer) == -1 ||
+	    steer_attach(&next, &local, realdev, &p->steer) == -1)
+		log_warnx("steering to %s failed part way; what was installed "
+		    "stays (zcctund cleanup lifts it once stopped)", now);
+	p->steer = next;
+	p->opt.peer = *to;
+	p->local = local;
+	snprintf(p->realdev, sizeof(p->realdev), "%s", realdev);
+	if (p->engine) {
+		p->moving = 1;
+		kill(p->engine, SIGTERM);
+	}
+}
+
+/* Look the peer's name up again (every resolve-interval, and after a loss). */
+static void
+resolve_again(struct parent *p, uint64_t now)
+{
+	struct zcc_addr to;
+
+	p->resolve_at = now + (uint64_t)p->opt.resolve_interval * 1000;
+	if (host_resolve(p->opt.peer_name, p->opt.peer.af, &to) == -1)
+		return;         /* logged; the link keeps its address */
+	if (!addr_equal(&to, &p->opt.peer))
+		move_peer(p, &to);
 }
 
 /* Only the engine: the helper and the tools are reaped by their owners. */
@@ -493,7 +557,9 @@ reload(struct parent *p)
 		log_warnx("SIGHUP: %s; keeping the options in use", err);
 		return;
 	}
-	/* What was allocated at start counts as given. */
+	/* What was allocated or resolved at start counts as given. */
+	if (n.peer_name[0] && strcmp(n.peer_name, p->opt.peer_name) == 0)
+		n.peer = p->opt.peer;
 	if (n.ifname[0] == '\0')
 		memcpy(n.ifname, p->opt.ifname, sizeof(n.ifname));
 	n.table = n.table ? n.table : p->opt.table;
@@ -563,6 +629,8 @@ on_engine_message(struct parent *p)
 		break;
 	case PRIV_DOWN:
 		link_went_down(p);
+		if (p->opt.peer_name[0])
+			p->resolve_at = now_ms();       /* moved, maybe */
 		break;
 	case PRIV_STOP:
 		begin_stop(p, "zccctl stop");
@@ -608,6 +676,8 @@ poll_timeout(const struct parent *p, uint64_t now)
 {
 	uint64_t at = p->engine ? (p->stopping ? p->kill_at : 0) : p->restart_at;
 
+	if (p->opt.peer_name[0] && !p->stopping && (at == 0 || p->resolve_at < at))
+		at = p->resolve_at;
 	if (at == 0)
 		return -1;
 	return at > now ? (int)(at - now) : 0;
@@ -630,6 +700,8 @@ supervise(struct parent *p)
 			}
 			p->restart_at = now + RESTART_MAX_MS;
 		}
+		if (p->opt.peer_name[0] && !p->stopping && now >= p->resolve_at)
+			resolve_again(p, now);
 		if (p->stopping && p->engine && now >= p->kill_at) {
 			log_warnx("the engine did not stop: killed");
 			kill(p->engine, SIGKILL);
@@ -822,6 +894,23 @@ key_page_free(uint8_t *key)
 	munmap(key, (size_t)sysconf(_SC_PAGESIZE));
 }
 
+/* peer NAME at start: an address the options' checks then see. */
+static int
+resolve_peer(struct parent *p)
+{
+	char err[512];
+
+	if (host_resolve(p->opt.peer_name, p->opt.have_local ?
+	    p->opt.local.af : AF_UNSPEC, &p->opt.peer) == -1)
+		return -1;
+	if (options_check(&p->opt, err, sizeof(err)) == -1) {
+		log_warnx("peer %s: %s", p->opt.peer_name, err);
+		return -1;
+	}
+	p->resolve_at = now_ms() + (uint64_t)p->opt.resolve_interval * 1000;
+	return 0;
+}
+
 static int
 cmd_run(struct parent *p)
 {
@@ -833,6 +922,10 @@ cmd_run(struct parent *p)
 	if (prepare(p) == -1) {
 		key_page_free(p->key);
 		return EXIT_USAGE;
+	}
+	if (p->opt.peer_name[0] && resolve_peer(p) == -1) {
+		key_page_free(p->key);
+		return EXIT_FAILED;
 	}
 	if (steer_claim(&p->opt, &p->prev, &p->have_prev) == -1) {
 		p->opt.ifname[0] = '\0';

@@ -6,6 +6,7 @@
  * line in the caller's buffer, naming the word (and file:line in files).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
@@ -145,10 +146,51 @@ set_address(struct parse *p, const struct word *w, const char *s,
 	return 0;
 }
 
+/* A DNS name as RFC 1123 allows one: letters, digits, '-', '.'. */
+static int
+host_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= 254 || s[0] == '-' || s[0] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.')
+			return 0;
+	return 1;
+}
+
+/* An address, or a host name resolved at start (and again, while up). */
 static int
 set_peer(struct parse *p, const struct word *w, const struct value *v)
 {
-	return set_address(p, w, v->str, &p->o->peer, &p->o->have_peer);
+	struct zcc_addr a;
+
+	if (addr_parse(&a, v->str) == 0) {
+		p->o->peer = a;
+		p->o->peer_name[0] = '\0';
+		p->o->have_peer = 1;
+		return 0;
+	}
+	if (strchr(v->str, ':') || strspn(v->str, "0123456789.") ==
+	    strlen(v->str))     /* meant as an address */
+		return set_address(p, w, v->str, &a, &p->o->have_peer);
+	if (!host_name_ok(v->str))
+		return fail(&p->at, "%s: '%s' is neither an address nor a host "
+		    "name", w->name, v->str);
+	memset(&p->o->peer, 0, sizeof(p->o->peer));
+	snprintf(p->o->peer_name, sizeof(p->o->peer_name), "%s", v->str);
+	p->o->have_peer = 1;
+	return 0;
+}
+
+static int
+set_resolve_interval(struct parse *p, const struct word *w,
+    const struct value *v)
+{
+	(void)w;
+	p->o->resolve_interval = (uint32_t)v->num;
+	return 0;
 }
 
 static int
@@ -476,6 +518,9 @@ set_file(struct parse *p, const struct word *w, const struct value *v)
 static const struct word words[] = {
 	{ .name = "peer", .type = ARG_STRING, .set = set_peer,
 	  .reload = RELOAD_NEXT_START, FIELD(peer) },
+	{ .name = "resolve-interval", .type = ARG_NUMBER, .min = 1, .max = 86400,
+	  .what = "seconds (1-86400)", .set = set_resolve_interval,
+	  .reload = RELOAD_NEXT_START, FIELD(resolve_interval) },
 	{ .name = "local", .type = ARG_STRING, .set = set_local,
 	  .reload = RELOAD_NEXT_START, FIELD(local) },
 	{ .name = "key-file", .type = ARG_STRING, .set = set_key_file,
@@ -1119,6 +1164,7 @@ options_init(struct zcc_options *o)
 	o->keepalive_interval = ZCC_DEFAULT_KEEPALIVE;
 	o->keepalive_failure = ZCC_DEFAULT_KEEPALIVE_FAILURE;
 	o->holdoff = ZCC_DEFAULT_HOLDOFF;
+	o->resolve_interval = ZCC_DEFAULT_RESOLVE;
 	o->maxfail = ZCC_DEFAULT_MAXFAIL;
 	memcpy(o->confdir, ZCC_SYSCONFDIR, sizeof(ZCC_SYSCONFDIR));
 }
@@ -1227,6 +1273,8 @@ options_check(const struct zcc_options *o, char *err, size_t errlen)
 		return fail(&at, "missing 'peer ADDR'");
 	if (o->key_file[0] == '\0')
 		return fail(&at, "missing 'key-file PATH'");
+	if (o->peer_name[0] && o->peer.af == 0)     /* checked once resolved */
+		return o->have_local ? check_unicast(&at, "local", &o->local) : 0;
 	if (check_unicast(&at, "peer", &o->peer) < 0)
 		return -1;
 	if (!o->have_local)

@@ -20,6 +20,13 @@
 int host_local_toward(const struct zcc_addr *peer, uint16_t port,
     struct zcc_addr *local);
 
+/*
+ * The first unicast address of family af (AF_UNSPEC: any) that the
+ * system's resolver (getaddrinfo: /etc/hosts, DNS) gives for name. -1
+ * (logged) when there is none.
+ */
+int host_resolve(const char *name, int af, struct zcc_addr *out);
+
 /* The interface holding local: where the peer's segments arrive. */
 int host_device_of(const struct zcc_addr *local, char dev[IFNAMSIZ]);
 

@@ -28,6 +28,7 @@
 #define ZCC_DEFAULT_KEEPALIVE_FAILURE 3
 #define ZCC_MAX_BUSY_POLL 1000        /* microseconds */
 #define ZCC_DEFAULT_HOLDOFF 10        /* seconds before trying again (persist) */
+#define ZCC_DEFAULT_RESOLVE 60       /* seconds between lookups of a peer name */
 #define ZCC_DEFAULT_MAXFAIL 10        /* failed attempts in a row before exit */
 #ifndef ZCC_SYSCONFDIR
 #define ZCC_SYSCONFDIR "/etc/zcc"
@@ -43,8 +44,11 @@ enum zcc_command {
 
 struct zcc_options {
 	enum zcc_command command;
-	struct zcc_addr peer;           /* IPv4 or IPv6 */
+	struct zcc_addr peer;           /* IPv4 or IPv6; by name: once resolved */
 	int have_peer;
+	char peer_name[256];            /* peer NAME: resolved at start and
+	                                   again (""  when an address) */
+	uint32_t resolve_interval;      /* resolve-interval N (seconds) */
 	struct zcc_addr local;          /* of the peer's family */
 	int have_local;                 /* else: the source the kernel picks for peer */
 	char key_file[PATH_MAX];        /* "" when not given */

@@ -138,6 +138,7 @@ cleanup() {
 	done
 	for ns in "${OUR_NS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
+		rm -rf "/etc/netns/$ns"     # a test's /etc/hosts for ns
 	done
 	rm -rf "$TMP"
 	exit "$rc"

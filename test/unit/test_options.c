@@ -90,6 +90,29 @@ has(const char *needle)
 	return strstr(err, needle) != NULL && strchr(err, '\n') == NULL;
 }
 
+/* A host name is kept for zcctund to resolve; an address replaces it. */
+static void
+check_peer_name(void)
+{
+	struct zcc_options o;
+
+	options_init(&o);
+	CHECK_EQ(parse_words(&o, "peer peer-b.example key-file /k "
+	    "resolve-interval 5"), 0);
+	CHECK(strcmp(o.peer_name, "peer-b.example") == 0);
+	CHECK_EQ(o.have_peer, 1);
+	CHECK_EQ(o.peer.af, 0);
+	CHECK_EQ(o.resolve_interval, 5);
+	CHECK_EQ(options_check(&o, err, sizeof(err)), 0);
+	CHECK_EQ(parse_words(&o, "peer 10.0.0.2"), 0);
+	CHECK_EQ(o.peer_name[0], '\0');
+	CHECK_EQ(o.peer.af, AF_INET);
+	options_init(&o);
+	CHECK_EQ(o.resolve_interval, ZCC_DEFAULT_RESOLVE);
+	CHECK_EQ(parse_words(&o, "resolve-interval 0"), -1);
+	CHECK(has("resolve-interval"));
+}
+
 /* An error naming "word", one line; o is left exactly as it was. */
 static void
 expect_word_error(const char *line, const char *word)
@@ -298,7 +321,10 @@ test_argv_errors(void)
 	expect_word_error("peer 10.0.0", "peer: '10.0.0'");
 	expect_word_error("peer ::1::", "peer: '::1::' is not an IPv6 address");
 	expect_word_error("peer 2001:db8::g", "peer: '2001:db8::g'");
-	expect_word_error("peer host.example", "peer: 'host.example'");
+	expect_word_error("peer host_example",
+	    "peer: 'host_example' is neither an address nor a host name");
+	expect_word_error("peer .example", "peer: '.example'");
+	check_peer_name();
 	expect_word_error("local 1.2.3.4.5", "local: '1.2.3.4.5'");
 	expect_word_error("ifname abcdefghijklmnop", "ifname: 'abcdefghijklmnop'");
 	expect_word_error("ifname a/b", "ifname: 'a/b'");
@@ -652,7 +678,8 @@ test_file_errors(void)
 	    "unterminated string");
 	expect_file_error("port = 7;\n# \"\nkey-file = \"/k\\\"\n", 3,
 	    "unterminated string");
-	expect_file_error("peer = \"x\";\n", 1, "peer: 'x'");
+	expect_file_error("peer = \"not a host\";\n", 1,
+	    "peer: 'not a host' is neither an address nor a host name");
 
 	/* The included file would be read by libconfig; it must not be. */
 	expect_file_error("peer = \"10.0.0.2\";\n@include \"/etc/passwd\"\n", 2,
