@@ -140,6 +140,7 @@ cleanup() {
 		ip netns del "$ns" 2>/dev/null
 		rm -rf "/etc/netns/$ns"     # a test's /etc/hosts for ns
 	done
+	rmdir /etc/netns 2>/dev/null    # only when empty
 	rm -rf "$TMP"
 	exit "$rc"
 }
