@@ -49,7 +49,7 @@ refuse() {
 refuse "unknown word" frobnicate peer 10.0.0.2 "${K[@]}" encrypt-port 80 frobnicate nodetach
 refuse "missing value" peer "${K[@]}" encrypt-port 80 nodetach peer
 refuse "bad address" 10.0.0.300 peer 10.0.0.300 "${K[@]}" encrypt-port 80 nodetach
-refuse "bad address (name)" not-an-address peer not-an-address "${K[@]}" encrypt-port 80 nodetach
+refuse "bad name" "not_a_name' is neither" peer not_a_name "${K[@]}" encrypt-port 80 nodetach
 refuse "port too large" 70000 peer 10.0.0.2 "${K[@]}" encrypt-port 70000 nodetach
 refuse "port zero" encrypt-port peer 10.0.0.2 "${K[@]}" encrypt-port 0 nodetach
 refuse "port not a number" 80x peer 10.0.0.2 "${K[@]}" encrypt-port 80x nodetach
