@@ -1042,6 +1042,24 @@ count_encap_error(struct datapath *dp, int err)
 	}
 }
 
+/*
+ * Across a NAT, the peer's selected segments carried whole (fallback-encap)
+ * have the addresses of its view; our TCP knows the connection by ours.
+ */
+static void
+unview(struct datapath *dp, struct packet *p)
+{
+	size_t alen = packet_addr_len(p);
+
+	if (!dp->nat || p->af != dp->peer.af || !selected(dp, p) ||
+	    memcmp(packet_saddr(p), dp->view_src, alen) != 0 ||
+	    memcmp(packet_daddr(p), dp->view_dst, alen) != 0)
+		return;
+	memcpy(p->buf + (p->af == AF_INET6 ? 8 : 12), dp->peer.a, alen);
+	memcpy(p->buf + (p->af == AF_INET6 ? 24 : 16), dp->local.a, alen);
+	packet_fix_checksums(p);
+}
+
 /* A decapsulated packet into zcc0: TCP joins a run, the rest goes alone. */
 static void
 deliver_decapsulated(struct datapath *dp, uint8_t *pkt, size_t n)
@@ -1049,6 +1067,7 @@ deliver_decapsulated(struct datapath *dp, uint8_t *pkt, size_t n)
 	struct packet p;
 
 	if (packet_parse(&p, pkt, n) == PACKET_OK) {
+		unview(dp, &p);
 		deliver(dp, &p, RUN_DECAPSULATED);
 		return;
 	}

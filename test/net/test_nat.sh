@@ -11,7 +11,11 @@
 #   - 1:1 NAT (A is 10.0.2.100 on the far side): the same, both ways;
 #   - NAT of TCP alone (zcc's UDP passes untranslated): A says within 10 s
 #     in one line what it sees (its peer's segments arrive without the
-#     option), and nothing reaches an application.
+#     option), and nothing reaches an application;
+#   - masquerading and a router that strips the option, with fallback-encap
+#     at both ends: selected flows switch to the encapsulated path and 2 MB
+#     arrive byte for byte (each end puts the peer's whole segments, data
+#     and ACKs, back on the addresses its TCP knows).
 # On main at e7a5328 the handshake failed under NAT ("rejected") every 10 s.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh" "$@"
@@ -151,6 +155,35 @@ capture_complete tcponly
 $PCAP grep-all "$TMP/tcponly.pcap" --needle-file "$TMP/in.tcp" ||
 	fail "plaintext of in.tcp crossed R"
 check "A names what it sees within 10 s; nothing reached B's application, no plaintext"
+stop_zcc A
+stop_zcc B
+ip netns exec "$NS_B" "$ZCCTUND" cleanup >/dev/null
+
+log "masquerade, the option stripped, fallback-encap at both ends"
+nat 'oifname "rb" ip saddr 10.0.1.1 masquerade'
+ip netns exec "$NS_R" nft add table inet strip
+ip netns exec "$NS_R" nft "add chain inet strip f { type filter hook forward priority 0; }"
+ip netns exec "$NS_R" nft add rule inet strip f tcp dport $PORT reset tcp option 253
+ip netns exec "$NS_R" nft add rule inet strip f tcp sport $PORT reset tcp option 253
+head -c 2000000 /dev/urandom >"$TMP/in.e1"
+capture_start "$NS_R" rb enc udp port 7437 or tcp port $PORT
+start_zcc "$NS_A" A peer "$IP_B" key-file "$TMP/key" encrypt-port $PORT nodetach fallback-encap
+sleep 0.5
+start_zcc "$NS_B" B peer "$GW_B" key-file "$TMP/key" encrypt-port $PORT nodetach fallback-encap
+wait_up A 15
+wait_up B 15
+# B's ACKs come back encapsulated too: without A putting them on its own
+# addresses, A's TCP would get none and the transfer would stall.
+transfer "$NS_A" "$NS_B" "$IP_B" $PORT "$TMP/in.e1" "$TMP/out.e1"
+capture_stop enc
+capture_complete enc
+for n in A B; do
+	[ "$(log_count $n 'now travel encapsulated')" = 1 ] ||
+		fail "$n: $(grep -c 'encapsulated' "$TMP/$n.log") lines on encapsulation"
+done
+$PCAP grep-all "$TMP/enc.pcap" --needle-file "$TMP/in.e1" ||
+	fail "plaintext of in.e1 crossed R"
+check "2 MB A to B arrived whole, encapsulated across the NAT (B's ACKs too); no plaintext"
 stop_zcc A
 stop_zcc B
 pass
