@@ -9,6 +9,8 @@ Linux cooked SLL (113) and SLL2 (276).
     pcap.py dump FILE [--port P] [--src IP]
     pcap.py segs FILE --port P [--src IP]        "seq len" of data segments
     pcap.py count FILE --port P [--src IP]       number of segments
+    pcap.py gap FILE --port P [--src IP]
+        the longest pause between two segments (reported, not judged)
     pcap.py check-sealed FILE --port P [--src IP]
         exit 1 unless every segment (SYN, ACK, FIN, RST, data) ends its
         options with the zcc option; prints how many were checked (> 0)
@@ -88,6 +90,12 @@ class Seg:
 
 def records(path):
     """Yield (linktype, packet bytes) for every record of a pcap file."""
+    for linktype, pkt, _ in timed_records(path):
+        yield linktype, pkt
+
+
+def timed_records(path):
+    """Yield (linktype, packet bytes, seconds) for every record."""
     with open(path, "rb") as f:
         data = f.read()
     if len(data) < 24:
@@ -104,10 +112,12 @@ def records(path):
     linktype = struct.unpack(end + "I", data[20:24])[0] & 0x0fffffff
     off = 24
     rec = struct.Struct(end + "IIII")
+    # Nanosecond-resolution files have their own magic numbers.
+    frac = 1e-9 if magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d") else 1e-6
     while off + 16 <= len(data):
-        _, _, incl, _ = rec.unpack_from(data, off)
+        sec, sub, incl, _ = rec.unpack_from(data, off)
         off += 16
-        yield linktype, data[off:off + incl]
+        yield linktype, data[off:off + incl], sec + sub * frac
         off += incl
 
 
@@ -339,6 +349,20 @@ def cmd_tiles(args):
         print("%d mismatches (%d zcc0 segments)" % (len(bad), len(zcc0)))
         return 1
     print("%d zcc0 segments cut into %d wire segments" % (len(zcc0), len(covered)))
+    return 0
+
+
+def cmd_gap(args):
+    """The longest time between two segments that crossed (from the SYN on),
+    and when it began."""
+    times = [t for _, _, t in timed_records(args.file)]
+    seen = [times[s.n - 1] for s in selected(args)]
+    if len(seen) < 2:
+        print("gap: fewer than 2 segments")
+        return 1
+    gap, at = max((b - a, a) for a, b in zip(seen, seen[1:]))
+    print("longest pause %.3f s at +%.3f s, %d segments in %.3f s" % (
+        gap, at - seen[0], len(seen), seen[-1] - seen[0]))
     return 0
 
 
@@ -579,6 +603,7 @@ def main():
     add("dump", cmd_dump)
     add("segs", cmd_segs, True)
     add("count", cmd_count, True)
+    add("gap", cmd_gap, True)
     add("check-sealed", cmd_check_sealed, True)
     add("check-plain", cmd_check_plain, True)
     g = add("grep", cmd_grep)
