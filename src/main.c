@@ -233,10 +233,12 @@ announce_ready(struct parent *p)
 	char ok = 0;
 
 	p->announced = 1;
-	snprintf(ports, sizeof(ports), "none (a VPN link)");
+	ports[0] = '\0';
 	for (size_t i = 0; i < p->opt.nports; i++)
-		snprintf(ports + (i ? strlen(ports) : 0), sizeof(ports) -
-		    (i ? strlen(ports) : 0), "%s%u", i ? "," : "", p->opt.ports[i]);
+		snprintf(ports + strlen(ports), sizeof(ports) - strlen(ports),
+		    "%s%u", i ? "," : "", p->opt.ports[i]);
+	if (p->opt.nports == 0)
+		snprintf(ports, sizeof(ports), "none (a VPN link)");
 	addr_format(&p->local, local, sizeof(local));
 	addr_format(&p->opt.peer, peer, sizeof(peer));
 	log_info("%s ready: local %s peer %s dev %s mtu %d ports %s (engine "
