@@ -54,6 +54,7 @@ struct link {
 	int pending_live;
 	uint64_t last_init;             /* ms: when we last sent an init */
 	uint64_t attempt_start, holdoff_until;
+	uint64_t heard_at_attempt;      /* heard() when the attempt began */
 	int holding_off;                /* in Down, waiting to try again */
 	uint32_t failures;              /* failed attempts in a row */
 	int gave_up;
@@ -320,11 +321,20 @@ send_init(struct link *l, uint64_t now)
 	sodium_memzero(e, sizeof(e));
 }
 
+/* Datagrams that came from the peer's address and port, of any kind. */
+static uint64_t
+heard(const struct link *l)
+{
+	return l->c.hs_received + l->c.echo_received + l->c.echo_bad +
+	    l->c.hs_bad;
+}
+
 static void
 begin_attempt(struct link *l, uint64_t now)
 {
 	l->state = LINK_HANDSHAKING;
 	l->attempt_start = now;
+	l->heard_at_attempt = heard(l);
 	l->holding_off = 0;
 	send_init(l, now);
 }
@@ -565,13 +575,19 @@ link_key_seen(struct link *l, uint8_t key_id, uint64_t now)
 static void
 tick_handshaking(struct link *l, uint64_t now)
 {
-	char why[96];
+	char why[256];
 
 	if (now - l->attempt_start >= attempt_ms(l)) {
 		l->failures++;
+		/* Silence and refusal have different causes: say which. */
 		snprintf(why, sizeof(why), "no handshake with the peer in "
-		    "%llu s (attempt %u)",
-		    (unsigned long long)(attempt_ms(l) / 1000), l->failures);
+		    "%llu s (attempt %u): %s",
+		    (unsigned long long)(attempt_ms(l) / 1000), l->failures,
+		    heard(l) == l->heard_at_attempt ? "nothing came back from "
+		    "the peer's UDP port (its zcctund not running, the port "
+		    "filtered, or a NAT that changes ports)" : "what came back "
+		    "was refused (see the hs_ counters: another key, or "
+		    "replayed or forged messages)");
 		link_down(l, now, why);
 		return;
 	}
