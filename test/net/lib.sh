@@ -213,6 +213,32 @@ setup_topology() {
 	reachable "$NS_C" "$IP_B" || fail "topology: C cannot reach B"
 }
 
+# setup_routed: A and B each on its own link to R ($NS_R), a namespace that
+# forwards with the kernel and knows nothing of zcc: A's eth0 is $IP_A with
+# R's ra $GW_A, B's eth0 is $IP_B with R's rb $GW_B, and each host's default
+# route goes through R. The caller sets those, $FWD (R's forwarding sysctl)
+# and NS_R.
+setup_routed() {
+	host_ns_new "$NS_A"
+	host_ns_new "$NS_B"
+	host_ns_new "$NS_R"
+	ip netns exec "$NS_R" sysctl -qw "$FWD=1"
+	ip -n "$NS_R" link add ra type veth peer name eth0 netns "$NS_A"
+	ip -n "$NS_R" link add rb type veth peer name eth0 netns "$NS_B"
+	ip -n "$NS_R" addr add "$GW_A/$PLEN" dev ra
+	ip -n "$NS_R" addr add "$GW_B/$PLEN" dev rb
+	ip -n "$NS_A" addr add "$IP_A/$PLEN" dev eth0
+	ip -n "$NS_B" addr add "$IP_B/$PLEN" dev eth0
+	ip -n "$NS_R" link set ra up
+	ip -n "$NS_R" link set rb up
+	ip -n "$NS_A" link set eth0 up
+	ip -n "$NS_B" link set eth0 up
+	ip -n "$NS_A" route add default via "$GW_A"
+	ip -n "$NS_B" route add default via "$GW_B"
+	reachable "$NS_A" "$IP_B" || fail "topology: A cannot reach B through R"
+	reachable "$NS_B" "$IP_A" || fail "topology: B cannot reach A through R"
+}
+
 # reachable NS ADDR: a TCP connect to a closed port is answered (refused).
 reachable() {
 	ip netns exec "$1" "$PY" -c '

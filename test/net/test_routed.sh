@@ -24,27 +24,6 @@ else
 	FWD=net.ipv4.ip_forward
 fi
 
-setup_routed() {
-	host_ns_new "$NS_A"
-	host_ns_new "$NS_B"
-	host_ns_new "$NS_R"
-	ip netns exec "$NS_R" sysctl -qw "$FWD=1"
-	ip -n "$NS_R" link add ra type veth peer name eth0 netns "$NS_A"
-	ip -n "$NS_R" link add rb type veth peer name eth0 netns "$NS_B"
-	ip -n "$NS_R" addr add "$GW_A/$PLEN" dev ra
-	ip -n "$NS_R" addr add "$GW_B/$PLEN" dev rb
-	ip -n "$NS_A" addr add "$IP_A/$PLEN" dev eth0
-	ip -n "$NS_B" addr add "$IP_B/$PLEN" dev eth0
-	ip -n "$NS_R" link set ra up
-	ip -n "$NS_R" link set rb up
-	ip -n "$NS_A" link set eth0 up
-	ip -n "$NS_B" link set eth0 up
-	ip -n "$NS_A" route add default via "$GW_A"
-	ip -n "$NS_B" route add default via "$GW_B"
-	reachable "$NS_A" "$IP_B" || fail "topology: A cannot reach B through R"
-	reachable "$NS_B" "$IP_A" || fail "topology: B cannot reach A through R"
-}
-
 # sent_ip NAME NS: sealed segments NAME sent by IP output.
 sent_ip() {
 	ctl_status "$1" "$2"

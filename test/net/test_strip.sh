@@ -26,24 +26,7 @@ else
 fi
 
 setup_path() {
-	host_ns_new "$NS_A"
-	host_ns_new "$NS_B"
-	host_ns_new "$NS_R"
-	ip netns exec "$NS_R" sysctl -qw "$FWD=1"
-	ip -n "$NS_R" link add ra type veth peer name eth0 netns "$NS_A"
-	ip -n "$NS_R" link add rb type veth peer name eth0 netns "$NS_B"
-	ip -n "$NS_R" addr add "$GW_A/$PLEN" dev ra
-	ip -n "$NS_R" addr add "$GW_B/$PLEN" dev rb
-	ip -n "$NS_A" addr add "$IP_A/$PLEN" dev eth0
-	ip -n "$NS_B" addr add "$IP_B/$PLEN" dev eth0
-	for l in "$NS_R ra" "$NS_R rb" "$NS_A eth0" "$NS_B eth0"; do
-		# shellcheck disable=SC2086
-		ip -n ${l% *} link set ${l#* } up
-	done
-	ip -n "$NS_A" route add default via "$GW_A"
-	ip -n "$NS_B" route add default via "$GW_B"
-	reachable "$NS_A" "$IP_B" || fail "topology: A cannot reach B"
-	reachable "$NS_B" "$IP_A" || fail "topology: B cannot reach A"
+	setup_routed
 	ip netns exec "$NS_R" nft -f - <<EOF
 table inet strip {
 	chain forwarded {
