@@ -4,7 +4,7 @@
 #
 #     ./run.sh demo     build, then the two-host demo (test/net/demo.sh)
 #     ./run.sh test     build, unit and network tests, the same under
-#                       ASan/UBSan, then each fuzzer for ZCC_FUZZ_SECONDS (50),
+#                       ASan/UBSan, then each fuzzer for ZCC_FUZZ_SECONDS (40),
 #                       then the benchmark's smoke run (bench/run.sh --smoke)
 #
 # Needs root (network namespaces, packages): re-runs itself with sudo.
@@ -52,9 +52,9 @@ fuzz() {    # fuzz NAME: run one fuzzer on a temp copy of its corpus
 	for d in "test/fuzz/corpus/$name" "test/fuzz/corpus/${name#fuzz_}"; do
 		if [ -d "$d" ]; then cp -r "$d/." "$corpus/"; fi
 	done
-	echo "== fuzzing $name for ${ZCC_FUZZ_SECONDS:-50} s"
+	echo "== fuzzing $name for ${ZCC_FUZZ_SECONDS:-40} s"
 	# Crash inputs land in build-fuzz/ (crash-*, leak-*), kept for replay.
-	"build-fuzz/test/$name" -max_total_time="${ZCC_FUZZ_SECONDS:-50}" \
+	"build-fuzz/test/$name" -max_total_time="${ZCC_FUZZ_SECONDS:-40}" \
 		-print_final_stats=1 -artifact_prefix="build-fuzz/$name-" "$corpus" &&
 		rc=0 || rc=$?
 	rm -rf "$corpus"
