@@ -72,6 +72,16 @@ privsep_parse(const void *buf, size_t len, int from_engine,
 	    m->mtu == 0 ? 0 : -1;
 }
 
+static int
+send_msg(int fd, const struct privsep_msg *m)
+{
+	if (send(fd, m, sizeof(*m), MSG_NOSIGNAL) != (ssize_t)sizeof(*m)) {
+		log_warn("privsep: send");
+		return -1;
+	}
+	return 0;
+}
+
 int
 privsep_send(int fd, enum privsep_type type, const struct privsep_config *config)
 {
@@ -81,11 +91,7 @@ privsep_send(int fd, enum privsep_type type, const struct privsep_config *config
 	m.type = type;
 	if (config)
 		m.config = *config;
-	if (send(fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m)) {
-		log_warn("privsep: send");
-		return -1;
-	}
-	return 0;
+	return send_msg(fd, &m);
 }
 
 int
@@ -96,11 +102,7 @@ privsep_send_mtu(int fd, uint32_t mtu)
 	memset(&m, 0, sizeof(m));
 	m.type = PRIV_MTU;
 	m.mtu = mtu;
-	if (send(fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m)) {
-		log_warn("privsep: send");
-		return -1;
-	}
-	return 0;
+	return send_msg(fd, &m);
 }
 
 int

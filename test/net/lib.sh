@@ -239,6 +239,21 @@ setup_routed() {
 	reachable "$NS_B" "$IP_A" || fail "topology: B cannot reach A through R"
 }
 
+# strip_option NS PORT [MATCH]: NS, a router, replaces the zcc option with
+# NOPs (checksum fixed up) in every forwarded segment of PORT that MATCH
+# (nftables selectors, e.g. "ip saddr 10.0.1.1") also selects; counted.
+strip_option() {
+	ip netns exec "$1" nft -f - <<EOF
+table inet strip {
+	chain forwarded {
+		type filter hook forward priority 0;
+		${3:-} tcp dport $2 counter reset tcp option 253
+		${3:-} tcp sport $2 counter reset tcp option 253
+	}
+}
+EOF
+}
+
 # reachable NS ADDR: a TCP connect to a closed port is answered (refused).
 reachable() {
 	ip netns exec "$1" "$PY" -c '

@@ -161,10 +161,7 @@ ip netns exec "$NS_B" "$ZCCTUND" cleanup >/dev/null
 
 log "masquerade, the option stripped, fallback-encap at both ends"
 nat 'oifname "rb" ip saddr 10.0.1.1 masquerade'
-ip netns exec "$NS_R" nft add table inet strip
-ip netns exec "$NS_R" nft "add chain inet strip f { type filter hook forward priority 0; }"
-ip netns exec "$NS_R" nft add rule inet strip f tcp dport $PORT reset tcp option 253
-ip netns exec "$NS_R" nft add rule inet strip f tcp sport $PORT reset tcp option 253
+strip_option "$NS_R" $PORT
 head -c 2000000 /dev/urandom >"$TMP/in.e1"
 capture_start "$NS_R" rb enc udp port 7437 or tcp port $PORT
 start_zcc "$NS_A" A peer "$IP_B" key-file "$TMP/key" encrypt-port $PORT nodetach fallback-encap

@@ -27,15 +27,7 @@ fi
 
 setup_path() {
 	setup_routed
-	ip netns exec "$NS_R" nft -f - <<EOF
-table inet strip {
-	chain forwarded {
-		type filter hook forward priority 0;
-		$SADDR $IP_A tcp dport $PORT counter reset tcp option 253
-		$SADDR $IP_A tcp sport $PORT counter reset tcp option 253
-	}
-}
-EOF
+	strip_option "$NS_R" $PORT "$SADDR $IP_A"
 }
 
 # both [OPTIONS...]: zcctund in A and B, no debug: the default log level.
