@@ -778,8 +778,6 @@ engine_run(const struct engine_setup *s)
 	int ret = 1;
 
 	pmtu_init(&z.pmtu, s->opt.peer.af, (uint32_t)s->mtu + ZCC_OPT_LEN);
-	if (s->route_mtu)       /* an earlier engine learnt it: keep it */
-		pmtu_report(&z.pmtu, s->route_mtu + ZCC_OPT_LEN, now_ms());
 
 	snprintf(z.realdev, sizeof(z.realdev), "%s", s->realdev);
 	z.base = event_base_new();

@@ -302,7 +302,6 @@ open_engine_fds(struct parent *p, struct engine_setup *e)
 	e->control_fd = p->control_fd;
 	e->raw_fd = e->udp_fd = e->link_fd = e->nl_fd = e->priv_fd =
 	    e->icmp_fd = -1;
-	e->route_mtu = p->steer.route_mtu;
 	if ((e->raw_fd = host_raw_socket(p->opt.peer.af, p->opt.fwmark)) == -1 ||
 	    (e->icmp_fd = host_icmp_socket(p->opt.peer.af)) == -1 ||
 	    open_link_send(p, e) == -1 ||
@@ -384,6 +383,13 @@ spawn_engine(struct parent *p)
 	int sv[2] = { -1, -1 };
 	pid_t pid, self = getpid();
 
+	/*
+	 * A new engine starts in place, from zcc0's MTU: what an earlier one
+	 * set on the route (a learnt path MTU, or room for encapsulation) is
+	 * its to set again, from the next report.
+	 */
+	if (p->steer.route_mtu && steer_set_mtu(&p->steer, 0) == -1)
+		log_warnx("zcc0's route keeps MTU %u", p->steer.route_mtu);
 	if (open_engine_fds(p, &e) == -1 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("cannot open what the engine needs");

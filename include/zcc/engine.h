@@ -29,8 +29,6 @@ struct engine_setup {
 	int control_fd;                 /* listening */
 	int priv_fd;                    /* to the parent */
 	int icmp_fd;                    /* ICMP "too big" reports (pmtu.h) */
-	uint32_t route_mtu;             /* on zcc0's route already, from an
-	                                   earlier engine; 0: zcc0's own */
 	struct intake *intake;
 	const uint8_t *link_key;        /* ZCC_KEY_LEN bytes, wiped by the caller */
 };

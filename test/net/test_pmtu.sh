@@ -140,6 +140,16 @@ route=$(ip -n "$NS_A" route show table all dev zcc0 | grep '^default' || true)
 echo "$route" | grep -c "mtu $((SMALL - 16))" >/dev/null ||
 	fail "zcc0's route in A has no mtu $((SMALL - 16)): $route"
 check "zcc0's route in A: mtu $((SMALL - 16))"
+# A new engine starts from zcc0's MTU and learns again: the parent takes
+# the earlier engine's MTU off the route.
+kill -KILL "$(engine_pid A)"
+wait_log A 'the engine is back' 1 10 || fail "A's engine did not come back"
+route=$(ip -n "$NS_A" route show table all dev zcc0 | grep '^default' || true)
+! echo "$route" | grep -c " mtu " >/dev/null ||
+	fail "a new engine found zcc0's route with the old one's MTU: $route"
+[ "$(status A "$NS_A" path_mtu)" = 1500 ] ||
+	fail "a new engine's path MTU: $(jv "$TMP/A.json" path_mtu)"
+check "A's engine killed: the new one starts from the link's MTU, the route without mtu"
 # B learns only from segments too big for the hop: once A's route is
 # lowered, A's SYN-ACK advertises an MSS that fits. A new A starts over.
 stop_zcc A
