@@ -139,3 +139,15 @@ addr_from_sockaddr(struct zcc_addr *a, const struct sockaddr *sa)
 		return -1;
 	return 0;
 }
+
+uint16_t
+addr_sockaddr_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)sa)->
+		    sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->
+		    sin6_port);
+	return 0;
+}

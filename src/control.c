@@ -282,10 +282,14 @@ text_send(struct out *o, const struct zcc_status *st)
 		out_add(o, ", ICMP too big: %" PRIu64 " believed, %" PRIu64
 		    " ignored", st->pmtu_believed, st->pmtu_ignored);
 	out_add(o, "\n  selected flows: %s\n", carried(st));
+	out_add(o, "  endpoint: %s port %u%s\n",
+	    addr_format(&st->endpoint, a, sizeof(a)), st->endpoint_port,
+	    st->floating ? " (float)" : "");
 	if (st->nat)
-		out_add(o, "  nat: the peer is %s and sends to %s\n",
+		out_add(o, "  nat: the peer is %s and sends to %s%s\n",
 		    addr_format(&st->peer_self, a, sizeof(a)),
-		    addr_format(&st->peer_sends_to, b, sizeof(b)));
+		    addr_format(&st->peer_sends_to, b, sizeof(b)),
+		    st->port_nat ? "; ports rewritten" : "");
 	if (st->trouble)
 		out_add(o, "  path trouble:%s%s\n", st->trouble & DP_STRIPPED ?
 		    " option stripped" : "", st->trouble & DP_ALTERED ?
@@ -407,10 +411,15 @@ json_send(struct out *o, const struct zcc_status *st)
 	out_add(o, ",\"link_mtu\":%u,\"path_mtu\":%u,\"pmtu_believed\":%"
 	    PRIu64 ",\"pmtu_ignored\":%" PRIu64, st->link_mtu, st->path_mtu,
 	    st->pmtu_believed, st->pmtu_ignored);
+	out_add(o, ",\"endpoint\":{\"addr\":\"%s\",\"port\":%u},"
+	    "\"float\":%s", addr_format(&st->endpoint, a, sizeof(a)),
+	    st->endpoint_port, st->floating ? "true" : "false");
 	if (st->nat)
 		out_add(o, ",\"nat\":{\"peer_address\":\"%s\",\"peer_sends_to\":"
-		    "\"%s\"}", addr_format(&st->peer_self, a, sizeof(a)),
-		    addr_format(&st->peer_sends_to, b, sizeof(b)));
+		    "\"%s\",\"ports_rewritten\":%s}",
+		    addr_format(&st->peer_self, a, sizeof(a)),
+		    addr_format(&st->peer_sends_to, b, sizeof(b)),
+		    st->port_nat ? "true" : "false");
 	else
 		out_add(o, ",\"nat\":null");
 	out_add(o, ",\"carried\":\"%s\",\"path_trouble\":[%s%s%s]",

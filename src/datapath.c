@@ -87,6 +87,7 @@ struct datapath {
 	struct zcc_addr peer, local;
 	uint8_t port_selected[65536 / 8];   /* a bit per port: one look per segment */
 	struct sockaddr_storage to;     /* the peer, for the raw socket */
+	struct sockaddr_storage endpoint;       /* float: the peer's UDP port */
 	socklen_t tolen;
 	int tun_fd, raw_fd, udp_fd, link_fd;
 	struct sockaddr_ll nexthop;     /* ifindex 0: none, send by IP */
@@ -684,6 +685,15 @@ datapath_trouble(const struct datapath *dp, uint16_t *sport, uint16_t *dport)
 	*sport = dp->trouble_sport;
 	*dport = dp->trouble_dport;
 	return dp->trouble;
+}
+
+void
+datapath_set_endpoint(struct datapath *dp,
+    const struct sockaddr_storage *to, socklen_t tolen)
+{
+	/* The queue is empty between batches: no datagram changes course. */
+	dp->endpoint = *to;
+	txq_init(&dp->encap_q, dp->udp_fd, 1, &dp->endpoint, tolen);
 }
 
 void

@@ -50,6 +50,12 @@ struct zcctund {
 	int peer_asked;         /* the peer's HS_ECHO_ENCAP, logged */
 	struct hs_view view;    /* the peer's, from the last handshake */
 	int nat;                /* the view says NAT */
+	int port_nat;           /* ... that rewrites the peer's UDP port */
+	int moved;              /* float: the peer speaks from elsewhere */
+	struct zcc_addr ep;     /* where the peer's UDP port is: */
+	uint16_t ep_port;       /* the configured one, or where it last spoke */
+	struct sockaddr_storage ep_sa;
+	socklen_t ep_len;
 	struct nexthop nh;      /* as last read */
 	unsigned int ticks;
 	struct intake *intake;  /* the peer's sealed segments */
@@ -255,13 +261,14 @@ expire_path_mtu(struct zcctund *z)
 
 /* ---- when in place does not get through: encapsulated ---- */
 
+/* ask: the echo flag (HS_ECHO_*) that asks the peer to do the same. */
 static void
-carry_encapsulated(struct zcctund *z)
+carry_encapsulated(struct zcctund *z, uint8_t ask)
 {
 	z->encap_selected = 1;
 	datapath_encap_selected(z->dp, 1);
 	/* The peer must do the same: what it seals does not get here either. */
-	link_set_echo_flags(z->link, HS_ECHO_ENCAP);
+	link_set_echo_flags(z->link, ask);
 	apply_route_mtu(z);
 }
 
@@ -275,7 +282,7 @@ path_trouble(struct zcctund *z, const char *what)
 	if (z->encap_selected)
 		log_warnx("%s (selected flows already travel encapsulated)", what);
 	else if (z->opt.fallback_encap) {
-		carry_encapsulated(z);
+		carry_encapsulated(z, HS_ECHO_ENCAP);
 		log_warnx("%s: selected flows to %s now travel encapsulated (UDP "
 		    "port %u) until zcctund restarts", what, peer,
 		    z->opt.udp_port);
@@ -311,17 +318,32 @@ check_path(struct zcctund *z)
 	path_trouble(z, what);
 }
 
-/* An authentic echo: the peer may say that ours do not reach it intact. */
+/*
+ * An authentic echo: the peer may say that ours do not reach it intact
+ * (followed with fallback-encap), or that a NAT or a move between us
+ * leaves in place no way through (followed always: nothing else works).
+ */
 static void
 peer_flags(void *arg, uint8_t flags)
 {
 	struct zcctund *z = arg;
+	char peer[ZCC_ADDRSTRLEN];
 
-	if (!(flags & HS_ECHO_ENCAP) || z->peer_asked || z->encap_selected)
+	if (z->peer_asked || z->encap_selected)
 		return;
-	z->peer_asked = 1;
-	path_trouble(z, "the peer says our sealed segments do not reach it "
-	    "intact");
+	if (flags & HS_ECHO_NAT) {
+		z->peer_asked = 1;
+		carry_encapsulated(z, HS_ECHO_NAT);
+		log_warnx("the peer says a NAT between us rewrites our ports (or "
+		    "we moved): selected flows to %s now travel encapsulated "
+		    "(UDP port %u) until zcctund restarts",
+		    addr_format(&z->opt.peer, peer, sizeof(peer)),
+		    z->opt.udp_port);
+	} else if (flags & HS_ECHO_ENCAP) {
+		z->peer_asked = 1;
+		path_trouble(z, "the peer says our sealed segments do not "
+		    "reach it intact");
+	}
 }
 
 /* ---- NAT: how the peer addresses the link ---- */
@@ -340,9 +362,38 @@ log_nat(const struct zcctund *z, const struct hs_view *v)
 		snprintf(them, sizeof(them), "peer %s is seen as %s", self, peer);
 	if (!addr_equal(&v->peer, &z->local))
 		snprintf(seen, sizeof(seen), "we (%s) are seen as %s", us, to);
-	log_warnx("%s%s%s: NAT between us; selected flows stay sealed in "
-	    "place, opened over the addresses the peer sends from and to",
-	    them, them[0] && seen[0] ? ", and " : "", seen);
+	log_warnx("%s%s%s: NAT between us; %s", them,
+	    them[0] && seen[0] ? ", and " : "", seen, z->port_nat ?
+	    "it rewrites ports too" : "selected flows stay sealed in place, "
+	    "opened over the addresses the peer sends from and to");
+}
+
+/*
+ * In place needs the peer at the address selected flows go to, and TCP's
+ * ports as they were sealed: a port-rewriting NAT or a peer that moved
+ * leaves encapsulation (whole segments, in our UDP) as the only way, at
+ * both ends.
+ */
+static void
+check_carriage(struct zcctund *z)
+{
+	char peer[ZCC_ADDRSTRLEN], at[ZCC_ADDRSTRLEN];
+
+	if (z->encap_selected || !(z->port_nat || z->moved))
+		return;
+	carry_encapsulated(z, HS_ECHO_NAT);
+	addr_format(&z->opt.peer, peer, sizeof(peer));
+	addr_format(&z->ep, at, sizeof(at));
+	if (z->port_nat)
+		log_warnx("peer %s sends from UDP port %u and arrives from %s "
+		    "port %u: a NAT between us rewrites ports; selected flows "
+		    "now travel encapsulated (UDP port %u) until zcctund "
+		    "restarts", peer, z->view.port, at, z->ep_port,
+		    z->opt.udp_port);
+	else
+		log_warnx("peer %s speaks from %s: selected flows now travel "
+		    "encapsulated to it (UDP port %u) until zcctund restarts",
+		    peer, at, z->ep_port);
 }
 
 /* Each new session's view: a NAT found, gone or changed is said once. */
@@ -356,14 +407,75 @@ peer_view(void *arg, const struct hs_view *v)
 	    addr_equal(&v->peer, &z->view.peer);
 
 	datapath_set_peer_view(z->dp, &v->self, &v->peer);
-	if (same && nat == z->nat)
-		return;
-	if (nat)
-		log_nat(z, v);
-	else if (z->nat)
-		log_info("no NAT between us any more");
+	/* The endpoint is where this session's handshake came from. */
+	if (v->port != z->ep_port)
+		z->port_nat = nat = 1;
 	z->view = *v;
+	if (!same || nat != z->nat) {
+		if (nat)
+			log_nat(z, v);
+		else if (z->nat)
+			log_info("no NAT between us any more");
+	}
 	z->nat = nat;
+	check_carriage(z);
+}
+
+/* ---- where the peer's UDP port is: fixed, or (float) where it speaks ---- */
+
+static void
+set_endpoint(struct zcctund *z, const struct zcc_addr *a, uint16_t port)
+{
+	z->ep = *a;
+	z->ep_port = port;
+	z->ep_len = addr_to_sockaddr(a, port, &z->ep_sa);
+	if (z->opt.floating)
+		datapath_set_endpoint(z->dp, &z->ep_sa, z->ep_len);
+}
+
+/* An authentic message came from elsewhere (float): follow the peer. */
+static void
+follow(struct zcctund *z, const struct zcc_addr *was, uint16_t was_port)
+{
+	char at[ZCC_ADDRSTRLEN], before[ZCC_ADDRSTRLEN];
+
+	log_info("peer %s now speaks from %s port %u (was %s port %u): "
+	    "following it", z->opt.peer_name[0] ? z->opt.peer_name :
+	    addr_format(&z->opt.peer, before, sizeof(before)),
+	    addr_format(&z->ep, at, sizeof(at)), z->ep_port,
+	    addr_format(was, before, sizeof(before)), was_port);
+	if (!addr_equal(&z->ep, &z->opt.peer))
+		z->moved = 1;
+	check_carriage(z);
+}
+
+/*
+ * A datagram on the UDP port from a, port. Encapsulated data is the data
+ * path's, authentic or dropped, wherever it came from. A handshake or echo
+ * message from elsewhere (only a floating link's socket takes those) is
+ * answered there, and the peer followed there only when it was authentic
+ * and fresh: anyone can send from anywhere, only the peer can prove it.
+ */
+static void
+udp_datagram(struct zcctund *z, const uint8_t *buf, size_t n,
+    const struct zcc_addr *a, uint16_t port)
+{
+	struct zcc_addr was = z->ep;
+	uint16_t was_port = z->ep_port;
+
+	if (n > 0 && buf[0] == ENCAP_TYPE_DATA) {
+		datapath_on_encap(z->dp, buf, n);
+		return;
+	}
+	if (addr_equal(a, &z->ep) && port == z->ep_port) {
+		link_input(z->link, buf, n, now_ms());
+		return;
+	}
+	set_endpoint(z, a, port);
+	if (link_input(z->link, buf, n, now_ms()))
+		follow(z, &was, was_port);
+	else
+		set_endpoint(z, &was, was_port);
 }
 
 /* ---- the link's hands: what link.c asks of us ---- */
@@ -372,8 +484,11 @@ static void
 link_send(void *arg, const uint8_t *msg, size_t len)
 {
 	struct zcctund *z = arg;
+	ssize_t n = z->opt.floating ? sendto(z->udp_fd, msg, len, 0,
+	    (struct sockaddr *)&z->ep_sa, z->ep_len) :
+	    send(z->udp_fd, msg, len, 0);
 
-	if (send(z->udp_fd, msg, len, 0) == -1)
+	if (n == -1)
 		log_debug("udp send: %s", strerror(errno));
 }
 
@@ -475,6 +590,10 @@ fill_status(void *arg, struct zcc_status *st)
 	st->pmtu_ignored = z->pmtu_ignored;
 	st->encap_selected = z->encap_selected;
 	st->nat = z->nat;
+	st->port_nat = z->port_nat;
+	st->floating = z->opt.floating;
+	st->endpoint = z->ep;
+	st->endpoint_port = z->ep_port;
 	st->peer_self = z->view.self;
 	st->peer_sends_to = z->view.peer;
 	st->trouble = datapath_trouble(z->dp, &sport, &dport);
@@ -525,7 +644,11 @@ on_udp(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	z->activity++;
 	for (int i = 0; i < 64; i++) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct sockaddr_storage from;
+		socklen_t fromlen = sizeof(from);
+		struct zcc_addr a;
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&from, &fromlen);
 
 		if (n == -1) {
 			/* ICMP errors (peer not listening yet) surface here. */
@@ -535,10 +658,9 @@ on_udp(evutil_socket_t fd, short what, void *arg)
 				break;
 			continue;
 		}
-		if (n > 0 && buf[0] == ENCAP_TYPE_DATA)      /* else the link's */
-			datapath_on_encap(z->dp, buf, (size_t)n);
-		else
-			link_input(z->link, buf, (size_t)n, now_ms());
+		if (addr_from_sockaddr(&a, (struct sockaddr *)&from) == 0)
+			udp_datagram(z, buf, (size_t)n, &a,
+			    addr_sockaddr_port((struct sockaddr *)&from));
 	}
 	datapath_flush(z->dp);
 	stop_if_given_up(z);
@@ -741,8 +863,10 @@ start_link(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
 	z->dp = datapath_new(&z->opt.peer, z->local, z->opt.ports,
 	    z->opt.nports, &io, key_seen, z);
 	link_config_from(&lc, z, &z->opt);
-	if (z->dp)
+	if (z->dp) {
+		set_endpoint(z, &z->opt.peer, z->opt.udp_port);
 		z->link = link_new(&lc, link_key, &ops, z);
+	}
 	if (z->link == NULL) {
 		log_warnx("out of memory");
 		return -1;

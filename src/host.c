@@ -245,7 +245,7 @@ host_link_socket(uint32_t fwmark)
 
 int
 host_udp_socket(const struct zcc_addr *local, const struct zcc_addr *peer,
-    uint16_t port)
+    uint16_t port, int floating)
 {
 	struct sockaddr_storage me, them;
 	socklen_t melen = addr_to_sockaddr(local, port, &me);
@@ -260,17 +260,26 @@ host_udp_socket(const struct zcc_addr *local, const struct zcc_addr *peer,
 	/*
 	 * Links to different peers share the port: each socket is connected
 	 * to its own peer, and the kernel hands a datagram to the socket
-	 * whose connected address matches it before any other.
+	 * whose connected address matches it before any other. A floating
+	 * link takes what matches no connected socket, so it cannot share:
+	 * which of two such sockets gets a datagram is the kernel's whim.
 	 */
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1) {
+	if (!floating &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1) {
 		log_warn("udp SO_REUSEADDR");
 		goto fail;
 	}
 	if (bind(fd, (struct sockaddr *)&me, melen) == -1) {
-		log_warn("udp port %u", port);
+		if (floating && errno == EADDRINUSE)
+			log_warnx("udp port %u is in use (another link?): a link "
+			    "with float needs a port of its own (port N at "
+			    "both ends)", port);
+		else
+			log_warn("udp port %u", port);
 		goto fail;
 	}
-	if (connect(fd, (struct sockaddr *)&them, themlen) == -1) {
+	if (!floating &&
+	    connect(fd, (struct sockaddr *)&them, themlen) == -1) {
 		log_warn("udp connect to the peer");
 		goto fail;
 	}

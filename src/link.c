@@ -430,12 +430,13 @@ out:
 	sodium_memzero(e, sizeof(e));
 }
 
-static void
+/* 1 when msg is a fresh init of the peer's, answered or not (a tie). */
+static int
 on_init(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 {
 	struct hs_state st;
 	uint8_t tai[HS_TAI64N_LEN];
-	int err;
+	int err, fresh = 0;
 
 	err = hs_init_consume(&l->hs, &st, msg, len,
 	    l->pending_live ? l->pending.e_pub : NULL, tai);
@@ -452,6 +453,7 @@ on_init(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 		l->c.hs_rate_limited++;
 		goto out;
 	}
+	fresh = 1;
 	if (l->pending_live && we_win_tie(l, &st, hs_init_ephemeral(msg, len))) {
 		/* Ours may have been lost (the peer was not up yet): again. */
 		log_debug("both ends initiated: ours goes on");
@@ -465,9 +467,11 @@ on_init(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 	answer_init(l, &st, now);
 out:
 	hs_state_wipe(&st);
+	return fresh;
 }
 
-static void
+/* 1 when msg answers our pending init: a new session. */
+static int
 on_resp(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 {
 	struct hs_keys keys;
@@ -476,12 +480,12 @@ on_resp(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 
 	if (!l->pending_live) {
 		count_bad(l, HS_ERR_INDEX, now);
-		return;
+		return 0;
 	}
 	err = hs_resp_consume(&l->hs, &l->pending, msg, len, &keys);
 	if (err != HS_OK) {
 		count_bad(l, err, now);
-		return;
+		return 0;
 	}
 	l->pending_live = 0;
 	session_wipe(&l->next);         /* our handshake is the newer one */
@@ -491,6 +495,7 @@ on_resp(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 	install_cur(l, &s, now);
 	/* Confirm at once, so the peer starts sealing with it too. */
 	send_echo(l, &l->cur, HS_TYPE_ECHO_REQUEST);
+	return 1;
 }
 
 /* The peer proved it holds next's keys: next becomes cur. */
@@ -504,7 +509,8 @@ confirm_next(struct link *l, uint64_t now)
 	session_wipe(&s);
 }
 
-static void
+/* 1 when msg is an authentic echo with a counter not seen before. */
+static int
 on_echo(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 {
 	struct session *s = find_session(l, hs_receiver_index(msg, len));
@@ -515,7 +521,7 @@ on_echo(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 	if (s == NULL || hs_echo_open(s->echo_rx, msg, len, &type, &flags,
 	    &counter) != HS_OK || counter <= s->echo_seen) {
 		l->c.echo_bad++;
-		return;
+		return 0;
 	}
 	s->echo_seen = counter;
 	l->c.echo_received++;
@@ -529,6 +535,7 @@ on_echo(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 		send_echo(l, s, HS_TYPE_ECHO_REPLY);
 	if (l->ops.peer_flags)
 		l->ops.peer_flags(l->arg, flags);
+	return 1;
 }
 
 void
@@ -541,25 +548,22 @@ link_set_echo_flags(struct link *l, uint8_t flags)
 		send_echo(l, &l->cur, HS_TYPE_ECHO_REQUEST);
 }
 
-void
+int
 link_input(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 {
 	switch (hs_type(msg, len)) {
 	case HS_TYPE_INIT:
 		l->c.hs_received++;
-		on_init(l, msg, len, now);
-		break;
+		return on_init(l, msg, len, now);
 	case HS_TYPE_RESP:
 		l->c.hs_received++;
-		on_resp(l, msg, len, now);
-		break;
+		return on_resp(l, msg, len, now);
 	case HS_TYPE_ECHO_REQUEST:
 	case HS_TYPE_ECHO_REPLY:
-		on_echo(l, msg, len, now);
-		break;
+		return on_echo(l, msg, len, now);
 	default:
 		l->c.hs_bad++;
-		break;
+		return 0;
 	}
 }
 

@@ -131,6 +131,9 @@ usage(FILE *f)
 	    "  ip-output          send sealed segments by IP output, not the link layer\n"
 	    "  fallback-encap     carry selected flows encapsulated when the path\n"
 	    "                     strips or alters the zcc option (both ends)\n"
+	    "  float              follow the peer to the address and UDP port it\n"
+	    "                     speaks from (behind a NAT that changes ports);\n"
+	    "                     the link's UDP port must be its own here\n"
 	    "  nodetach           stay in the foreground, log to stderr\n"
 	    "  debug              log every dropped segment and command run\n"
 	    "\n"
@@ -306,7 +309,7 @@ open_engine_fds(struct parent *p, struct engine_setup *e)
 	    (e->icmp_fd = host_icmp_socket(p->opt.peer.af)) == -1 ||
 	    open_link_send(p, e) == -1 ||
 	    (e->udp_fd = host_udp_socket(&p->local, &p->opt.peer,
-	    p->opt.udp_port)) == -1)
+	    p->opt.udp_port, p->opt.floating)) == -1)
 		return -1;
 	/* After steering: no selected segment reaches IP from here on. */
 	e->intake = intake_open(p->realdev, p->mtu + ZCC_OPT_LEN, &p->opt.peer,

@@ -369,6 +369,14 @@ set_fallback_encap(struct parse *p, const struct word *w, const struct value *v)
 }
 
 static int
+set_float(struct parse *p, const struct word *w, const struct value *v)
+{
+	(void)w;
+	p->o->floating = v->flag;
+	return 0;
+}
+
+static int
 set_maxfail(struct parse *p, const struct word *w, const struct value *v)
 {
 	return set_u32(p, w, v, &p->o->maxfail);
@@ -594,6 +602,8 @@ static const struct word words[] = {
 	  .reload = RELOAD_NEXT_START, FIELD(ip_output) },
 	{ .name = "fallback-encap", .type = ARG_FLAG, .set = set_fallback_encap,
 	  .reload = RELOAD_NEXT_START, FIELD(fallback_encap) },
+	{ .name = "float", .type = ARG_FLAG, .set = set_float,
+	  .reload = RELOAD_NEXT_START, FIELD(floating) },
 	{ .name = "user", .type = ARG_STRING, .set = set_user,
 	  .reload = RELOAD_NEXT_START, FIELD(user) },
 };

@@ -65,4 +65,7 @@ socklen_t addr_to_sockaddr(const struct zcc_addr *a, uint16_t port,
 /* The address of a sockaddr_in or sockaddr_in6. -1 for another family. */
 int addr_from_sockaddr(struct zcc_addr *a, const struct sockaddr *sa);
 
+/* The port of a sockaddr_in or sockaddr_in6 (host order); 0 for others. */
+uint16_t addr_sockaddr_port(const struct sockaddr *sa);
+
 #endif

@@ -52,6 +52,10 @@ struct zcc_status {
 	int nat;                        /* the peer's view differs from ours: */
 	struct zcc_addr peer_self;      /* the peer's own address */
 	struct zcc_addr peer_sends_to;  /* where it sends to reach us */
+	int port_nat;                   /* ... and rewrites its UDP port */
+	int floating;                   /* float: endpoint follows the peer */
+	struct zcc_addr endpoint;       /* where the peer's UDP port is */
+	uint16_t endpoint_port;
 	unsigned trouble;               /* enum dp_trouble bits seen */
 	struct link_counters link;
 	struct dp_counters dp;

@@ -14,6 +14,7 @@
 
 #include <netinet/in.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "zcc/addr.h"
 #include "zcc/encap.h"
@@ -84,7 +85,9 @@ struct dp_io {
 	int tun_fd;             /* zcc0, with virtio headers (tun.h) */
 	int raw_fd;             /* IPPROTO_RAW: sealed segments */
 	int link_fd;            /* AF_PACKET on the real interface; -1: none */
-	int udp_fd;             /* connected to the peer's port: encapsulated */
+	int udp_fd;             /* the peer's UDP port: encapsulated; sent
+	                           where datapath_set_endpoint says, else
+	                           connected */
 	int wire_mtu;           /* the real interface's MTU */
 };
 
@@ -153,6 +156,13 @@ enum dp_trouble { DP_STRIPPED = 1, DP_ALTERED = 2 };
 #define DP_ALTERED_RUN 32
 unsigned datapath_trouble(const struct datapath *dp, uint16_t *sport,
     uint16_t *dport);
+
+/*
+ * Where encapsulated datagrams go when the UDP socket is not connected
+ * (float): the address and port the peer last spoke from.
+ */
+void datapath_set_endpoint(struct datapath *dp,
+    const struct sockaddr_storage *to, socklen_t tolen);
 
 /*
  * How the peer addresses the link (the handshake's view): its own address

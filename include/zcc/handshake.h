@@ -158,7 +158,10 @@ int hs_resp_consume(const struct hs_config *c, struct hs_state *st,
  */
 #define HS_ECHO_ENCAP 0x01      /* your in-place segments do not reach me
                                    intact: carry selected flows encapsulated */
-#define HS_ECHO_FLAGS HS_ECHO_ENCAP     /* all that are defined */
+#define HS_ECHO_NAT 0x02        /* a NAT rewrites your UDP port on the way to
+                                   me, so it rewrites TCP's too: carry
+                                   selected flows encapsulated */
+#define HS_ECHO_FLAGS (HS_ECHO_ENCAP | HS_ECHO_NAT)     /* all defined */
 void hs_echo_key(uint8_t out[HS_KEY_LEN], const uint8_t session_key[HS_KEY_LEN]);
 void hs_echo_create(const uint8_t key[HS_KEY_LEN], enum hs_type type,
     uint8_t flags, uint32_t receiver_index, uint64_t counter,

@@ -63,9 +63,11 @@ int host_icmp_socket(int af);
 /*
  * zcc's UDP port, bound to local and connected to the peer's same port:
  * only the peer's datagrams arrive; links to other peers share the port
- * (SO_REUSEADDR). Non-blocking. The fd, or -1 (logged).
+ * (SO_REUSEADDR). floating: not connected, so datagrams from anywhere
+ * arrive, and not shared: the port is this link's alone. Non-blocking.
+ * The fd, or -1 (logged).
  */
 int host_udp_socket(const struct zcc_addr *local, const struct zcc_addr *peer,
-    uint16_t port);
+    uint16_t port, int floating);
 
 #endif

@@ -98,8 +98,12 @@ void link_free(struct link *l);
 /* Down -> Handshaking: send the first handshake message. */
 void link_start(struct link *l, uint64_t now);
 
-/* A datagram from the peer's UDP port. */
-void link_input(struct link *l, const uint8_t *msg, size_t len, uint64_t now);
+/*
+ * A datagram from the peer's UDP port. 1 when it was authentic and fresh
+ * (an init past the replay check, the answer to ours, a new echo): proof
+ * that the peer sent it lately, wherever it came from; else 0.
+ */
+int link_input(struct link *l, const uint8_t *msg, size_t len, uint64_t now);
 
 /* Timers: retransmit, rekey, echo, holdoff, expiry. */
 void link_tick(struct link *l, uint64_t now);

@@ -79,6 +79,8 @@ struct zcc_options {
 	int ip_output;                  /* ip-output: sealed by IP output only */
 	int fallback_encap;             /* fallback-encap: selected flows go
 	                                   encapsulated when in place fails */
+	int floating;                   /* float: follow the peer to the
+	                                   address and UDP port it speaks from */
 	char call[64];                  /* the last call NAME ("" when none) */
 	char confdir[PATH_MAX];         /* confdir DIR: options, peers/, ip-up */
 };

@@ -76,6 +76,10 @@ fill_status(struct zcc_status *st)
 	st->nat = 1;
 	addr_parse(&st->peer_self, "192.168.1.2");
 	addr_parse(&st->peer_sends_to, "203.0.113.1");
+	st->port_nat = 1;
+	st->floating = 1;
+	addr_parse(&st->endpoint, "203.0.113.9");
+	st->endpoint_port = 20001;
 	st->trouble = DP_STRIPPED | DP_ALTERED;
 	for (size_t i = 0; i < NLINK; i++)
 		link[i] = 200 + i;
@@ -153,7 +157,9 @@ check_text(void)
 	CHECK(strstr(out, "\n  path mtu: 1280 (learnt from ICMP; the link's is "
 	    "1500), ICMP too big: 43 believed, 44 ignored\n"
 	    "  selected flows: encapsulated\n"
-	    "  nat: the peer is 192.168.1.2 and sends to 203.0.113.1\n"
+	    "  endpoint: 203.0.113.9 port 20001 (float)\n"
+	    "  nat: the peer is 192.168.1.2 and sends to 203.0.113.1; ports "
+	    "rewritten\n"
 	    "  path trouble: option stripped option altered\n"));
 	CHECK(strstr(out, "\n  sealed: 1001 segments, 5000000000123 bytes\n") != NULL);
 	CHECK(strstr(out, "\n  opened: 1002 segments, 5000000000456 bytes\n") != NULL);
@@ -232,7 +238,7 @@ static const char json_checker[] =
     "    'udp_port', 'ports', 'handshake_age', 'up_seconds', 'compress',\n"
     "    'busy_poll_us', 'send', 'next_hop', 'sent_link', 'sent_ip',\n"
     "    'link_mtu', 'path_mtu', 'pmtu_believed', 'pmtu_ignored',\n"
-    "    'nat', 'carried', 'path_trouble', 'key_id', 'handshakes', 'rekeys', 'keepalive_misses', 'link', 'sealed',\n"
+    "    'endpoint', 'float', 'nat', 'carried', 'path_trouble', 'key_id', 'handshakes', 'rekeys', 'keepalive_misses', 'link', 'sealed',\n"
     "    'opened', 'bytes_sealed', 'bytes_opened', 'sack_trimmed',\n"
     "    'encapsulated', 'bytes_encapsulated', 'bytes_encap_wire',\n"
     "    'decapsulated', 'bytes_decapsulated', 'dropped', 'flows'], 'keys')\n"
@@ -242,7 +248,9 @@ static const char json_checker[] =
     "    ['link', {'addr': '10.0.0.254', 'mac': '02:00:5e:10:ab:cd'}, 41, 42], 'send')\n"
     "eq([d['link_mtu'], d['path_mtu'], d['pmtu_believed'], d['pmtu_ignored']],\n"
     "    [1500, 1280, 43, 44], 'path mtu')\n"
-    "eq(d['nat'], {'peer_address': '192.168.1.2', 'peer_sends_to': '203.0.113.1'}, 'nat')\n"
+    "eq(d['nat'], {'peer_address': '192.168.1.2', 'peer_sends_to': '203.0.113.1',\n"
+    "    'ports_rewritten': True}, 'nat')\n"
+    "eq([d['endpoint'], d['float']], [{'addr': '203.0.113.9', 'port': 20001}, True], 'endpoint')\n"
     "eq([d['carried'], d['path_trouble']],\n"
     "    ['encapsulated', ['option stripped', 'option altered']], 'carried')\n"
     "eq([d['encapsulated'], d['bytes_encapsulated'], d['bytes_encap_wire'],\n"

@@ -671,8 +671,8 @@ check_echo_tampering(void)
 		for (int bit = 0; bit < 8; bit++) {
 			memcpy(msg, zv.echo_req, sizeof(msg));
 			msg[at] ^= (uint8_t)(1 << bit);
-			/* Byte 1's bit 0 is a defined flag: then the tag fails. */
-			int flag = at == 1 && (1 << bit) == HS_ECHO_ENCAP;
+			/* Byte 1's bits 0 and 1 are defined flags: the tag fails. */
+			int flag = at == 1 && ((1 << bit) & HS_ECHO_FLAGS);
 
 			CHECK_EQ(hs_echo_open(zv.ek1, msg, sizeof(msg), &type, &flags, &counter),
 			    at < 4 && !flag ? HS_ERR_SHORT : HS_ERR_DECRYPT);
@@ -704,9 +704,9 @@ check_echo_tampering(void)
 	CHECK_EQ(hs_receiver_index(msg, sizeof(msg)), 7);
 	/* The flag round trips, authenticated; undefined ones are not sent. */
 	hs_echo_create(zv.ek1, HS_TYPE_ECHO_REQUEST, 0xff, 7, 9, msg);
-	CHECK_EQ(msg[1], HS_ECHO_ENCAP);
+	CHECK_EQ(msg[1], HS_ECHO_ENCAP | HS_ECHO_NAT);
 	CHECK_EQ(hs_echo_open(zv.ek1, msg, sizeof(msg), &type, &flags, &counter), HS_OK);
-	CHECK_EQ(flags, HS_ECHO_ENCAP);
+	CHECK_EQ(flags, HS_ECHO_ENCAP | HS_ECHO_NAT);
 	msg[1] = 0;
 	CHECK_EQ(hs_echo_open(zv.ek1, msg, sizeof(msg), &type, &flags, &counter),
 	    HS_ERR_DECRYPT);

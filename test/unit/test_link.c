@@ -328,6 +328,44 @@ check_replay(void)
 	free_pair(&a, &b);
 }
 
+/*
+ * link_input says which messages prove the peer sent them lately (a
+ * floating link follows the peer on those): fresh ones, never a replay,
+ * a forgery or an answer to nothing.
+ */
+static void
+check_authentic(void)
+{
+	struct link_config ca = config("10.0.0.1", "10.0.0.2");
+	struct link_config cb = config("10.0.0.2", "10.0.0.1");
+	struct end a, b;
+	struct msg m;
+
+	make_pair(&a, &b, &ca, &cb, psk, psk);
+	link_start(a.l, now);
+	CHECK_EQ(a.nq, 1);
+	m = a.q[0];
+	a.nq = 0;
+	m.b[20] ^= 1;
+	CHECK_EQ(link_input(b.l, m.b, m.n, now), 0);    /* forged */
+	m.b[20] ^= 1;
+	CHECK_EQ(link_input(b.l, m.b, m.n, now), 1);    /* the init */
+	CHECK_EQ(link_input(b.l, m.b, m.n, now), 0);    /* replayed */
+	CHECK_EQ(b.nq, 1);
+	m = b.q[0];
+	b.nq = 0;
+	CHECK_EQ(link_input(a.l, m.b, m.n, now), 1);    /* the resp */
+	CHECK_EQ(link_input(a.l, m.b, m.n, now), 0);    /* answers nothing now */
+	CHECK_EQ(a.nq, 1);                              /* a's echo request */
+	m = a.q[0];
+	a.nq = 0;
+	CHECK_EQ(link_input(b.l, m.b, m.n, now), 1);
+	CHECK_EQ(link_input(b.l, m.b, m.n, now), 0);    /* counter seen */
+	CHECK_EQ(link_input(b.l, m.b, 3, now), 0);      /* too short */
+	CHECK(keys_match(&a, &b));
+	free_pair(&a, &b);
+}
+
 static void
 check_dead_peer(int persist)
 {
@@ -515,6 +553,7 @@ main(void)
 	check_codec_agreement();
 	check_rekey();
 	check_replay();
+	check_authentic();
 	check_dead_peer(0);
 	check_dead_peer(1);
 	check_peer_restart();

@@ -825,6 +825,12 @@ test_link_words(void)
 	CHECK_EQ(parse_text(&o, "ip-output = false;\n", path), 0);
 	CHECK_EQ(o.ip_output, 0);
 	expect_file_error("\nip-output = \"yes\";\n", 2, "ip-output");
+	CHECK_EQ(o.floating, 0);                /* a fixed endpoint by default */
+	CHECK_EQ(parse_words(&o, "float"), 0);
+	CHECK_EQ(o.floating, 1);
+	CHECK_EQ(parse_text(&o, "float = false;\n", path), 0);
+	CHECK_EQ(o.floating, 0);
+	expect_file_error("\n\nfloat = 1;\n", 3, "float");
 	expect_word_error("rekey-interval 0", "rekey-interval");
 	expect_word_error("rekey-interval 86401", "rekey-interval");
 	expect_word_error("keepalive-failure 0", "keepalive-failure");
