@@ -22,7 +22,8 @@ cd "$(dirname "$0")"
 PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev
 	libsodium-dev liblz4-dev libconfig-dev libevent-dev
 	iproute2 nftables tcpdump tshark socat netcat-openbsd iperf3 iputils-ping
-	python3 python3-scapy python3-cryptography man-db groff-base ifupdown"
+	python3 python3-scapy python3-cryptography man-db groff-base ifupdown
+	conntrack"
 
 install_missing() {
 	local p missing=()

@@ -691,7 +691,7 @@ void
 datapath_set_endpoint(struct datapath *dp,
     const struct sockaddr_storage *to, socklen_t tolen)
 {
-	/* The queue is empty between batches: no datagram changes course. */
+	/* Queued datagrams, if any, go to the new endpoint too. */
 	dp->endpoint = *to;
 	txq_init(&dp->encap_q, dp->udp_fd, 1, &dp->endpoint, tolen);
 }
@@ -1088,16 +1088,17 @@ deliver_decapsulated(struct datapath *dp, uint8_t *pkt, size_t n)
 	}
 }
 
-void
+int
 datapath_on_encap(struct datapath *dp, const uint8_t *msg, size_t len)
 {
 	struct encap_rx *rx[DP_RX_KEYS];
 	uint8_t codec, *at, *pkt;
 	long n;
+	int opened = 0;
 
 	if (len > ENCAP_MAX_LEN) {
 		dp->c.dropped[DROP_MALFORMED]++;
-		return;
+		return 0;
 	}
 	for (size_t i = 0; i < dp->nrx; i++)
 		rx[i] = &dp->erx[i];
@@ -1109,6 +1110,7 @@ datapath_on_encap(struct datapath *dp, const uint8_t *msg, size_t len)
 		count_encap_error(dp, (int)n);
 		goto give_back;
 	}
+	opened = 1;     /* authentic, whatever it holds */
 	seen_key(dp, encap_key_id(msg, len));
 	if (codec != ENCAP_CODEC_STORED) {
 		pkt = at + len;
@@ -1125,9 +1127,10 @@ datapath_on_encap(struct datapath *dp, const uint8_t *msg, size_t len)
 	}
 	dp->used = (size_t)(pkt - dp->arena) + (size_t)n;
 	deliver_decapsulated(dp, pkt, (size_t)n);
-	return;
+	return 1;
 give_back:
 	dp->used = (size_t)(at - dp->arena);
+	return opened;
 }
 
 /* ---- dispatch ---- */

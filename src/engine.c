@@ -334,9 +334,9 @@ peer_flags(void *arg, uint8_t flags)
 	if (flags & HS_ECHO_NAT) {
 		z->peer_asked = 1;
 		carry_encapsulated(z, HS_ECHO_NAT);
-		log_warnx("the peer says a NAT between us rewrites our ports (or "
-		    "we moved): selected flows to %s now travel encapsulated "
-		    "(UDP port %u) until zcctund restarts",
+		log_warnx("the peer says our ports are rewritten on the way "
+		    "(a NAT), or we moved: selected flows to %s now travel "
+		    "encapsulated (UDP port %u) until zcctund restarts",
 		    addr_format(&z->opt.peer, peer, sizeof(peer)),
 		    z->opt.udp_port);
 	} else if (flags & HS_ECHO_ENCAP) {
@@ -385,11 +385,10 @@ check_carriage(struct zcctund *z)
 	addr_format(&z->opt.peer, peer, sizeof(peer));
 	addr_format(&z->ep, at, sizeof(at));
 	if (z->port_nat)
-		log_warnx("peer %s sends from UDP port %u and arrives from %s "
-		    "port %u: a NAT between us rewrites ports; selected flows "
-		    "now travel encapsulated (UDP port %u) until zcctund "
-		    "restarts", peer, z->view.port, at, z->ep_port,
-		    z->opt.udp_port);
+		log_warnx("peer %s sends from UDP port %u and arrives from "
+		    "port %u: the NAT rewrites ports; selected flows now "
+		    "travel encapsulated (UDP port %u) until zcctund restarts",
+		    peer, z->view.port, z->ep_port, z->opt.udp_port);
 	else
 		log_warnx("peer %s speaks from %s: selected flows now travel "
 		    "encapsulated to it (UDP port %u) until zcctund restarts",
@@ -450,11 +449,12 @@ follow(struct zcctund *z, const struct zcc_addr *was, uint16_t was_port)
 }
 
 /*
- * A datagram on the UDP port from a, port. Encapsulated data is the data
- * path's, authentic or dropped, wherever it came from. A handshake or echo
- * message from elsewhere (only a floating link's socket takes those) is
- * answered there, and the peer followed there only when it was authentic
- * and fresh: anyone can send from anywhere, only the peer can prove it.
+ * A datagram on the UDP port from a, port. From elsewhere (only a floating
+ * link's socket takes those), a handshake or echo message is answered
+ * there, and the peer followed there when the message, or encapsulated
+ * data, was authentic and fresh: anyone can send from anywhere, only the
+ * peer can prove it (replays fail the handshake's timestamp, the echo
+ * counter or the data's replay window).
  */
 static void
 udp_datagram(struct zcctund *z, const uint8_t *buf, size_t n,
@@ -462,13 +462,20 @@ udp_datagram(struct zcctund *z, const uint8_t *buf, size_t n,
 {
 	struct zcc_addr was = z->ep;
 	uint16_t was_port = z->ep_port;
+	int data = n > 0 && buf[0] == ENCAP_TYPE_DATA;
 
-	if (n > 0 && buf[0] == ENCAP_TYPE_DATA) {
-		datapath_on_encap(z->dp, buf, n);
+	if (addr_equal(a, &z->ep) && port == z->ep_port) {
+		if (data)
+			datapath_on_encap(z->dp, buf, n);
+		else
+			link_input(z->link, buf, n, now_ms());
 		return;
 	}
-	if (addr_equal(a, &z->ep) && port == z->ep_port) {
-		link_input(z->link, buf, n, now_ms());
+	if (data) {
+		if (datapath_on_encap(z->dp, buf, n)) {
+			set_endpoint(z, a, port);
+			follow(z, &was, was_port);
+		}
 		return;
 	}
 	set_endpoint(z, a, port);

@@ -589,7 +589,8 @@ tick_handshaking(struct link *l, uint64_t now)
 		    (unsigned long long)(attempt_ms(l) / 1000), l->failures,
 		    heard(l) == l->heard_at_attempt ? "nothing came back from "
 		    "the peer's UDP port (its zcctund not running, the port "
-		    "filtered, or a NAT that changes ports)" : "what came back "
+		    "filtered, or a NAT that changes ports: float at the end "
+		    "with the fixed address follows them)" : "what came back "
 		    "was refused (see the hs_ counters: another key, or "
 		    "replayed or forged messages)");
 		link_down(l, now, why);

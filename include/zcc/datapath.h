@@ -185,8 +185,9 @@ void datapath_on_wire(struct datapath *dp, struct intake *in);
 /*
  * An encapsulated datagram (type 5) from the peer's port. What it brings
  * may wait in a batch: call datapath_flush after the last of a batch.
+ * 1 when it opened (authentic, not seen before), else 0 (counted).
  */
-void datapath_on_encap(struct datapath *dp, const uint8_t *msg, size_t len);
+int datapath_on_encap(struct datapath *dp, const uint8_t *msg, size_t len);
 
 /* Send and write everything pending. */
 void datapath_flush(struct datapath *dp);

@@ -16,6 +16,13 @@
 #     at both ends: selected flows switch to the encapsulated path and 2 MB
 #     arrive byte for byte (each end puts the peer's whole segments, data
 #     and ACKs, back on the addresses its TCP knows).
+#   - masquerading that rewrites ports (random), float at B: B follows A to
+#     the port its datagrams come from, both ends say in one line that
+#     selected flows now travel encapsulated, zccctl show has the endpoint
+#     and ports_rewritten; 4 MB arrive byte for byte; then R forgets its
+#     mapping in the middle of an 8 MB transfer (A's datagrams leave from
+#     another port): B follows again and the transfer arrives byte for byte,
+#     and none of the data crossed R in plaintext.
 # On main at e7a5328 the handshake failed under NAT ("rejected") every 10 s.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh" "$@"
@@ -181,6 +188,63 @@ done
 $PCAP grep-all "$TMP/enc.pcap" --needle-file "$TMP/in.e1" ||
 	fail "plaintext of in.e1 crossed R"
 check "2 MB A to B arrived whole, encapsulated across the NAT (B's ACKs too); no plaintext"
+stop_zcc A
+stop_zcc B
+ip netns exec "$NS_B" "$ZCCTUND" cleanup >/dev/null
+
+log "masquerade that rewrites ports; float at B"
+nat 'oifname "rb" ip saddr 10.0.1.1 masquerade random'
+head -c 8000000 /dev/urandom >"$TMP/in.r2"
+capture_start "$NS_R" rb rand udp or tcp port $PORT
+start_zcc "$NS_A" A peer "$IP_B" key-file "$TMP/key" encrypt-port $PORT nodetach ${ZCC_DEBUG:+debug}
+sleep 0.5
+start_zcc "$NS_B" B peer "$GW_B" key-file "$TMP/key" encrypt-port $PORT nodetach float ${ZCC_DEBUG:+debug}
+wait_up A 15
+wait_up B 15
+wait_log B 'the NAT rewrites ports; selected flows now travel encapsulated' 1 10 ||
+	fail "B did not say that the NAT rewrites ports: $(grep -i nat "$TMP/B.log" || true)"
+wait_log A 'the peer says our ports are rewritten' 1 10 ||
+	fail "A did not follow B to the encapsulated path: $(grep -i encap "$TMP/A.log" || true)"
+named B "peer 10.0.1.1 is seen as 10.0.2.254"
+echo "    B: $(grep 'rewrites ports;' "$TMP/B.log" | sed 's/^[^:]*: //')"
+echo "    A: $(grep 'the peer says our ports' "$TMP/A.log" | sed 's/^[^:]*: //')"
+transfer "$NS_A" "$NS_B" "$IP_B" $PORT "$TMP/in.ab" "$TMP/out.r1"
+ctl_status B "$NS_B"
+[ "$(jv "$TMP/B.json" carried)" = encapsulated ] ||
+	fail "B carries selected flows $(jv "$TMP/B.json" carried)"
+[ "$(jv "$TMP/B.json" nat.ports_rewritten)" = True ] ||
+	fail "B's zccctl show: nat $(jv "$TMP/B.json" nat)"
+[ "$(jv "$TMP/B.json" float)" = True ] || fail "B's zccctl show: float false"
+port1=$(jv "$TMP/B.json" endpoint.port)
+[ "$port1" != 7437 ] || fail "B's endpoint is still port 7437"
+check "B follows A to $GW_B port $port1, both carry selected flows encapsulated; 4 MB arrived whole"
+
+# R forgets the mapping: A's next datagram leaves from another port.
+bg_start "$NS_B" "$TMP/r2.srv" socat -u "$(tcp_listen $PORT "$IP_B")" "CREATE:$TMP/out.r2"
+srv=$BG_PID
+wait_listen "$NS_B" $PORT
+bg_start "$NS_A" "$TMP/r2.cli" socat -u "FILE:$TMP/in.r2" "$(tcp_to "$IP_B" $PORT),connect-timeout=10"
+cli=$BG_PID
+sleep 0.3
+t0=$(date +%s.%N)
+ip netns exec "$NS_R" conntrack -F 2>/dev/null
+wait_log B 'following it' 2 15 || fail "B did not follow A after R forgot the mapping: $(grep follow "$TMP/B.log" || true)"
+echo "    B followed $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s after R forgot the mapping"
+bg_wait "$cli" 60 || fail "the sender failed: $(cat "$TMP/r2.cli")"
+bg_wait "$srv" 30 || fail "the receiver failed: $(cat "$TMP/r2.srv")"
+[ "$(sha "$TMP/in.r2")" = "$(sha "$TMP/out.r2")" ] ||
+	fail "received $(stat -c %s "$TMP/out.r2") bytes, not the 8 MB sent"
+ctl_status B "$NS_B"
+port2=$(jv "$TMP/B.json" endpoint.port)
+[ "$port2" != "$port1" ] || fail "B's endpoint stayed at port $port1"
+echo "    B: $(grep 'following it' "$TMP/B.log" | tail -1 | sed 's/^[^:]*: //')"
+capture_stop rand
+capture_complete rand
+$PCAP grep-all "$TMP/rand.pcap" --needle-file "$TMP/in.ab" ||
+	fail "plaintext of in.ab crossed R"
+$PCAP grep-all "$TMP/rand.pcap" --needle-file "$TMP/in.r2" ||
+	fail "plaintext of in.r2 crossed R"
+check "R forgot the mapping mid-transfer: B followed A to port $port2, 8 MB arrived whole; no plaintext"
 stop_zcc A
 stop_zcc B
 pass
