@@ -22,7 +22,8 @@
 #     and ports_rewritten; 4 MB arrive byte for byte; then R forgets its
 #     mapping in the middle of an 8 MB transfer (A's datagrams leave from
 #     another port): B follows again and the transfer arrives byte for byte,
-#     and none of the data crossed R in plaintext.
+#     and none of the data crossed R in plaintext; then A roams (R maps it
+#     to another address): B follows, 8 MB arrive byte for byte.
 # On main at e7a5328 the handshake failed under NAT ("rejected") every 10 s.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh" "$@"
@@ -223,9 +224,17 @@ check "B follows A to $GW_B port $port1, both carry selected flows encapsulated;
 bg_start "$NS_B" "$TMP/r2.srv" socat -u "$(tcp_listen $PORT "$IP_B")" "CREATE:$TMP/out.r2"
 srv=$BG_PID
 wait_listen "$NS_B" $PORT
-bg_start "$NS_A" "$TMP/r2.cli" socat -u "FILE:$TMP/in.r2" "$(tcp_to "$IP_B" $PORT),connect-timeout=10"
+# 64 KB every 20 ms, so that the transfer still runs when R forgets.
+bg_start "$NS_A" "$TMP/r2.cli" $PY -c '
+import socket, sys, time
+data = open(sys.argv[3], "rb").read()
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
+for i in range(0, len(data), 65536):
+    s.sendall(data[i:i + 65536])
+    time.sleep(0.02)
+s.close()' "$IP_B" $PORT "$TMP/in.r2"
 cli=$BG_PID
-sleep 0.3
+sleep 1
 t0=$(date +%s.%N)
 ip netns exec "$NS_R" conntrack -F 2>/dev/null
 wait_log B 'following it' 2 15 || fail "B did not follow A after R forgot the mapping: $(grep follow "$TMP/B.log" || true)"
@@ -245,6 +254,22 @@ $PCAP grep-all "$TMP/rand.pcap" --needle-file "$TMP/in.ab" ||
 $PCAP grep-all "$TMP/rand.pcap" --needle-file "$TMP/in.r2" ||
 	fail "plaintext of in.r2 crossed R"
 check "R forgot the mapping mid-transfer: B followed A to port $port2, 8 MB arrived whole; no plaintext"
+
+# A roams: R now gives it another address.
+ip netns exec "$NS_R" nft flush chain ip nat post
+ip netns exec "$NS_R" nft add rule ip nat post oifname rb ip saddr $IP_A snat to $ONE_TO_ONE
+ip netns exec "$NS_R" conntrack -F 2>/dev/null
+capture_start "$NS_R" rb roam udp or tcp port $PORT
+transfer "$NS_A" "$NS_B" "$IP_B" $PORT "$TMP/in.r2" "$TMP/out.r3"
+capture_stop roam
+capture_complete roam
+ctl_status B "$NS_B"
+[ "$(jv "$TMP/B.json" endpoint.addr)" = $ONE_TO_ONE ] ||
+	fail "B's endpoint is $(jv "$TMP/B.json" endpoint), not at $ONE_TO_ONE"
+$PCAP grep-all "$TMP/roam.pcap" --needle-file "$TMP/in.r2" ||
+	fail "plaintext of in.r2 crossed R"
+echo "    B: $(grep 'following it' "$TMP/B.log" | tail -1 | sed 's/^[^:]*: //')"
+check "A roamed to $ONE_TO_ONE: B followed, 8 MB arrived whole; no plaintext"
 stop_zcc A
 stop_zcc B
 pass
