@@ -20,6 +20,9 @@
 #    stays: A->C:5002 fails) and "zcctund cleanup ifname" removes A-C's
 #    table, rules and state file and nothing of A-B's (rules, table, state
 #    file, clsact on eth0 and its incoming steering).
+#  - A-C again with float: on port 7437, which A-B holds, it exits 1 and
+#    says a floating link needs a port of its own; with port 7438 at both
+#    ends it comes up beside A-B and both carry 1 MB byte-exact.
 #  - Foreign ip rules (at preferences next to and equal to zcc's) and
 #    foreign routes (in tables next to zcc's) survive every start, kill,
 #    stop and cleanup; after A-B's stop and a plain "zcctund cleanup", A is
@@ -373,6 +376,31 @@ if [ "$n" -gt 0 ]; then
 fi
 check "after A-C's SIGTERM: $n port-5002 segments from A on the wire, none unsealed, no plaintext"
 
+# ---- 5b. a floating link needs a UDP port of its own ----
+log "A-C again with float: on A-B's port 7437 it cannot start; on 7438 (both ends) it runs beside A-B"
+ip netns exec "$NS_A" "$ZCCTUND" confdir "$TMP/conf" "${ARGS_AC[@]}" float \
+	>"$TMP/float.fail.log" 2>&1 && rc=0 || rc=$?
+[ "$rc" = 1 ] || fail "a floating A-C on port 7437 exited $rc: $(cat "$TMP/float.fail.log")"
+grep -q 'a link with float needs a port of its own' "$TMP/float.fail.log" ||
+	fail "a floating A-C on port 7437 did not say why it failed: $(cat "$TMP/float.fail.log")"
+echo "    $(grep 'needs a port of its own' "$TMP/float.fail.log" | sed 's/^[^:]*: //')"
+ip netns exec "$NS_A" "$ZCCTUND" cleanup ifname "$IF_AC" >/dev/null
+stop_zcc C
+ip netns exec "$NS_C" "$ZCCTUND" cleanup >/dev/null
+start_zcc "$NS_A" AC2 "${ARGS_AC[@]}" float port 7438
+start_zcc "$NS_C" C2 peer "$IP_A" key-file "$TMP/K2" encrypt-port 5002 port 7438 nodetach debug
+wait_up AC2 15
+wait_up C2 15
+head -c 1M /dev/urandom >"$TMP/ac6.in"
+transfer "$NS_A" "$NS_C" "$IP_C" 5002 "$TMP/ac6.in" "$TMP/ac6.out"
+transfer "$NS_A" "$NS_B" "$IP_B" 5001 "$TMP/ab3.in" "$TMP/ab6.out"
+ip netns exec "$NS_A" "$ZCCCTL" show "$(ifname_of AC2)" --json >"$TMP/AC2.json"
+[ "$(jv "$TMP/AC2.json" float)" = True ] && [ "$(jv "$TMP/AC2.json" endpoint.port)" = 7438 ] ||
+	fail "the floating A-C's zccctl show: float $(jv "$TMP/AC2.json" float), endpoint $(jv "$TMP/AC2.json" endpoint)"
+stop_zcc AC2
+ip netns exec "$NS_A" "$ZCCTUND" cleanup ifname "$(ifname_of AC2)" >/dev/null
+check "float on 7437 next to A-B: exit 1 with the reason; on 7438 at both ends: up, 1 MB A->C and 1 MB A->B byte-exact"
+
 # ---- 6. stop A-B, clean up: A as before, foreign pieces intact ----
 stop_zcc AB2
 has_nft_table "$IF_AB" || fail "A-B's nft table is gone after SIGTERM, before any cleanup"
@@ -386,6 +414,6 @@ snapshot "$NS_A" "$TMP/A.after"
 same_snapshot "$TMP/A.before" "$TMP/A.after" "A after both links' stop and cleanup"
 check "A's snapshot after the final cleanup equals the one from before ($(grep -c . "$TMP/A.before") lines)"
 stop_zcc B
-stop_zcc C
+stop_zcc C2
 log "took $(since "$T_START") s"
 pass
