@@ -101,7 +101,8 @@ struct datapath {
 	uint8_t codec;                  /* the session's agreed compression */
 	size_t nrx;
 	uint64_t tx_used;               /* segments sealed under tx */
-	int last_seen_id;               /* key id last reported to key_seen */
+	uint32_t rx_session[DP_RX_KEYS];        /* dp_key.session of rx[i] */
+	int last_seen;                  /* rx slot last reported, -1: none */
 	dp_key_seen_fn *key_seen;
 	void *arg;
 	struct dp_counters c;
@@ -184,7 +185,7 @@ datapath_new(const struct zcc_addr *peer, struct zcc_addr local,
 	dp->wire_mtu = (size_t)io->wire_mtu;
 	dp->key_seen = key_seen;
 	dp->arg = arg;
-	dp->last_seen_id = -1;
+	dp->last_seen = -1;
 	dp->tolen = addr_to_sockaddr(peer, 0, &dp->to);
 	txq_init(&dp->sealed_q, io->raw_fd, 0, &dp->to, dp->tolen);
 	txq_init(&dp->encap_q, io->udp_fd, 1, NULL, 0);
@@ -267,10 +268,11 @@ datapath_set_keys(struct datapath *dp, const struct dp_key *tx,
 	for (size_t i = 0; i < nrx; i++) {
 		dp->rx[i] = rx[i]->seal;
 		dp->erx[i] = next[i];
+		dp->rx_session[i] = rx[i]->session;
 	}
 	dp->nrx = nrx;
 	sodium_memzero(next, sizeof(next));
-	dp->last_seen_id = -1;
+	dp->last_seen = -1;
 }
 
 uint64_t
@@ -581,24 +583,29 @@ seal_and_queue(struct datapath *dp, struct packet *p, size_t cap)
 	queue(dp, &dp->sealed_q, p->buf, p->len, &m);
 }
 
+/*
+ * rx slot opened an authentic segment or datagram: its session is proven
+ * to be the peer's. Only such a one may confirm a session, by its own
+ * keys: a key id alone could be a replayed init's (PROTOCOL.md).
+ */
 static void
-seen_key(struct datapath *dp, int id)
+seen_key(struct datapath *dp, int slot)
 {
-	if (id == dp->last_seen_id)
+	if (slot == dp->last_seen)
 		return;
-	/* Only authentic messages may confirm a session. */
-	dp->last_seen_id = id;
+	dp->last_seen = slot;
 	if (dp->key_seen)
-		dp->key_seen(dp->arg, (uint8_t)id);
+		dp->key_seen(dp->arg, dp->rx_session[slot]);
 }
 
-static const struct seal_key *
-rx_key(const struct datapath *dp, int id)
+/* The slot of the first receive key with the id, or -1. */
+static int
+rx_slot(const struct datapath *dp, int id)
 {
 	for (size_t i = 0; i < dp->nrx; i++)
 		if (dp->rx[i].id == id)
-			return &dp->rx[i];
-	return NULL;
+			return (int)i;
+	return -1;
 }
 
 static void
@@ -716,7 +723,7 @@ static void
 open_and_deliver(struct datapath *dp, struct packet *p)
 {
 	const struct seal_key *k;
-	int id;
+	int id, slot;
 
 	if (!selected(dp, p)) {
 		drop(dp, DROP_NOT_SELECTED, p);
@@ -728,11 +735,12 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 		note_trouble(dp, DP_STRIPPED, p);
 		return;
 	}
-	k = rx_key(dp, id);
-	if (k == NULL) {
+	slot = rx_slot(dp, id);
+	if (slot == -1) {
 		drop(dp, dp->nrx ? DROP_BAD_KEY_ID : DROP_NO_KEY, p);
 		return;
 	}
+	k = &dp->rx[slot];
 	if ((dp->nat ? seal_open_as(k, p, dp->view_src, dp->view_dst) :
 	    seal_open(k, p)) != SEAL_OK) {
 		drop(dp, DROP_BAD_TAG, p);
@@ -740,7 +748,7 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 		return;
 	}
 	dp->no_option_run = dp->bad_tag_run = 0;
-	seen_key(dp, id);
+	seen_key(dp, slot);
 	if (!timestamps_ok(p)) {
 		drop(dp, DROP_NO_TIMESTAMPS, p);
 		return;
@@ -1093,6 +1101,7 @@ datapath_on_encap(struct datapath *dp, const uint8_t *msg, size_t len)
 {
 	struct encap_rx *rx[DP_RX_KEYS];
 	uint8_t codec, *at, *pkt;
+	size_t slot;
 	long n;
 	int opened = 0;
 
@@ -1105,13 +1114,13 @@ datapath_on_encap(struct datapath *dp, const uint8_t *msg, size_t len)
 	/* The packet, and room to decompress it, until datapath_flush. */
 	at = reserve(dp, len + ENCAP_MAX_PACKET, 0);
 	pkt = at;
-	n = encap_open(rx, dp->nrx, msg, len, at, len, &codec);
+	n = encap_open(rx, dp->nrx, msg, len, at, len, &codec, &slot);
 	if (n < 0) {
 		count_encap_error(dp, (int)n);
 		goto give_back;
 	}
 	opened = 1;     /* authentic, whatever it holds */
-	seen_key(dp, encap_key_id(msg, len));
+	seen_key(dp, (int)slot);
 	if (codec != ENCAP_CODEC_STORED) {
 		pkt = at + len;
 		n = decompress_packet(codec == ENCAP_CODEC_LZ4 ? COMPRESS_LZ4 :

@@ -201,7 +201,7 @@ open_with(struct encap_rx *rx, const uint8_t *msg, size_t len,
 
 int
 encap_open(struct encap_rx *const rx[], size_t nrx, const uint8_t *msg,
-    size_t len, uint8_t *out, size_t cap, uint8_t *codec)
+    size_t len, uint8_t *out, size_t cap, uint8_t *codec, size_t *slot)
 {
 	uint64_t counter;
 	size_t n;
@@ -224,6 +224,8 @@ encap_open(struct encap_rx *const rx[], size_t nrx, const uint8_t *msg,
 			continue;
 		if ((r = open_with(rx[i], msg, len, counter, out)) == 0) {
 			ret = 0;
+			if (slot)
+				*slot = i;
 			break;
 		}
 		if (r == ENCAP_ERR_REPLAY || ret != ENCAP_ERR_REPLAY)

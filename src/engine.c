@@ -535,11 +535,11 @@ link_down_cb(void *arg)
 }
 
 static void
-key_seen(void *arg, uint8_t key_id)
+key_seen(void *arg, uint32_t session)
 {
 	struct zcctund *z = arg;
 
-	link_key_seen(z->link, key_id, now_ms());
+	link_key_seen(z->link, session, now_ms());
 }
 
 static void

@@ -133,6 +133,7 @@ session_from_keys(struct session *s, const struct hs_keys *k, uint8_t codec,
 	s->remote_index = k->remote_index;
 	dp_key_derive(&s->tx, k->send, k->key_id);
 	dp_key_derive(&s->rx, k->recv, k->key_id);
+	s->tx.session = s->rx.session = k->local_index;
 	s->codec = s->tx.codec = s->rx.codec = codec;
 	hs_echo_key(s->echo_tx, k->send);
 	hs_echo_key(s->echo_rx, k->recv);
@@ -568,9 +569,9 @@ link_input(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 }
 
 void
-link_key_seen(struct link *l, uint8_t key_id, uint64_t now)
+link_key_seen(struct link *l, uint32_t session, uint64_t now)
 {
-	if (l->next.live && l->next.key_id == key_id)
+	if (l->next.live && l->next.local_index == session)
 		confirm_next(l, now);
 }
 

@@ -28,6 +28,9 @@ struct dp_key {
 	struct seal_key seal;
 	struct encap_key encap;
 	uint8_t codec;          /* compress.h: what the sender compresses with */
+	uint32_t session;       /* the link's name for the session, which
+	                           key_seen reports (not the key id: two
+	                           sessions may share one for a while) */
 };
 
 /* Both from the direction's 32-byte session key; independent subkeys. */
@@ -77,8 +80,11 @@ struct dp_flow {
 
 struct datapath;
 
-/* Called when a segment opens under a key id other than the last one seen. */
-typedef void dp_key_seen_fn(void *arg, uint8_t key_id);
+/*
+ * Called when a segment opens under another receive key than the last one
+ * that opened one: session is that key's dp_key.session.
+ */
+typedef void dp_key_seen_fn(void *arg, uint32_t session);
 
 /* Where the data path reads and writes. */
 struct dp_io {

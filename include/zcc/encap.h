@@ -121,12 +121,13 @@ int encap_seal(struct encap_tx *tx, uint8_t codec, const uint8_t *packet,
  * names (NULL entries are skipped; when two keys share the id, as cur and
  * next may for a moment, each is tried in order). Returns the packet's length
  * with the packet in out (cap >= len - ENCAP_HEADER_LEN - ENCAP_TAG_LEN) and
- * its codec in *codec, or an enum encap_error; the window moves only for an
+ * its codec in *codec and the index of the key that opened it in *slot
+ * (slot may be NULL), or an enum encap_error; the window moves only for an
  * authentic message. out must not overlap msg; on error its contents are
  * undefined.
  */
 int encap_open(struct encap_rx *const rx[], size_t nrx, const uint8_t *msg,
-    size_t len, uint8_t *out, size_t cap, uint8_t *codec);
+    size_t len, uint8_t *out, size_t cap, uint8_t *codec, size_t *slot);
 
 /* The key id of a type 5 message, or -1 when msg is not long enough for one. */
 int encap_key_id(const uint8_t *msg, size_t len);

@@ -108,8 +108,13 @@ int link_input(struct link *l, const uint8_t *msg, size_t len, uint64_t now);
 /* Timers: retransmit, rekey, echo, holdoff, expiry. */
 void link_tick(struct link *l, uint64_t now);
 
-/* The data path opened a segment under key_id (confirms a new session). */
-void link_key_seen(struct link *l, uint8_t key_id, uint64_t now);
+/*
+ * The data path opened a segment under the receive key whose dp_key.session
+ * is session (the session's local index): that confirms a new session. A
+ * key id would not: a replayed init can make a session with the current
+ * one's id, which only the current keys then open.
+ */
+void link_key_seen(struct link *l, uint32_t session, uint64_t now);
 
 /* Going away (SIGTERM): ip-down if Up, keys wiped, state Down. */
 void link_stop(struct link *l, uint64_t now);

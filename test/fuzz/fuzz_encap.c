@@ -56,7 +56,7 @@ open_all(struct encap_rx rx[NKEYS], const uint8_t *m, size_t len, uint8_t *codec
 {
 	struct encap_rx *keys[NKEYS] = { &rx[0], &rx[1], &rx[2] };
 
-	return encap_open(keys, NKEYS, m, len, out, sizeof(out), codec);
+	return encap_open(keys, NKEYS, m, len, out, sizeof(out), codec, NULL);
 }
 
 /* The input as a message from anyone. */
@@ -193,7 +193,7 @@ as_script(const uint8_t *data, size_t size)
 			uint8_t codec;
 
 			if (encap_open(keys, 1, msg, (size_t)n, out, sizeof(out),
-			    &codec) != want)
+			    &codec, NULL) != want)
 				abort();
 		}
 		if (want == 0) {

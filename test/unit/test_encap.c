@@ -108,7 +108,7 @@ open1(struct encap_rx *rx, const uint8_t *m, size_t len, uint8_t *codec)
 	struct encap_rx *keys[1] = { rx };
 	uint8_t c;
 
-	return encap_open(keys, 1, m, len, out, sizeof(out), codec ? codec : &c);
+	return encap_open(keys, 1, m, len, out, sizeof(out), codec ? codec : &c, NULL);
 }
 
 /* Seal a short packet naming its counter under tx at counter c into m. */
@@ -327,9 +327,9 @@ check_limits(void)
 	{
 		struct encap_rx *keys[1] = { &rx };
 
-		CHECK_EQ(encap_open(keys, 1, msg, n, out, 100, &c), ENCAP_ERR_ROOM);
+		CHECK_EQ(encap_open(keys, 1, msg, n, out, 100, &c, NULL), ENCAP_ERR_ROOM);
 		CHECK_EQ(rx.replay.top, 0);
-		CHECK_EQ(encap_open(keys, 1, msg, n, out, 101, &c), 100);
+		CHECK_EQ(encap_open(keys, 1, msg, n, out, 101, &c, NULL), 100);
 	}
 
 	/* An authentic message with an unknown codec: refused, but recorded. */
@@ -361,7 +361,7 @@ check_key_ids(void)
 	struct encap_rx ra, rb, rc;
 	struct encap_rx *keys[3];
 	uint8_t c;
-	size_t n;
+	size_t n, slot;
 
 	pair(&ta, &ra, 0x21, 1);
 	pair(&tb, &rb, 0x22, 1);        /* same id, another session */
@@ -370,9 +370,9 @@ check_key_ids(void)
 
 	n = seal_at(&ta, 0, msg);
 	CHECK_EQ(open1(&rc, msg, n, NULL), ENCAP_ERR_KEY_ID);
-	CHECK_EQ(encap_open(keys, 0, msg, n, out, sizeof(out), &c), ENCAP_ERR_KEY_ID);
+	CHECK_EQ(encap_open(keys, 0, msg, n, out, sizeof(out), &c, NULL), ENCAP_ERR_KEY_ID);
 	keys[0] = NULL, keys[1] = &rc, keys[2] = NULL;
-	CHECK_EQ(encap_open(keys, 3, msg, n, out, sizeof(out), &c), ENCAP_ERR_KEY_ID);
+	CHECK_EQ(encap_open(keys, 3, msg, n, out, sizeof(out), &c, NULL), ENCAP_ERR_KEY_ID);
 	CHECK_EQ(encap_key_id(msg, n), 1);
 	CHECK_EQ(encap_key_id(msg, 1), -1);
 	msg[0] = 1;                     /* a handshake message has no key id */
@@ -381,22 +381,25 @@ check_key_ids(void)
 	/* tb's message under {ra, rb}: ra fails its tag, rb opens; ra unmoved. */
 	keys[0] = &ra, keys[1] = NULL, keys[2] = &rb;
 	n = seal_at(&tb, 40, msg);
-	CHECK_EQ(encap_open(keys, 3, msg, n, out, sizeof(out), &c), 28);
+	slot = 9;
+	CHECK_EQ(encap_open(keys, 3, msg, n, out, sizeof(out), &c, &slot), 28);
+	CHECK_EQ(slot, 2);              /* rb's: what confirms a session */
 	CHECK_EQ(ra.replay.top, 0);
 	CHECK_EQ(rb.replay.top, 41);
 	/* Replayed: a replay for rb outranks ra's bad tag, in either order. */
-	CHECK_EQ(encap_open(keys, 3, msg, n, out, sizeof(out), &c), ENCAP_ERR_REPLAY);
+	CHECK_EQ(encap_open(keys, 3, msg, n, out, sizeof(out), &c, NULL), ENCAP_ERR_REPLAY);
 	keys[0] = &rb, keys[2] = &ra;
-	CHECK_EQ(encap_open(keys, 3, msg, n, out, sizeof(out), &c), ENCAP_ERR_REPLAY);
+	CHECK_EQ(encap_open(keys, 3, msg, n, out, sizeof(out), &c, NULL), ENCAP_ERR_REPLAY);
 	keys[0] = &ra, keys[2] = &rb;
 	/* ta's message opens under ra, the first. */
 	n = seal_at(&ta, 40, msg);
-	CHECK_EQ(encap_open(keys, 3, msg, n, out, sizeof(out), &c), 28);
+	CHECK_EQ(encap_open(keys, 3, msg, n, out, sizeof(out), &c, &slot), 28);
+	CHECK_EQ(slot, 0);
 	CHECK_EQ(ra.replay.top, 41);
 	/* A forgery under the id fails both: bad tag. */
 	n = seal_at(&ta, 50, msg);
 	msg[20] ^= 1;
-	CHECK_EQ(encap_open(keys, 3, msg, n, out, sizeof(out), &c), ENCAP_ERR_TAG);
+	CHECK_EQ(encap_open(keys, 3, msg, n, out, sizeof(out), &c, NULL), ENCAP_ERR_TAG);
 }
 
 /* Each direction, and each other use of a session key, has its own key. */

@@ -366,6 +366,59 @@ check_authentic(void)
 	free_pair(&a, &b);
 }
 
+/*
+ * An init b never accepted, carrying the key id of b's current session (a
+ * recorded one replayed after b restarted, before any init of the peer's
+ * raised b's timestamp; the attacker reads the id off any sealed segment):
+ * b answers it and holds a next session whose keys nobody else has. The
+ * peer's ordinary segments, which open under b's current keys, must not
+ * confirm it: by key id they did, and b then sealed with keys nobody held.
+ */
+static void
+check_init_sharing_key_id(void)
+{
+	struct link_config ca = config("10.0.0.1", "10.0.0.2");
+	struct link_config cb = config("10.0.0.2", "10.0.0.1");
+	uint8_t e[HS_KEY_LEN], tai[HS_TAI64N_LEN], msg[HS_INIT_LEN];
+	struct hs_config hc;
+	struct hs_state hs;
+	struct link_report st;
+	struct end a, b;
+	uint64_t handshakes;
+	size_t opened = 0;
+
+	make_pair(&a, &b, &ca, &cb, psk, psk);
+	link_start(a.l, now);
+	run_for(&a, &b, 1000);
+	CHECK(keys_match(&a, &b) && keys_match(&b, &a));
+	status(&b, &st);
+	handshakes = st.counters.handshakes;
+	hs_config_init(&hc, psk, &ca.local, &ca.peer);
+	randombytes_buf(e, sizeof(e));
+	memset(tai, 0x50, sizeof(tai));         /* later than any b has seen */
+	CHECK_EQ(hs_init_create(&hc, &hs, e, 777, st.key_id, tai, msg), HS_OK);
+	CHECK_EQ(link_input(b.l, msg, sizeof(msg), now), 1);
+	b.nq = 0;                               /* its answer reaches no one */
+	CHECK_EQ(b.nrx, 2);                     /* cur, and next with cur's id */
+	CHECK_EQ(b.rx[0].seal.id, b.rx[1].seal.id);
+	/* The data path opens a's segments under the key that opens them. */
+	for (size_t i = 0; i < b.nrx; i++)
+		if (memcmp(b.rx[i].seal.mac, a.tx.seal.mac, 32) == 0) {
+			link_key_seen(b.l, b.rx[i].session, now);
+			opened++;
+		}
+	CHECK_EQ(opened, 1);
+	CHECK(keys_match(&b, &a));              /* b still seals with cur */
+	status(&b, &st);
+	CHECK_EQ(st.counters.handshakes, handshakes);
+	run_for(&a, &b, 30000);                 /* echoes under cur go on */
+	CHECK_EQ(link_state(b.l), LINK_UP);
+	CHECK(keys_match(&a, &b) && keys_match(&b, &a));
+	hs_config_wipe(&hc);
+	hs_state_wipe(&hs);
+	free_pair(&a, &b);
+}
+
 static void
 check_dead_peer(int persist)
 {
@@ -554,6 +607,7 @@ main(void)
 	check_rekey();
 	check_replay();
 	check_authentic();
+	check_init_sharing_key_id();
 	check_dead_peer(0);
 	check_dead_peer(1);
 	check_peer_restart();
