@@ -83,6 +83,13 @@ struct txq {
 /* What a pending run of segments into zcc0 counts once written. */
 enum run_kind { RUN_OPENED, RUN_DECAPSULATED };
 
+/* The keys: in memory that is locked, left out of core dumps, wiped. */
+struct dp_secrets {
+	struct seal_key tx, rx[DP_RX_KEYS];
+	struct encap_tx etx;
+	struct encap_rx erx[DP_RX_KEYS];        /* erx[i] goes with rx[i] */
+};
+
 struct datapath {
 	struct zcc_addr peer, local;
 	uint8_t port_selected[65536 / 8];   /* a bit per port: one look per segment */
@@ -94,9 +101,7 @@ struct datapath {
 	int recheck;                    /* send the next batch by IP once */
 	uint64_t sent_link, sent_ip;
 	size_t wire_mtu;
-	struct seal_key tx, rx[DP_RX_KEYS];
-	struct encap_tx etx;
-	struct encap_rx erx[DP_RX_KEYS];        /* erx[i] goes with rx[i] */
+	struct dp_secrets *k;           /* sodium_malloc: locked, not dumped */
 	int have_tx;
 	uint8_t codec;                  /* the session's agreed compression */
 	size_t nrx;
@@ -175,6 +180,12 @@ datapath_new(const struct zcc_addr *peer, struct zcc_addr local,
 
 	if (dp == NULL)
 		return NULL;
+	dp->k = sodium_malloc(sizeof(*dp->k));
+	if (dp->k == NULL) {
+		free(dp);
+		return NULL;
+	}
+	memset(dp->k, 0, sizeof(*dp->k));
 	dp->peer = *peer;
 	dp->local = local;
 	datapath_set_ports(dp, ports, nports);
@@ -211,11 +222,11 @@ dp_key_wipe(struct dp_key *k)
 static void
 wipe_keys(struct datapath *dp)
 {
-	seal_key_wipe(&dp->tx);
-	encap_tx_wipe(&dp->etx);
+	seal_key_wipe(&dp->k->tx);
+	encap_tx_wipe(&dp->k->etx);
 	for (size_t i = 0; i < DP_RX_KEYS; i++) {
-		seal_key_wipe(&dp->rx[i]);
-		encap_rx_wipe(&dp->erx[i]);
+		seal_key_wipe(&dp->k->rx[i]);
+		encap_rx_wipe(&dp->k->erx[i]);
 	}
 	dp->have_tx = 0;
 	dp->nrx = 0;
@@ -237,8 +248,8 @@ carry_windows(struct datapath *dp, struct encap_rx *next, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < dp->nrx; j++)
-			if (same_encap_key(&next[i].key, &dp->erx[j].key))
-				next[i].replay = dp->erx[j].replay;
+			if (same_encap_key(&next[i].key, &dp->k->erx[j].key))
+				next[i].replay = dp->k->erx[j].replay;
 }
 
 void
@@ -246,9 +257,9 @@ datapath_set_keys(struct datapath *dp, const struct dp_key *tx,
     const struct dp_key *const rx[], size_t nrx)
 {
 	struct encap_rx next[DP_RX_KEYS];
-	int same_tx = tx && dp->have_tx && tx->seal.id == dp->tx.id &&
-	    sodium_memcmp(tx->seal.mac, dp->tx.mac, sizeof(tx->seal.mac)) == 0;
-	uint64_t counter = dp->etx.counter;
+	int same_tx = tx && dp->have_tx && tx->seal.id == dp->k->tx.id &&
+	    sodium_memcmp(tx->seal.mac, dp->k->tx.mac, sizeof(tx->seal.mac)) == 0;
+	uint64_t counter = dp->k->etx.counter;
 
 	nrx = nrx < DP_RX_KEYS ? nrx : DP_RX_KEYS;
 	memset(next, 0, sizeof(next));
@@ -257,17 +268,17 @@ datapath_set_keys(struct datapath *dp, const struct dp_key *tx,
 	carry_windows(dp, next, nrx);
 	wipe_keys(dp);
 	if (tx) {
-		dp->tx = tx->seal;
-		dp->etx.key = tx->encap;
+		dp->k->tx = tx->seal;
+		dp->k->etx.key = tx->encap;
 		dp->codec = tx->codec;
 		dp->have_tx = 1;
 	}
 	if (!same_tx)
 		dp->tx_used = 0;
-	dp->etx.counter = same_tx ? counter : 0;
+	dp->k->etx.counter = same_tx ? counter : 0;
 	for (size_t i = 0; i < nrx; i++) {
-		dp->rx[i] = rx[i]->seal;
-		dp->erx[i] = next[i];
+		dp->k->rx[i] = rx[i]->seal;
+		dp->k->erx[i] = next[i];
 		dp->rx_session[i] = rx[i]->session;
 	}
 	dp->nrx = nrx;
@@ -300,7 +311,10 @@ datapath_free(struct datapath *dp)
 {
 	if (dp == NULL)
 		return;
-	wipe_keys(dp);
+	if (dp->k) {
+		wipe_keys(dp);
+		sodium_free(dp->k);
+	}
 	free(dp);
 }
 
@@ -572,7 +586,7 @@ seal_and_queue(struct datapath *dp, struct packet *p, size_t cap)
 		return;
 	}
 	dp->tx_used++;
-	if (seal_segment(&dp->tx, p, cap, &trimmed) != SEAL_OK) {
+	if (seal_segment(&dp->k->tx, p, cap, &trimmed) != SEAL_OK) {
 		drop(dp, DROP_NO_ROOM, p);
 		return;
 	}
@@ -603,7 +617,7 @@ static int
 rx_slot(const struct datapath *dp, int id)
 {
 	for (size_t i = 0; i < dp->nrx; i++)
-		if (dp->rx[i].id == id)
+		if (dp->k->rx[i].id == id)
 			return (int)i;
 	return -1;
 }
@@ -740,7 +754,7 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 		drop(dp, dp->nrx ? DROP_BAD_KEY_ID : DROP_NO_KEY, p);
 		return;
 	}
-	k = &dp->rx[slot];
+	k = &dp->k->rx[slot];
 	if ((dp->nat ? seal_open_as(k, p, dp->view_src, dp->view_dst) :
 	    seal_open(k, p)) != SEAL_OK) {
 		drop(dp, DROP_BAD_TAG, p);
@@ -976,7 +990,7 @@ encap_and_queue(struct datapath *dp, uint8_t *pkt, size_t n)
 		blen = z;
 		codec = codec_byte(dp->codec);
 	}
-	len = encap_seal(&dp->etx, codec, body, blen, msg,
+	len = encap_seal(&dp->k->etx, codec, body, blen, msg,
 	    ENCAP_OVERHEAD + n);
 	if (len < 0) {
 		dp->c.dropped[len == ENCAP_ERR_EXHAUSTED ? DROP_KEY_EXHAUSTED :
@@ -1110,7 +1124,7 @@ datapath_on_encap(struct datapath *dp, const uint8_t *msg, size_t len)
 		return 0;
 	}
 	for (size_t i = 0; i < dp->nrx; i++)
-		rx[i] = &dp->erx[i];
+		rx[i] = &dp->k->erx[i];
 	/* The packet, and room to decompress it, until datapath_flush. */
 	at = reserve(dp, len + ENCAP_MAX_PACKET, 0);
 	pkt = at;

@@ -692,10 +692,12 @@ struct link *
 link_new(const struct link_config *cfg, const uint8_t psk[ZCC_KEY_LEN],
     const struct link_ops *ops, void *arg)
 {
-	struct link *l = calloc(1, sizeof(*l));
+	/* Every key of the link's: locked, out of core dumps, wiped on free. */
+	struct link *l = sodium_malloc(sizeof(*l));
 
 	if (l == NULL)
 		return NULL;
+	memset(l, 0, sizeof(*l));
 	l->cfg = *cfg;
 	l->ops = *ops;
 	l->arg = arg;
@@ -714,8 +716,7 @@ link_free(struct link *l)
 		return;
 	forget_sessions(l);
 	hs_config_wipe(&l->hs);
-	sodium_memzero(l, sizeof(*l));
-	free(l);
+	sodium_free(l);
 }
 
 void

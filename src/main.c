@@ -869,9 +869,9 @@ prepare(struct parent *p)
 }
 
 /*
- * The link key lives in a page of its own that core dumps leave out and,
- * once detached, a fork gets zeroed (MADV_WIPEONFORK): the root script
- * helper never holds a copy.
+ * The link key lives in a page of its own that is locked (never swapped),
+ * that core dumps leave out and, once detached, that a fork gets zeroed
+ * (MADV_WIPEONFORK): the root script helper never holds a copy.
  */
 static uint8_t *
 key_page(void)
@@ -886,6 +886,8 @@ key_page(void)
 	}
 	if (madvise(p, (size_t)size, MADV_DONTDUMP) == -1)
 		log_warn("madvise (continuing)");
+	if (mlock(p, (size_t)size) == -1)
+		log_warn("mlock (continuing)");
 	return p;
 }
 
@@ -928,6 +930,9 @@ cmd_run(struct parent *p)
 	int ret = EXIT_FAILED;
 
 	log_init("zcctund", 1, p->opt.debug);
+	/* No core dump, no ptrace by others, for a process holding the key. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		log_warn("prctl (continuing)");
 	if ((p->key = key_page()) == NULL)
 		return EXIT_FAILED;
 	if (prepare(p) == -1) {

@@ -5,6 +5,8 @@
 #    as user zcc, not root, with no capability in any set, no_new_privs and
 #    not dumpable, and holds no file but its sockets, zcc0 and stdio; with
 #    its credentials, the ip-up script cannot be opened for writing;
+#  - the link key is, in the parent and in the engine, only in pages that
+#    are locked and left out of core dumps (memscan.py reads their memory);
 #  - the engine killed alone is restarted by the root parent: the link
 #    comes back, a transfer across the restart arrives byte-exact, and
 #    every segment of the port on the wire is sealed;
@@ -42,6 +44,17 @@ done
 [ "$(status_field "$eng" NoNewPrivs)" = 1 ] || fail "engine NoNewPrivs is not 1"
 [ "$(status_field "${ZCC_PID[A]}" Uid | cut -d" " -f1)" = 0 ] || fail "the parent is not root"
 check "engine pid $eng: uid/gid $zuid/$zgid (zcc), no capabilities (5 sets 0), NoNewPrivs 1; parent root"
+
+# ---- the link key in memory: only in locked pages out of core dumps ----
+# A process that is not dumpable has its /proc files owned by root.
+[ "$(stat -c %U "/proc/$eng/environ")" = root ] ||
+	fail "the engine is dumpable: /proc/$eng/environ is $(stat -c %U "/proc/$eng/environ")'s"
+for pid in "${ZCC_PID[A]}" "$eng"; do
+	$PY "$NETDIR/memscan.py" "$pid" "$TMP/key" >"$TMP/memscan.$pid" 2>&1 ||
+		fail "$(cat "$TMP/memscan.$pid")"
+	sed 's/^/    /' "$TMP/memscan.$pid"
+done
+check "the link key is only in locked pages left out of core dumps (parent and engine); the engine is not dumpable"
 
 # What it holds: sockets, zcc0, anonymous inodes, and libevent's own
 # signal pipe (made by the engine: the parent holds no end of it); past
