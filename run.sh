@@ -84,7 +84,7 @@ test)
 	ctest --test-dir build-asan --output-on-failure
 	build build-fuzz -DCMAKE_C_COMPILER=clang -DZCC_FUZZ=ON
 	for f in fuzz_open fuzz_options fuzz_handshake fuzz_lzs fuzz_lz4 fuzz_encap \
-	    fuzz_nexthop fuzz_privsep fuzz_pmtu; do
+	    fuzz_nexthop fuzz_privsep fuzz_pmtu fuzz_tun fuzz_local; do
 		fuzz "$f"
 	done
 	# The benchmark's smoke run: it builds, measures and writes a table

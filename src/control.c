@@ -34,7 +34,6 @@
 #include "zcc/log.h"
 #include "zcc/steer.h"
 
-#define CONTROL_REQ_MAX 64              /* one request line, newline included */
 #define CONTROL_REPLY_MAX (64 * 1024)   /* 64 flows take about 10 KB */
 #define CONTROL_DEADLINE_SEC 2          /* from accept to the last byte sent */
 #define CONTROL_MAX_CLIENTS 8
@@ -622,28 +621,53 @@ client_on_write(evutil_socket_t fd, short what, void *arg)
 	client_write(arg);
 }
 
-/* The reply to one request line (line is NULL when no line came). */
+static int
+is_word(const char *line, size_t n, const char *word)
+{
+	return n == strlen(word) && memcmp(line, word, n) == 0;
+}
+
+enum control_request
+control_parse_request(const char *buf, size_t n, int ended)
+{
+	const char *nl = memchr(buf, '\n', n);
+	size_t len;
+
+	if (nl == NULL)
+		return ended || n >= CONTROL_REQ_MAX ? CONTROL_REQ_UNKNOWN :
+		    CONTROL_REQ_PARTIAL;
+	len = (size_t)(nl - buf);
+	if (is_word(buf, len, "show"))
+		return CONTROL_REQ_SHOW;
+	if (is_word(buf, len, "show json"))
+		return CONTROL_REQ_SHOW_JSON;
+	if (is_word(buf, len, "stop"))
+		return CONTROL_REQ_STOP;
+	if (is_word(buf, len, "reload"))
+		return CONTROL_REQ_RELOAD;
+	return CONTROL_REQ_UNKNOWN;
+}
+
+/* The reply to a request. */
 static const char *
-client_reply(struct client *cl, const char *line, size_t n, int *len)
+client_reply(struct client *cl, enum control_request req, int *len)
 {
 	struct control *c = cl->ctl;
-	int json;
 
-	if (line != NULL && ((n == 4 && memcmp(line, "stop", 4) == 0) ||
-	    (n == 6 && memcmp(line, "reload", 6) == 0))) {
+	if (req == CONTROL_REQ_STOP || req == CONTROL_REQ_RELOAD) {
 		/* Handed to the root parent, which decides; never the block. */
-		if (c->cmd == NULL || c->cmd(c->arg, *line == 's' ?
+		if (c->cmd == NULL || c->cmd(c->arg, req == CONTROL_REQ_STOP ?
 		    CONTROL_STOP : CONTROL_RELOAD) == -1)
 			return "error: the supervisor did not take the request\n";
-		return *line == 's' ? "ok: stopping\n" : "ok: reloading\n";
+		return req == CONTROL_REQ_STOP ? "ok: stopping\n" :
+		    "ok: reloading\n";
 	}
-	if (line == NULL || !((n == 4 && memcmp(line, "show", 4) == 0) ||
-	    (n == 9 && memcmp(line, "show json", 9) == 0)))
+	if (req != CONTROL_REQ_SHOW && req != CONTROL_REQ_SHOW_JSON)
 		return "error: unknown request\n";
-	json = n == 9;
 	memset(&c->st, 0, sizeof(c->st));
 	c->fn(c->arg, &c->st);
-	*len = control_render(&c->st, json, c->render, sizeof(c->render));
+	*len = control_render(&c->st, req == CONTROL_REQ_SHOW_JSON, c->render,
+	    sizeof(c->render));
 	if (*len == -1) {
 		log_warnx("control: the reply does not fit in %zu bytes",
 		    sizeof(c->render));
@@ -653,10 +677,10 @@ client_reply(struct client *cl, const char *line, size_t n, int *len)
 }
 
 static void
-client_answer(struct client *cl, const char *line, size_t n)
+client_answer(struct client *cl, enum control_request req)
 {
 	int len = -1;
-	const char *reply = client_reply(cl, line, n, &len);
+	const char *reply = client_reply(cl, req, &len);
 
 	cl->replylen = len >= 0 ? (size_t)len : strlen(reply);
 	cl->reply = malloc(cl->replylen);
@@ -673,7 +697,7 @@ static void
 client_on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct client *cl = arg;
-	const char *nl;
+	enum control_request req;
 	ssize_t n;
 
 	(void)what;
@@ -687,12 +711,11 @@ client_on_read(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	cl->reqlen += (size_t)n;
-	nl = memchr(cl->req, '\n', cl->reqlen);
-	/* Wait for the rest of the line, unless the client stopped or it is too long. */
-	if (nl == NULL && n > 0 && cl->reqlen < sizeof(cl->req))
+	req = control_parse_request(cl->req, cl->reqlen, n == 0);
+	if (req == CONTROL_REQ_PARTIAL)
 		return;
 	event_del(cl->rd);
-	client_answer(cl, nl ? cl->req : NULL, nl ? (size_t)(nl - cl->req) : 0);
+	client_answer(cl, req);
 }
 
 static void

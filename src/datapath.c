@@ -127,8 +127,9 @@ struct datapath {
 	struct gro gro;                 /* opened, not yet written */
 	enum run_kind run_kind;
 	size_t used;                    /* bytes of arena in use */
-	uint8_t arena[DP_ARENA];
 	uint8_t zbuf[COMPRESS_BOUND(ENCAP_MAX_PACKET)];   /* compressed */
+	/* Last: an overrun would leave the allocation, where ASan sees it. */
+	uint8_t arena[DP_ARENA];
 };
 
 static const char *const drop_names[DROP_MAX] = {
@@ -789,7 +790,11 @@ datapath_flush(struct datapath *dp)
 	flush(dp, 0);
 }
 
-/* Room for n more bytes in the arena, flushing if need be. */
+/*
+ * Room for n more bytes in the arena, flushing (all above keep) if need
+ * be; NULL when even that leaves too little, which the callers' bounds
+ * rule out: a check, not a path.
+ */
 static uint8_t *
 reserve(struct datapath *dp, size_t n, size_t keep)
 {
@@ -797,6 +802,8 @@ reserve(struct datapath *dp, size_t n, size_t keep)
 
 	if (DP_ARENA - dp->used < n)
 		flush(dp, keep);
+	if (DP_ARENA - dp->used < n)
+		return NULL;
 	at = dp->arena + dp->used;
 	dp->used += n;
 	return at;
@@ -806,10 +813,12 @@ reserve(struct datapath *dp, size_t n, size_t keep)
 static uint8_t *
 take(struct datapath *dp, const uint8_t *buf, size_t n)
 {
-	uint8_t *at = reserve(dp, DP_HEADROOM + n + DP_TAILROOM, 0) + DP_HEADROOM;
+	uint8_t *at = reserve(dp, DP_HEADROOM + n + DP_TAILROOM, 0);
 
-	memcpy(at, buf, n);
-	return at;
+	if (at == NULL)
+		return NULL;
+	memcpy(at + DP_HEADROOM, buf, n);
+	return at + DP_HEADROOM;
 }
 
 /* ---- encapsulation: everything else routed into zcc0 ---- */
@@ -1127,6 +1136,10 @@ datapath_on_encap(struct datapath *dp, const uint8_t *msg, size_t len)
 		rx[i] = &dp->k->erx[i];
 	/* The packet, and room to decompress it, until datapath_flush. */
 	at = reserve(dp, len + ENCAP_MAX_PACKET, 0);
+	if (at == NULL) {
+		dp->c.dropped[DROP_MALFORMED]++;
+		return 0;
+	}
 	pkt = at;
 	n = encap_open(rx, dp->nrx, msg, len, at, len, &codec, &slot);
 	if (n < 0) {
@@ -1212,15 +1225,25 @@ handle_super(struct datapath *dp, uint8_t *buf, size_t n, size_t mss)
 	    .csum_offset = 16 };
 	long len;
 
-	if (packet_parse(&super, buf, n) != PACKET_OK || mss == 0) {
+	/*
+	 * The kernel never sends a segment size whose segment would not be an
+	 * IP packet; a header that did would take more than a read's room.
+	 */
+	if (packet_parse(&super, buf, n) != PACKET_OK || mss == 0 ||
+	    super.ip_hlen + super.tcp_hlen + mss > 65535) {
 		dp->c.dropped[DROP_MALFORMED]++;
 		return;
 	}
 	seg_csum.csum_start = (uint16_t)super.ip_hlen;
 	for (size_t i = 0;; i++) {
 		size_t room = super.ip_hlen + super.tcp_hlen + mss + DP_TAILROOM;
-		uint8_t *seg = reserve(dp, DP_HEADROOM + room, keep) + DP_HEADROOM;
+		uint8_t *seg = reserve(dp, DP_HEADROOM + room, keep);
 
+		if (seg == NULL) {
+			len = -1;
+			break;
+		}
+		seg += DP_HEADROOM;
 		len = offload_segment(&super, mss, i, seg, room);
 		if (len <= 0)
 			break;
@@ -1247,11 +1270,13 @@ handle_read(struct datapath *dp, const struct virtio_net_hdr *h, uint8_t *buf,
 void
 datapath_handle(struct datapath *dp, const uint8_t *buf, size_t n)
 {
-	if (n > ENCAP_MAX_PACKET) {
+	uint8_t *at;
+
+	if (n > ENCAP_MAX_PACKET || (at = take(dp, buf, n)) == NULL) {
 		dp->c.dropped[DROP_MALFORMED]++;
 		return;
 	}
-	handle_packet(dp, take(dp, buf, n), n, n + DP_TAILROOM, NULL);
+	handle_packet(dp, at, n, n + DP_TAILROOM, NULL);
 	flush(dp, 0);
 }
 

@@ -272,40 +272,65 @@ state_field(struct steer *s, const char *key, const char *val)
 	return 0;
 }
 
+int
+steer_state_parse(const char *text, size_t n, const char *path,
+    struct steer *s)
+{
+	char line[STATE_LINE_MAX];
+	int lineno = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->link_hlen = LINK_HLEN_UNKNOWN;
+	while (n > 0) {
+		const char *nl = memchr(text, '\n', n);
+		size_t len = nl ? (size_t)(nl - text) : n;
+		char *eq;
+
+		lineno++;
+		if (len >= sizeof(line) || memchr(text, '\0', len)) {
+			log_warnx("%s:%d: not a line of a state file", path, lineno);
+			return -1;
+		}
+		memcpy(line, text, len);
+		line[len] = '\0';
+		eq = strchr(line, '=');
+		if (eq == NULL || (*eq = '\0', state_field(s, line, eq + 1)) == -1) {
+			log_warnx("%s:%d: cannot parse '%s'", path, lineno, line);
+			return -1;
+		}
+		text += len + (nl != NULL);
+		n -= len + (nl != NULL);
+	}
+	if (s->ifname[0] == '\0' || s->peer.af == 0) {
+		log_warnx("%s: no ifname or peer", path);
+		return -1;
+	}
+	return 0;
+}
+
 /* 1 when read, 0 when there is no such file, -1 on error (logged). */
 static int
 state_read_path(const char *path, struct steer *s)
 {
-	char line[512];
-	int lineno = 0, ret = 1;
-	FILE *f;
+	char text[STATE_FILE_MAX + 1];
+	ssize_t n;
+	int fd;
 
-	f = fopen(path, "re");
-	if (f == NULL) {
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
 		if (errno == ENOENT)
 			return 0;
 		log_warn("%s", path);
 		return -1;
 	}
-	memset(s, 0, sizeof(*s));
-	s->link_hlen = LINK_HLEN_UNKNOWN;
-	while (fgets(line, sizeof(line), f)) {
-		char *eq = strchr(line, '=');
-
-		lineno++;
-		line[strcspn(line, "\n")] = '\0';
-		if (eq == NULL || (*eq = '\0', state_field(s, line, eq + 1)) == -1) {
-			log_warnx("%s:%d: cannot parse '%s'", path, lineno, line);
-			ret = -1;
-			break;
-		}
+	n = read(fd, text, sizeof(text));
+	close(fd);
+	if (n == -1 || n > STATE_FILE_MAX) {
+		log_warnx("%s: %s", path, n == -1 ? strerror(errno) :
+		    "too long for a state file");
+		return -1;
 	}
-	fclose(f);
-	if (ret == 1 && (s->ifname[0] == '\0' || s->peer.af == 0)) {
-		log_warnx("%s: no ifname or peer", path);
-		ret = -1;
-	}
-	return ret;
+	return steer_state_parse(text, (size_t)n, path, s) == 0 ? 1 : -1;
 }
 
 static int

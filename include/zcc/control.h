@@ -103,6 +103,24 @@ int control_cleanup(const char *ifname);
 /* The socket path for ifname in the caller's network namespace. -1 on error. */
 int control_socket_path(const char *ifname, char *path, size_t len);
 
+/* What a client asked: one line of at most CONTROL_REQ_MAX bytes. */
+#define CONTROL_REQ_MAX 64      /* one request line, newline included */
+enum control_request {
+	CONTROL_REQ_PARTIAL,    /* no newline yet: wait for more */
+	CONTROL_REQ_UNKNOWN,    /* not a request (or too long, or cut short) */
+	CONTROL_REQ_SHOW, CONTROL_REQ_SHOW_JSON,
+	CONTROL_REQ_STOP, CONTROL_REQ_RELOAD,
+};
+
+/*
+ * The request in the n bytes a client sent so far (buf need not hold a
+ * NUL); ended: the client sent nothing more (EOF), so a line without its
+ * newline is a whole request gone wrong. Pure: for the server, tests and
+ * fuzzing.
+ */
+enum control_request control_parse_request(const char *buf, size_t n,
+    int ended);
+
 /*
  * Render st as text or as one JSON object with a trailing newline, into out
  * (NUL-terminated). Returns the length without the NUL, or -1 when len is

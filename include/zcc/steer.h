@@ -117,4 +117,14 @@ int steer_cleanup(const char *ifname);
 /* The interface names of the links recorded here, at most max; -1 on error. */
 int steer_links(char names[][IFNAMSIZ], size_t max);
 
+/*
+ * A link's state file (KEY=VALUE lines, at most STATE_FILE_MAX bytes) of n
+ * bytes at text into s; path names it in the error lines. 0, or -1
+ * (logged). Pure: for the reader, tests and fuzzing.
+ */
+#define STATE_FILE_MAX 4096
+#define STATE_LINE_MAX 1024     /* ports= holds up to 128 */
+int steer_state_parse(const char *text, size_t n, const char *path,
+    struct steer *s);
+
 #endif

@@ -814,6 +814,31 @@ check_live(void)
 	event_base_free(base);
 }
 
+/* The request parser: whole lines only, exact words, bounded. */
+static void
+check_request_parse(void)
+{
+	char big[CONTROL_REQ_MAX];
+
+#define REQ(s, ended) control_parse_request(s, sizeof(s) - 1, ended)
+	CHECK_EQ(REQ("show\n", 0), CONTROL_REQ_SHOW);
+	CHECK_EQ(REQ("show json\n", 0), CONTROL_REQ_SHOW_JSON);
+	CHECK_EQ(REQ("stop\n", 0), CONTROL_REQ_STOP);
+	CHECK_EQ(REQ("reload\nshow\n", 0), CONTROL_REQ_RELOAD);
+	CHECK_EQ(REQ("show", 0), CONTROL_REQ_PARTIAL);
+	CHECK_EQ(REQ("show", 1), CONTROL_REQ_UNKNOWN);    /* EOF, no newline */
+	CHECK_EQ(REQ("", 1), CONTROL_REQ_UNKNOWN);
+	CHECK_EQ(REQ("show \n", 0), CONTROL_REQ_UNKNOWN);
+	CHECK_EQ(REQ("SHOW\n", 0), CONTROL_REQ_UNKNOWN);
+	CHECK_EQ(REQ("sho\n", 0), CONTROL_REQ_UNKNOWN);
+	CHECK_EQ(REQ("show\0json\n", 0), CONTROL_REQ_UNKNOWN);
+	CHECK_EQ(REQ("stopp\n", 0), CONTROL_REQ_UNKNOWN);
+#undef REQ
+	memset(big, 'x', sizeof(big));
+	CHECK_EQ(control_parse_request(big, sizeof(big) - 1, 0), CONTROL_REQ_PARTIAL);
+	CHECK_EQ(control_parse_request(big, sizeof(big), 0), CONTROL_REQ_UNKNOWN);
+}
+
 int
 main(void)
 {
@@ -823,6 +848,7 @@ main(void)
 	check_escaping();
 	check_sizes();
 	check_path();
+	check_request_parse();
 	if (geteuid() == 0)
 		check_live();
 	else
