@@ -149,6 +149,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_TOO_BIG] = "too_big",
 	[DROP_EXT_HEADER] = "ext_header",
 	[DROP_RING_FULL] = "ring_full",
+	[DROP_OTHER_SOURCE] = "other_source",
 };
 
 const char *
@@ -1182,7 +1183,7 @@ handle_packet(struct datapath *dp, uint8_t *buf, size_t n, size_t cap,
     const struct virtio_net_hdr *h)
 {
 	struct packet p = { 0 };
-	int outgoing, err;
+	int toward, outgoing, err;
 
 	err = packet_parse_ip(&p, buf, n);
 	if (err == PACKET_NOT_IP) {
@@ -1193,9 +1194,18 @@ handle_packet(struct datapath *dp, uint8_t *buf, size_t n, size_t cap,
 		drop(dp, DROP_MALFORMED, &p);
 		return;
 	}
-	outgoing = addr_is(&dp->local, p.af, packet_saddr(&p)) &&
-	    addr_is(&dp->peer, p.af, packet_daddr(&p));
+	toward = addr_is(&dp->peer, p.af, packet_daddr(&p));
+	outgoing = toward && addr_is(&dp->local, p.af, packet_saddr(&p));
 	err = packet_parse(&p, buf, n);
+	/*
+	 * The peer seals and selects only flows with our link address, so a
+	 * selected flow from another address of ours would get its answers
+	 * in clear: it never leaves.
+	 */
+	if (toward && !outgoing && err == PACKET_OK && selected(dp, &p)) {
+		drop(dp, DROP_OTHER_SOURCE, &p);
+		return;
+	}
 	if (outgoing && err == PACKET_OK && selected(dp, &p)) {
 		if (dp->encap_selected)
 			encapsulate(dp, buf, n, h);

@@ -47,6 +47,7 @@ struct zcctund {
 	uint64_t pmtu_believed, pmtu_ignored;
 	int encap_selected;     /* selected flows travel encapsulated */
 	unsigned trouble_told;  /* enum dp_trouble bits logged */
+	int other_source_told;  /* DROP_OTHER_SOURCE logged */
 	int peer_asked;         /* the peer's HS_ECHO_ENCAP, logged */
 	struct hs_view view;    /* the peer's, from the last handshake */
 	int nat;                /* the view says NAT */
@@ -290,6 +291,23 @@ path_trouble(struct zcctund *z, const char *what)
 		log_warnx("%s: selected flows to %s stay blocked (with "
 		    "fallback-encap at both ends they would travel "
 		    "encapsulated)", what, peer);
+}
+
+/* Selected segments from another address of ours: said once. */
+static void
+check_sources(struct zcctund *z)
+{
+	char peer[ZCC_ADDRSTRLEN], us[ZCC_ADDRSTRLEN];
+
+	if (z->other_source_told ||
+	    datapath_counters(z->dp)->dropped[DROP_OTHER_SOURCE] == 0)
+		return;
+	z->other_source_told = 1;
+	log_warnx("selected segments to %s from another address of this host "
+	    "than the link's %s are dropped (other_source): the peer would "
+	    "answer them in clear; bind such clients to %s",
+	    addr_format(&z->opt.peer, peer, sizeof(peer)),
+	    addr_format(&z->local, us, sizeof(us)), us);
 }
 
 /* What the data path has seen of the peer's in-place segments, once each. */
@@ -684,6 +702,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		expire_path_mtu(z);
 	}
 	check_path(z);
+	check_sources(z);
 	link_tick(z->link, now_ms());
 	stop_if_given_up(z);
 }

@@ -30,7 +30,7 @@ struct intake {
 	uint8_t *ring;
 	size_t ring_len;
 	size_t frame_size, nframes, head;
-	struct zcc_addr peer;
+	struct zcc_addr local, peer;
 };
 
 /* ---- the filter ---- */
@@ -90,9 +90,10 @@ word_at(const uint8_t *b)
 	    (uint32_t)b[2] << 8 | b[3];
 }
 
-/* IPv4: IHL 5, TCP, not a fragment, from the peer. */
+/* IPv4: IHL 5, TCP, not a fragment, from the peer to local. */
 static void
-match_ipv4(struct prog *p, const struct zcc_addr *peer)
+match_ipv4(struct prog *p, const struct zcc_addr *local,
+    const struct zcc_addr *peer)
 {
 	require(p, ETH_P_IP);
 	load(p, BPF_B, 0);
@@ -104,11 +105,16 @@ match_ipv4(struct prog *p, const struct zcc_addr *peer)
 	emit(p, BPF_RET | BPF_K, p->leave, 0, 0);
 	load(p, BPF_W, 12);
 	require(p, word_at(peer->a));
+	if (local->af == AF_INET) {
+		load(p, BPF_W, 16);
+		require(p, word_at(local->a));
+	}
 }
 
-/* IPv6: next header TCP, from the peer. */
+/* IPv6: next header TCP, from the peer to local. */
 static void
-match_ipv6(struct prog *p, const struct zcc_addr *peer)
+match_ipv6(struct prog *p, const struct zcc_addr *local,
+    const struct zcc_addr *peer)
 {
 	require(p, ETH_P_IPV6);
 	load(p, BPF_B, 0);
@@ -120,11 +126,16 @@ match_ipv6(struct prog *p, const struct zcc_addr *peer)
 		load(p, BPF_W, 8 + 4 * i);
 		require(p, word_at(peer->a + 4 * i));
 	}
+	for (uint32_t i = 0; local->af == AF_INET6 && i < 4; i++) {
+		load(p, BPF_W, 24 + 4 * i);
+		require(p, word_at(local->a + 4 * i));
+	}
 }
 
 size_t
 intake_filter(struct sock_filter *prog, const struct intake_prog *how,
-    const struct zcc_addr *peer, const uint16_t *ports, size_t nports)
+    const struct zcc_addr *local, const struct zcc_addr *peer,
+    const uint16_t *ports, size_t nports)
 {
 	struct prog p = { prog, 0, how->ip_off, how->take, how->leave };
 	uint32_t hlen = peer->af == AF_INET6 ? IPV6_HLEN : IPV4_HLEN;
@@ -136,9 +147,9 @@ intake_filter(struct sock_filter *prog, const struct intake_prog *how,
 	require(&p, PACKET_HOST);
 	load_ancillary(&p, BPF_H, SKF_AD_PROTOCOL);
 	if (peer->af == AF_INET6)
-		match_ipv6(&p, peer);
+		match_ipv6(&p, local, peer);
 	else
-		match_ipv4(&p, peer);
+		match_ipv4(&p, local, peer);
 	accept_ports(&p, hlen, ports, nports);          /* source port */
 	accept_ports(&p, hlen + 2, ports, nports);      /* destination port */
 	emit(&p, BPF_RET | BPF_K, p.leave, 0, 0);
@@ -146,15 +157,16 @@ intake_filter(struct sock_filter *prog, const struct intake_prog *how,
 }
 
 static int
-attach_filter(int fd, const struct zcc_addr *peer, const uint16_t *ports,
-    size_t nports)
+attach_filter(int fd, const struct zcc_addr *local, const struct zcc_addr *peer,
+    const uint16_t *ports, size_t nports)
 {
 	/* A SOCK_DGRAM packet socket's filter sees the packet from its IP header. */
 	static const struct intake_prog how = { 0, TAKE_ALL, 0 };
 	struct sock_filter f[INTAKE_FILTER_MAX];
 	struct sock_fprog prog = { 0, f };
 
-	prog.len = (unsigned short)intake_filter(f, &how, peer, ports, nports);
+	prog.len = (unsigned short)intake_filter(f, &how, local, peer, ports,
+	    nports);
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
 	    sizeof(prog)) == -1) {
 		log_warn("receive ring: attaching its filter");
@@ -232,8 +244,8 @@ bind_to(int fd, const char *dev)
  * ring are in place, so no packet is ever taken unfiltered.
  */
 struct intake *
-intake_open(const char *dev, int mtu, const struct zcc_addr *peer,
-    const uint16_t *ports, size_t nports)
+intake_open(const char *dev, int mtu, const struct zcc_addr *local,
+    const struct zcc_addr *peer, const uint16_t *ports, size_t nports)
 {
 	struct intake *in = calloc(1, sizeof(*in));
 	int one = 1;
@@ -242,6 +254,7 @@ intake_open(const char *dev, int mtu, const struct zcc_addr *peer,
 		log_warnx("out of memory");
 		return NULL;
 	}
+	in->local = *local;
 	in->peer = *peer;
 	in->fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (in->fd == -1) {
@@ -251,7 +264,7 @@ intake_open(const char *dev, int mtu, const struct zcc_addr *peer,
 	/* Saves running the filter on everything we send; it rejects those. */
 	(void)setsockopt(in->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
 	    sizeof(one));
-	if (attach_filter(in->fd, peer, ports, nports) == -1 ||
+	if (attach_filter(in->fd, local, peer, ports, nports) == -1 ||
 	    map_ring(in, mtu) == -1 || bind_to(in->fd, dev) == -1)
 		goto fail;
 	return in;
@@ -269,7 +282,7 @@ intake_fd(const struct intake *in)
 int
 intake_set_ports(struct intake *in, const uint16_t *ports, size_t nports)
 {
-	return attach_filter(in->fd, &in->peer, ports, nports);
+	return attach_filter(in->fd, &in->local, &in->peer, ports, nports);
 }
 
 static struct tpacket2_hdr *

@@ -312,8 +312,8 @@ open_engine_fds(struct parent *p, struct engine_setup *e)
 	    p->opt.udp_port, p->opt.floating)) == -1)
 		return -1;
 	/* After steering: no selected segment reaches IP from here on. */
-	e->intake = intake_open(p->realdev, p->mtu + ZCC_OPT_LEN, &p->opt.peer,
-	    p->opt.ports, p->opt.nports);
+	e->intake = intake_open(p->realdev, p->mtu + ZCC_OPT_LEN, &p->local,
+	    &p->opt.peer, p->opt.ports, p->opt.nports);
 	return e->intake ? 0 : -1;
 }
 

@@ -870,7 +870,7 @@ install_port_filters(const struct steer *s)
 
 	if (!s->tc_filter)
 		return 0;
-	n = intake_filter(f, &how, &s->peer, s->ports, s->nports);
+	n = intake_filter(f, &how, &s->local, &s->peer, s->ports, s->nports);
 	snprintf(code, sizeof(code), "%zu", n);
 	for (size_t i = 0; i < n; i++)
 		append(code, sizeof(code), ",%u %u %u %u", (unsigned)f[i].code,

@@ -56,6 +56,8 @@ enum dp_drop {
 	DROP_EXT_HEADER,     /* IPv6 between the two ends with an extension header
 	                        before TCP (see PROTOCOL.md) */
 	DROP_RING_FULL,      /* the receive ring was full: the kernel dropped it */
+	DROP_OTHER_SOURCE,   /* a selected segment to the peer from another
+	                        address of ours: only the link's carries them */
 	DROP_MAX
 };
 

@@ -4,9 +4,9 @@
  * an AF_PACKET receive ring (TPACKET_V2), so that a wake-up reads every
  * segment that has arrived, with no system call per segment. A classic BPF
  * filter takes exactly what steering's tc ingress filter, the same
- * program, then drops: arriving from the peer, TCP right behind a
- * fixed-size IP header, not a fragment, a selected port as source or
- * destination. Packet taps see a packet before tc ingress does, so the
+ * program, then drops: arriving from the peer for the link's own address,
+ * TCP right behind a fixed-size IP header, not a fragment, a selected port
+ * as source or destination. Packet taps see a packet before tc ingress does, so the
  * ring has its copy before the kernel's own is dropped; nothing else on
  * the interface is copied.
  */
@@ -21,7 +21,7 @@
 #include "zcc/options.h"
 
 /* The most instructions intake_filter writes: ZCC_MAX_PORTS ports, twice. */
-#define INTAKE_FILTER_MAX (32 + 4 * ZCC_MAX_PORTS)
+#define INTAKE_FILTER_MAX (40 + 4 * ZCC_MAX_PORTS)
 
 /* Where a filter program runs, and what it answers. */
 struct intake_prog {
@@ -30,7 +30,8 @@ struct intake_prog {
 };
 
 /*
- * The filter for the peer's segments to or from one of ports, into prog
+ * The filter for the peer's segments to local (any address when local has
+ * another family: not known) to or from one of ports, into prog
  * (room for INTAKE_FILTER_MAX; ports beyond ZCC_MAX_PORTS are not taken).
  * The ring runs it from the IP header, with the verdicts "all of it" and
  * "none"; steering's tc ingress filter is the same program run from the
@@ -38,16 +39,18 @@ struct intake_prog {
  * disagree. Returns the number of instructions.
  */
 size_t intake_filter(struct sock_filter *prog, const struct intake_prog *how,
-    const struct zcc_addr *peer, const uint16_t *ports, size_t nports);
+    const struct zcc_addr *local, const struct zcc_addr *peer,
+    const uint16_t *ports, size_t nports);
 
 struct intake;
 
 /*
- * A ring on dev, whose MTU is mtu, taking the peer's segments on ports.
- * NULL on failure (logged). Needs CAP_NET_RAW; afterwards, nothing.
+ * A ring on dev, whose MTU is mtu, taking the peer's segments to local on
+ * ports. NULL on failure (logged). Needs CAP_NET_RAW; afterwards, nothing.
  */
 struct intake *intake_open(const char *dev, int mtu,
-    const struct zcc_addr *peer, const uint16_t *ports, size_t nports);
+    const struct zcc_addr *local, const struct zcc_addr *peer,
+    const uint16_t *ports, size_t nports);
 
 /* Readable when a segment waits in the ring. */
 int intake_fd(const struct intake *in);

@@ -82,19 +82,31 @@ run(const struct sock_filter *f, size_t nf, const uint8_t *pkt, size_t n,
 static struct sock_filter prog[INTAKE_FILTER_MAX];
 static size_t nprog;
 
+/* The filter for peer's segments to local ("" for not known). */
 static void
-compile(const char *peer, const uint16_t *ports, size_t n, uint32_t ip_off)
+compile_to(const char *local, const char *peer, const uint16_t *ports,
+    size_t n, uint32_t ip_off)
 {
 	struct intake_prog how = { ip_off, TAKE, LEAVE };
-	struct zcc_addr a;
+	struct zcc_addr a, l = { 0 };
 
 	CHECK_EQ(addr_parse(&a, peer), 0);
-	nprog = intake_filter(prog, &how, &a, ports, n);
+	if (*local)
+		CHECK_EQ(addr_parse(&l, local), 0);
+	nprog = intake_filter(prog, &how, &l, &a, ports, n);
 	CHECK(nprog > 0 && nprog <= INTAKE_FILTER_MAX);
 	/* Every jump lands inside the program. */
 	for (size_t i = 0; i < nprog; i++)
 		if (BPF_CLASS(prog[i].code) == BPF_JMP)
 			CHECK(i + 1 + prog[i].jt < nprog && i + 1 + prog[i].jf < nprog);
+}
+
+/* The tests' own address: 10.0.0.1 or 2001:db8::1. */
+static void
+compile(const char *peer, const uint16_t *ports, size_t n, uint32_t ip_off)
+{
+	compile_to(strchr(peer, ':') ? "2001:db8::1" : "10.0.0.1", peer, ports,
+	    n, ip_off);
 }
 
 /* A TCP segment from src, IPv4 with IHL 5, 20 bytes of TCP, no payload. */
@@ -165,6 +177,13 @@ test_ipv4(void)
 	b[6] = 0x40, b[7] = 0;
 	CHECK_EQ(v4(b, n), TAKE);
 	CHECK_EQ(v4(b, 21), 0);                     /* cut inside the ports */
+	b[19] = 9;
+	CHECK_EQ(v4(b, n), LEAVE);      /* for another address: forwarded, or
+	                                   a secondary one of ours */
+	compile_to("", "10.0.0.2", ports, 2, 0);
+	CHECK_EQ(v4(b, n), TAKE);       /* our address not known: any */
+	compile("10.0.0.2", ports, 2, 0);
+	b[19] = 1;
 
 	/* tc runs it from the Ethernet header. */
 	compile("10.0.0.2", ports, 2, ETH_HLEN);
@@ -227,6 +246,8 @@ test_ipv6(void)
 	b[41] ^= 1;
 	b[40] = 0, b[41] = 80, b[42] = 5001 >> 8, b[43] = 5001 & 0xff;
 	CHECK_EQ(verdict(b, 60, PACKET_HOST, ETH_P_IPV6), TAKE);
+	b[39] = 9;
+	CHECK_EQ(verdict(b, 60, PACKET_HOST, ETH_P_IPV6), LEAVE);  /* to ::9 */
 }
 
 int
