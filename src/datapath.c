@@ -110,6 +110,8 @@ struct datapath {
 	int last_seen;                  /* rx slot last reported, -1: none */
 	dp_key_seen_fn *key_seen;
 	void *arg;
+	dp_source_ok_fn *source_ok;     /* NULL: every source */
+	void *source_arg;
 	struct dp_counters c;
 	struct flow flows[DP_FLOWS];
 	size_t last_flow;               /* the slot hit last: segments come in runs */
@@ -150,6 +152,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_EXT_HEADER] = "ext_header",
 	[DROP_RING_FULL] = "ring_full",
 	[DROP_OTHER_SOURCE] = "other_source",
+	[DROP_UNROUTED_SOURCE] = "unrouted_source",
 };
 
 const char *
@@ -711,6 +714,14 @@ datapath_trouble(const struct datapath *dp, uint16_t *sport, uint16_t *dport)
 }
 
 void
+datapath_set_source_check(struct datapath *dp, dp_source_ok_fn *ok,
+    void *arg)
+{
+	dp->source_ok = ok;
+	dp->source_arg = arg;
+}
+
+void
 datapath_set_endpoint(struct datapath *dp,
     const struct sockaddr_storage *to, socklen_t tolen)
 {
@@ -1102,6 +1113,21 @@ unview(struct datapath *dp, struct packet *p)
 	packet_fix_checksums(p);
 }
 
+/*
+ * The peer may send from its own address (selected flows) and from the
+ * addresses this host routes into zcc0; anything else it is not to speak
+ * for, however authentic the datagram (PROTOCOL.md, "Encapsulation").
+ */
+static int
+source_allowed(const struct datapath *dp, const uint8_t *pkt)
+{
+	int af = pkt[0] >> 4 == 6 ? AF_INET6 : AF_INET;
+	const uint8_t *src = pkt + (af == AF_INET6 ? 8 : 12);
+
+	return dp->source_ok == NULL || addr_is(&dp->peer, af, src) ||
+	    dp->source_ok(dp->source_arg, af, src);
+}
+
 /* A decapsulated packet into zcc0: TCP joins a run, the rest goes alone. */
 static void
 deliver_decapsulated(struct datapath *dp, uint8_t *pkt, size_t n)
@@ -1110,7 +1136,14 @@ deliver_decapsulated(struct datapath *dp, uint8_t *pkt, size_t n)
 
 	if (packet_parse(&p, pkt, n) == PACKET_OK) {
 		unview(dp, &p);
-		deliver(dp, &p, RUN_DECAPSULATED);
+		if (!source_allowed(dp, pkt))
+			drop(dp, DROP_UNROUTED_SOURCE, &p);
+		else
+			deliver(dp, &p, RUN_DECAPSULATED);
+		return;
+	}
+	if (!source_allowed(dp, pkt)) {
+		dp->c.dropped[DROP_UNROUTED_SOURCE]++;
 		return;
 	}
 	write_run(dp);          /* keep the order of what came */

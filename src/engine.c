@@ -32,6 +32,8 @@
 #include "zcc/privsep.h"
 
 #define TICK_MS 100
+#define SOURCE_MEMOS 64         /* decapsulated sources remembered */
+#define SOURCE_MEMO_MS 2000     /* for this long: routes change rarely */
 #define NEXTHOP_TICKS 10        /* the next hop is read once a second */
 
 struct zcctund {
@@ -48,6 +50,14 @@ struct zcctund {
 	int encap_selected;     /* selected flows travel encapsulated */
 	unsigned trouble_told;  /* enum dp_trouble bits logged */
 	int other_source_told;  /* DROP_OTHER_SOURCE logged */
+	int unrouted_told;      /* DROP_UNROUTED_SOURCE logged */
+	int route_fd;           /* rtnetlink: where a source is routed */
+	unsigned int tun_index; /* zcc0's ifindex */
+	struct source_memo {    /* route lookups of decapsulated sources */
+		struct zcc_addr a;
+		uint64_t until;
+		int ok;
+	} sources[SOURCE_MEMOS];
 	int peer_asked;         /* the peer's HS_ECHO_ENCAP, logged */
 	struct hs_view view;    /* the peer's, from the last handshake */
 	int nat;                /* the view says NAT */
@@ -291,6 +301,43 @@ path_trouble(struct zcctund *z, const char *what)
 		log_warnx("%s: selected flows to %s stay blocked (with "
 		    "fallback-encap at both ends they would travel "
 		    "encapsulated)", what, peer);
+}
+
+/* ---- the sources the peer may send from, encapsulated ---- */
+
+/* Routed into zcc0 here: the administrator's word that the peer is it. */
+static int
+source_ok(void *arg, int af, const uint8_t *a)
+{
+	struct zcctund *z = arg;
+	struct zcc_addr src;
+	struct source_memo *m;
+	uint32_t h = 2166136261u;
+	uint64_t now = now_ms();
+
+	addr_set(&src, af, a);
+	for (size_t i = 0; i < addr_len(&src); i++)
+		h = (h ^ src.a[i]) * 16777619u;
+	m = &z->sources[h % SOURCE_MEMOS];
+	if (m->until > now && addr_equal(&m->a, &src))
+		return m->ok;
+	m->a = src;
+	m->until = now + SOURCE_MEMO_MS;
+	m->ok = z->route_fd != -1 && z->tun_index != 0 &&
+	    nexthop_route_oif(z->route_fd, &src) == (int)z->tun_index;
+	return m->ok;
+}
+
+static void
+check_unrouted(struct zcctund *z)
+{
+	if (z->unrouted_told ||
+	    datapath_counters(z->dp)->dropped[DROP_UNROUTED_SOURCE] == 0)
+		return;
+	z->unrouted_told = 1;
+	log_warnx("the peer sent packets from addresses this host does not "
+	    "route into %s: dropped (unrouted_source); route a subnet into %s "
+	    "to accept it from the peer", z->opt.ifname, z->opt.ifname);
 }
 
 /* Selected segments from another address of ours: said once. */
@@ -703,6 +750,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	check_path(z);
 	check_sources(z);
+	check_unrouted(z);
 	link_tick(z->link, now_ms());
 	stop_if_given_up(z);
 }
@@ -891,6 +939,7 @@ start_link(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
 	link_config_from(&lc, z, &z->opt);
 	if (z->dp) {
 		set_endpoint(z, &z->opt.peer, z->opt.udp_port);
+		datapath_set_source_check(z->dp, source_ok, z);
 		z->link = link_new(&lc, link_key, &ops, z);
 	}
 	if (z->link == NULL) {
@@ -923,7 +972,8 @@ engine_run(const struct engine_setup *s)
 		.tun_fd = s->tun_fd, .raw_fd = s->raw_fd, .udp_fd = s->udp_fd,
 		.priv_fd = s->priv_fd, .link_fd = s->link_fd, .nl_fd = s->nl_fd,
 		.icmp_fd = s->icmp_fd, .realdev_index = s->realdev_index,
-		.intake = s->intake,
+		.intake = s->intake, .route_fd = s->route_fd,
+		.tun_index = s->tun_index,
 	};
 	int ret = 1;
 

@@ -304,10 +304,12 @@ open_engine_fds(struct parent *p, struct engine_setup *e)
 	e->tun_fd = p->tun_fd;
 	e->control_fd = p->control_fd;
 	e->raw_fd = e->udp_fd = e->link_fd = e->nl_fd = e->priv_fd =
-	    e->icmp_fd = -1;
+	    e->icmp_fd = e->route_fd = -1;
+	e->tun_index = if_nametoindex(p->opt.ifname);
 	if ((e->raw_fd = host_raw_socket(p->opt.peer.af, p->opt.fwmark)) == -1 ||
 	    (e->icmp_fd = host_icmp_socket(p->opt.peer.af)) == -1 ||
 	    open_link_send(p, e) == -1 ||
+	    (e->route_fd = nexthop_open()) == -1 ||
 	    (e->udp_fd = host_udp_socket(&p->local, &p->opt.peer,
 	    p->opt.udp_port, p->opt.floating)) == -1)
 		return -1;
@@ -321,7 +323,7 @@ static void
 close_engine_fds(struct engine_setup *e)
 {
 	int *fds[] = { &e->raw_fd, &e->udp_fd, &e->link_fd, &e->nl_fd,
-	    &e->icmp_fd };
+	    &e->icmp_fd, &e->route_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] != -1) {
@@ -337,7 +339,8 @@ static void
 keep_only(const struct engine_setup *e)
 {
 	int keep[] = { e->tun_fd, e->raw_fd, e->udp_fd, e->link_fd, e->nl_fd,
-	    e->icmp_fd, e->control_fd, e->priv_fd, intake_fd(e->intake) };
+	    e->icmp_fd, e->route_fd, e->control_fd, e->priv_fd,
+	    intake_fd(e->intake) };
 	int max = (int)sysconf(_SC_OPEN_MAX);
 
 	for (int fd = STDERR_FILENO + 1; fd < (max > 0 ? max : 1024); fd++) {

@@ -263,6 +263,14 @@ get_neigh(int fd, struct nexthop *nh)
 }
 
 int
+nexthop_route_oif(int fd, const struct zcc_addr *to)
+{
+	struct nexthop nh = { 0 };
+
+	return get_route(fd, to, 0, &nh) == 0 ? nh.ifindex : -1;
+}
+
+int
 nexthop_lookup(int fd, const struct zcc_addr *peer, uint32_t fwmark,
     struct nexthop *nh)
 {

@@ -58,6 +58,8 @@ enum dp_drop {
 	DROP_RING_FULL,      /* the receive ring was full: the kernel dropped it */
 	DROP_OTHER_SOURCE,   /* a selected segment to the peer from another
 	                        address of ours: only the link's carries them */
+	DROP_UNROUTED_SOURCE,/* decapsulated from an address this host does not
+	                        route into zcc0: the peer may not speak for it */
 	DROP_MAX
 };
 
@@ -164,6 +166,20 @@ enum dp_trouble { DP_STRIPPED = 1, DP_ALTERED = 2 };
 #define DP_ALTERED_RUN 32
 unsigned datapath_trouble(const struct datapath *dp, uint16_t *sport,
     uint16_t *dport);
+
+/*
+ * Whether this host routes its traffic to the address (af's length at a)
+ * into zcc0: only then may the peer send packets from it (WireGuard's
+ * cryptokey routing, from the administrator's routes). 1 yes, 0 no.
+ */
+typedef int dp_source_ok_fn(void *arg, int af, const uint8_t *a);
+
+/*
+ * Check every decapsulated packet's source with ok (NULL: accept all,
+ * for tests); the peer's own address always passes (selected flows).
+ */
+void datapath_set_source_check(struct datapath *dp, dp_source_ok_fn *ok,
+    void *arg);
 
 /*
  * Where encapsulated datagrams go when the UDP socket is not connected

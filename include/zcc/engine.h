@@ -29,6 +29,8 @@ struct engine_setup {
 	int control_fd;                 /* listening */
 	int priv_fd;                    /* to the parent */
 	int icmp_fd;                    /* ICMP "too big" reports (pmtu.h) */
+	int route_fd;                   /* rtnetlink: is a source routed here */
+	unsigned int tun_index;         /* zcc0's ifindex */
 	struct intake *intake;
 	const uint8_t *link_key;        /* ZCC_KEY_LEN bytes, wiped by the caller */
 };

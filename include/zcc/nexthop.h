@@ -41,6 +41,12 @@ int nexthop_lookup(int fd, const struct zcc_addr *peer, uint32_t fwmark,
     struct nexthop *nh);
 
 /*
+ * The interface this host's own traffic to `to` leaves by (the route, no
+ * mark), or -1 when there is no route or the kernel did not answer.
+ */
+int nexthop_route_oif(int fd, const struct zcc_addr *to);
+
+/*
  * The parsers of the kernel's replies, public for the unit tests. Each
  * takes one whole netlink message. 0 on success, -1 when msg is not a
  * well-formed reply of its kind (an NLMSG_ERROR too).

@@ -7,7 +7,10 @@
 # and its replies), UDP (byte-exact both ways) and TCP (byte-exact, full
 # size: the path MTU is learnt from zcc's ICMP "fragmentation needed", no
 # IP fragment on the wire). The wire carries none of it in plaintext. A
-# replayed encapsulated datagram is dropped and counted. With compress lz4
+# replayed encapsulated datagram is dropped and counted. A packet the peer
+# sends from an address this end does not route into zcc0 (a host on A's
+# own LAN) is dropped and counted (unrouted_source), one from a routed
+# address delivered. With compress lz4
 # and compress lzs a compressible transfer arrives byte-exact and puts fewer
 # bytes on the wire than without.
 # test_vpn.sh runs the same with no encrypt-port at all (a VPN link, as
@@ -144,6 +147,43 @@ ctl_status B "$NS_B"
 [ "$(jv "$TMP/B.json" decapsulated)" -eq "$before_dec" ] ||
 	fail "a replayed datagram was delivered"
 check "3 replays dropped and counted (replayed), none delivered"
+
+log "B sends into its zcc0 from 10.1.1.7 (a host on A's own LAN) and from HB's 10.2.2.2"
+# zcc0 with an address of its own, as a pppd-style link has one: loose
+# reverse-path filtering then lets 10.1.1.7 through (A reaches it on lan;
+# without an address on zcc0 the kernel refuses every source not routed
+# into it), and only zcctund's check keeps the peer from posing as it.
+ip -n "$NS_A" addr add 10.99.0.1/32 dev zcc0
+bg_start "$NS_HA" "$TMP/spoof.srv" $PY -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 6001))
+s.settimeout(3)
+try:
+    while True:
+        print(s.recv(100).decode(), flush=True)
+except socket.timeout:
+    pass'
+srv=$BG_PID
+sleep 0.3
+ip netns exec "$NS_B" $PY -c '
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"zcc0")
+for src, word in (("10.1.1.7", b"spoofed"), ("10.2.2.2", b"routed")):
+    udp = struct.pack("!HHHH", 6001, 6001, 8 + len(word), 0) + word
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                     socket.inet_aton(src), socket.inet_aton("10.1.1.2"))
+    s.sendto(ip + udp, ("10.1.1.2", 0))'
+bg_wait "$srv" 10 || true
+got=$(tr '\n' ' ' <"$TMP/spoof.srv")
+[ "$got" = "routed " ] || fail "HA received: '$got' (want only the routed one)"
+ctl_status A "$NS_A"
+[ "$(jv "$TMP/A.json" dropped.unrouted_source)" -ge 1 ] ||
+	fail "A counted unrouted_source=$(jv "$TMP/A.json" dropped.unrouted_source)"
+wait_log A 'does not route into zcc0' 1 3 || fail "A said nothing about the unrouted source"
+echo "    A: $(grep 'does not route into zcc0' "$TMP/A.log" | sed 's/^[^:]*: //')"
+check "from 10.1.1.7: dropped and counted (unrouted_source), said once; from 10.2.2.2: delivered"
 if [ ${#SELECT[@]} = 0 ]; then
 	# OPERATIONS.md: a fallback route keeps the subnet off other paths
 	# (here a default route through C) once zcc0 is gone.
