@@ -281,6 +281,9 @@ text_send(struct out *o, const struct zcc_status *st)
 		out_add(o, ", ICMP too big: %" PRIu64 " believed, %" PRIu64
 		    " ignored", st->pmtu_believed, st->pmtu_ignored);
 	out_add(o, "\n  selected flows: %s\n", carried(st));
+	if (st->ports_differ)
+		out_add(o, "  ports: the peer selects others: every selected "
+		    "flow blocked\n");
 	out_add(o, "  endpoint: %s port %u%s\n",
 	    addr_format(&st->endpoint, a, sizeof(a)), st->endpoint_port,
 	    st->floating ? " (float)" : "");
@@ -411,8 +414,10 @@ json_send(struct out *o, const struct zcc_status *st)
 	    PRIu64 ",\"pmtu_ignored\":%" PRIu64, st->link_mtu, st->path_mtu,
 	    st->pmtu_believed, st->pmtu_ignored);
 	out_add(o, ",\"endpoint\":{\"addr\":\"%s\",\"port\":%u},"
-	    "\"float\":%s", addr_format(&st->endpoint, a, sizeof(a)),
-	    st->endpoint_port, st->floating ? "true" : "false");
+	    "\"float\":%s,\"ports_differ\":%s",
+	    addr_format(&st->endpoint, a, sizeof(a)), st->endpoint_port,
+	    st->floating ? "true" : "false",
+	    st->ports_differ ? "true" : "false");
 	if (st->nat)
 		out_add(o, ",\"nat\":{\"peer_address\":\"%s\",\"peer_sends_to\":"
 		    "\"%s\",\"ports_rewritten\":%s}",

@@ -119,6 +119,7 @@ struct datapath {
 	time_t ring_checked;            /* when the ring's overruns were read */
 	int warned_no_timestamps;
 	int encap_selected;             /* selected segments leave encapsulated */
+	int block_selected;             /* the peer selects other ports */
 	unsigned trouble;               /* enum dp_trouble bits seen */
 	uint32_t no_option_run, bad_tag_run;    /* since the last one opened */
 	uint16_t trouble_sport, trouble_dport;  /* the segment that showed it */
@@ -153,6 +154,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_RING_FULL] = "ring_full",
 	[DROP_OTHER_SOURCE] = "other_source",
 	[DROP_UNROUTED_SOURCE] = "unrouted_source",
+	[DROP_PORTS_DIFFER] = "ports_differ",
 };
 
 const char *
@@ -714,6 +716,12 @@ datapath_trouble(const struct datapath *dp, uint16_t *sport, uint16_t *dport)
 }
 
 void
+datapath_block_selected(struct datapath *dp, int on)
+{
+	dp->block_selected = on;
+}
+
+void
 datapath_set_source_check(struct datapath *dp, dp_source_ok_fn *ok,
     void *arg)
 {
@@ -754,6 +762,10 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 
 	if (!selected(dp, p)) {
 		drop(dp, DROP_NOT_SELECTED, p);
+		return;
+	}
+	if (dp->block_selected) {
+		drop(dp, DROP_PORTS_DIFFER, p);
 		return;
 	}
 	id = seal_key_id(p);
@@ -1240,7 +1252,9 @@ handle_packet(struct datapath *dp, uint8_t *buf, size_t n, size_t cap,
 		return;
 	}
 	if (outgoing && err == PACKET_OK && selected(dp, &p)) {
-		if (dp->encap_selected)
+		if (dp->block_selected)
+			drop(dp, DROP_PORTS_DIFFER, &p);
+		else if (dp->encap_selected)
 			encapsulate(dp, buf, n, h);
 		else
 			seal_and_queue(dp, &p, cap);

@@ -51,6 +51,7 @@ struct zcctund {
 	unsigned trouble_told;  /* enum dp_trouble bits logged */
 	int other_source_told;  /* DROP_OTHER_SOURCE logged */
 	int unrouted_told;      /* DROP_UNROUTED_SOURCE logged */
+	int ports_differ;       /* the peer selects other ports: blocked */
 	int route_fd;           /* rtnetlink: where a source is routed */
 	unsigned int tun_index; /* zcc0's ifindex */
 	struct source_memo {    /* route lookups of decapsulated sources */
@@ -550,6 +551,37 @@ udp_datagram(struct zcctund *z, const uint8_t *buf, size_t n,
 		set_endpoint(z, &was, was_port);
 }
 
+/* ---- the peer's ports ---- */
+
+/*
+ * Each new session says which ports the peer selects (a digest). Other
+ * ones than ours: a port sealed at one end only would reach an application
+ * at the other as ciphertext, so every selected flow is blocked, at both
+ * ends (each sees the difference), until both select the same again.
+ */
+static void
+peer_ports(void *arg, uint16_t digest)
+{
+	struct zcctund *z = arg;
+	uint16_t ours = hs_ports_digest(z->opt.ports, z->opt.nports);
+	int differ = digest != ours;
+	char peer[ZCC_ADDRSTRLEN];
+
+	if (differ == z->ports_differ)
+		return;
+	z->ports_differ = differ;
+	datapath_block_selected(z->dp, differ);
+	addr_format(&z->opt.peer, peer, sizeof(peer));
+	if (differ)
+		log_warnx("peer %s selects other ports than we do (%zu here): "
+		    "every selected flow is blocked (ports_differ) until both "
+		    "ends name the same encrypt-port list (then SIGHUP)", peer,
+		    z->opt.nports);
+	else
+		log_info("peer %s selects the same ports as we do again: "
+		    "selected flows carried", peer);
+}
+
 /* ---- the link's hands: what link.c asks of us ---- */
 
 static void
@@ -622,6 +654,7 @@ link_config_from(struct link_config *c, const struct zcctund *z,
 	c->maxfail = o->maxfail;
 	c->persist = o->persist;
 	c->codec = (uint8_t)o->compress;
+	c->ports_digest = hs_ports_digest(o->ports, o->nports);
 }
 
 /* ---- status for zccctl ---- */
@@ -662,6 +695,7 @@ fill_status(void *arg, struct zcc_status *st)
 	st->pmtu_ignored = z->pmtu_ignored;
 	st->encap_selected = z->encap_selected;
 	st->nat = z->nat;
+	st->ports_differ = z->ports_differ;
 	st->port_nat = z->port_nat;
 	st->floating = z->opt.floating;
 	st->endpoint = z->ep;
@@ -927,7 +961,7 @@ start_link(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
 	static const struct link_ops ops = {
 		.send = link_send, .keys = link_keys, .tx_used = link_tx_used,
 		.up = link_up, .down = link_down_cb, .peer_flags = peer_flags,
-		.peer_view = peer_view,
+		.peer_view = peer_view, .peer_ports = peer_ports,
 	};
 	struct dp_io io = { .tun_fd = z->tun_fd, .raw_fd = z->raw_fd,
 	    .link_fd = z->link_fd, .udp_fd = z->udp_fd,

@@ -398,8 +398,9 @@ mac1_ok(const struct hs_config *c, const uint8_t *msg, size_t len)
 }
 
 /*
- * A message of this type and length: header type, codec, 0, 0 (the codec
- * byte is the offered codec in an init or resp, zero in an echo).
+ * A message of this type and length: header type, codec, ports digest (2,
+ * big-endian). An init or resp offers its codec and says its ports'
+ * digest; an echo has flags and 0, 0.
  */
 static int
 framed(const uint8_t *msg, size_t len, enum hs_type type, size_t want)
@@ -408,16 +409,38 @@ framed(const uint8_t *msg, size_t len, enum hs_type type, size_t want)
 
 	if (msg == NULL || len != want || msg[0] != type)
 		return 0;
-	return (offers ? msg[1] < HS_CODECS : (msg[1] & ~HS_ECHO_FLAGS) == 0) &&
-	    msg[2] == 0 && msg[3] == 0;
+	if (offers)
+		return msg[1] < HS_CODECS;
+	return (msg[1] & ~HS_ECHO_FLAGS) == 0 && msg[2] == 0 && msg[3] == 0;
 }
 
 static void
-put_header(uint8_t *out, enum hs_type type, uint8_t codec)
+put_header(uint8_t *out, enum hs_type type, uint8_t codec, uint16_t digest)
 {
 	out[0] = (uint8_t)type;
 	out[1] = codec;
-	out[2] = out[3] = 0;
+	out[2] = (uint8_t)(digest >> 8);
+	out[3] = (uint8_t)digest;
+}
+
+uint16_t
+hs_ports_digest(const uint16_t *ports, size_t n)
+{
+	uint8_t seen[65536 / 8] = { 0 }, h[2];
+	crypto_generichash_state s;
+	uint16_t d;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		seen[ports[i] / 8] |= (uint8_t)(1 << ports[i] % 8);
+	/* The set, not the order nor repeats: a bitmap of the ports, hashed. */
+	crypto_generichash_init(&s, NULL, 0, sizeof(h));
+	crypto_generichash_update(&s, (const uint8_t *)"zcc ports", 9);
+	crypto_generichash_update(&s, seen, sizeof(seen));
+	crypto_generichash_final(&s, h, sizeof(h));
+	d = (uint16_t)(h[0] << 8 | h[1]);
+	return d ? d : 1;
 }
 
 int
@@ -466,7 +489,7 @@ hs_init_create(const struct hs_config *c, struct hs_state *st,
 	payload[HS_TAI64N_LEN] = key_id;        /* then 3 zero bytes */
 	put_view(payload + INIT_VIEW, c);
 
-	put_header(out, HS_TYPE_INIT, c->codec);
+	put_header(out, HS_TYPE_INIT, c->codec, c->ports_digest);
 	packet_put_le32(out + INIT_SENDER, local_index);
 	rc = hs_noise_write1(&s, c->psk, e_priv, payload, sizeof(payload),
 	    out + INIT_NOISE);
@@ -515,6 +538,7 @@ hs_init_consume(const struct hs_config *c, struct hs_state *st,
 	s.remote_index = packet_get_le32(msg + INIT_SENDER);
 	s.key_id = payload[HS_TAI64N_LEN];
 	s.peer_codec = msg[1];
+	s.peer_ports = (uint16_t)(msg[2] << 8 | msg[3]);
 	memcpy(tai64n, payload, HS_TAI64N_LEN);
 	*st = s;
 out:
@@ -553,7 +577,7 @@ hs_resp_create(const struct hs_config *c, struct hs_state *st,
 		goto out;
 	}
 	st->local_index = local_index;
-	put_header(out, HS_TYPE_RESP, c->codec);
+	put_header(out, HS_TYPE_RESP, c->codec, c->ports_digest);
 	packet_put_le32(out + RESP_SENDER, local_index);
 	packet_put_le32(out + RESP_RECEIVER, st->remote_index);
 	rc = hs_noise_write2(st, e_priv, view, sizeof(view), out + RESP_NOISE);
@@ -562,6 +586,7 @@ hs_resp_create(const struct hs_config *c, struct hs_state *st,
 	mac1(out + RESP_MAC1, c, out, RESP_MAC1);
 	fill_keys(keys, st, st->remote_index);
 	keys->peer_codec = st->peer_codec;
+	keys->peer_ports = st->peer_ports;
 	keys->peer_view = st->peer_view;
 out:
 	if (rc != HS_OK)
@@ -592,6 +617,7 @@ hs_resp_consume(const struct hs_config *c, struct hs_state *st,
 		goto out;
 	fill_keys(keys, &s, packet_get_le32(msg + RESP_SENDER));
 	keys->peer_codec = msg[1];
+	keys->peer_ports = (uint16_t)(msg[2] << 8 | msg[3]);
 	keys->peer_view = v;
 	hs_state_wipe(st);
 out:
@@ -612,7 +638,7 @@ hs_echo_create(const uint8_t key[HS_KEY_LEN], enum hs_type type,
     uint8_t flags, uint32_t receiver_index, uint64_t counter,
     uint8_t out[HS_ECHO_LEN])
 {
-	put_header(out, type, flags & HS_ECHO_FLAGS);
+	put_header(out, type, flags & HS_ECHO_FLAGS, 0);
 	packet_put_le32(out + ECHO_RECEIVER, receiver_index);
 	packet_put_le64(out + ECHO_COUNTER, counter);
 	/* No plaintext: the tag authenticates the header, counter included. */

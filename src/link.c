@@ -40,6 +40,7 @@ struct session {
 	uint64_t echo_sent, echo_seen;  /* counters */
 	uint64_t created, retired;      /* ms; retired: when it became prev */
 	struct hs_view view;            /* the peer's, from the handshake */
+	uint16_t peer_ports;            /* the digest of the peer's ports */
 };
 
 struct link {
@@ -69,6 +70,7 @@ struct link {
 	uint64_t tokens_at;
 	uint64_t last_log_mac, last_log_bad;
 	struct link_counters c;
+	int renew;                      /* handshake at the next tick */
 };
 
 static void
@@ -106,6 +108,9 @@ push_keys(struct link *l)
 	if (l->ops.peer_view && (l->next.live || l->cur.live))
 		l->ops.peer_view(l->arg, l->next.live ? &l->next.view :
 		    &l->cur.view);
+	if (l->ops.peer_ports && (l->next.live || l->cur.live))
+		l->ops.peer_ports(l->arg, l->next.live ? l->next.peer_ports :
+		    l->cur.peer_ports);
 }
 
 /* The compression both ends offered; none when they differ. */
@@ -129,6 +134,7 @@ session_from_keys(struct session *s, const struct hs_keys *k, uint8_t codec,
 	s->initiator = initiator;
 	s->key_id = k->key_id;
 	s->view = k->peer_view;
+	s->peer_ports = k->peer_ports;
 	s->local_index = k->local_index;
 	s->remote_index = k->remote_index;
 	dp_key_derive(&s->tx, k->send, k->key_id);
@@ -308,6 +314,7 @@ send_init(struct link *l, uint64_t now)
 {
 	uint8_t e[HS_KEY_LEN], tai[HS_TAI64N_LEN], msg[HS_INIT_LEN];
 
+	l->renew = 0;
 	randombytes_buf(e, sizeof(e));
 	next_tai64n(l, tai);
 	hs_state_wipe(&l->pending);
@@ -611,7 +618,7 @@ rekey_due(struct link *l, uint64_t now)
 	/* One handshake at a time: ours just sent, or the peer's unconfirmed. */
 	if (l->next.live || now - l->last_init < retry_ms(l))
 		return 0;
-	if (l->ops.tx_used(l->arg) >= limit)
+	if (l->ops.tx_used(l->arg) >= limit || l->renew)
 		return 1;
 	/* The initiator of the session renews it; the other end only if it does not. */
 	return age >= rekey_ms(l) + (l->cur.initiator ? 0 : retry_ms(l));
@@ -706,6 +713,7 @@ link_new(const struct link_config *cfg, const uint8_t psk[ZCC_KEY_LEN],
 	hs_config_init(&l->hs, psk, &cfg->local, &cfg->peer);
 	l->hs.port = cfg->port;
 	l->hs.codec = cfg->codec;
+	l->hs.ports_digest = cfg->ports_digest;
 	return l;
 }
 
@@ -745,8 +753,12 @@ link_stop(struct link *l, uint64_t now)
 void
 link_set_config(struct link *l, const struct link_config *cfg)
 {
+	/* Other ports: say so in a handshake now, not at the next rekey. */
+	if (cfg->ports_digest != l->hs.ports_digest)
+		l->renew = 1;
 	l->cfg = *cfg;
 	l->hs.codec = cfg->codec;       /* offered from the next handshake on */
+	l->hs.ports_digest = cfg->ports_digest;
 }
 
 enum link_state

@@ -53,6 +53,7 @@ struct zcc_status {
 	struct zcc_addr peer_self;      /* the peer's own address */
 	struct zcc_addr peer_sends_to;  /* where it sends to reach us */
 	int port_nat;                   /* ... and rewrites its UDP port */
+	int ports_differ;               /* the peer selects other ports */
 	int floating;                   /* float: endpoint follows the peer */
 	struct zcc_addr endpoint;       /* where the peer's UDP port is */
 	uint16_t endpoint_port;

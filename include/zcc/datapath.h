@@ -60,6 +60,8 @@ enum dp_drop {
 	                        address of ours: only the link's carries them */
 	DROP_UNROUTED_SOURCE,/* decapsulated from an address this host does not
 	                        route into zcc0: the peer may not speak for it */
+	DROP_PORTS_DIFFER,   /* a selected segment while the peer selects other
+	                        ports: it could deliver ciphertext as data */
 	DROP_MAX
 };
 
@@ -173,6 +175,13 @@ unsigned datapath_trouble(const struct datapath *dp, uint16_t *sport,
  * cryptokey routing, from the administrator's routes). 1 yes, 0 no.
  */
 typedef int dp_source_ok_fn(void *arg, int af, const uint8_t *a);
+
+/*
+ * Block every selected segment, both ways (on), or carry them again: while
+ * the two ends select different ports, a port sealed here could reach an
+ * application there as ciphertext.
+ */
+void datapath_block_selected(struct datapath *dp, int on);
 
 /*
  * Check every decapsulated packet's source with ok (NULL: accept all,

@@ -11,9 +11,10 @@
  * ephemeral private key and the timestamp, so tests replay the vectors.
  *
  * On the wire (all integers little-endian, as WireGuard):
- *   init  (type 1): type, 3 zero, sender index, e, enc(payload), mac1
- *   resp  (type 2): type, 3 zero, sender index, receiver index, e,
- *                   enc(view), mac1
+ *   init  (type 1): type, codec, ports digest (2, big-endian), sender
+ *                   index, e, enc(payload), mac1
+ *   resp  (type 2): type, codec, ports digest, sender index, receiver
+ *                   index, e, enc(view), mac1
  * Each end's view (its own address and UDP port, and the address it sends
  * to) travels encrypted and authenticated in its message, so that the
  * other end sees a NAT between them and opens sealed segments over the
@@ -79,6 +80,7 @@ struct hs_config {
 	struct zcc_addr local, peer;    /* of one family: our view */
 	uint16_t port;          /* our UDP port, for our view */
 	uint8_t codec;          /* ours, offered (0: none) */
+	uint16_t ports_digest;  /* hs_ports_digest of what we select */
 };
 
 /* The state of one handshake between its two messages, at either end. */
@@ -89,6 +91,7 @@ struct hs_state {
 	uint32_t local_index, remote_index;
 	uint8_t key_id;                                  /* from the init payload */
 	uint8_t peer_codec;                              /* from the init */
+	uint16_t peer_ports;                             /* its ports digest */
 	struct hs_view peer_view;                        /* from the init */
 	int initiator;
 };
@@ -99,6 +102,7 @@ struct hs_keys {
 	uint32_t local_index, remote_index;
 	uint8_t key_id;
 	uint8_t peer_codec;     /* the codec the peer offered */
+	uint16_t peer_ports;    /* the digest of the ports the peer selects */
 	struct hs_view peer_view;       /* how the peer addresses the link */
 };
 
@@ -106,6 +110,14 @@ struct hs_keys {
 void hs_config_init(struct hs_config *c, const uint8_t psk[HS_KEY_LEN],
     const struct zcc_addr *local, const struct zcc_addr *peer);
 void hs_config_wipe(struct hs_config *c);
+
+/*
+ * A 16-bit digest of a set of selected ports (order and repeats do not
+ * count), carried in bytes 2-3 of an init and a resp, covered by mac1:
+ * two ends that select different ports find out at the handshake. 0 for
+ * none (a VPN link), never 0 otherwise.
+ */
+uint16_t hs_ports_digest(const uint16_t *ports, size_t n);
 
 /* The message type of a datagram, or -1 when it is too short to have one. */
 int hs_type(const uint8_t *msg, size_t len);

@@ -62,6 +62,7 @@ struct link_config {
 	int persist;                    /* else: exit once the link fails */
 	uint64_t rekey_after_segments;  /* 0: LINK_REKEY_SEGMENTS */
 	uint8_t codec;                  /* compression we offer (compress.h) */
+	uint16_t ports_digest;          /* hs_ports_digest of our ports */
 };
 
 /* Well below the 2^32 a key may seal (PROTOCOL.md), so a rekey has time. */
@@ -84,6 +85,12 @@ struct link_ops {
 	 * handshake, each time keys change; NULL: not wanted.
 	 */
 	void (*peer_view)(void *arg, const struct hs_view *v);
+	/*
+	 * The digest of the ports the peer selects (hs_ports_digest), from
+	 * the newest session's handshake, each time keys change; NULL: not
+	 * wanted.
+	 */
+	void (*peer_ports)(void *arg, uint16_t digest);
 };
 
 struct link;
@@ -125,7 +132,10 @@ void link_stop(struct link *l, uint64_t now);
  */
 void link_set_echo_flags(struct link *l, uint8_t flags);
 
-/* Timers and persist from re-read options (SIGHUP). */
+/*
+ * Timers and persist from re-read options (SIGHUP); other ports start a
+ * handshake at the next tick, so the peer learns them at once.
+ */
 void link_set_config(struct link *l, const struct link_config *cfg);
 
 enum link_state link_state(const struct link *l);

@@ -13,6 +13,11 @@
 #    a stripped option), A's backstop drops them, A's application gets
 #    nothing.
 #  - The link's own flows are byte-exact meanwhile.
+#  - A selects 5001 and 5002, B only 5001: both logs say the ends select
+#    other ports, every selected flow is blocked (a port sealed at one end
+#    only would reach the other's application as ciphertext), B's
+#    application gets nothing on 5002; B re-reads its ports (SIGHUP) and
+#    a handshake tells A at once: 1 MB on 5002 byte-exact.
 # test_scope6.sh runs it over IPv6.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh" "$@"
@@ -77,4 +82,46 @@ $PCAP grep "$TMP/wire.pcap" --port $PORT --needle-file "$TMP/secret" ||
 check "1 MB on the link byte-exact; none of the refused data on the wire"
 stop_zcc A
 stop_zcc B
+ip netns exec "$NS_A" "$ZCCTUND" cleanup >/dev/null
+ip netns exec "$NS_B" "$ZCCTUND" cleanup >/dev/null
+# Else the kernel may pick it as A's address for the new link (IPv6 does).
+ip -n "$NS_A" addr del "$SECOND/$PLEN" dev eth0
+
+log "A selects 5001 and 5002, B only 5001 (from a file B re-reads on SIGHUP)"
+echo 'encrypt-port = [ 5001 ];' >"$TMP/b.conf"
+start_zcc "$NS_A" A2 peer "$IP_B" key-file "$TMP/key" encrypt-port 5001 encrypt-port 5002 nodetach
+start_zcc "$NS_B" B2 peer "$IP_A" key-file "$TMP/key" file "$TMP/b.conf" nodetach
+wait_up A2
+wait_up B2
+for n in A2 B2; do
+	wait_log $n 'selects other ports than we do' 1 5 || fail "$n said nothing of the ports"
+done
+echo "    A: $(grep 'selects other ports' "$TMP/A2.log" | sed 's/^[^:]*: //')"
+capture_start "$NS_B" eth0 ports tcp port 5002
+bg_start "$NS_B" "$TMP/srv4.log" socat -u "$(tcp_listen 5002 "$IP_B")" "CREATE:$TMP/out4"
+srv=$BG_PID
+wait_listen "$NS_B" 5002
+ip netns exec "$NS_A" timeout 10 socat -u "FILE:$TMP/secret" \
+	"$(tcp_to "$IP_B" 5002),connect-timeout=4" 2>/dev/null && rc=0 || rc=$?
+kill "$srv" 2>/dev/null || true
+bg_wait "$srv" 5 || true
+capture_stop ports
+capture_complete ports
+[ "$rc" != 0 ] || fail "A's connection to B:5002 went through"
+[ ! -s "$TMP/out4" ] || fail "B's application got $(stat -c %s "$TMP/out4") bytes on 5002 (ciphertext?)"
+ip netns exec "$NS_A" "$ZCCCTL" show zcc0 --json >"$TMP/A2.json"
+[ "$(jv "$TMP/A2.json" ports_differ)" = True ] || fail "A's zccctl show: ports_differ false"
+[ "$(jv "$TMP/A2.json" dropped.ports_differ)" -gt 0 ] || fail "A dropped nothing as ports_differ"
+$PCAP grep "$TMP/ports.pcap" --port 5002 --needle-file "$TMP/secret" ||
+	fail "the secret crossed in clear"
+check "both name the difference; every selected flow blocked: B's application got nothing on 5002 (A dropped $(jv "$TMP/A2.json" dropped.ports_differ) as ports_differ)"
+
+echo 'encrypt-port = [ 5001, 5002 ];' >"$TMP/b.conf"
+kill -HUP "${ZCC_PID[B2]}"
+wait_log A2 'selects the same ports as we do again' 1 10 ||
+	fail "A did not hear of B's new ports: $(grep -i ports "$TMP/A2.log" | tail -3)"
+transfer "$NS_A" "$NS_B" "$IP_B" 5002 "$TMP/in" "$TMP/out5"
+check "B re-read its ports (SIGHUP): A heard at once, 1 MB on 5002 byte-exact"
+stop_zcc A2
+stop_zcc B2
 pass

@@ -77,6 +77,7 @@ fill_status(struct zcc_status *st)
 	addr_parse(&st->peer_self, "192.168.1.2");
 	addr_parse(&st->peer_sends_to, "203.0.113.1");
 	st->port_nat = 1;
+	st->ports_differ = 1;
 	st->floating = 1;
 	addr_parse(&st->endpoint, "203.0.113.9");
 	st->endpoint_port = 20001;
@@ -157,6 +158,7 @@ check_text(void)
 	CHECK(strstr(out, "\n  path mtu: 1280 (learnt from ICMP; the link's is "
 	    "1500), ICMP too big: 43 believed, 44 ignored\n"
 	    "  selected flows: encapsulated\n"
+	    "  ports: the peer selects others: every selected flow blocked\n"
 	    "  endpoint: 203.0.113.9 port 20001 (float)\n"
 	    "  nat: the peer is 192.168.1.2 and sends to 203.0.113.1; ports "
 	    "rewritten\n"
@@ -238,7 +240,7 @@ static const char json_checker[] =
     "    'udp_port', 'ports', 'handshake_age', 'up_seconds', 'compress',\n"
     "    'busy_poll_us', 'send', 'next_hop', 'sent_link', 'sent_ip',\n"
     "    'link_mtu', 'path_mtu', 'pmtu_believed', 'pmtu_ignored',\n"
-    "    'endpoint', 'float', 'nat', 'carried', 'path_trouble', 'key_id', 'handshakes', 'rekeys', 'keepalive_misses', 'link', 'sealed',\n"
+    "    'endpoint', 'float', 'ports_differ', 'nat', 'carried', 'path_trouble', 'key_id', 'handshakes', 'rekeys', 'keepalive_misses', 'link', 'sealed',\n"
     "    'opened', 'bytes_sealed', 'bytes_opened', 'sack_trimmed',\n"
     "    'encapsulated', 'bytes_encapsulated', 'bytes_encap_wire',\n"
     "    'decapsulated', 'bytes_decapsulated', 'dropped', 'flows'], 'keys')\n"
@@ -251,6 +253,7 @@ static const char json_checker[] =
     "eq(d['nat'], {'peer_address': '192.168.1.2', 'peer_sends_to': '203.0.113.1',\n"
     "    'ports_rewritten': True}, 'nat')\n"
     "eq([d['endpoint'], d['float']], [{'addr': '203.0.113.9', 'port': 20001}, True], 'endpoint')\n"
+    "eq(d['ports_differ'], True, 'ports_differ')\n"
     "eq([d['carried'], d['path_trouble']],\n"
     "    ['encapsulated', ['option stripped', 'option altered']], 'carried')\n"
     "eq([d['encapsulated'], d['bytes_encapsulated'], d['bytes_encap_wire'],\n"

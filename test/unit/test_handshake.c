@@ -589,6 +589,38 @@ check_round_trips(void)
 	}
 }
 
+/*
+ * The ports digest: a set's (order and repeats do not count), never 0
+ * but for none, carried by init and resp to the other end's keys.
+ */
+static void
+check_ports_digest(void)
+{
+	static const uint16_t a[] = { 80, 443 }, b[] = { 443, 80, 80 },
+	    c[] = { 80, 444 };
+	struct hs_config ci, cr;
+	struct hs_state si, sr;
+	struct hs_keys ki, kr;
+	uint8_t init[HS_INIT_LEN], resp[HS_RESP_LEN], ts[12], e[32] = { 7 };
+
+	CHECK_EQ(hs_ports_digest(a, 0), 0);
+	CHECK(hs_ports_digest(a, 2) != 0);
+	CHECK_EQ(hs_ports_digest(a, 2), hs_ports_digest(b, 3));
+	CHECK(hs_ports_digest(a, 2) != hs_ports_digest(c, 2));
+	CHECK(hs_ports_digest(a, 1) != hs_ports_digest(a, 2));
+	vector_configs(&ci, &cr);
+	ci.ports_digest = hs_ports_digest(a, 2);
+	cr.ports_digest = hs_ports_digest(c, 2);
+	CHECK_EQ(hs_init_create(&ci, &si, e, 1, 9, zv.tai64n, init), HS_OK);
+	CHECK_EQ(hs_init_consume(&cr, &sr, init, sizeof(init), NULL, ts), HS_OK);
+	CHECK_EQ(sr.peer_ports, ci.ports_digest);
+	e[0] = 8;
+	CHECK_EQ(hs_resp_create(&cr, &sr, e, 2, resp, &kr), HS_OK);
+	CHECK_EQ(kr.peer_ports, ci.ports_digest);
+	CHECK_EQ(hs_resp_consume(&ci, &si, resp, sizeof(resp), &ki), HS_OK);
+	CHECK_EQ(ki.peer_ports, cr.ports_digest);
+}
+
 /* Every bit of every byte of the init, flipped. */
 static void
 check_init_tampering(void)
@@ -600,8 +632,12 @@ check_init_tampering(void)
 	vector_configs(&ci, &cr);
 	for (size_t at = 0; at < HS_INIT_LEN; at++) {
 		for (int bit = 0; bit < 8; bit++) {
-			/* Byte 1 is the offered codec: mac1 alone covers it. */
-			int codec = at == 1 && (1 << bit) < HS_CODECS;
+			/*
+			 * Byte 1 is the offered codec, bytes 2-3 the ports
+			 * digest: mac1 alone covers them.
+			 */
+			int codec = (at == 1 && (1 << bit) < HS_CODECS) ||
+			    at == 2 || at == 3;
 			int framing = at < 4 && !codec;
 			int want = framing ? HS_ERR_SHORT : HS_ERR_MAC;
 
@@ -634,7 +670,9 @@ check_resp_tampering(void)
 	vector_states(&ci, &cr, &pristine, &str);
 	for (size_t at = 0; at < HS_RESP_LEN; at++) {
 		for (int bit = 0; bit < 8; bit++) {
-			int codec = at == 1 && (1 << bit) < HS_CODECS;
+			/* Codec and ports digest: mac1 alone covers them. */
+			int codec = (at == 1 && (1 << bit) < HS_CODECS) ||
+			    at == 2 || at == 3;
 			int framing = at < 4 && !codec;
 			int want = framing ? HS_ERR_SHORT : HS_ERR_MAC;
 
@@ -931,6 +969,7 @@ main(void)
 	check_framing();
 	check_short_datagrams();
 	check_round_trips();
+	check_ports_digest();
 	check_init_tampering();
 	check_resp_tampering();
 	check_echo_tampering();

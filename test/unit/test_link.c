@@ -35,6 +35,7 @@ struct end {
 	size_t nrx;
 	uint64_t tx_used;
 	int ups, downs;
+	uint16_t peer_ports;    /* the last digest peer_ports reported */
 };
 
 static uint64_t now = 1000;
@@ -86,9 +87,15 @@ op_down(void *arg)
 	((struct end *)arg)->downs++;
 }
 
+static void
+op_peer_ports(void *arg, uint16_t digest)
+{
+	((struct end *)arg)->peer_ports = digest;
+}
+
 static const struct link_ops ops = {
 	.send = op_send, .keys = op_keys, .tx_used = op_tx_used,
-	.up = op_up, .down = op_down,
+	.up = op_up, .down = op_down, .peer_ports = op_peer_ports,
 };
 
 static struct link_config
@@ -419,6 +426,43 @@ check_init_sharing_key_id(void)
 	free_pair(&a, &b);
 }
 
+/*
+ * Each end learns the other's ports digest from the handshake; a SIGHUP
+ * with other ports starts a handshake at once, so the peer learns them
+ * then, not at the next rekey.
+ */
+static void
+check_ports(void)
+{
+	struct link_config ca = config("10.0.0.1", "10.0.0.2");
+	struct link_config cb = config("10.0.0.2", "10.0.0.1");
+	struct link_report st;
+	struct end a, b;
+
+	ca.ports_digest = 0x1111;
+	cb.ports_digest = 0x2222;
+	make_pair(&a, &b, &ca, &cb, psk, psk);
+	link_start(a.l, now);
+	run_for(&a, &b, 1000);
+	CHECK(keys_match(&a, &b));
+	CHECK_EQ(a.peer_ports, 0x2222);
+	CHECK_EQ(b.peer_ports, 0x1111);
+	status(&a, &st);
+	CHECK_EQ(st.counters.handshakes, 1);
+	cb.ports_digest = 0x1111;               /* B's options re-read */
+	link_set_config(b.l, &cb);
+	run_for(&a, &b, 1000);
+	CHECK_EQ(a.peer_ports, 0x1111);
+	status(&a, &st);
+	CHECK_EQ(st.counters.handshakes, 2);    /* at once, not at 120 s */
+	CHECK(keys_match(&a, &b) && keys_match(&b, &a));
+	link_set_config(b.l, &cb);              /* the same: no handshake */
+	run_for(&a, &b, 1000);
+	status(&a, &st);
+	CHECK_EQ(st.counters.handshakes, 2);
+	free_pair(&a, &b);
+}
+
 static void
 check_dead_peer(int persist)
 {
@@ -608,6 +652,7 @@ main(void)
 	check_replay();
 	check_authentic();
 	check_init_sharing_key_id();
+	check_ports();
 	check_dead_peer(0);
 	check_dead_peer(1);
 	check_peer_restart();
