@@ -290,6 +290,25 @@ fail:
 }
 
 int
+host_other_family(const char *name, int af)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM };
+	struct addrinfo *res, *r;
+	struct zcc_addr a;
+	int other = 0;
+
+	hints.ai_family = af == AF_INET6 ? AF_INET : AF_INET6;
+	if (getaddrinfo(name, NULL, &hints, &res) != 0)
+		return 0;
+	for (r = res; r != NULL && !other; r = r->ai_next)
+		other = addr_from_sockaddr(&a, r->ai_addr) == 0 &&
+		    a.af == hints.ai_family && addr_is_unicast(&a) &&
+		    !addr_is_v4mapped(&a) && !addr_is_linklocal(&a);
+	freeaddrinfo(res);
+	return other;
+}
+
+int
 host_resolve(const char *name, int af, struct zcc_addr *out)
 {
 	struct addrinfo hints = { .ai_family = af, .ai_socktype = SOCK_DGRAM };

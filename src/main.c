@@ -923,6 +923,11 @@ resolve_peer(struct parent *p)
 		log_warnx("peer %s: %s", p->opt.peer_name, err);
 		return -1;
 	}
+	if (host_other_family(p->opt.peer_name, p->opt.peer.af))
+		log_warnx("peer %s also has %s addresses: this link selects no "
+		    "flow to them (a second link with peer set to one covers "
+		    "them)", p->opt.peer_name,
+		    p->opt.peer.af == AF_INET6 ? "IPv4" : "IPv6");
 	p->resolve_at = now_ms() + (uint64_t)p->opt.resolve_interval * 1000;
 	return 0;
 }

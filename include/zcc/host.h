@@ -27,6 +27,12 @@ int host_local_toward(const struct zcc_addr *peer, uint16_t port,
  */
 int host_resolve(const char *name, int af, struct zcc_addr *out);
 
+/*
+ * Whether name also has a global unicast address of the other family than
+ * af: flows to it are not the link's (a dual-stack peer needs two links).
+ */
+int host_other_family(const char *name, int af);
+
 /* The interface holding local: where the peer's segments arrive. */
 int host_device_of(const struct zcc_addr *local, char dev[IFNAMSIZ]);
 

@@ -21,7 +21,7 @@ IP_B2=10.0.0.12
 setup_topology
 genkey "$TMP/key"
 mkdir -p "/etc/netns/$NS_A"
-echo "$IP_B peerb" >"/etc/netns/$NS_A/hosts"
+printf '%s peerb\n10.0.0.250 dual\nfd00::250 dual\n' "$IP_B" >"/etc/netns/$NS_A/hosts"
 
 log "a name that does not resolve"
 before=$(ip -n "$NS_A" rule show | wc -l)
@@ -32,6 +32,15 @@ grep -q "peer nosuchpeer: cannot resolve it" "$TMP/bad.log" ||
 	fail "no line names the name: $(cat "$TMP/bad.log")"
 [ "$(ip -n "$NS_A" rule show | wc -l)" = "$before" ] || fail "rules were installed"
 check "refused with status 1: $(head -n1 "$TMP/bad.log")"
+
+log "a name with addresses of both families: the link takes one, and says so"
+start_zcc "$NS_A" D peer dual local "$IP_A" key-file "$TMP/key" encrypt-port $PORT nodetach
+grep -q 'peer dual also has IPv6 addresses: this link selects no flow to them' "$TMP/D.log" ||
+	fail "no warning for the other family: $(grep dual "$TMP/D.log")"
+echo "    $(grep 'also has IPv6' "$TMP/D.log" | sed 's/^[^:]*: //')"
+stop_zcc D
+ip netns exec "$NS_A" "$ZCCTUND" cleanup >/dev/null
+check "peer dual (10.0.0.250 and fd00::250): the link is 10.0.0.250's, the warning names the IPv6 addresses"
 
 log "peer peerb = $IP_B"
 capture_start "$NS_B" eth0 wire tcp port $PORT
