@@ -502,11 +502,11 @@ set_endpoint(struct zcctund *z, const struct zcc_addr *a, uint16_t port)
 static void
 follow(struct zcctund *z, const struct zcc_addr *was, uint16_t was_port)
 {
-	char at[ZCC_ADDRSTRLEN], before[ZCC_ADDRSTRLEN];
+	char peer[ZCC_ADDRSTRLEN], at[ZCC_ADDRSTRLEN], before[ZCC_ADDRSTRLEN];
 
 	log_info("peer %s now speaks from %s port %u (was %s port %u): "
 	    "following it", z->opt.peer_name[0] ? z->opt.peer_name :
-	    addr_format(&z->opt.peer, before, sizeof(before)),
+	    addr_format(&z->opt.peer, peer, sizeof(peer)),
 	    addr_format(&z->ep, at, sizeof(at)), z->ep_port,
 	    addr_format(was, before, sizeof(before)), was_port);
 	if (!addr_equal(&z->ep, &z->opt.peer))
