@@ -49,8 +49,7 @@ struct zcctund {
 	uint64_t pmtu_believed, pmtu_ignored;
 	int encap_selected;     /* selected flows travel encapsulated */
 	unsigned trouble_told;  /* enum dp_trouble bits logged */
-	int other_source_told;  /* DROP_OTHER_SOURCE logged */
-	int unrouted_told;      /* DROP_UNROUTED_SOURCE logged */
+	unsigned long drops_told;       /* 1 << enum dp_drop: logged once */
 	int ports_differ;       /* the peer selects other ports: blocked */
 	int route_fd;           /* rtnetlink: where a source is routed */
 	unsigned int tun_index; /* zcc0's ifindex */
@@ -329,33 +328,34 @@ source_ok(void *arg, int af, const uint8_t *a)
 	return m->ok;
 }
 
-static void
-check_unrouted(struct zcctund *z)
+/* 1 the first time the data path has dropped something as d. */
+static int
+first_drop(struct zcctund *z, enum dp_drop d)
 {
-	if (z->unrouted_told ||
-	    datapath_counters(z->dp)->dropped[DROP_UNROUTED_SOURCE] == 0)
-		return;
-	z->unrouted_told = 1;
-	log_warnx("the peer sent packets from addresses this host does not "
-	    "route into %s: dropped (unrouted_source); route a subnet into %s "
-	    "to accept it from the peer", z->opt.ifname, z->opt.ifname);
+	if ((z->drops_told & 1ul << d) ||
+	    datapath_counters(z->dp)->dropped[d] == 0)
+		return 0;
+	z->drops_told |= 1ul << d;
+	return 1;
 }
 
-/* Selected segments from another address of ours: said once. */
+/* Sources a link does not cover, each said once. */
 static void
 check_sources(struct zcctund *z)
 {
 	char peer[ZCC_ADDRSTRLEN], us[ZCC_ADDRSTRLEN];
 
-	if (z->other_source_told ||
-	    datapath_counters(z->dp)->dropped[DROP_OTHER_SOURCE] == 0)
-		return;
-	z->other_source_told = 1;
-	log_warnx("selected segments to %s from another address of this host "
-	    "than the link's %s are dropped (other_source): the peer would "
-	    "answer them in clear; bind such clients to %s",
-	    addr_format(&z->opt.peer, peer, sizeof(peer)),
-	    addr_format(&z->local, us, sizeof(us)), us);
+	if (first_drop(z, DROP_UNROUTED_SOURCE))
+		log_warnx("the peer sent packets from addresses this host does "
+		    "not route into %s: dropped (unrouted_source); route a "
+		    "subnet into %s to accept it from the peer", z->opt.ifname,
+		    z->opt.ifname);
+	if (first_drop(z, DROP_OTHER_SOURCE))
+		log_warnx("selected segments to %s from another address of "
+		    "this host than the link's %s are dropped (other_source): "
+		    "the peer would answer them in clear; bind such clients "
+		    "to %s", addr_format(&z->opt.peer, peer, sizeof(peer)),
+		    addr_format(&z->local, us, sizeof(us)), us);
 }
 
 /* What the data path has seen of the peer's in-place segments, once each. */
@@ -784,7 +784,6 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	check_path(z);
 	check_sources(z);
-	check_unrouted(z);
 	link_tick(z->link, now_ms());
 	stop_if_given_up(z);
 }
