@@ -35,6 +35,7 @@
 #include "zcc/log.h"
 #include "zcc/offload.h"
 #include "zcc/packet.h"
+#include "zcc/tsguard.h"
 
 /* Reads from zcc0 per wake-up: a latency bound, not a throughput one. */
 #define DP_BATCH 64
@@ -107,6 +108,8 @@ struct datapath {
 	size_t nrx;
 	uint64_t tx_used;               /* segments sealed under tx */
 	uint32_t rx_session[DP_RX_KEYS];        /* dp_key.session of rx[i] */
+	struct tsguard *guard[DP_RX_KEYS];      /* rx[i]'s replay guard */
+	struct tsguard *guards;                 /* DP_RX_KEYS of them */
 	int last_seen;                  /* rx slot last reported, -1: none */
 	dp_key_seen_fn *key_seen;
 	void *arg;
@@ -118,6 +121,7 @@ struct datapath {
 	time_t now;                     /* read once per batch */
 	time_t ring_checked;            /* when the ring's overruns were read */
 	int warned_no_timestamps;
+	int warned_stale;
 	int encap_selected;             /* selected segments leave encapsulated */
 	int block_selected;             /* the peer selects other ports */
 	unsigned trouble;               /* enum dp_trouble bits seen */
@@ -155,6 +159,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_OTHER_SOURCE] = "other_source",
 	[DROP_UNROUTED_SOURCE] = "unrouted_source",
 	[DROP_PORTS_DIFFER] = "ports_differ",
+	[DROP_STALE] = "stale",
 };
 
 const char *
@@ -193,6 +198,14 @@ datapath_new(const struct zcc_addr *peer, struct zcc_addr local,
 		return NULL;
 	}
 	memset(dp->k, 0, sizeof(*dp->k));
+	dp->guards = calloc(DP_RX_KEYS, sizeof(*dp->guards));
+	if (dp->guards == NULL) {
+		sodium_free(dp->k);
+		free(dp);
+		return NULL;
+	}
+	for (size_t i = 0; i < DP_RX_KEYS; i++)
+		dp->guard[i] = &dp->guards[i];
 	dp->peer = *peer;
 	dp->local = local;
 	datapath_set_ports(dp, ports, nports);
@@ -259,6 +272,49 @@ carry_windows(struct datapath *dp, struct encap_rx *next, size_t n)
 				next[i].replay = dp->k->erx[j].replay;
 }
 
+static int
+same_seal_key(const struct seal_key *a, const struct seal_key *b)
+{
+	return a->id == b->id && sodium_memcmp(a->mac, b->mac, sizeof(a->mac)) == 0;
+}
+
+/* A guard no slot of next holds: there are as many guards as slots. */
+static struct tsguard *
+unused_guard(struct datapath *dp, struct tsguard *const next[DP_RX_KEYS])
+{
+	for (size_t j = 0; j < DP_RX_KEYS; j++) {
+		int used = 0;
+
+		for (size_t i = 0; i < DP_RX_KEYS; i++)
+			used |= next[i] == &dp->guards[j];
+		if (!used)
+			return &dp->guards[j];
+	}
+	abort();
+}
+
+/*
+ * Each receive key keeps its replay guard for as long as it is installed,
+ * as it keeps its window; a new one starts from an empty guard.
+ */
+static void
+carry_guards(struct datapath *dp, const struct dp_key *const rx[], size_t n)
+{
+	struct tsguard *next[DP_RX_KEYS] = { 0 };
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < dp->nrx && next[i] == NULL; j++)
+			if (same_seal_key(&rx[i]->seal, &dp->k->rx[j]))
+				next[i] = dp->guard[j];
+	for (i = 0; i < n; i++)
+		if (next[i] == NULL) {
+			next[i] = unused_guard(dp, next);
+			tsguard_reset(next[i]);
+		}
+	memcpy(dp->guard, next, sizeof(next));
+}
+
 void
 datapath_set_keys(struct datapath *dp, const struct dp_key *tx,
     const struct dp_key *const rx[], size_t nrx)
@@ -273,6 +329,7 @@ datapath_set_keys(struct datapath *dp, const struct dp_key *tx,
 	for (size_t i = 0; i < nrx; i++)
 		next[i].key = rx[i]->encap;
 	carry_windows(dp, next, nrx);
+	carry_guards(dp, rx, nrx);
 	wipe_keys(dp);
 	if (tx) {
 		dp->k->tx = tx->seal;
@@ -322,6 +379,7 @@ datapath_free(struct datapath *dp)
 		wipe_keys(dp);
 		sodium_free(dp->k);
 	}
+	free(dp->guards);
 	free(dp);
 }
 
@@ -754,10 +812,42 @@ datapath_encap_selected(struct datapath *dp, int on)
 	dp->encap_selected = on;
 }
 
+/*
+ * The replay guard of rx slot's session, for an authentic segment: a
+ * segment with a TCP timestamp is opened once, and only while its TSval is
+ * near the newest (tsguard.h). One without (a pure ACK or a reset) carries
+ * no data and cannot open a connection that carries any. DROP_MAX: fresh.
+ */
+static enum dp_drop
+replay_check(struct datapath *dp, int slot, const struct packet *p,
+    const uint8_t tag[8])
+{
+	uint32_t tsval;
+
+	if (!packet_tsval(p, &tsval))
+		return DROP_MAX;
+	switch (tsguard_check(dp->guard[slot], tsval, tag)) {
+	case TSGUARD_FRESH:
+		return DROP_MAX;
+	case TSGUARD_SEEN:
+		return DROP_REPLAYED;
+	case TSGUARD_STALE:
+		break;
+	}
+	if (!dp->warned_stale++)
+		log_warnx("dropping the peer's segments whose TCP timestamp "
+		    "trails the newest by over %d ms (counted as stale): a "
+		    "replay, or segments reordered that much on the path",
+		    TSGUARD_TOLERANCE);
+	return DROP_STALE;
+}
+
 static void
 open_and_deliver(struct datapath *dp, struct packet *p)
 {
 	const struct seal_key *k;
+	uint8_t tag[8];
+	enum dp_drop why;
 	int id, slot;
 
 	if (!selected(dp, p)) {
@@ -780,6 +870,7 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 		return;
 	}
 	k = &dp->k->rx[slot];
+	memcpy(tag, p->buf + packet_find_option(p) + ZCC_OPT_TAG_OFF, sizeof(tag));
 	if ((dp->nat ? seal_open_as(k, p, dp->view_src, dp->view_dst) :
 	    seal_open(k, p)) != SEAL_OK) {
 		drop(dp, DROP_BAD_TAG, p);
@@ -787,11 +878,15 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 		return;
 	}
 	dp->no_option_run = dp->bad_tag_run = 0;
-	seen_key(dp, slot);
 	if (!timestamps_ok(p)) {
 		drop(dp, DROP_NO_TIMESTAMPS, p);
 		return;
 	}
+	if ((why = replay_check(dp, slot, p, tag)) != DROP_MAX) {
+		drop(dp, why, p);
+		return;
+	}
+	seen_key(dp, slot);
 	deliver(dp, p, RUN_OPENED);
 }
 

@@ -354,25 +354,43 @@ packet_tcp_flags(const struct packet *p)
 	return packet_tcp(p)[13];
 }
 
-int
-packet_has_timestamps(const struct packet *p)
+/* The timestamp option (kind 8, 10 bytes: parsing checked its size), or NULL. */
+static const uint8_t *
+find_timestamps(const struct packet *p)
 {
 	const uint8_t *o;
 	size_t olen, i = 0;
 	int l;
 
 	if (p->tcp_hlen < TCP_MIN_HLEN)         /* from packet_parse_ip */
-		return 0;
+		return NULL;
 	o = packet_tcp(p) + TCP_MIN_HLEN;
 	olen = p->tcp_hlen - TCP_MIN_HLEN;
 	while (i < olen) {
 		if ((l = opt_len(o, olen, i)) <= 0)
 			break;
 		if (o[i] == TCPOPT_TS)
-			return 1;
+			return o + i;
 		i += (size_t)l;
 	}
-	return 0;
+	return NULL;
+}
+
+int
+packet_has_timestamps(const struct packet *p)
+{
+	return find_timestamps(p) != NULL;
+}
+
+int
+packet_tsval(const struct packet *p, uint32_t *tsval)
+{
+	const uint8_t *ts = find_timestamps(p);
+
+	if (ts == NULL)
+		return 0;
+	*tsval = get32(ts + 2);
+	return 1;
 }
 
 /*

@@ -50,7 +50,8 @@ enum dp_drop {
 	DROP_IO,             /* a socket or zcc0 refused the packet */
 	DROP_KEY_EXHAUSTED,  /* the transmit key sealed its 2^32 segments */
 	DROP_NO_KEY,         /* the link is not up: no session key to seal with */
-	DROP_REPLAYED,       /* an encapsulated datagram seen before, or too old */
+	DROP_REPLAYED,       /* a sealed segment or an encapsulated datagram
+	                        seen before, or a datagram too old */
 	DROP_BAD_COMPRESSION,/* authentic, but it does not decompress */
 	DROP_TOO_BIG,        /* too big to encapsulate: ICMP "too big" returned */
 	DROP_EXT_HEADER,     /* IPv6 between the two ends with an extension header
@@ -62,6 +63,9 @@ enum dp_drop {
 	                        route into zcc0: the peer may not speak for it */
 	DROP_PORTS_DIFFER,   /* a selected segment while the peer selects other
 	                        ports: it could deliver ciphertext as data */
+	DROP_STALE,          /* a sealed segment whose TCP timestamp trails the
+	                        newest opened by more than the replay guard
+	                        allows (PROTOCOL.md, "Replay") */
 	DROP_MAX
 };
 

@@ -90,6 +90,8 @@ uint8_t *packet_payload(const struct packet *p);
 
 /* True when the TCP options carry a timestamp option (kind 8). */
 int packet_has_timestamps(const struct packet *p);
+/* Its TSval into *tsval: 1, or 0 when there is no timestamp option. */
+int packet_tsval(const struct packet *p, uint32_t *tsval);
 
 /*
  * Internet checksum over the IPv4 header; 0 when the header is valid, and
