@@ -160,6 +160,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_UNROUTED_SOURCE] = "unrouted_source",
 	[DROP_PORTS_DIFFER] = "ports_differ",
 	[DROP_STALE] = "stale",
+	[DROP_GUARD_FULL] = "guard_full",
 };
 
 const char *
@@ -815,31 +816,41 @@ datapath_encap_selected(struct datapath *dp, int on)
 /*
  * The replay guard of rx slot's session, for an authentic segment: a
  * segment with a TCP timestamp is opened once, and only while its TSval is
- * near the newest (tsguard.h). One without (a pure ACK or a reset) carries
- * no data and cannot open a connection that carries any. DROP_MAX: fresh.
+ * near the newest of its flow (tsguard.h). One without (a pure ACK or a
+ * reset) carries no data and cannot open a connection that carries any.
+ * DROP_MAX: fresh.
  */
 static enum dp_drop
 replay_check(struct datapath *dp, int slot, const struct packet *p,
     const uint8_t tag[8])
 {
-	uint32_t tsval;
+	uint32_t tsval, ports = (uint32_t)packet_sport(p) << 16 | packet_dport(p);
 
 	if (!packet_tsval(p, &tsval))
 		return DROP_MAX;
-	switch (tsguard_check(dp->guard[slot], tsval, tag)) {
+	switch (tsguard_check(dp->guard[slot], ports, tsval, tag)) {
 	case TSGUARD_FRESH:
 		return DROP_MAX;
 	case TSGUARD_SEEN:
 		return DROP_REPLAYED;
+	case TSGUARD_FULL:
+		return DROP_GUARD_FULL;
 	case TSGUARD_STALE:
 		break;
 	}
 	if (!dp->warned_stale++)
 		log_warnx("dropping the peer's segments whose TCP timestamp "
-		    "trails the newest by over %d ms (counted as stale): a "
-		    "replay, or segments reordered that much on the path",
-		    TSGUARD_TOLERANCE);
+		    "trails the newest of their connection by over %d ms "
+		    "(counted as stale): a replay, or segments reordered that "
+		    "much on the path", TSGUARD_TOLERANCE);
 	return DROP_STALE;
+}
+
+int
+datapath_guard_crowded(const struct datapath *dp)
+{
+	return dp->last_seen >= 0 && (size_t)dp->last_seen < dp->nrx &&
+	    tsguard_crowded(dp->guard[dp->last_seen]);
 }
 
 static void

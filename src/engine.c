@@ -784,6 +784,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	check_path(z);
 	check_sources(z);
+	if (datapath_guard_crowded(z->dp))
+		link_renew(z->link);
 	link_tick(z->link, now_ms());
 	stop_if_given_up(z);
 }

@@ -751,6 +751,12 @@ link_stop(struct link *l, uint64_t now)
 }
 
 void
+link_renew(struct link *l)
+{
+	l->renew = 1;
+}
+
+void
 link_set_config(struct link *l, const struct link_config *cfg)
 {
 	/* Other ports: say so in a handshake now, not at the next rekey. */

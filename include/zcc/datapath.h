@@ -66,6 +66,9 @@ enum dp_drop {
 	DROP_STALE,          /* a sealed segment whose TCP timestamp trails the
 	                        newest opened by more than the replay guard
 	                        allows (PROTOCOL.md, "Replay") */
+	DROP_GUARD_FULL,     /* a sealed segment of a new connection when the
+	                        session's replay guard holds all it can: the
+	                        link renews the session before that */
 	DROP_MAX
 };
 
@@ -132,6 +135,13 @@ void datapath_set_keys(struct datapath *dp, const struct dp_key *tx,
 
 /* Segments sealed under the current tx key (the link rekeys on a count). */
 uint64_t datapath_tx_used(const struct datapath *dp);
+
+/*
+ * The replay guard of the session the peer seals under is three quarters
+ * full of connections: the link should renew the session, whose new guard
+ * starts empty (PROTOCOL.md, "Replay").
+ */
+int datapath_guard_crowded(const struct datapath *dp);
 
 /* The selected ports (at start, and re-read on SIGHUP); up to ZCC_MAX_PORTS. */
 void datapath_set_ports(struct datapath *dp, const uint16_t *ports, size_t n);

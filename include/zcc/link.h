@@ -133,6 +133,12 @@ void link_stop(struct link *l, uint64_t now);
 void link_set_echo_flags(struct link *l, uint8_t flags);
 
 /*
+ * A handshake at the next tick, for a new session: the one the peer seals
+ * under remembers too many connections (datapath_guard_crowded).
+ */
+void link_renew(struct link *l);
+
+/*
  * Timers and persist from re-read options (SIGHUP); other ports start a
  * handshake at the next tick, so the peer learns them at once.
  */

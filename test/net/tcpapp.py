@@ -6,8 +6,12 @@
         accept one connection, append everything received to FILE, then
         write "eof", "reset" or "timeout" (and the byte count) to the
         status file.
-    tcpapp.py client --host H --port P STEP...
-        connect, then run the steps in order:
+    tcpapp.py serve-many --port P --out FILE --accepts FILE [--duration S]
+        accept connection after connection for S seconds, one at a time:
+        append everything each one sends to FILE and a line per
+        connection accepted to the accepts file.
+    tcpapp.py client --host H --port P [--sport S] STEP...
+        connect (from port S), then run the steps in order:
             send:TEXT       send TEXT
             wait:FILE       wait until FILE exists (up to --timeout)
             sleep:SECONDS   sleep
@@ -49,9 +53,46 @@ def serve(a):
     return 0
 
 
+def serve_many(a):
+    fam = socket.AF_INET6 if ":" in a.bind else socket.AF_INET
+    ls = socket.socket(fam, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((a.bind, a.port))
+    ls.listen(16)
+    end = time.time() + a.duration
+    with open(a.out, "ab", buffering=0) as out, \
+            open(a.accepts, "a", buffering=1) as acc:
+        while time.time() < end:
+            ls.settimeout(max(0.1, end - time.time()))
+            try:
+                conn, peer = ls.accept()
+            except socket.timeout:
+                break
+            acc.write("accepted %s port %d\n" % (peer[0], peer[1]))
+            conn.settimeout(5)
+            try:
+                while True:
+                    data = conn.recv(65536)
+                    if not data:
+                        break
+                    out.write(data)
+            except OSError:
+                pass
+            conn.close()
+    return 0
+
+
 def client(a):
     try:
-        s = socket.create_connection((a.host, a.port), timeout=a.timeout)
+        if a.sport:     # again from a port in TIME_WAIT here
+            fam = socket.AF_INET6 if ":" in a.host else socket.AF_INET
+            s = socket.socket(fam, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.settimeout(a.timeout)
+            s.bind(("", a.sport))
+            s.connect((a.host, a.port))
+        else:
+            s = socket.create_connection((a.host, a.port), timeout=a.timeout)
         for step in a.steps:
             what, _, arg = step.partition(":")
             if what == "send":
@@ -89,13 +130,22 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--status", required=True)
     p.add_argument("--timeout", type=float, default=60)
+    p = sub.add_parser("serve-many")
+    p.add_argument("--bind", default=any_addr)
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--accepts", required=True)
+    p.add_argument("--duration", type=float, default=60)
     p = sub.add_parser("client")
     p.add_argument("--host", required=True)
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--timeout", type=float, default=30)
+    p.add_argument("--sport", type=int, default=0,
+                   help="connect from this port (SO_REUSEADDR)")
     p.add_argument("steps", nargs="*")
     a = ap.parse_args()
-    return serve(a) if a.cmd == "serve" else client(a)
+    return {"serve": serve, "serve-many": serve_many,
+            "client": client}[a.cmd](a)
 
 
 if __name__ == "__main__":
