@@ -30,6 +30,7 @@
 #include "zcc/nexthop.h"
 #include "zcc/pmtu.h"
 #include "zcc/privsep.h"
+#include "zcc/tsguard.h"
 
 #define TICK_MS 100
 #define SOURCE_MEMOS 64         /* decapsulated sources remembered */
@@ -51,6 +52,7 @@ struct zcctund {
 	unsigned trouble_told;  /* enum dp_trouble bits logged */
 	unsigned long drops_told;       /* 1 << enum dp_drop: logged once */
 	int ports_differ;       /* the peer selects other ports: blocked */
+	int guard_crowded;      /* a renewal asked for: the replay guard */
 	int route_fd;           /* rtnetlink: where a source is routed */
 	unsigned int tun_index; /* zcc0's ifindex */
 	struct source_memo {    /* route lookups of decapsulated sources */
@@ -772,6 +774,24 @@ on_udp(evutil_socket_t fd, short what, void *arg)
 	stop_if_given_up(z);
 }
 
+/*
+ * The session the peer seals under remembers too many connections for its
+ * replay guard: a new session starts with an empty one.
+ */
+static void
+renew_if_crowded(struct zcctund *z)
+{
+	int crowded = datapath_guard_crowded(z->dp);
+
+	if (crowded && !z->guard_crowded) {
+		log_info("renewing the session: its replay guard holds %d "
+		    "connections of the %d it can", TSGUARD_FLOWS / 4 * 3,
+		    TSGUARD_FLOWS);
+		link_renew(z->link);
+	}
+	z->guard_crowded = crowded;
+}
+
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -784,8 +804,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	check_path(z);
 	check_sources(z);
-	if (datapath_guard_crowded(z->dp))
-		link_renew(z->link);
+	renew_if_crowded(z);
 	link_tick(z->link, now_ms());
 	stop_if_given_up(z);
 }

@@ -10,6 +10,9 @@
         accept connection after connection for S seconds, one at a time:
         append everything each one sends to FILE and a line per
         connection accepted to the accepts file.
+    tcpapp.py connect-many --host H --port P --count N
+        N connections one after another, each closed at once without
+        sending; prints how many were made, exits 1 at the first failure.
     tcpapp.py client --host H --port P [--sport S] STEP...
         connect (from port S), then run the steps in order:
             send:TEXT       send TEXT
@@ -82,6 +85,21 @@ def serve_many(a):
     return 0
 
 
+def connect_many(a):
+    for i in range(a.count):
+        try:
+            s = socket.create_connection((a.host, a.port), timeout=a.timeout)
+            s.shutdown(socket.SHUT_WR)
+            while s.recv(4096):     # until the server closes too
+                pass
+            s.close()
+        except OSError as e:
+            print("connection %d: %s" % (i + 1, e))
+            return 1
+    print("made %d connections" % a.count)
+    return 0
+
+
 def client(a):
     try:
         if a.sport:     # again from a port in TIME_WAIT here
@@ -136,6 +154,11 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--accepts", required=True)
     p.add_argument("--duration", type=float, default=60)
+    p = sub.add_parser("connect-many")
+    p.add_argument("--host", required=True)
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--timeout", type=float, default=10)
     p = sub.add_parser("client")
     p.add_argument("--host", required=True)
     p.add_argument("--port", type=int, required=True)
@@ -145,7 +168,7 @@ def main():
     p.add_argument("steps", nargs="*")
     a = ap.parse_args()
     return {"serve": serve, "serve-many": serve_many,
-            "client": client}[a.cmd](a)
+            "connect-many": connect_many, "client": client}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,10 @@
 #     once;
 #   - A connects from port 40002 and C records it; 40 MB from A on another
 #     connection make B forget that recording's tags; then C replays it:
-#     "stale" again (the flow's floor), nothing delivered twice.
+#     "stale" again (the flow's floor), nothing delivered twice;
+#   - A makes 7000 more connections: B renews the session when its guard
+#     holds three quarters of the 8192 connections it can, and refuses
+#     none.
 # B's application receives each request exactly once and accepts exactly
 # A's connections. test_connreplay6.sh runs it over IPv6.
 set -euo pipefail
@@ -31,7 +34,7 @@ ip netns exec "$NS_B" sysctl -qw net.ipv4.tcp_syncookies=2
 start_pair "$PORT"
 
 bg_start "$NS_B" "$TMP/srv.log" $APP serve-many --port "$PORT" \
-	--out "$TMP/recv" --accepts "$TMP/accepts" --duration 60
+	--out "$TMP/recv" --accepts "$TMP/accepts" --duration 120
 wait_listen "$NS_B" "$PORT"
 
 REQ1="GET /transfer?to=mallory&amount=$RANDOM$RANDOM"
@@ -125,6 +128,19 @@ accepted 4
 STALE2=$(counter B stale)
 [ "$STALE2" -gt "$STALE" ] || fail "B counted no more stale segments ($STALE2)"
 check "after $OPENED segments opened, the replay is stale ($((STALE2 - STALE)) more), not delivered"
+
+log "A makes 7000 more connections: B renews the session before its guard fills"
+KEYS_BEFORE=$(log_count B 'session renewed')
+ip netns exec "$NS_A" $APP connect-many --host "$IP_B" --port "$PORT" \
+	--count 7000 >"$TMP/many.log" 2>&1 ||
+	fail "A's connections failed: $(cat "$TMP/many.log")"
+accepted 7004
+wait_log B 'renewing the session: its replay guard holds' ||
+	fail "B did not renew the session for its replay guard"
+[ "$(log_count B 'session renewed')" -gt "$KEYS_BEFORE" ] ||
+	fail "B said it would renew the session but no new session came"
+[ "$(counter B guard_full)" = 0 ] || fail "B's guard filled before the new session"
+check "B renewed the session at $((8192 / 4 * 3)) connections; none refused"
 
 [ "$(counter A bad_tag)" = 0 ] && [ "$(counter B bad_tag)" = 0 ] ||
 	fail "a genuine segment failed its tag"
