@@ -20,7 +20,7 @@ fi
 cd "$(dirname "$0")"
 
 PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev
-	libsodium-dev liblz4-dev libconfig-dev libevent-dev
+	libsodium-dev liblz4-dev libconfig-dev libevent-dev libsystemd-dev
 	iproute2 nftables tcpdump tshark socat netcat-openbsd iperf3 iputils-ping
 	python3 python3-scapy python3-cryptography man-db groff-base ifupdown
 	conntrack"

@@ -78,6 +78,7 @@ struct zcctund {
 	struct event_base *base;
 	int exit_status;
 	unsigned long activity; /* packet callbacks run, for busy-poll */
+	uint64_t stderr_until;  /* updetach: see engine.h */
 };
 
 static uint64_t
@@ -615,6 +616,21 @@ link_tx_used(void *arg)
 	return datapath_tx_used(z->dp);
 }
 
+/*
+ * updetach: the command that started us shows our lines until the link is
+ * up or it stops waiting; then they go to syslog, and its stderr is let go
+ * (stdin is /dev/null already) so that a pipe it writes to can close.
+ */
+static void
+release_stderr(struct zcctund *z)
+{
+	if (z->stderr_until == 0)
+		return;
+	z->stderr_until = 0;
+	log_to_syslog();
+	dup2(STDIN_FILENO, STDERR_FILENO);
+}
+
 static void
 link_up(void *arg)
 {
@@ -622,6 +638,7 @@ link_up(void *arg)
 
 	/* The handshake just went through the kernel: the next hop is known. */
 	refresh_nexthop(z);
+	release_stderr(z);      /* before the waiting command may return */
 	privsep_send(z->priv_fd, PRIV_UP, NULL);
 }
 
@@ -807,6 +824,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	renew_if_crowded(z);
 	link_tick(z->link, now_ms());
 	stop_if_given_up(z);
+	if (z->stderr_until && now_ms() >= z->stderr_until)
+		release_stderr(z);
 }
 
 static void
@@ -1027,7 +1046,7 @@ engine_run(const struct engine_setup *s)
 		.priv_fd = s->priv_fd, .link_fd = s->link_fd, .nl_fd = s->nl_fd,
 		.icmp_fd = s->icmp_fd, .realdev_index = s->realdev_index,
 		.intake = s->intake, .route_fd = s->route_fd,
-		.tun_index = s->tun_index,
+		.tun_index = s->tun_index, .stderr_until = s->stderr_until,
 	};
 	int ret = 1;
 

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <systemd/sd-daemon.h>
 
 #include "zcc/control.h"
 #include "zcc/engine.h"
@@ -76,6 +77,7 @@ struct parent {
 	int stopping;
 	struct scripts *scripts;
 	int ready_fd;                   /* tells the waiting parent we are up */
+	uint64_t wait_until;            /* updetach: then tell it we are not */
 	char pidfile[PATH_MAX];
 	int exit_status;
 };
@@ -129,12 +131,16 @@ usage(FILE *f)
 	    "  maxfail N          give up after N failed attempts (default %u)\n"
 	    "  busy-poll N        after a packet, poll N us for the next (default 0)\n"
 	    "  ip-output          send sealed segments by IP output, not the link layer\n"
+	    "  compress none|lz4|lzs  compress encapsulated packets (both ends;\n"
+	    "                     default none)\n"
 	    "  fallback-encap     carry selected flows encapsulated when the path\n"
 	    "                     strips or alters the zcc option (both ends)\n"
 	    "  float              follow the peer to the address and UDP port it\n"
 	    "                     speaks from (behind a NAT that changes ports);\n"
 	    "                     the link's UDP port must be its own here\n"
 	    "  nodetach           stay in the foreground, log to stderr\n"
+	    "  updetach           detach once the link is up (not just set up)\n"
+	    "  ready-at up|setup  when systemd hears READY=1 (default up)\n"
 	    "  debug              log every dropped segment and command run\n"
 	    "\n"
 	    "CONFDIR/options is read first. Stopping leaves the selected flows\n"
@@ -165,12 +171,39 @@ cmd_genkey(void)
  * steering are in place. The parent exits with the child's word; the link
  * comes up later (ip-up says when).
  */
+/*
+ * updetach waits one attempt's time and a margin for the set-up: a
+ * persisting daemon goes on trying alone after that.
+ */
+static unsigned
+updetach_wait_s(const struct zcc_options *o)
+{
+	return (o->keepalive_interval ?
+	    o->keepalive_interval * o->keepalive_failure : 30) + 10;
+}
+
+/*
+ * The waiting parent: the daemon writes its status byte once set up
+ * (updetach: once the link is up, or 1 when it stops waiting) and closes
+ * the pipe, or exits with the reason on our shared stderr.
+ */
+static int
+wait_for_daemon(int fd)
+{
+	char status = 1;
+	ssize_t n;
+
+	do
+		n = read(fd, &status, 1);
+	while (n == -1 && errno == EINTR);
+	return n == 1 ? status : 1;
+}
+
 static int
 detach(struct parent *p)
 {
 	int fds[2];
 	pid_t pid;
-	char status = 1;
 
 	if (pipe2(fds, O_CLOEXEC) == -1) {
 		log_warn("pipe");
@@ -183,12 +216,12 @@ detach(struct parent *p)
 	}
 	if (pid > 0) {
 		close(fds[1]);
-		if (read(fds[0], &status, 1) != 1)
-			status = 1;
-		_exit(status);
+		_exit(wait_for_daemon(fds[0]));
 	}
 	close(fds[0]);
 	p->ready_fd = fds[1];
+	if (p->opt.updetach)
+		p->wait_until = now_ms() + updetach_wait_s(&p->opt) * 1000ULL;
 	if (setsid() == -1)
 		log_warn("setsid");
 	return 0;
@@ -214,8 +247,9 @@ write_pidfile(struct parent *p)
 		log_warn("%s", p->pidfile);
 }
 
+/* Detached: stdio is /dev/null (updetach: stderr stays while it waits). */
 static void
-stdio_to_null(void)
+stdio_to_null(int keep_stderr)
 {
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -223,9 +257,29 @@ stdio_to_null(void)
 		return;
 	dup2(null, STDIN_FILENO);
 	dup2(null, STDOUT_FILENO);
-	dup2(null, STDERR_FILENO);
+	if (!keep_stderr)
+		dup2(null, STDERR_FILENO);
 	if (null > STDERR_FILENO)
 		close(null);
+}
+
+static void release_parent(struct parent *p, char status);
+
+/*
+ * systemd (Type=notify): what the link is doing, in STATUS=, and READY=1
+ * once it is up, or once set up with "ready-at setup". Nothing happens
+ * without NOTIFY_SOCKET; only this process speaks (NotifyAccess=main).
+ */
+static void
+notify_state(const struct parent *p, const char *state)
+{
+	char peer[ZCC_ADDRSTRLEN];
+	int ready = strcmp(state, "up") == 0 ||
+	    (p->opt.ready_at_setup && p->announced);
+
+	addr_format(&p->opt.peer, peer, sizeof(peer));
+	sd_notifyf(0, "%sSTATUS=%s %s, peer %s", ready ? "READY=1\n" : "",
+	    p->opt.ifname, state, p->opt.peer_name[0] ? p->opt.peer_name : peer);
 }
 
 /* The first engine is serving: the link exists, the caller may go on. */
@@ -233,7 +287,6 @@ static void
 announce_ready(struct parent *p)
 {
 	char local[ZCC_ADDRSTRLEN], peer[ZCC_ADDRSTRLEN], ports[ZCC_MAX_PORTS * 6];
-	char ok = 0;
 
 	p->announced = 1;
 	ports[0] = '\0';
@@ -250,11 +303,23 @@ announce_ready(struct parent *p)
 	if (p->opt.busy_poll > 0)
 		log_info("busy-poll: %u us after each packet", p->opt.busy_poll);
 	write_pidfile(p);
+	notify_state(p, "handshaking");
+	if (!p->opt.updetach)
+		release_parent(p, 0);
+}
+
+/*
+ * Set up (or, with updetach, the link is up or we stop waiting): the
+ * waiting parent exits with status.
+ */
+static void
+release_parent(struct parent *p, char status)
+{
 	if (p->ready_fd == -1)
 		return;
 	log_to_syslog();
-	stdio_to_null();
-	if (write(p->ready_fd, &ok, 1) != 1)
+	stdio_to_null(0);
+	if (write(p->ready_fd, &status, 1) != 1)
 		log_warn("cannot tell the parent we are up");
 	close(p->ready_fd);
 	p->ready_fd = -1;
@@ -306,6 +371,7 @@ open_engine_fds(struct parent *p, struct engine_setup *e)
 	e->raw_fd = e->udp_fd = e->link_fd = e->nl_fd = e->priv_fd =
 	    e->icmp_fd = e->route_fd = -1;
 	e->tun_index = if_nametoindex(p->opt.ifname);
+	e->stderr_until = p->ready_fd != -1 ? p->wait_until : 0;
 	if ((e->raw_fd = host_raw_socket(p->opt.peer.af, p->opt.fwmark)) == -1 ||
 	    (e->icmp_fd = host_icmp_socket(p->opt.peer.af)) == -1 ||
 	    open_link_send(p, e) == -1 ||
@@ -367,9 +433,10 @@ engine_child(struct parent *p, struct engine_setup *e, pid_t parent)
 	/* Syslog's socket goes too: the engine opens its own, as itself. */
 	keep_only(e);
 	closelog();
-	log_init("zcctund-engine", p->opt.nodetach, p->opt.debug);
+	log_init("zcctund-engine", p->opt.nodetach || e->stderr_until,
+	    p->opt.debug);
 	if (!p->opt.nodetach)
-		stdio_to_null();
+		stdio_to_null(e->stderr_until != 0);
 	key = sodium_malloc(ZCC_KEY_LEN);
 	if (key == NULL || privsep_recv_key(e->priv_fd, key) == -1 ||
 	    privsep_drop(p->uid, p->gid, parent) == -1)
@@ -473,6 +540,7 @@ engine_exited(struct parent *p, int status)
 	    (p->restart_delay * 2 > RESTART_MAX_MS ? RESTART_MAX_MS :
 	    p->restart_delay * 2) : RESTART_MIN_MS;
 	p->restart_at = now + p->restart_delay;
+	notify_state(p, "engine restarting, selected flows blocked");
 	log_warnx("the engine died (%s %d): restarting it in %llu ms; selected "
 	    "flows stay blocked meanwhile", WIFEXITED(status) ? "status" :
 	    "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
@@ -560,7 +628,7 @@ warn_fixed(void *arg, const char *word, enum options_reload how)
  * forwards meanwhile), then hand the engine what a live link takes.
  */
 static void
-reload(struct parent *p)
+reload_options(struct parent *p)
 {
 	struct zcc_options n;
 	struct privsep_config c;
@@ -601,6 +669,15 @@ reload(struct parent *p)
 		privsep_send(p->priv_fd, PRIV_CONFIG, &c);
 }
 
+/* SIGHUP or zccctl reload; systemd hears of it as a reload. */
+static void
+reload(struct parent *p)
+{
+	sd_notify(0, "RELOADING=1");
+	reload_options(p);
+	notify_state(p, p->link_up ? "up" : "handshaking");
+}
+
 /* ---- supervision ---- */
 
 static void
@@ -609,6 +686,7 @@ begin_stop(struct parent *p, const char *why)
 	if (p->stopping)
 		return;
 	log_info("%s, shutting down", why);
+	sd_notifyf(0, "STOPPING=1\nSTATUS=%s stopping: %s", p->opt.ifname, why);
 	p->stopping = 1;
 	if (p->engine) {
 		kill(p->engine, SIGTERM);
@@ -640,9 +718,12 @@ on_engine_message(struct parent *p)
 	case PRIV_UP:
 		p->link_up = 1;
 		scripts_up(p->scripts);     /* a dead helper is logged there */
+		release_parent(p, 0);       /* updetach: it waited for this */
+		notify_state(p, "up");
 		break;
 	case PRIV_DOWN:
 		link_went_down(p);
+		notify_state(p, "down, handshaking again");
 		if (p->opt.peer_name[0])
 			p->resolve_at = now_ms();       /* moved, maybe */
 		break;
@@ -685,6 +766,16 @@ on_signal(struct parent *p)
 	}
 }
 
+/* updetach: the link is not up in time; the waiting parent returns 1. */
+static void
+stop_waiting(struct parent *p)
+{
+	log_warnx("the link is not up after %u s; zcctund (pid %ld) goes on "
+	    "trying%s: see the system log", updetach_wait_s(&p->opt),
+	    (long)getpid(), p->opt.persist ? " (persist)" : " until it gives up");
+	release_parent(p, 1);
+}
+
 static int
 poll_timeout(const struct parent *p, uint64_t now)
 {
@@ -692,6 +783,8 @@ poll_timeout(const struct parent *p, uint64_t now)
 
 	if (p->opt.peer_name[0] && !p->stopping && (at == 0 || p->resolve_at < at))
 		at = p->resolve_at;
+	if (p->ready_fd != -1 && p->wait_until && (at == 0 || p->wait_until < at))
+		at = p->wait_until;
 	if (at == 0)
 		return -1;
 	return at > now ? (int)(at - now) : 0;
@@ -716,6 +809,8 @@ supervise(struct parent *p)
 		}
 		if (p->opt.peer_name[0] && !p->stopping && now >= p->resolve_at)
 			resolve_again(p, now);
+		if (p->ready_fd != -1 && p->wait_until && now >= p->wait_until)
+			stop_waiting(p);
 		if (p->stopping && p->engine && now >= p->kill_at) {
 			log_warnx("the engine did not stop: killed");
 			kill(p->engine, SIGKILL);
@@ -932,6 +1027,25 @@ resolve_peer(struct parent *p)
 	return 0;
 }
 
+/*
+ * From here on every line names the link, and the first says what runs
+ * with which words (the command line's, after CONFDIR/options).
+ */
+static void
+name_link(struct parent *p)
+{
+	char addr[ZCC_ADDRSTRLEN], words[1024] = "";
+	size_t n = 0;
+
+	addr_format(&p->opt.peer, addr, sizeof(addr));
+	log_set_link(p->opt.ifname, p->opt.peer_name[0] ? p->opt.peer_name : addr);
+	for (int i = 0; i < p->argc && n < sizeof(words); i++)
+		n += (size_t)snprintf(words + n, sizeof(words) - n, "%s%s",
+		    i ? " " : "", p->argv[i]);
+	log_start(!p->opt.nodetach, "zcctund %s starting: %s (after %s/options "
+	    "if present)", ZCC_VERSION, words, p->opt.confdir);
+}
+
 static int
 cmd_run(struct parent *p)
 {
@@ -955,6 +1069,7 @@ cmd_run(struct parent *p)
 		p->opt.ifname[0] = '\0';
 		goto out;
 	}
+	name_link(p);
 	if (!p->opt.nodetach && detach(p) == -1)
 		goto out;
 	key_page_wipe_on_fork(p->key);
@@ -996,6 +1111,20 @@ cmd_cleanup(const char *ifname)
 	return ret;
 }
 
+/*
+ * A link makes zcc0, routes, rules and a firewall table, as pppd does: say
+ * so plainly rather than fail later on /dev/net/tun.
+ */
+static int
+run_as_root(void)
+{
+	if (geteuid() == 0)
+		return 1;
+	fprintf(stderr, "zcctund: must be run as root (it creates the "
+	    "interface, routes and firewall rules of the link)\n");
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1004,11 +1133,13 @@ main(int argc, char *argv[])
 	char err[512];
 
 	signal(SIGPIPE, SIG_IGN);
-	if (options_load(&p.opt, argc - 1, argv + 1, err, sizeof(err)) == -1 ||
-	    options_check(&p.opt, err, sizeof(err)) == -1) {
-		fprintf(stderr, "zcctund: %s\n", err);
+	if (options_load(&p.opt, argc - 1, argv + 1, err, sizeof(err)) == -1)
+		goto usage;
+	if ((p.opt.command == ZCC_CMD_RUN || p.opt.command == ZCC_CMD_CLEANUP) &&
+	    !run_as_root())
 		return EXIT_USAGE;
-	}
+	if (options_check(&p.opt, err, sizeof(err)) == -1)
+		goto usage;
 	if (sodium_init() == -1) {
 		fprintf(stderr, "zcctund: libsodium failed to initialise\n");
 		return EXIT_FAILED;
@@ -1029,4 +1160,7 @@ main(int argc, char *argv[])
 		break;
 	}
 	return cmd_run(&p);
+usage:
+	fprintf(stderr, "zcctund: %s\n", err);
+	return EXIT_USAGE;
 }

@@ -301,6 +301,33 @@ set_nodetach(struct parse *p, const struct word *w, const struct value *v)
 {
 	(void)w;
 	p->o->nodetach = v->flag;
+	if (v->flag)
+		p->o->updetach = 0;
+	return 0;
+}
+
+/* systemd's READY=1: once the link is up (default), or once set up. */
+static int
+set_ready_at(struct parse *p, const struct word *w, const struct value *v)
+{
+	if (strcmp(v->str, "up") == 0)
+		p->o->ready_at_setup = 0;
+	else if (strcmp(v->str, "setup") == 0)
+		p->o->ready_at_setup = 1;
+	else
+		return fail(&p->at, "%s: '%s' is neither up nor setup", w->name,
+		    v->str);
+	return 0;
+}
+
+/* pppd's updetach: detach once the link is up; the last of the two wins. */
+static int
+set_updetach(struct parse *p, const struct word *w, const struct value *v)
+{
+	(void)w;
+	p->o->updetach = v->flag;
+	if (v->flag)
+		p->o->nodetach = 0;
 	return 0;
 }
 
@@ -556,6 +583,10 @@ static const struct word words[] = {
 	  .reload = RELOAD_NEXT_START, FIELD(priority) },
 	{ .name = "nodetach", .type = ARG_FLAG, .set = set_nodetach,
 	  .reload = RELOAD_KEPT, FIELD(nodetach) },
+	{ .name = "updetach", .type = ARG_FLAG, .set = set_updetach,
+	  .reload = RELOAD_KEPT, FIELD(updetach) },
+	{ .name = "ready-at", .type = ARG_STRING, .set = set_ready_at,
+	  .reload = RELOAD_KEPT, FIELD(ready_at_setup) },
 	{ .name = "debug", .type = ARG_FLAG, .cleanup = 1, .set = set_debug,
 	  .reload = RELOAD_KEPT, FIELD(debug) },
 	{ .name = "file", .type = ARG_STRING, .argv_only = 1, .set = set_file },

@@ -39,7 +39,7 @@ for f in $scripts; do
 	[ -f "$stage$f" ] || { echo "$f: not a regular file" >&2; exit 1; }
 	sh -n "$stage$f" || { echo "$f: sh -n failed" >&2; exit 1; }
 done
-for d in /etc/zcc /etc/zcc/ip-up.d /etc/zcc/ip-down.d; do
+for d in /etc/zcc /etc/zcc/ip-up.d /etc/zcc/ip-down.d /etc/zcc/peers; do
 	mode_is 755 "$d"
 	[ -d "$stage$d" ] || { echo "$d: not a directory" >&2; exit 1; }
 done

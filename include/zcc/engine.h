@@ -33,6 +33,9 @@ struct engine_setup {
 	unsigned int tun_index;         /* zcc0's ifindex */
 	struct intake *intake;
 	const uint8_t *link_key;        /* ZCC_KEY_LEN bytes, wiped by the caller */
+	uint64_t stderr_until;          /* updetach: stderr is the waiting
+	                                   command's until the link is up or
+	                                   this CLOCK_MONOTONIC ms; 0: never */
 };
 
 /*

@@ -9,6 +9,14 @@
 void log_init(const char *ident, int foreground, int debug);
 /* Switch to syslog, after daemonising. */
 void log_to_syslog(void);
+/* Name the link in every line from now on: "zcc0 peer 10.0.0.2: ". */
+void log_set_link(const char *ifname, const char *peer);
+/*
+ * The start line: logged as info, and when the daemon is about to detach
+ * also sent to syslog at once, so that a detached daemon's start is there
+ * with its version even if it fails before it is ready.
+ */
+void log_start(int detaching, const char *fmt, ...) ZCC_PRINTF(2, 3);
 
 void log_warn(const char *fmt, ...) ZCC_PRINTF(1, 2);   /* appends strerror(errno) */
 void log_warnx(const char *fmt, ...) ZCC_PRINTF(1, 2);

@@ -62,6 +62,8 @@ struct zcc_options {
 	uint32_t priority;              /* rule-priority N (2..32765) */
 	char user[64];                  /* user NAME: the engine's */
 	int nodetach;
+	int updetach;                   /* the parent waits for link up */
+	int ready_at_setup;             /* ready-at setup: READY=1 when set up */
 	int debug;
 	/* the link (pppd's lifecycle words) */
 	uint32_t rekey_interval;        /* rekey-interval N (seconds) */

@@ -61,6 +61,23 @@ refuse "options file, unknown setting" "$TMP/opts.bad:2" file "$TMP/opts.bad" pe
 refuse "options file, syntax error" "$TMP/opts.syntax:" file "$TMP/opts.syntax" "${K[@]}" nodetach
 refuse "missing options file" "$TMP/nofile" file "$TMP/nofile" peer 10.0.0.2 "${K[@]}" nodetach
 
+# Not root: one plain line and status 2, before any file is read (the key
+# is root's, mode 600) or the kernel refuses /dev/net/tun.
+# A copy nobody can reach (the build tree may sit under /root).
+PUB=$(mktemp -d "/tmp/${PREFIX}pub.XXXX")
+chmod 755 "$PUB"
+install -m 755 "$ZCCTUND" "$PUB/zcctund"
+ip netns exec "$NS_X" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$PUB/zcctund" peer 10.0.0.2 "${K[@]}" encrypt-port 80 nodetach \
+	>"$TMP/out" 2>"$TMP/err" && rc=0 || rc=$?
+rm -rf "$PUB"
+[ "$rc" = 2 ] && [ "$(wc -l <"$TMP/err")" = 1 ] &&
+	grep -c "must be run as root" "$TMP/err" >/dev/null ||
+	fail "not root: status $rc, stderr: $(cat "$TMP/err")"
+snapshot "$NS_X" "$TMP/after"
+same_snapshot "$TMP/before" "$TMP/after" "not root"
+check "not root: $(cat "$TMP/err")"
+
 # A host without nftables: refused before anything is installed, in plain
 # words. nft is hidden in a private mount namespace (a bind of /dev/null,
 # which is not executable), where ip netns exec then runs zcctund.
