@@ -385,6 +385,130 @@ text_flows(struct out *o, const struct zcc_status *st)
 	}
 }
 
+/* ---- the short view: what a person reads at a glance, as wg show ---- */
+
+/* "1 day, 2 hours, 5 seconds": the units that are not zero. */
+static void
+text_duration(struct out *o, int64_t s)
+{
+	static const struct { const char *unit; int64_t secs; } units[] = {
+		{ "day", 86400 }, { "hour", 3600 }, { "minute", 60 },
+		{ "second", 1 },
+	};
+	int said = 0;
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		int64_t n = s / units[i].secs;
+
+		s %= units[i].secs;
+		if (n == 0 && (said || i + 1 < sizeof(units) / sizeof(units[0])))
+			continue;
+		out_add(o, "%s%" PRId64 " %s%s", said++ ? ", " : "", n,
+		    units[i].unit, n == 1 ? "" : "s");
+	}
+}
+
+/* Bytes in binary units with two decimals, as wg show: "1.50 MiB". */
+static void
+text_bytes(struct out *o, uint64_t b)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)b;
+	size_t i = 0;
+
+	if (b < 1024) {
+		out_add(o, "%" PRIu64 " B", b);
+		return;
+	}
+	v /= 1024;
+	while (v >= 1024 && i + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		i++;
+	}
+	out_add(o, "%.2f %s", v, units[i]);
+}
+
+/* The drop reasons that are not zero, by name; nothing when none is. */
+static void
+text_drops_seen(struct out *o, const struct zcc_status *st)
+{
+	int said = 0;
+
+	for (int d = 0; d < DROP_MAX; d++) {
+		if (st->dp.dropped[d] == 0)
+			continue;
+		out_add(o, "%s%s %" PRIu64, said++ ? ", " : "  dropped: ",
+		    drop_name(d), st->dp.dropped[d]);
+	}
+	if (said)
+		out_add(o, "\n");
+}
+
+/* What needs the administrator: only shown when it is so. */
+static void
+text_alerts(struct out *o, const struct zcc_status *st)
+{
+	char a[ZCC_ADDRSTRLEN], b[ZCC_ADDRSTRLEN];
+
+	if (st->ports_differ)
+		out_add(o, "  ports: the peer selects others: every selected "
+		    "flow blocked\n");
+	if (st->encap_selected)
+		out_add(o, "  selected flows: encapsulated\n");
+	if (st->nat)
+		out_add(o, "  nat: the peer is %s and sends to %s%s\n",
+		    addr_format(&st->peer_self, a, sizeof(a)),
+		    addr_format(&st->peer_sends_to, b, sizeof(b)),
+		    st->port_nat ? "; ports rewritten" : "");
+	if (st->trouble)
+		out_add(o, "  path trouble:%s%s\n", st->trouble & DP_STRIPPED ?
+		    " option stripped" : "", st->trouble & DP_ALTERED ?
+		    " option altered" : "");
+}
+
+static void
+text_short(struct out *o, const struct zcc_status *st)
+{
+	char local[ZCC_ADDRSTRLEN], peer[ZCC_ADDRSTRLEN];
+
+	addr_format(&st->local, local, sizeof(local));
+	addr_format(&st->peer, peer, sizeof(peer));
+	out_add(o, "interface: ");
+	text_str(o, st->ifname, sizeof(st->ifname));
+	if (st->linkname[0]) {
+		out_add(o, " (");
+		text_str(o, st->linkname, sizeof(st->linkname));
+		out_add(o, ")");
+	}
+	out_add(o, "\n  state: ");
+	text_str(o, state_name(st), 32);
+	if (st->up_seconds >= 0) {
+		out_add(o, " for ");
+		text_duration(o, st->up_seconds);
+	}
+	out_add(o, "\n  peer: %s, local %s on ", peer, local);
+	text_str(o, st->realdev, sizeof(st->realdev));
+	out_add(o, "\n  ports:");
+	for (size_t i = 0; i < nports(st); i++)
+		out_add(o, "%s %u", i ? "," : "", st->ports[i]);
+	if (nports(st) == 0)
+		out_add(o, " none (a VPN link)");
+	out_add(o, "\n  latest handshake: ");
+	if (st->handshake_age < 0) {
+		out_add(o, "never");
+	} else {
+		text_duration(o, st->handshake_age);
+		out_add(o, " ago");
+	}
+	out_add(o, "\n  transfer: ");
+	text_bytes(o, st->dp.bytes_opened + st->dp.bytes_decapsulated);
+	out_add(o, " received, ");
+	text_bytes(o, st->dp.bytes_sealed + st->dp.bytes_encapsulated);
+	out_add(o, " sent\n");
+	text_drops_seen(o, st);
+	text_alerts(o, st);
+}
+
 /* A count that may be -1 ("none") becomes null. */
 static void
 json_opt(struct out *o, const char *key, int64_t v)
@@ -507,21 +631,28 @@ json_flows(struct out *o, const struct zcc_status *st)
 }
 
 int
-control_render(const struct zcc_status *st, int json, char *out, size_t len)
+control_render(const struct zcc_status *st, enum control_view view, char *out,
+    size_t len)
 {
 	struct out o = { .buf = out, .len = len < INT_MAX ? len : INT_MAX };
 
 	if (len == 0)
 		return -1;
 	out[0] = '\0';
-	if (json) {
+	switch (view) {
+	case CONTROL_VIEW_JSON:
 		json_head(&o, st);
 		json_counters(&o, st);
 		json_flows(&o, st);
-	} else {
+		break;
+	case CONTROL_VIEW_SHORT:
+		text_short(&o, st);
+		break;
+	default:
 		text_head(&o, st);
 		text_counters(&o, st);
 		text_flows(&o, st);
+		break;
 	}
 	if (o.full) {
 		out[0] = '\0';  /* half a reply must not pass for a whole one */
@@ -646,6 +777,8 @@ control_parse_request(const char *buf, size_t n, int ended)
 		return CONTROL_REQ_SHOW;
 	if (is_word(buf, len, "show json"))
 		return CONTROL_REQ_SHOW_JSON;
+	if (is_word(buf, len, "show short"))
+		return CONTROL_REQ_SHOW_SHORT;
 	if (is_word(buf, len, "stop"))
 		return CONTROL_REQ_STOP;
 	if (is_word(buf, len, "reload"))
@@ -667,12 +800,14 @@ client_reply(struct client *cl, enum control_request req, int *len)
 		return req == CONTROL_REQ_STOP ? "ok: stopping\n" :
 		    "ok: reloading\n";
 	}
-	if (req != CONTROL_REQ_SHOW && req != CONTROL_REQ_SHOW_JSON)
+	if (req != CONTROL_REQ_SHOW && req != CONTROL_REQ_SHOW_JSON &&
+	    req != CONTROL_REQ_SHOW_SHORT)
 		return "error: unknown request\n";
 	memset(&c->st, 0, sizeof(c->st));
 	c->fn(c->arg, &c->st);
-	*len = control_render(&c->st, req == CONTROL_REQ_SHOW_JSON, c->render,
-	    sizeof(c->render));
+	*len = control_render(&c->st, req == CONTROL_REQ_SHOW_JSON ?
+	    CONTROL_VIEW_JSON : req == CONTROL_REQ_SHOW_SHORT ?
+	    CONTROL_VIEW_SHORT : CONTROL_VIEW_FULL, c->render, sizeof(c->render));
 	if (*len == -1) {
 		log_warnx("control: the reply does not fit in %zu bytes",
 		    sizeof(c->render));

@@ -34,6 +34,7 @@ struct args {
 	const char *cmd;        /* "show", "stop" or "reload" */
 	const char *ifname;     /* NULL: every zcctund in this namespace */
 	int json;
+	int verbose;            /* show: every field and counter */
 };
 
 struct reply {
@@ -44,7 +45,7 @@ struct reply {
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: zccctl show [IFNAME] [--json]\n"
+	fprintf(f, "usage: zccctl show [IFNAME] [-v | --json]\n"
 	    "       zccctl stop IFNAME      stop the link; its block stays\n"
 	    "       zccctl reload IFNAME    re-read its options, as SIGHUP\n"
 	    "       zccctl --help | --version\n");
@@ -62,6 +63,9 @@ parse_show(int argc, char *argv[], struct args *a)
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0 && strcmp(a->cmd, "show") == 0) {
 			a->json = 1;
+		} else if (is_word(argv[i], "--verbose", "-v") &&
+		    strcmp(a->cmd, "show") == 0) {
+			a->verbose = 1;
 		} else if (is_word(argv[i], "--help", "-h")) {
 			usage(stdout);
 			return EXIT_OK;
@@ -247,14 +251,23 @@ out:
 	return ret;
 }
 
+/* The request for what show prints: short, -v (every field) or --json. */
+static const char *
+show_request(const struct args *a)
+{
+	if (a->json)
+		return "show json\n";
+	return a->verbose ? "show\n" : "show short\n";
+}
+
 static int
-show_one(const char *ifname, int json)
+show_one(const struct args *a)
 {
 	char path[128];
 	struct reply r;
 
-	if (control_socket_path(ifname, path, sizeof(path)) == -1 ||
-	    ask(ifname, path, json ? "show json\n" : "show\n", &r) == -1)
+	if (control_socket_path(a->ifname, path, sizeof(path)) == -1 ||
+	    ask(a->ifname, path, show_request(a), &r) == -1)
 		return EXIT_FAIL;
 	fwrite(r.buf, 1, r.len, stdout);
 	free(r.buf);
@@ -342,7 +355,7 @@ print_item(const struct reply *r, int json, int first)
 }
 
 static int
-show_all(int json)
+show_all(const struct args *a)
 {
 	char pattern[128], ifname[IFNAMSIZ];
 	const char *suffix;
@@ -373,15 +386,14 @@ show_all(int json)
 		struct reply r;
 
 		path_ifname(g.gl_pathv[i], suffix, ifname, sizeof(ifname));
-		if (ask(ifname, g.gl_pathv[i], json ? "show json\n" : "show\n",
-		    &r) == -1) {
+		if (ask(ifname, g.gl_pathv[i], show_request(a), &r) == -1) {
 			ret = EXIT_FAIL;
 			continue;
 		}
-		print_item(&r, json, shown++ == 0);
+		print_item(&r, a->json, shown++ == 0);
 		free(r.buf);
 	}
-	if (json)
+	if (a->json)
 		printf("%s]\n", shown ? "\n" : "[");
 	globfree(&g);
 	return ret;
@@ -400,7 +412,7 @@ main(int argc, char *argv[])
 	if (strcmp(a.cmd, "show") != 0)
 		ret = command_one(a.ifname, a.cmd);
 	else
-		ret = a.ifname ? show_one(a.ifname, a.json) : show_all(a.json);
+		ret = a.ifname ? show_one(&a) : show_all(&a);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "zccctl: standard output: %s\n", strerror(errno));
 		ret = EXIT_FAIL;

@@ -5,8 +5,10 @@
  * named per network namespace like the steering state file). One request
  * line, one reply, then the server closes the connection.
  *
- * Requests: "show\n" (text for people) or "show json\n" (one JSON object);
- * "stop\n" and "reload\n", which the engine hands to the root parent.
+ * Requests: "show short\n" (the few lines zccctl shows by default),
+ * "show\n" (every field and counter, zccctl show -v) or "show json\n" (one
+ * JSON object); "stop\n" and "reload\n", which the engine hands to the
+ * root parent.
  */
 #ifndef ZCC_CONTROL_H
 #define ZCC_CONTROL_H
@@ -111,6 +113,7 @@ enum control_request {
 	CONTROL_REQ_UNKNOWN,    /* not a request (or too long, or cut short) */
 	CONTROL_REQ_SHOW, CONTROL_REQ_SHOW_JSON,
 	CONTROL_REQ_STOP, CONTROL_REQ_RELOAD,
+	CONTROL_REQ_SHOW_SHORT,
 };
 
 /*
@@ -122,11 +125,19 @@ enum control_request {
 enum control_request control_parse_request(const char *buf, size_t n,
     int ended);
 
+/* How a status is rendered. */
+enum control_view {
+	CONTROL_VIEW_FULL = 0,  /* text: every field and counter */
+	CONTROL_VIEW_JSON = 1,  /* one JSON object */
+	CONTROL_VIEW_SHORT = 2, /* text: state, peer, traffic, drops seen, alerts */
+};
+
 /*
- * Render st as text or as one JSON object with a trailing newline, into out
- * (NUL-terminated). Returns the length without the NUL, or -1 when len is
- * too small (out is then ""): a reply is never silently cut short.
+ * Render st as view into out (NUL-terminated), ending in a newline.
+ * Returns the length without the NUL, or -1 when len is too small (out is
+ * then ""): a reply is never silently cut short.
  */
-int control_render(const struct zcc_status *st, int json, char *out, size_t len);
+int control_render(const struct zcc_status *st, enum control_view view,
+    char *out, size_t len);
 
 #endif

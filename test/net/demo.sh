@@ -73,7 +73,7 @@ else
 	$PCAP check-sealed "$TMP/eth0.pcap" --port 8080 | sed 's/^/    /'
 fi
 
-say "zccctl show in A (the link, counters by drop reason, flows)"
+say "zccctl show in A (zccctl show -v adds every counter and the flows)"
 ip netns exec "$NS_A" "$ZCCCTL" show zcc0 | sed 's/^/    /'
 
 say "Stop A (zccctl stop): the block stays, port 8080 to B gets nowhere"

@@ -78,6 +78,21 @@ for d in A B; do
 done
 check "counters: sealed > 0, opened > 0, nothing dropped, on both ends"
 
+# What an administrator reads: zccctl show at a glance, -v in full.
+ip netns exec "$NS_A" "$ZCCCTL" show >"$TMP/show.txt" ||
+	fail "zccctl show failed"
+ip netns exec "$NS_A" "$ZCCCTL" show zcc0 -v >"$TMP/show-v.txt" ||
+	fail "zccctl show zcc0 -v failed"
+grep -q '^  state: up for [0-9]' "$TMP/show.txt" &&
+	grep -qx "  peer: $IP_B, local $IP_A on eth0" "$TMP/show.txt" &&
+	grep -qx '  transfer: [0-9.]* MiB received, [0-9.]* MiB sent' "$TMP/show.txt" ||
+	fail "zccctl show lacks state, peer or transfer: $(cat "$TMP/show.txt")"
+grep -q 'dropped\|sealed:' "$TMP/show.txt" &&
+	fail "zccctl show prints counters a glance does not need: $(cat "$TMP/show.txt")"
+grep -q '^  sealed: [1-9]' "$TMP/show-v.txt" && grep -q '    bad_tag  *0$' "$TMP/show-v.txt" ||
+	fail "zccctl show -v lacks the counters: $(cat "$TMP/show-v.txt")"
+check "zccctl show: $(wc -l <"$TMP/show.txt") lines ($(grep transfer "$TMP/show.txt" | sed 's/^ *//')); -v: $(wc -l <"$TMP/show-v.txt")"
+
 # The receive ring took the peer's segments and the tc ingress filter
 # dropped the kernel's own copy: had any copy reached IP, the backstop's
 # input chain would have dropped and counted it.

@@ -24,6 +24,16 @@ static int check_failures;
 	} \
 } while (0)
 
+/* Two strings equal; when not, both are printed whole. */
+#define CHECK_STR(a, b) do { \
+	const char *check_s_ = (a), *check_t_ = (b); \
+	if (strcmp(check_s_, check_t_) != 0) { \
+		fprintf(stderr, "%s:%d: %s is\n%s\nexpected\n%s\n", __FILE__, \
+		    __LINE__, #a, check_s_, check_t_); \
+		check_failures++; \
+	} \
+} while (0)
+
 #define CHECK_MEM(a, b, n) CHECK(memcmp((a), (b), (n)) == 0)
 
 #define CHECK_DONE() do { \

@@ -211,9 +211,83 @@ check_text(void)
 	CHECK(strstr(out, "\n  up time: 1 second\n") != NULL);
 }
 
+/* The short view: a healthy link in seven lines, exactly. */
+static void
+check_short(void)
+{
+	struct zcc_status st;
+	char out[BIG];
+
+	fill_status(&st);
+	st.encap_selected = st.nat = st.ports_differ = 0;
+	st.trouble = 0;
+	memset(st.dp.dropped, 0, sizeof(st.dp.dropped));
+	st.dp.dropped[DROP_REPLAYED] = 4;
+	st.dp.dropped[DROP_STALE] = 8;
+	st.up_seconds = 3725;
+	st.handshake_age = 65;
+	st.dp.bytes_opened = 1536;
+	st.dp.bytes_decapsulated = 0;
+	st.dp.bytes_sealed = UINT64_C(3) << 30;
+	st.dp.bytes_encapsulated = 0;
+	CHECK(control_render(&st, CONTROL_VIEW_SHORT, out, sizeof(out)) > 0);
+	CHECK_STR(out, "interface: zcc0 (office)\n"
+	    "  state: up for 1 hour, 2 minutes, 5 seconds\n"
+	    "  peer: 10.0.0.2, local 10.0.0.1 on eth0\n"
+	    "  ports: 80, 443\n"
+	    "  latest handshake: 1 minute, 5 seconds ago\n"
+	    "  transfer: 1.50 KiB received, 3.00 GiB sent\n"
+	    "  dropped: replayed 4, stale 8\n");
+
+	/* Not up, never, nothing moved, nothing dropped, a VPN link. */
+	st.state = "handshaking";
+	st.up_seconds = st.handshake_age = -1;
+	st.dp.bytes_opened = st.dp.bytes_sealed = 0;
+	memset(st.dp.dropped, 0, sizeof(st.dp.dropped));
+	st.linkname[0] = '\0';
+	st.nports = 0;
+	CHECK(control_render(&st, CONTROL_VIEW_SHORT, out, sizeof(out)) > 0);
+	CHECK_STR(out, "interface: zcc0\n"
+	    "  state: handshaking\n"
+	    "  peer: 10.0.0.2, local 10.0.0.1 on eth0\n"
+	    "  ports: none (a VPN link)\n"
+	    "  latest handshake: never\n"
+	    "  transfer: 0 B received, 0 B sent\n");
+
+	/* Units: all that are not zero; encapsulated bytes count too. */
+	st.state = "up";
+	st.up_seconds = 90061;
+	st.handshake_age = 0;
+	st.dp.bytes_decapsulated = 1023;
+	st.dp.bytes_encapsulated = UINT64_C(5) << 40;
+	CHECK(control_render(&st, CONTROL_VIEW_SHORT, out, sizeof(out)) > 0);
+	CHECK(strstr(out, "\n  state: up for 1 day, 1 hour, 1 minute, 1 second\n"));
+	CHECK(strstr(out, "\n  latest handshake: 0 seconds ago\n"));
+	CHECK(strstr(out, "\n  transfer: 1023 B received, 5.00 TiB sent\n"));
+	st.up_seconds = 86400;
+	CHECK(control_render(&st, CONTROL_VIEW_SHORT, out, sizeof(out)) > 0);
+	CHECK(strstr(out, "\n  state: up for 1 day\n"));
+
+	/* What needs the administrator is shown; every drop reason by name. */
+	fill_status(&st);
+	CHECK(control_render(&st, CONTROL_VIEW_SHORT, out, sizeof(out)) > 0);
+	CHECK(strstr(out, "\n  ports: the peer selects others: every selected "
+	    "flow blocked\n  selected flows: encapsulated\n"
+	    "  nat: the peer is 192.168.1.2 and sends to 203.0.113.1; ports "
+	    "rewritten\n  path trouble: option stripped option altered\n"));
+	for (int d = 0; d < DROP_MAX; d++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "%s%s %d", d ? ", " : "dropped: ",
+		    drop(d), 100 + d);
+		CHECK(strstr(out, want) != NULL);
+	}
+}
+
 /*
  * Parses the JSON with Python's strict parser and checks values. mode
- * "parse": nothing more; "full": the status of fill_status; "escape": the
+ * "parse": nothing more; "doc=MANPAGE": every key, at any depth, is a word
+ * MANPAGE sets in bold; "full": the status of fill_status; "escape": the
  * linkname of check_escaping; "none": never, not up, no linkname, no
  * next hop.
  */
@@ -226,6 +300,22 @@ static const char json_checker[] =
     "        print('json: %s: %r, expected %r' % (what, a, b))\n"
     "        sys.exit(1)\n"
     "if mode == 'parse':\n"
+    "    sys.exit(0)\n"
+    "if mode.startswith('doc='):\n"
+    "    import re\n"
+    "    bold = set()\n"
+    "    for line in open(mode[4:], encoding='utf-8'):\n"
+    "        if re.match(r'\\.(B|BR|RB)\\s', line):\n"
+    "            bold.update(re.split(r'[\\s\"(),]+', line[3:].replace('\\\\-', '-')))\n"
+    "    keys = set()\n"
+    "    def walk(v):\n"
+    "        if isinstance(v, dict):\n"
+    "            keys.update(v)\n"
+    "            for x in v.values(): walk(x)\n"
+    "        elif isinstance(v, list):\n"
+    "            for x in v: walk(x)\n"
+    "    walk(d)\n"
+    "    eq(sorted(keys - bold), [], 'keys the man page does not name')\n"
     "    sys.exit(0)\n"
     "if mode == 'escape':\n"
     "    eq(d['linkname'], 'a\"b\\\\c\\n\\x01\\x7f\\u00e9\\ufffd\\t z', 'linkname')\n"
@@ -323,6 +413,7 @@ check_json(void)
 	CHECK_EQ(strlen(out), n);
 	CHECK(n > 0 && out[n - 1] == '\n' && strchr(out, '\n') == out + n - 1);
 	CHECK(json_ok(out, (size_t)n, "full"));
+	CHECK(json_ok(out, (size_t)n, "doc=" ZCC_SOURCE_DIR "/docs/zccctl.8"));
 	CHECK(strstr(out, "\"bytes_sealed\":5000000000123,") != NULL);
 	CHECK(strstr(out, "\"dropped\":{\"malformed\":100,") != NULL);
 
@@ -388,22 +479,22 @@ check_sizes(void)
 	CHECK(st != NULL);
 	if (st == NULL)
 		return;
-	for (int json = 0; json <= 1; json++) {
+	for (int view = 0; view <= CONTROL_VIEW_SHORT; view++) {
 		fill_status(st);
-		n = control_render(st, json, full, sizeof(full));
+		n = control_render(st, view, full, sizeof(full));
 		CHECK(n > 0);
 		for (int len = 0; len <= n; len++) {
 			/* Exactly len bytes, so ASan sees any write past them. */
 			buf = malloc(len ? (size_t)len : 1);
 			buf[0] = 'x';
-			if (control_render(st, json, buf, (size_t)len) != -1 ||
+			if (control_render(st, view, buf, (size_t)len) != -1 ||
 			    buf[0] != (len ? '\0' : 'x'))
 				bad++;
 			free(buf);
 		}
 		CHECK_EQ(bad, 0);
 		buf = malloc((size_t)n + 1);
-		CHECK_EQ(control_render(st, json, buf, (size_t)n + 1), n);
+		CHECK_EQ(control_render(st, view, buf, (size_t)n + 1), n);
 		CHECK(memcmp(buf, full, (size_t)n + 1) == 0);
 		free(buf);
 	}
@@ -826,6 +917,8 @@ check_request_parse(void)
 #define REQ(s, ended) control_parse_request(s, sizeof(s) - 1, ended)
 	CHECK_EQ(REQ("show\n", 0), CONTROL_REQ_SHOW);
 	CHECK_EQ(REQ("show json\n", 0), CONTROL_REQ_SHOW_JSON);
+	CHECK_EQ(REQ("show short\n", 0), CONTROL_REQ_SHOW_SHORT);
+	CHECK_EQ(REQ("show shorter\n", 0), CONTROL_REQ_UNKNOWN);
 	CHECK_EQ(REQ("stop\n", 0), CONTROL_REQ_STOP);
 	CHECK_EQ(REQ("reload\nshow\n", 0), CONTROL_REQ_RELOAD);
 	CHECK_EQ(REQ("show", 0), CONTROL_REQ_PARTIAL);
@@ -847,6 +940,7 @@ main(void)
 {
 	CHECK(mkdtemp(tmpdir) != NULL);
 	check_text();
+	check_short();
 	check_json();
 	check_escaping();
 	check_sizes();
