@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "zcc/compress.h"
@@ -1126,6 +1127,153 @@ apply_file_settings(struct parse *p, const config_setting_t *root)
 	return 0;
 }
 
+/* ---- what a line libconfig refused probably meant ---- */
+
+/*
+ * Line n of text, without blanks at either end, a '#' comment (outside
+ * quotes) or a trailing ';'. "" when there is no such line.
+ */
+static void
+line_text(const char *text, unsigned int n, char *out, size_t len)
+{
+	const char *s = text, *eol;
+	size_t k = 0;
+	int quoted = 0;
+
+	for (unsigned int i = 1; i < n && s; i++)
+		s = (s = strchr(s, '\n')) ? s + 1 : NULL;
+	out[0] = '\0';
+	if (s == NULL)
+		return;
+	eol = s + strcspn(s, "\n");
+	s += strspn(s, " \t\r");
+	for (; s < eol && k + 1 < len; s++) {
+		quoted ^= *s == '"';
+		if (*s == '#' && !quoted)
+			break;
+		out[k++] = *s;
+	}
+	while (k > 0 && strchr(" \t\r;", out[k - 1]))
+		k--;
+	out[k] = '\0';
+}
+
+/* A flag's value in libconfig's words, or NULL. */
+static const char *
+flag_value(const char *v)
+{
+	static const char *const yes[] = { "", "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcasecmp(v, yes[i]) == 0)
+			return "true";
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strcasecmp(v, no[i]) == 0)
+			return "false";
+	return NULL;
+}
+
+/* v as w's value in libconfig's form: "x" for strings, [a, b] for lists. */
+static int
+libconfig_value(const struct word *w, const char *v, char *out, size_t len)
+{
+	char copy[256], *tok, *save = NULL;
+	size_t k;
+
+	if (w->type == ARG_FLAG) {
+		const char *f = flag_value(v);
+
+		return f ? snprintf(out, len, "%s", f) : -1;
+	}
+	if (*v == '\0')
+		return -1;
+	if (w->type == ARG_STRING) {
+		k = strlen(v);
+		if (k >= 2 && v[0] == '"' && strchr(v + 1, '"') == v + k - 1)
+			return snprintf(out, len, "%s", v);
+		return strchr(v, '"') ? -1 : snprintf(out, len, "\"%s\"", v);
+	}
+	/* Numbers: digits, or 0x and hex digits; several only for a list. */
+	if (v[strspn(v, "0123456789abcdefABCDEFx ,\t")] != '\0' ||
+	    !isdigit((unsigned char)v[0]) ||
+	    (!w->list && strpbrk(v, " \t,") != NULL))
+		return -1;
+	snprintf(copy, sizeof(copy), "%s", v);
+	if (strpbrk(copy, " \t,") == NULL)
+		return snprintf(out, len, "%s", copy);
+	snprintf(out, len, "[");
+	for (tok = strtok_r(copy, " \t,", &save); tok;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		k = strlen(out);
+		snprintf(out + k, len - k, "%s%s", k > 1 ? ", " : "", tok);
+	}
+	k = strlen(out);
+	return snprintf(out + k, len - k, "]");
+}
+
+/*
+ * A pppd habit ("peer 10.0.0.2"), an INI one ("[zcc0]", "peer = 10.0.0.2")
+ * or a wg-quick one ("Endpoint = ...") in line: what to write instead, in
+ * hint. 0 when the line looks like none of them.
+ */
+static int
+meant(const char *line, char *hint, size_t len)
+{
+	char name[64], value[300];
+	const struct word *w;
+	const char *rest;
+	size_t n = strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_-");
+	int sep;
+
+	if (line[0] == '[')
+		return snprintf(hint, len, "'%s' is an INI section: an options "
+		    "file holds one link and has none (a link per file, as "
+		    "%s/peers/NAME, started with 'call NAME')", line,
+		    ZCC_SYSCONFDIR) > 0;
+	if (n == 0 || n >= sizeof(name) || !isalpha((unsigned char)line[0]))
+		return 0;
+	snprintf(name, sizeof(name), "%.*s", (int)n, line);
+	rest = line + n + strspn(line + n, " \t");
+	sep = *rest == '=' || *rest == ':';
+	rest += sep;
+	rest += strspn(rest, " \t");
+	if ((w = find_word(name)) == NULL)
+		return snprintf(hint, len, "'%s' is not a zcc option "
+		    "(zcc.conf(5) lists them)", name) > 0;
+	if (w->argv_only || libconfig_value(w, rest, value, sizeof(value)) < 0)
+		return 0;
+	if (!sep)
+		return snprintf(hint, len, "'%s' is the command line's (and "
+		    "pppd's) form; in an options file: %s = %s;", line, name,
+		    value) > 0;
+	return snprintf(hint, len, "%s; write: %s = %s;", w->type == ARG_STRING ?
+	    "a string needs quotes" : w->type == ARG_FLAG ?
+	    "a flag is true or false" : "not a number", name, value) > 0;
+}
+
+/* libconfig's message for a syntax error, and what was probably meant. */
+static int
+fail_syntax(struct where *at, const config_t *cfg, const char *text)
+{
+	const char *why = config_error_text(cfg) ? config_error_text(cfg) :
+	    "syntax error";
+	char line[256], hint[512];
+
+	/* At the end of the file, libconfig names the line after. */
+	for (at->line = (unsigned int)config_error_line(cfg); at->line > 1;
+	    at->line--) {
+		line_text(text, at->line, line, sizeof(line));
+		if (line[0] != '\0' && line[0] != '/')
+			break;
+	}
+	line_text(text, at->line, line, sizeof(line));
+	if (meant(line, hint, sizeof(hint)))
+		return fail(at, "%s: %s", why, hint);
+	return fail(at, "%s", why);
+}
+
 /*
  * Read the file once; refuse @include, unrepresentable numbers and open
  * strings; let libconfig parse the same bytes; then apply its top-level
@@ -1150,9 +1298,7 @@ parse_file(struct zcc_options *o, const char *path, const struct where *from)
 		goto out;
 	config_init(&cfg);
 	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
-		p.at.line = (unsigned int)config_error_line(&cfg);
-		fail(&p.at, "%s", config_error_text(&cfg) ?
-		    config_error_text(&cfg) : "syntax error");
+		fail_syntax(&p.at, &cfg, text);
 	} else if (apply_file_settings(&p, config_root_setting(&cfg)) == 0) {
 		*o = n;
 		ret = 0;

@@ -637,6 +637,37 @@ test_file_numbers(void)
 	}
 }
 
+/* Habits from pppd, INI files and wg-quick get the libconfig form. */
+static void
+test_file_hints(void)
+{
+	expect_file_error("# pppd\npeer 10.0.0.2\n", 2, "syntax error: 'peer "
+	    "10.0.0.2' is the command line's (and pppd's) form; in an options "
+	    "file: peer = \"10.0.0.2\";");
+	expect_file_error("peer = \"10.0.0.2\";\npersist\n\n", 2,
+	    "in an options file: persist = true;");
+	expect_file_error("encrypt-port 80 443\n", 1,
+	    "in an options file: encrypt-port = [80, 443];");
+	expect_file_error("fwmark 0x10 # mark\n", 1, "fwmark = 0x10;");
+	expect_file_error("[zcc0]\npeer = \"10.0.0.2\";\n", 1,
+	    "'[zcc0]' is an INI section");
+	expect_file_error("key-file = /etc/zcc/k\n", 1,
+	    "a string needs quotes; write: key-file = \"/etc/zcc/k\";");
+	expect_file_error("peer: 10.0.0.2;\n", 1, "write: peer = \"10.0.0.2\";");
+	expect_file_error("nodetach = yes\n", 1,
+	    "a flag is true or false; write: nodetach = true;");
+	expect_file_error("debug = off;\n", 1, "write: debug = false;");
+	expect_file_error("Endpoint = 10.0.0.2:51820\n", 1,
+	    "'Endpoint' is not a zcc option (zcc.conf(5) lists them)");
+	/* No guess where the line fits no habit: libconfig's words alone. */
+	expect_file_error("keepalive-interval = ten;\n", 1, "syntax error");
+	CHECK(strstr(err, "write") == NULL);
+	expect_file_error("peer = \"10.0.0.2\" x\n\n", 1, "syntax error");
+	CHECK(strstr(err, "write") == NULL);
+	expect_file_error("keepalive-interval 5 6\n", 1, "syntax error");
+	CHECK(strstr(err, "write") == NULL);
+}
+
 static void
 test_file_errors(void)
 {
@@ -962,6 +993,7 @@ main(void)
 	test_file_every_setting();
 	test_file_numbers();
 	test_file_errors();
+	test_file_hints();
 	test_file_atomic();
 	test_precedence();
 	test_fixed_files();
