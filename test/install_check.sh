@@ -43,6 +43,13 @@ for d in /etc/zcc /etc/zcc/ip-up.d /etc/zcc/ip-down.d /etc/zcc/peers; do
 	mode_is 755 "$d"
 	[ -d "$stage$d" ] || { echo "$d: not a directory" >&2; exit 1; }
 done
+mode_is 644 "$prefix/share/bash-completion/completions/zcctund"
+mode_is 644 "$prefix/share/bash-completion/completions/zccctl"
+mode_is 755 "$prefix/share/zcc/zcc-textfile"
+mode_is 644 "$prefix/lib/systemd/system/zcc-textfile.timer"
+grep -qx "ExecStart=$prefix/share/zcc/zcc-textfile --zccctl $prefix/sbin/zccctl" \
+	"$stage$prefix/lib/systemd/system/zcc-textfile.service" ||
+	{ echo "zcc-textfile.service does not name the installed programs" >&2; exit 1; }
 unit="$prefix/lib/systemd/system/zcctund@.service"
 mode_is 644 "$unit"
 grep -qx "ExecStart=$prefix/sbin/zcctund call %i nodetach" "$stage$unit" ||
@@ -61,12 +68,18 @@ if command -v systemd-analyze >/dev/null; then
 	mkdir "$stage/verify"
 	sed "s|^ExecStart=$prefix/sbin/zcctund|ExecStart=$stage$prefix/sbin/zcctund|" \
 		"$stage$unit" >"$stage/verify/zcctund@office.service"
+	sed "s|^ExecStart=$prefix/share/zcc/|ExecStart=$stage$prefix/share/zcc/|" \
+		"$stage$prefix/lib/systemd/system/zcc-textfile.service" \
+		>"$stage/verify/zcc-textfile.service"
+	cp "$stage$prefix/lib/systemd/system/zcc-textfile.timer" "$stage/verify/"
 	# It reports bad settings as warnings ("ignoring"), with status 0.
-	if ! warnings=$(systemd-analyze verify --man=no \
-		"$stage/verify/zcctund@office.service" 2>&1) || [ -n "$warnings" ]; then
-		echo "$unit: systemd-analyze verify: $warnings" >&2
-		exit 1
-	fi
+	for u in zcctund@office.service zcc-textfile.service zcc-textfile.timer; do
+		if ! warnings=$(systemd-analyze verify --man=no \
+			"$stage/verify/$u" 2>&1) || [ -n "$warnings" ]; then
+			echo "$u: systemd-analyze verify: $warnings" >&2
+			exit 1
+		fi
+	done
 	echo "systemd-analyze verify: clean"
 fi
 echo "install ok"

@@ -91,6 +91,12 @@ grep -q 'dropped\|sealed:' "$TMP/show.txt" &&
 	fail "zccctl show prints counters a glance does not need: $(cat "$TMP/show.txt")"
 grep -q '^  sealed: [1-9]' "$TMP/show-v.txt" && grep -q '    bad_tag  *0$' "$TMP/show-v.txt" ||
 	fail "zccctl show -v lacks the counters: $(cat "$TMP/show-v.txt")"
+ip netns exec "$NS_A" "$NETDIR/../../etc/prometheus/zcc-textfile" \
+	--zccctl "$ZCCCTL" --output "$TMP/zcc.prom" || fail "zcc-textfile failed"
+grep -qx "zcc_up{ifname=\"zcc0\",peer=\"$IP_B\"} 1" "$TMP/zcc.prom" &&
+	grep -q "^zcc_opened_bytes_total{ifname=\"zcc0\",peer=\"$IP_B\"} [1-9]" "$TMP/zcc.prom" ||
+	fail "zcc-textfile: the live link is not in its metrics: $(cat "$TMP/zcc.prom")"
+check "zcc-textfile wrote $(grep -vc '^#' "$TMP/zcc.prom") samples of the live link"
 check "zccctl show: $(wc -l <"$TMP/show.txt") lines ($(grep transfer "$TMP/show.txt" | sed 's/^ *//')); -v: $(wc -l <"$TMP/show-v.txt")"
 
 # The receive ring took the peer's segments and the tc ingress filter
