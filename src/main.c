@@ -32,6 +32,7 @@
 #include <sodium.h>
 #include <systemd/sd-daemon.h>
 
+#include "zcc/check.h"
 #include "zcc/control.h"
 #include "zcc/engine.h"
 #include "zcc/host.h"
@@ -98,6 +99,8 @@ usage(FILE *f)
 	    "usage: zcctund [option ...]\n"
 	    "       zcctund genkey\n"
 	    "       zcctund cleanup [ifname NAME]   lift a stopped link's block\n"
+	    "       zcctund check [option ...]      what a start would need, "
+	    "checked\n"
 	    "       zcctund --help | --version\n"
 	    "\n"
 	    "options (words, as with pppd):\n"
@@ -1156,6 +1159,9 @@ main(int argc, char *argv[])
 	case ZCC_CMD_CLEANUP:
 		log_init("zcctund", 1, p.opt.debug);
 		return cmd_cleanup(p.opt.ifname);
+	case ZCC_CMD_CHECK:
+		log_init("zcctund", 1, p.opt.debug);
+		return check_run(&p.opt);
 	case ZCC_CMD_RUN:
 		break;
 	}

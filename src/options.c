@@ -704,9 +704,18 @@ first_word_command(const char *s, enum zcc_command *cmd)
 		*cmd = ZCC_CMD_GENKEY;
 	else if (strcmp(s, "cleanup") == 0)
 		*cmd = ZCC_CMD_CLEANUP;
+	else if (strcmp(s, "check") == 0)
+		*cmd = ZCC_CMD_CHECK;
 	else
 		return 0;
 	return 1;
+}
+
+/* A link's words follow: run, or check ("zcctund check WORDS"). */
+static int
+takes_link_words(enum zcc_command cmd)
+{
+	return cmd == ZCC_CMD_RUN || cmd == ZCC_CMD_CHECK;
 }
 
 /* What the command allows in word position; the word itself is known. */
@@ -743,14 +752,16 @@ options_parse_argv(struct zcc_options *o, int argc, char *const argv[],
 	const char *value;
 	int i = 0;
 
+	int first = 0;          /* where confdir may be: after check */
+
 	if (argc > 0 && first_word_command(argv[0], &n.command))
-		i = 1;
+		i = first = 1;
 	for (; i < argc; i++) {
 		if (info_command(argv[i], &n.command))
 			break;
 		if (allowed_here(&p, argv[i]) < 0)
 			return -1;
-		if (strcmp(argv[i], "confdir") == 0 && i != 0)
+		if (strcmp(argv[i], "confdir") == 0 && i != first)
 			return fail(&p.at, "confdir: must be the first word "
 			    "(it says where the options file is)");
 		w = find_word(argv[i]);
@@ -1404,15 +1415,20 @@ options_load(struct zcc_options *o, int argc, char *const argv[],
 {
 	struct zcc_options n;
 
+	enum zcc_command cmd = ZCC_CMD_RUN;
+	int skip;
+
 	options_init(&n);
-	if (argc >= 2 && strcmp(argv[0], "confdir") == 0 &&
-	    options_parse_argv(&n, 2, argv, err, errlen) < 0)
+	if (argc > 0)
+		first_word_command(argv[0], &cmd);
+	skip = cmd == ZCC_CMD_CHECK;
+	if (argc >= skip + 2 && strcmp(argv[skip], "confdir") == 0 &&
+	    options_parse_argv(&n, 2, argv + skip, err, errlen) < 0)
 		return -1;
-	if (!asks_info(argc, argv) &&
-	    (argc == 0 || first_word_command(argv[0], &n.command) == 0)) {
+	if (!asks_info(argc, argv) && takes_link_words(cmd)) {
 		if (load_global(&n, err, errlen) < 0)
 			return -1;
-		n.command = ZCC_CMD_RUN;
+		n.command = cmd;
 	}
 	if (options_parse_argv(&n, argc, argv, err, errlen) < 0)
 		return -1;
@@ -1454,7 +1470,7 @@ options_check(const struct zcc_options *o, char *err, size_t errlen)
 	struct where at = { .err = err, .errlen = errlen };
 	char l[ZCC_ADDRSTRLEN], p[ZCC_ADDRSTRLEN];
 
-	if (o->command != ZCC_CMD_RUN)
+	if (!takes_link_words(o->command))
 		return 0;
 	if (!o->have_peer)
 		return fail(&at, "missing 'peer ADDR'");

@@ -34,6 +34,7 @@ expect() {
 
 expect _zcctund "encrypt-port " zcctund peer 10.0.0.2 enc
 expect _zcctund "genkey " zcctund ge
+expect _zcctund "check " zcctund ch
 expect _zcctund "" zcctund peer 10.0.0.2 encrypt-port ""
 expect _zcctund "updetach " zcctund peer 10.0.0.2 upd
 expect _zcctund "ready-at rekey-interval resolve-interval " zcctund re

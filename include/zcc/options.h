@@ -38,6 +38,7 @@ enum zcc_command {
 	ZCC_CMD_RUN,        /* run the link (the default) */
 	ZCC_CMD_GENKEY,     /* zcctund genkey */
 	ZCC_CMD_CLEANUP,    /* zcctund cleanup [ifname NAME]: lift the block */
+	ZCC_CMD_CHECK,      /* zcctund check [words]: what a start would need */
 	ZCC_CMD_HELP,       /* --help */
 	ZCC_CMD_VERSION,    /* --version */
 };
