@@ -32,6 +32,7 @@
 #include "zcc/keys.h"
 #include "zcc/log.h"
 #include "zcc/packet.h"
+#include "zcc/privsep.h"
 #include "zcc/tun.h"
 
 #define PROBE_TRIES 3
@@ -52,6 +53,8 @@ struct target {
 	int mtu;
 	int have_path;
 	uint8_t *key;           /* NULL when the key file failed */
+	uid_t uid;              /* the engine's user, 0: none */
+	gid_t gid;
 };
 
 static void say(struct tally *t, enum verdict v, const char *fmt, ...)
@@ -77,8 +80,9 @@ say(struct tally *t, enum verdict v, const char *fmt, ...)
 /* ---- this host ---- */
 
 static void
-check_privileges(struct tally *t, const struct zcc_options *o)
+check_privileges(struct tally *t, struct target *g)
 {
+	const struct zcc_options *o = g->o;
 	struct passwd *pw;
 
 	if (geteuid() == 0)
@@ -87,10 +91,12 @@ check_privileges(struct tally *t, const struct zcc_options *o)
 		say(t, FAIL, "not root: zcctund must be run as root (it creates "
 		    "the interface, routes and firewall rules of the link)");
 	pw = getpwnam(o->user);
-	if (pw != NULL && pw->pw_uid != 0)
+	if (pw != NULL && pw->pw_uid != 0) {
 		say(t, OK, "the engine's user %s (uid %u)", o->user,
 		    (unsigned)pw->pw_uid);
-	else
+		g->uid = pw->pw_uid;
+		g->gid = pw->pw_gid;
+	} else
 		say(t, FAIL, "user %s: %s; create it (useradd --system "
 		    "--no-create-home --shell /usr/sbin/nologin %s) or name "
 		    "another with 'user NAME'", o->user,
@@ -458,16 +464,14 @@ await_answer(struct tally *t, const struct target *g, int fd,
 }
 
 static void
-check_peer(struct tally *t, const struct target *g)
+probe(struct tally *t, const struct target *g, int fd)
 {
 	uint8_t e[HS_KEY_LEN], tai[HS_TAI64N_LEN], msg[HS_INIT_LEN];
 	char peer[ZCC_ADDRSTRLEN];
 	struct hs_config c;
 	struct hs_state st;
-	int fd, got = 0;
+	int got = 0;
 
-	if (g->key == NULL || !g->have_path || (fd = probe_socket(t, g)) == -1)
-		return;
 	addr_format(&g->peer, peer, sizeof(peer));
 	hs_config_init(&c, g->key, &g->local, &g->peer);
 	c.port = g->o->udp_port;
@@ -496,7 +500,52 @@ check_peer(struct tally *t, const struct target *g)
 		    PROBE_TRIES * PROBE_WAIT_MS / 1000);
 	sodium_memzero(e, sizeof(e));
 	hs_config_wipe(&c);
+}
+
+/*
+ * The answer is the peer's bytes: they are parsed in a child that runs as
+ * the engine's user with no capability, as the engine would parse them.
+ * Its verdicts come back in its exit status, two bits each.
+ */
+static void
+check_peer(struct tally *t, const struct target *g)
+{
+	struct tally mine = { 0 };
+	int fd, status;
+	pid_t pid;
+
+	if (g->key == NULL || !g->have_path)
+		return;
+	if (geteuid() == 0 && g->uid == 0) {
+		say(t, WARN, "peer not probed: no unprivileged user to read its "
+		    "answer as");
+		return;
+	}
+	if ((fd = probe_socket(t, g)) == -1)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		if (geteuid() == 0 && privsep_drop(g->uid, g->gid, getppid()) == -1)
+			_exit(1 << 2);
+		probe(&mine, g, fd);
+		_exit((int)((mine.ok & 3) | (mine.failed & 3) << 2 |
+		    (mine.warned & 3) << 4));
+	}
 	close(fd);
+	if (pid == -1) {
+		say(t, WARN, "peer not probed: fork: %s", strerror(errno));
+		return;
+	}
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (!WIFEXITED(status)) {
+		say(t, FAIL, "the probe's process died (signal %d)",
+		    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		return;
+	}
+	t->ok += WEXITSTATUS(status) & 3;
+	t->failed += WEXITSTATUS(status) >> 2 & 3;
+	t->warned += WEXITSTATUS(status) >> 4 & 3;
 }
 
 int
@@ -505,7 +554,7 @@ check_run(const struct zcc_options *o)
 	struct target g = { .o = o };
 	struct tally t = { 0 };
 
-	check_privileges(&t, o);
+	check_privileges(&t, &g);
 	check_key(&t, &g);
 	check_tools(&t, o);
 	check_path(&t, &g);
