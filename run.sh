@@ -4,7 +4,7 @@
 #
 #     ./run.sh demo     build, then the two-host demo (test/net/demo.sh)
 #     ./run.sh test     build, unit and network tests, the same under
-#                       ASan/UBSan, then each fuzzer for ZCC_FUZZ_SECONDS (25),
+#                       ASan/UBSan, then each fuzzer for ZCC_FUZZ_SECONDS (15),
 #                       then the benchmark's smoke run (bench/run.sh --smoke)
 #
 # Needs root (network namespaces, packages): re-runs itself with sudo.
@@ -23,7 +23,7 @@ PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev
 	libsodium-dev liblz4-dev libconfig-dev libevent-dev libsystemd-dev
 	iproute2 nftables tcpdump tshark socat netcat-openbsd iperf3 iputils-ping
 	python3 python3-scapy python3-cryptography man-db groff-base ifupdown
-	conntrack"
+	conntrack debhelper lintian"
 
 install_missing() {
 	local p missing=()
@@ -53,9 +53,9 @@ fuzz() {    # fuzz NAME: run one fuzzer on a temp copy of its corpus
 	for d in "test/fuzz/corpus/$name" "test/fuzz/corpus/${name#fuzz_}"; do
 		if [ -d "$d" ]; then cp -r "$d/." "$corpus/"; fi
 	done
-	echo "== fuzzing $name for ${ZCC_FUZZ_SECONDS:-25} s"
+	echo "== fuzzing $name for ${ZCC_FUZZ_SECONDS:-15} s"
 	# Crash inputs land in build-fuzz/ (crash-*, leak-*), kept for replay.
-	"build-fuzz/test/$name" -max_total_time="${ZCC_FUZZ_SECONDS:-25}" \
+	"build-fuzz/test/$name" -max_total_time="${ZCC_FUZZ_SECONDS:-15}" \
 		-print_final_stats=1 -artifact_prefix="build-fuzz/$name-" "$corpus" &&
 		rc=0 || rc=$?
 	rm -rf "$corpus"
@@ -84,7 +84,7 @@ test)
 	# The IPv6 twins of the two longest tests run once, above: the same C
 	# with the other family, which the other IPv6 twins cover under ASan.
 	ctest --test-dir build-asan --output-on-failure \
-		-E '^net\.test_(restart6|block6)$'
+		-E '^(net\.test_(restart6|block6)|package)$'
 	build build-fuzz -DCMAKE_C_COMPILER=clang -DZCC_FUZZ=ON
 	for f in fuzz_open fuzz_options fuzz_handshake fuzz_lzs fuzz_lz4 fuzz_encap \
 	    fuzz_nexthop fuzz_privsep fuzz_pmtu fuzz_tun fuzz_local; do

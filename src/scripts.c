@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -190,6 +191,23 @@ check_script(const char *what, const char *path, char real[PATH_MAX])
 	return ret;
 }
 
+/*
+ * glibc keeps the two real-time signals below SIGRTMIN for itself and its
+ * signal() refuses them, but a parent may have left them ignored (seen
+ * under dpkg-buildpackage): reset them with the system call itself. This
+ * process is single-threaded and about to exec, so nothing of glibc's uses
+ * them here.
+ */
+static void
+reset_libc_signals(void)
+{
+	/* All zero is SIG_DFL, no flags, no mask, in every arch's layout. */
+	unsigned long dfl[8] = { 0 };
+
+	for (int sig = 32; sig < SIGRTMIN; sig++)
+		syscall(SYS_rt_sigaction, sig, dfl, NULL, (NSIG - 1) / 8);
+}
+
 /* The script's own process: session, umask, stdio, signals as new. */
 static int
 child_setup(void)
@@ -203,6 +221,7 @@ child_setup(void)
 	/* Handlers reset on exec, but ignored signals would stay ignored. */
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
+	reset_libc_signals();
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
 		return -1;

@@ -11,6 +11,7 @@ trap 'rm -rf "$stage"' EXIT
 # scripts must still come out 0755, or zcctund would refuse to run them.
 (umask 002 && DESTDIR=$stage cmake --install "$build" >/dev/null)
 prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
+units=$(sed -n 's/^ZCC_SYSTEMD_UNITDIR:PATH=//p' "$build/CMakeCache.txt")
 for f in "$prefix/sbin/zcctund" /etc/zcc/zcc.conf \
 	"$prefix/share/man/man8/zcctund.8" "$prefix/share/man/man5/zcc.conf.5"; do
 	[ -f "$stage$f" ] || { echo "not installed: $f" >&2; exit 1; }
@@ -46,11 +47,11 @@ done
 mode_is 644 "$prefix/share/bash-completion/completions/zcctund"
 mode_is 644 "$prefix/share/bash-completion/completions/zccctl"
 mode_is 755 "$prefix/share/zcc/zcc-textfile"
-mode_is 644 "$prefix/lib/systemd/system/zcc-textfile.timer"
+mode_is 644 "$units/zcc-textfile.timer"
 grep -qx "ExecStart=$prefix/share/zcc/zcc-textfile --zccctl $prefix/sbin/zccctl" \
-	"$stage$prefix/lib/systemd/system/zcc-textfile.service" ||
+	"$stage$units/zcc-textfile.service" ||
 	{ echo "zcc-textfile.service does not name the installed programs" >&2; exit 1; }
-unit="$prefix/lib/systemd/system/zcctund@.service"
+unit="$units/zcctund@.service"
 mode_is 644 "$unit"
 grep -qx "ExecStart=$prefix/sbin/zcctund call %i nodetach" "$stage$unit" ||
 	{ echo "$unit: ExecStart does not name $prefix/sbin/zcctund" >&2; exit 1; }
@@ -69,9 +70,9 @@ if command -v systemd-analyze >/dev/null; then
 	sed "s|^ExecStart=$prefix/sbin/zcctund|ExecStart=$stage$prefix/sbin/zcctund|" \
 		"$stage$unit" >"$stage/verify/zcctund@office.service"
 	sed "s|^ExecStart=$prefix/share/zcc/|ExecStart=$stage$prefix/share/zcc/|" \
-		"$stage$prefix/lib/systemd/system/zcc-textfile.service" \
+		"$stage$units/zcc-textfile.service" \
 		>"$stage/verify/zcc-textfile.service"
-	cp "$stage$prefix/lib/systemd/system/zcc-textfile.timer" "$stage/verify/"
+	cp "$stage$units/zcc-textfile.timer" "$stage/verify/"
 	# It reports bad settings as warnings ("ignoring"), with status 0.
 	for u in zcctund@office.service zcc-textfile.service zcc-textfile.timer; do
 		if ! warnings=$(systemd-analyze verify --man=no \
