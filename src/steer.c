@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,6 +143,35 @@ netns_inode(unsigned long *ino)
 	return 0;
 }
 
+/*
+ * The namespace's cookie: unlike its inode, never given to another
+ * namespace while the system runs, so a file named by a reused inode is
+ * told apart from this namespace's own. 0 when the kernel has none (< 5.14).
+ */
+static uint64_t
+netns_cookie(void)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd == -1)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) == -1)
+		cookie = 0;
+	close(fd);
+	return cookie;
+}
+
+/* Whether a file that records cookie was written in another namespace. */
+static int
+from_dead_netns(uint64_t cookie)
+{
+	uint64_t ours = netns_cookie();
+
+	return cookie != 0 && ours != 0 && cookie != ours;
+}
+
 static int
 state_path(const char *ifname, char *path, size_t len)
 {
@@ -193,9 +223,10 @@ state_write(const struct steer *s)
 	format_ports(s, ports, sizeof(ports));
 	fprintf(f, "pid=%ld\nifname=%s\nrealdev=%s\nlocal=%s\npeer=%s\n"
 	    "ports=%s\nfwmark=%u\ntable=%u\npriority=%u\ntc_filter=%d\n"
-	    "link_hlen=%u\npeer_route=%d\n", s->pid, s->ifname, s->realdev,
-	    local, fmt_addr(peer, &s->peer), ports, s->fwmark, s->table,
-	    s->priority, s->tc_filter, s->link_hlen, s->peer_route);
+	    "link_hlen=%u\npeer_route=%d\nnetns_cookie=%llu\n", s->pid,
+	    s->ifname, s->realdev, local, fmt_addr(peer, &s->peer), ports,
+	    s->fwmark, s->table, s->priority, s->tc_filter, s->link_hlen,
+	    s->peer_route, (unsigned long long)netns_cookie());
 	if (fclose(f) == EOF || rename(tmp, path) == -1) {
 		log_warn("%s", path);
 		unlink(tmp);
@@ -267,6 +298,8 @@ state_field(struct steer *s, const char *key, const char *val)
 		s->link_hlen = (uint32_t)v;
 	else if (strcmp(key, "peer_route") == 0 && numeric)
 		s->peer_route = (int)v;
+	else if (strcmp(key, "netns_cookie") == 0 && numeric)
+		s->netns_cookie = strtoull(val, NULL, 10);
 	else
 		return -1;
 	return 0;
@@ -330,7 +363,19 @@ state_read_path(const char *path, struct steer *s)
 		    "too long for a state file");
 		return -1;
 	}
-	return steer_state_parse(text, (size_t)n, path, s) == 0 ? 1 : -1;
+	if (steer_state_parse(text, (size_t)n, path, s) == -1)
+		return -1;
+	/*
+	 * A namespace that was deleted took everything the file records
+	 * with it; a new one got its inode, and with it the file's name.
+	 */
+	if (from_dead_netns(s->netns_cookie)) {
+		log_info("%s: left by a network namespace that no longer "
+		    "exists: removed", path);
+		unlink(path);
+		return 0;
+	}
+	return 1;
 }
 
 static int
@@ -781,6 +826,30 @@ clsact_mark_path(const char *dev, char *path, size_t len)
 	return 0;
 }
 
+/*
+ * Whether the mark at path is this namespace's: it holds the cookie of the
+ * namespace that wrote it. One left by a namespace that no longer exists
+ * (its inode reused) is removed: the clsact here is not zcc's.
+ */
+static int
+mark_is_ours(const char *path)
+{
+	char text[32] = "";
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd == -1)
+		return 0;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	if (from_dead_netns(strtoull(text, NULL, 10))) {
+		unlink(path);
+		return 0;
+	}
+	return 1;
+}
+
 static int
 has_clsact(const char *dev)
 {
@@ -804,15 +873,20 @@ ensure_clsact(const char *dev)
 		log_warnx("%s: cannot read its qdiscs", dev);
 		return -1;
 	}
-	if (have)
-		return 0;
-	if (clsact_mark_path(dev, mark, sizeof(mark)) == -1 || state_dir() == -1)
+	if (clsact_mark_path(dev, mark, sizeof(mark)) == -1)
 		return -1;
-	fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (have) {
+		mark_is_ours(mark);     /* a dead namespace's mark goes */
+		return 0;
+	}
+	if (state_dir() == -1)
+		return -1;
+	fd = open(mark, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd == -1) {
 		log_warn("%s", mark);
 		return -1;
 	}
+	dprintf(fd, "%llu\n", (unsigned long long)netns_cookie());
 	close(fd);
 	return cmd_must(add, NULL);
 }
@@ -835,7 +909,7 @@ release_clsact(const char *dev)
 	char mark[256];
 
 	if (clsact_mark_path(dev, mark, sizeof(mark)) == -1 ||
-	    access(mark, F_OK) == -1)
+	    !mark_is_ours(mark))
 		return;
 	if (!no_filters(dev, "ingress") || !no_filters(dev, "egress"))
 		return;     /* another link's, or the administrator's since */

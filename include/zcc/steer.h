@@ -49,6 +49,9 @@ struct steer {
 	int tc_filter;              /* our filter at priority on realdev */
 	int peer_route;             /* the raw socket's route in table + 1 */
 	long pid;                   /* the daemon that owns it */
+	uint64_t netns_cookie;      /* SO_NETNS_COOKIE of its namespace: never
+	                               reused, unlike the inode in the file's
+	                               name; 0 when not recorded */
 	uint32_t route_mtu;         /* on zcc0's route; 0: zcc0's own (not
 	                               recorded: a restart learns it again) */
 };

@@ -70,6 +70,7 @@ case $FAMILY in
 esac
 
 declare -a OUR_NS=()                # namespaces we created
+declare -a OUR_INO=()               # their inodes, which name zcc's run files
 declare -a OUR_PIDS=()              # every background process we started
 declare -A ZCC_PID=()               # daemon name -> pid
 declare -A ZCC_NS=()                # daemon name -> namespace
@@ -100,7 +101,7 @@ ours() {
 }
 
 cleanup() {
-	local rc=$? pid ns name
+	local rc=$? pid ns name ino f busy
 	set +e
 	trap - EXIT INT TERM HUP
 	# Only pids that are still our own children: a reaped pid may have been
@@ -123,6 +124,15 @@ cleanup() {
 			kill -KILL "$pid" 2>/dev/null
 		done
 	done
+	# Gone, not dying: cleanup refuses while a link's daemon still runs.
+	for _ in $(seq 30); do
+		busy=0
+		for ns in "${OUR_NS[@]}"; do
+			[ -z "$(ip netns pids "$ns" 2>/dev/null)" ] || busy=1
+		done
+		[ "$busy" = 0 ] && break
+		sleep 0.1
+	done
 	if [ "$TEST_OK" != 1 ] || [ "$rc" != 0 ]; then
 		for name in "${!ZCC_PID[@]}"; do
 			echo "----- log of daemon $name (${ZCC_NS[$name]}) -----" >&2
@@ -130,12 +140,23 @@ cleanup() {
 		done
 		[ "$rc" = 0 ] && rc=1
 	fi
-	# A daemon that was killed leaves its state file under /run/zcc; remove
-	# it while the namespace still exists.
-	for name in "${!ZCC_PID[@]}"; do
-		ns=${ZCC_NS[$name]}
+	# A daemon that stopped or was killed leaves its block and state file
+	# under /run/zcc; remove them while the namespace still exists, in every
+	# namespace of ours (tests start daemons in more ways than start_zcc).
+	for ns in "${OUR_NS[@]}"; do
 		ip netns exec "$ns" "$ZCCTUND" cleanup >/dev/null 2>&1
 	done
+	# Nothing of ours may stay under /run/zcc: a later namespace may get
+	# one of these inodes, and the host keeps what it is not given back.
+	for ino in "${OUR_INO[@]}"; do
+		for f in /run/zcc/*.netns-"$ino".*; do
+			[ -e "$f" ] || continue
+			echo "$ME: left behind: $f" >&2
+			rm -f "$f"
+			[ "$rc" = 0 ] && rc=1
+		done
+	done
+	rmdir /run/zcc 2>/dev/null      # only when empty
 	for ns in "${OUR_NS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 		rm -rf "/etc/netns/$ns"     # a test's /etc/hosts for ns
@@ -156,6 +177,7 @@ trap 'exit 129' HUP
 ns_new() {
 	ip netns add "$1"
 	OUR_NS+=("$1")
+	OUR_INO+=("$(ip netns exec "$1" stat -L -c %i /proc/self/ns/net)")
 	if [ "${2:-}" = ipv6 ]; then
 		ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_ra=0 \
 			net.ipv6.conf.default.accept_ra=0 \

@@ -156,4 +156,28 @@ cleanup_in "$NS_B" B2
 snapshot "$NS_B" "$TMP/B.after2"
 same_snapshot "$TMP/B.before" "$TMP/B.after2" "B after SIGTERM and cleanup"
 check "B as before after SIGTERM and cleanup"
+
+# A deleted namespace's inode goes to a new one, and with it the names of
+# the files the old one's links left: they record the old one's cookie and
+# must neither name the new one's interface nor claim its clsact.
+log "files a dead namespace left under A's inode"
+ino=$(ip netns exec "$NS_A" stat -L -c %i /proc/self/ns/net)
+printf 'pid=1\nifname=zcc0\nrealdev=eth0\nlocal=\npeer=%s\nports=80\nfwmark=31331\ntable=31331\npriority=31330\ntc_filter=0\nlink_hlen=14\npeer_route=0\nnetns_cookie=1\n' \
+	"$([ "$FAMILY" = 6 ] && echo 2001:db8::99 || echo 192.0.2.99)" \
+	>"/run/zcc/zcc0.netns-$ino.state"
+echo 1 >"/run/zcc/clsact-eth0.netns-$ino.mark"
+ip netns exec "$NS_A" tc qdisc add dev eth0 clsact
+start_zcc "$NS_A" A3 peer "$IP_B" key-file "$TMP/key" encrypt-port 5001 nodetach
+grep -q "zcc0 ready: " "$TMP/A3.log" ||
+	fail "A took another name than zcc0: $(grep ready "$TMP/A3.log")"
+grep -q "zcc0.netns-$ino.state: left by a network namespace that no longer exists: removed" \
+	"$TMP/A3.log" || fail "A did not say it removed the dead namespace's state file"
+stop_zcc A3
+cleanup_in "$NS_A" A3
+ip netns exec "$NS_A" tc qdisc show dev eth0 | grep -q clsact ||
+	fail "the cleanup removed A's own clsact, claimed by a dead namespace's mark"
+[ ! -e "/run/zcc/clsact-eth0.netns-$ino.mark" ] ||
+	fail "the dead namespace's clsact mark is still there"
+ip netns exec "$NS_A" tc qdisc del dev eth0 clsact
+check "A's link is zcc0, the dead namespace's state file and mark removed, A's own clsact kept"
 pass
