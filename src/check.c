@@ -155,10 +155,13 @@ check_tools(struct tally *t, const struct zcc_options *o)
 	}
 	if (!missing)
 		say(t, OK, "ip, tc and nft are installed");
-	if (o->nports > 0 &&
-	    read_sysctl("/proc/sys/net/ipv4/tcp_timestamps") == 0)
+	if (o->nports == 0)
+		return;
+	if (read_sysctl("/proc/sys/net/ipv4/tcp_timestamps") == 0)
 		say(t, FAIL, "net.ipv4.tcp_timestamps is 0: in-place sealing "
 		    "needs TCP timestamps, so selected flows would be refused");
+	else
+		say(t, OK, "TCP timestamps are on (in-place sealing needs them)");
 }
 
 /* The address a start would use, the device and its MTU. */

@@ -108,9 +108,13 @@ push_keys(struct link *l)
 	if (l->ops.peer_view && (l->next.live || l->cur.live))
 		l->ops.peer_view(l->arg, l->next.live ? &l->next.view :
 		    &l->cur.view);
-	if (l->ops.peer_ports && (l->next.live || l->cur.live))
-		l->ops.peer_ports(l->arg, l->next.live ? l->next.peer_ports :
-		    l->cur.peer_ports);
+	/*
+	 * The ports of a confirmed session only: an initiation nobody
+	 * confirms (zcctund check's probe, a replay) must not make the link
+	 * report, and block for, ports the peer does not select.
+	 */
+	if (l->ops.peer_ports && l->cur.live)
+		l->ops.peer_ports(l->arg, l->cur.peer_ports);
 }
 
 /* The compression both ends offered; none when they differ. */

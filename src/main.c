@@ -169,12 +169,6 @@ cmd_genkey(void)
 }
 
 /*
- * Fork and let the child do the set-up while the parent waits: errors
- * still reach the terminal and the exit status tells whether zcc0 and the
- * steering are in place. The parent exits with the child's word; the link
- * comes up later (ip-up says when).
- */
-/*
  * updetach waits one attempt's time and a margin for the set-up: a
  * persisting daemon goes on trying alone after that.
  */
@@ -202,6 +196,12 @@ wait_for_daemon(int fd)
 	return n == 1 ? status : 1;
 }
 
+/*
+ * Fork and let the child do the set-up while the parent waits: errors
+ * still reach the terminal and the exit status tells whether zcc0 and the
+ * steering are in place (with updetach: whether the link came up). The
+ * parent exits with the child's word.
+ */
 static int
 detach(struct parent *p)
 {

@@ -74,8 +74,8 @@ done
 for n in A B; do
 	grep -q 'busy-poll 0 us' "$TMP/$n.log" || fail "$n did not re-read busy-poll 0"
 done
-ip netns exec "$NS_A" "$ZCCCTL" show zcc0 >"$TMP/A.txt" || fail "zccctl show failed"
-grep -q '^  busy-poll: off$' "$TMP/A.txt" || fail "zccctl show after SIGHUP: $(cat "$TMP/A.txt")"
+ip netns exec "$NS_A" "$ZCCCTL" show zcc0 -v >"$TMP/A.txt" || fail "zccctl show -v failed"
+grep -q '^  busy-poll: off$' "$TMP/A.txt" || fail "zccctl show -v after SIGHUP: $(cat "$TMP/A.txt")"
 trickle $PORT 3 1 0.0005
 sleep 1
 calm=$(cpu_of A 1.5)

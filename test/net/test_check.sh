@@ -6,7 +6,8 @@
 #     answers a handshake with the same key and ports; status 0; A's
 #     namespace is as it was (the kernel's features are tried in a scratch
 #     namespace) and B's link does not come up from the probe;
-#   - B selecting other ports: a FAIL line saying so, status 2;
+#   - A selecting other ports: a FAIL line saying so, status 2, and B,
+#     whose link nothing confirmed, does not report ports_differ;
 #   - a key file others may read, and net.ipv4.tcp_timestamps 0: a FAIL
 #     line each, status 2;
 #   - B stopped: a warning (the peer may not be started yet), status 0;
@@ -53,7 +54,10 @@ log "A selects port 5002, B 5001"
 check_a peer "$IP_B" key-file "$TMP/key" encrypt-port 5002
 [ "$RC" = 2 ] || fail "ports differ: status $RC"
 has "^FAIL: peer $IP_B answers with this key, but selects other ports" "ports differ"
-check "status 2: $(grep '^FAIL' "$TMP/check.out" | cut -c1-90)..."
+ctl_status B "$NS_B"
+[ "$(jv "$TMP/B.json" ports_differ)" = False ] ||
+	fail "B reports ports_differ from a probe nobody confirmed"
+check "status 2: $(grep '^FAIL' "$TMP/check.out" | cut -c1-90)...; B reports nothing of it"
 
 log "a key file others may read; tcp_timestamps 0"
 cp "$TMP/key" "$TMP/key644"

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -427,6 +428,43 @@ check_init_sharing_key_id(void)
 }
 
 /*
+ * An initiation with other ports that nobody confirms (zcctund check's
+ * probe from the peer's host while its link is down) leaves the ports
+ * the link reports as they were.
+ */
+static void
+check_unconfirmed_ports(void)
+{
+	struct link_config ca = config("10.0.0.1", "10.0.0.2");
+	struct link_config cb = config("10.0.0.2", "10.0.0.1");
+	uint8_t e[HS_KEY_LEN], tai[HS_TAI64N_LEN], msg[HS_INIT_LEN];
+	struct hs_config hc;
+	struct hs_state hs;
+	struct timespec ts;
+	struct end a, b;
+
+	ca.ports_digest = cb.ports_digest = 0x1111;
+	make_pair(&a, &b, &ca, &cb, psk, psk);
+	b.peer_ports = 0xbeef;                  /* nothing reported yet */
+	hs_config_init(&hc, psk, &ca.local, &ca.peer);
+	hc.ports_digest = 0x2222;
+	randombytes_buf(e, sizeof(e));
+	/* A second ago, as a probe before the start: a's init is newer. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	hs_tai64n(tai, (uint64_t)ts.tv_sec - 1, 0);
+	CHECK_EQ(hs_init_create(&hc, &hs, e, 778, 9, tai, msg), HS_OK);
+	CHECK_EQ(link_input(b.l, msg, sizeof(msg), now), 1);
+	b.nq = 0;                               /* the answer reaches no one */
+	CHECK_EQ(b.peer_ports, 0xbeef);
+	link_start(a.l, now);                   /* the real start: reported */
+	run_for(&a, &b, 1000);
+	CHECK_EQ(b.peer_ports, 0x1111);
+	hs_config_wipe(&hc);
+	hs_state_wipe(&hs);
+	free_pair(&a, &b);
+}
+
+/*
  * Each end learns the other's ports digest from the handshake; a SIGHUP
  * with other ports starts a handshake at once, so the peer learns them
  * then, not at the next rekey.
@@ -461,6 +499,7 @@ check_ports(void)
 	status(&a, &st);
 	CHECK_EQ(st.counters.handshakes, 2);
 	free_pair(&a, &b);
+	check_unconfirmed_ports();
 }
 
 static void
