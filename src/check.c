@@ -196,9 +196,13 @@ check_path(struct tally *t, struct target *g)
 		return;
 	}
 	g->have_path = 1;
-	say(t, OK, "route to the peer %s: from %s on %s, MTU %d (%s gets %d)",
-	    peer, addr_format(&g->local, local, sizeof(local)), g->dev, g->mtu,
-	    o->ifname[0] ? o->ifname : "zcc0", g->mtu - ZCC_OPT_LEN);
+	say(t, OK, "route to the peer %s: from %s on %s, MTU %d (the link's "
+	    "interface gets %d)", peer, addr_format(&g->local, local,
+	    sizeof(local)), g->dev, g->mtu, g->mtu - ZCC_OPT_LEN);
+	/* Below 1280 the kernel turns IPv6 off on the interface. */
+	if (g->peer.af == AF_INET6 && g->mtu - ZCC_OPT_LEN < 1280)
+		say(t, FAIL, "%s: MTU %d leaves %d for the link, less than the "
+		    "1280 that IPv6 needs", g->dev, g->mtu, g->mtu - ZCC_OPT_LEN);
 	if (o->ifname[0] && tun_exists(o->ifname))
 		say(t, FAIL, "%s: an interface of that name exists (a link "
 		    "running, or another device)", o->ifname);
@@ -331,8 +335,14 @@ in_scratch(feature_fn *fn, const struct target *g, char *why, size_t len)
 	int fds[2], status;
 	pid_t pid;
 
-	if (pipe2(fds, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		snprintf(why, len, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
 		snprintf(why, len, "fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
 		return -1;
 	}
 	if (pid == 0) {
@@ -442,12 +452,21 @@ await_answer(struct tally *t, const struct target *g, int fd,
     const struct hs_config *c, struct hs_state *st, const char *peer)
 {
 	struct pollfd pfd = { fd, POLLIN, 0 };
+	struct timespec start, now;
 	uint8_t msg[256];
 	struct hs_keys k;
+	long left;
 	ssize_t n;
 	int rc;
 
-	while (poll(&pfd, 1, PROBE_WAIT_MS) == 1) {
+	/* The peer's own initiations may arrive too: they do not extend it. */
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = PROBE_WAIT_MS - ((now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&pfd, 1, (int)left) != 1)
+			break;
 		n = recv(fd, msg, sizeof(msg), 0);
 		if (n == -1)
 			return errno == ECONNREFUSED ? -1 : 0;
@@ -484,8 +503,9 @@ probe(struct tally *t, const struct target *g, int fd)
 		randombytes_buf(e, sizeof(e));
 		tai64n_now(tai);
 		if (hs_init_create(&c, &st, e, randombytes_random(),
-		    (uint8_t)(randombytes_uniform(255) + 1), tai, msg) != HS_OK ||
-		    send(fd, msg, sizeof(msg), 0) == -1)
+		    (uint8_t)(randombytes_uniform(255) + 1), tai, msg) != HS_OK)
+			break;
+		if (send(fd, msg, sizeof(msg), 0) == -1)
 			got = errno == ECONNREFUSED ? -1 : 0;
 		else
 			got = await_answer(t, g, fd, &c, &st, peer);
