@@ -162,6 +162,7 @@ check "B as before after SIGTERM and cleanup"
 # must neither name the new one's interface nor claim its clsact.
 log "files a dead namespace left under A's inode"
 ino=$(ip netns exec "$NS_A" stat -L -c %i /proc/self/ns/net)
+mkdir -p -m 700 /run/zcc        # gone with the last link's file
 printf 'pid=1\nifname=zcc0\nrealdev=eth0\nlocal=\npeer=%s\nports=80\nfwmark=31331\ntable=31331\npriority=31330\ntc_filter=0\nlink_hlen=14\npeer_route=0\nnetns_cookie=1\n' \
 	"$([ "$FAMILY" = 6 ] && echo 2001:db8::99 || echo 192.0.2.99)" \
 	>"/run/zcc/zcc0.netns-$ino.state"
