@@ -259,10 +259,27 @@ sends_by_link(const struct zcc_status *st)
 	return st->by_link && st->nexthop.state != NEXTHOP_NONE;
 }
 
+/* What the handshake and the peer's segments showed of the path. */
+static void
+text_nat_and_trouble(struct out *o, const struct zcc_status *st)
+{
+	char a[ZCC_ADDRSTRLEN], b[ZCC_ADDRSTRLEN];
+
+	if (st->nat)
+		out_add(o, "  nat: the peer is %s and sends to %s%s\n",
+		    addr_format(&st->peer_self, a, sizeof(a)),
+		    addr_format(&st->peer_sends_to, b, sizeof(b)),
+		    st->port_nat ? "; ports rewritten" : "");
+	if (st->trouble)
+		out_add(o, "  path trouble:%s%s\n", st->trouble & DP_STRIPPED ?
+		    " option stripped" : "", st->trouble & DP_ALTERED ?
+		    " option altered" : "");
+}
+
 static void
 text_send(struct out *o, const struct zcc_status *st)
 {
-	char a[ZCC_ADDRSTRLEN], b[ZCC_ADDRSTRLEN], mac[NEXTHOP_MACSTRLEN];
+	char a[ZCC_ADDRSTRLEN], mac[NEXTHOP_MACSTRLEN];
 
 	nexthop_format_mac(&st->nexthop, mac);
 	out_add(o, "  send: %s", sends_by_link(st) ? "link layer" : "IP output");
@@ -287,15 +304,7 @@ text_send(struct out *o, const struct zcc_status *st)
 	out_add(o, "  endpoint: %s port %u%s\n",
 	    addr_format(&st->endpoint, a, sizeof(a)), st->endpoint_port,
 	    st->floating ? " (float)" : "");
-	if (st->nat)
-		out_add(o, "  nat: the peer is %s and sends to %s%s\n",
-		    addr_format(&st->peer_self, a, sizeof(a)),
-		    addr_format(&st->peer_sends_to, b, sizeof(b)),
-		    st->port_nat ? "; ports rewritten" : "");
-	if (st->trouble)
-		out_add(o, "  path trouble:%s%s\n", st->trouble & DP_STRIPPED ?
-		    " option stripped" : "", st->trouble & DP_ALTERED ?
-		    " option altered" : "");
+	text_nat_and_trouble(o, st);
 }
 
 static void
@@ -448,22 +457,12 @@ text_drops_seen(struct out *o, const struct zcc_status *st)
 static void
 text_alerts(struct out *o, const struct zcc_status *st)
 {
-	char a[ZCC_ADDRSTRLEN], b[ZCC_ADDRSTRLEN];
-
 	if (st->ports_differ)
 		out_add(o, "  ports: the peer selects others: every selected "
 		    "flow blocked\n");
 	if (st->encap_selected)
 		out_add(o, "  selected flows: encapsulated\n");
-	if (st->nat)
-		out_add(o, "  nat: the peer is %s and sends to %s%s\n",
-		    addr_format(&st->peer_self, a, sizeof(a)),
-		    addr_format(&st->peer_sends_to, b, sizeof(b)),
-		    st->port_nat ? "; ports rewritten" : "");
-	if (st->trouble)
-		out_add(o, "  path trouble:%s%s\n", st->trouble & DP_STRIPPED ?
-		    " option stripped" : "", st->trouble & DP_ALTERED ?
-		    " option altered" : "");
+	text_nat_and_trouble(o, st);
 }
 
 static void
