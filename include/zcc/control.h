@@ -113,7 +113,7 @@ enum control_request {
 	CONTROL_REQ_UNKNOWN,    /* not a request (or too long, or cut short) */
 	CONTROL_REQ_SHOW, CONTROL_REQ_SHOW_JSON,
 	CONTROL_REQ_STOP, CONTROL_REQ_RELOAD,
-	CONTROL_REQ_SHOW_SHORT,
+	CONTROL_REQ_SHOW_SHORT,         /* the last: fuzz_local checks below it */
 };
 
 /*

@@ -39,7 +39,7 @@ request(const char *buf, size_t n, int ended)
 	if (r == CONTROL_REQ_PARTIAL && (ended || n >= CONTROL_REQ_MAX ||
 	    memchr(buf, '\n', n) != NULL))
 		abort();
-	if (r > CONTROL_REQ_RELOAD)
+	if (r > CONTROL_REQ_SHOW_SHORT)         /* the last request there is */
 		abort();
 }
 
