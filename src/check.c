@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +32,7 @@
 #include "zcc/log.h"
 #include "zcc/packet.h"
 #include "zcc/privsep.h"
+#include "zcc/steer.h"
 #include "zcc/tun.h"
 
 #define PROBE_TRIES 3
@@ -82,25 +82,18 @@ say(struct tally *t, enum verdict v, const char *fmt, ...)
 static void
 check_privileges(struct tally *t, struct target *g)
 {
-	const struct zcc_options *o = g->o;
-	struct passwd *pw;
+	char err[512];
 
 	if (geteuid() == 0)
 		say(t, OK, "running as root");
 	else
 		say(t, FAIL, "not root: zcctund must be run as root (it creates "
 		    "the interface, routes and firewall rules of the link)");
-	pw = getpwnam(o->user);
-	if (pw != NULL && pw->pw_uid != 0) {
-		say(t, OK, "the engine's user %s (uid %u)", o->user,
-		    (unsigned)pw->pw_uid);
-		g->uid = pw->pw_uid;
-		g->gid = pw->pw_gid;
-	} else
-		say(t, FAIL, "user %s: %s; create it (useradd --system "
-		    "--no-create-home --shell /usr/sbin/nologin %s) or name "
-		    "another with 'user NAME'", o->user,
-		    pw ? "is root" : "no such user", o->user);
+	if (privsep_user(g->o->user, &g->uid, &g->gid, err, sizeof(err)) == 0)
+		say(t, OK, "the engine's user %s (uid %u)", g->o->user,
+		    (unsigned)g->uid);
+	else
+		say(t, FAIL, "%s", err);
 }
 
 static void
@@ -123,20 +116,6 @@ check_key(struct tally *t, struct target *g)
 	g->key = NULL;
 }
 
-static int
-read_sysctl(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	int v = -1;
-
-	if (f == NULL)
-		return -1;
-	if (fscanf(f, "%d", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 static void
 check_tools(struct tally *t, const struct zcc_options *o)
 {
@@ -157,7 +136,7 @@ check_tools(struct tally *t, const struct zcc_options *o)
 		say(t, OK, "ip, tc and nft are installed");
 	if (o->nports == 0)
 		return;
-	if (read_sysctl("/proc/sys/net/ipv4/tcp_timestamps") == 0)
+	if (steer_timestamps_off())
 		say(t, FAIL, "net.ipv4.tcp_timestamps is 0: in-place sealing "
 		    "needs TCP timestamps, so selected flows would be refused");
 	else
@@ -200,9 +179,10 @@ check_path(struct tally *t, struct target *g)
 	    "interface gets %d)", peer, addr_format(&g->local, local,
 	    sizeof(local)), g->dev, g->mtu, g->mtu - ZCC_OPT_LEN);
 	/* Below 1280 the kernel turns IPv6 off on the interface. */
-	if (g->peer.af == AF_INET6 && g->mtu - ZCC_OPT_LEN < 1280)
+	if (g->peer.af == AF_INET6 && g->mtu - ZCC_OPT_LEN < IPV6_MIN_MTU)
 		say(t, FAIL, "%s: MTU %d leaves %d for the link, less than the "
-		    "1280 that IPv6 needs", g->dev, g->mtu, g->mtu - ZCC_OPT_LEN);
+		    "%d that IPv6 needs", g->dev, g->mtu, g->mtu - ZCC_OPT_LEN,
+		    IPV6_MIN_MTU);
 	if (o->ifname[0] && tun_exists(o->ifname))
 		say(t, FAIL, "%s: an interface of that name exists (a link "
 		    "running, or another device)", o->ifname);
@@ -212,19 +192,10 @@ check_path(struct tally *t, struct target *g)
 
 typedef int feature_fn(const struct target *g);
 
-/* Run argv; on failure its own words go to stderr (the check's pipe). */
-static int
-run_argv(char *const argv[], const char *input)
-{
-	struct cmd_result r;
-
-	if (cmd_run(argv, input, &r) == 0 && cmd_succeeded(&r))
-		return 0;
-	fprintf(stderr, "%s: %s\n", argv[0], r.out[0] ? r.out : "failed");
-	return -1;
-}
-
-/* The same for a command line of words separated by blanks. */
+/*
+ * A command line of words separated by blanks; a failure is logged in the
+ * tool's words on stderr, which is the check's pipe.
+ */
 static int
 run(const char *line, const char *input)
 {
@@ -236,7 +207,7 @@ run(const char *line, const char *input)
 	    w = strtok_r(NULL, " ", &save))
 		argv[n++] = w;
 	argv[n] = NULL;
-	return run_argv(argv, input);
+	return cmd_must(argv, input);
 }
 
 static int
@@ -264,7 +235,7 @@ feature_tc(const struct target *g)
 	(void)g;
 	return run("ip link set lo up", NULL) == 0 &&
 	    run("tc qdisc add dev lo clsact", NULL) == 0 &&
-	    run_argv(filter, NULL) == 0 ? 0 : -1;
+	    cmd_must(filter, NULL) == 0 ? 0 : -1;
 }
 
 static int

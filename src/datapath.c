@@ -955,7 +955,6 @@ take(struct datapath *dp, const uint8_t *buf, size_t n)
 
 #define IPV4_HLEN 20
 #define IPV6_HLEN 40
-#define IPV6_MIN_MTU 1280       /* RFC 8200 5: every link carries this much */
 #define UDP_HLEN 8
 #define ICMP_HLEN 8
 #define IP_DF 0x40              /* in the high byte of the fragment field */

@@ -15,7 +15,6 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +48,6 @@
 #define EXIT_USAGE 2
 #define EXIT_FAILED 1
 #define PIDFILE_FMT "/run/zcc-%s.pid"
-#define IPV6_MIN_MTU 1280
 #define RESTART_MIN_MS 1000     /* a dead engine is restarted after this, */
 #define RESTART_MAX_MS 30000    /* doubling while it keeps dying young, */
 #define ENGINE_YOUNG_MS 10000   /* that is within this of its start */
@@ -947,7 +945,6 @@ tear_down(struct parent *p)
 static int
 prepare(struct parent *p)
 {
-	struct passwd *pw;
 	char err[512];
 
 	if (steer_preflight() == -1)
@@ -956,16 +953,10 @@ prepare(struct parent *p)
 		log_warnx("%s", err);
 		return -1;
 	}
-	pw = getpwnam(p->opt.user);
-	if (pw == NULL || pw->pw_uid == 0) {
-		log_warnx("user %s: %s; the engine runs as its own unprivileged "
-		    "user: create it (useradd --system --no-create-home --shell "
-		    "/usr/sbin/nologin %s) or name another with 'user NAME'",
-		    p->opt.user, pw ? "is root" : "no such user", p->opt.user);
+	if (privsep_user(p->opt.user, &p->uid, &p->gid, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
 		return -1;
 	}
-	p->uid = pw->pw_uid;
-	p->gid = pw->pw_gid;
 	return 0;
 }
 

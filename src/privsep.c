@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <sodium.h>
 #include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <string.h>
@@ -215,5 +217,24 @@ privsep_drop(uid_t uid, gid_t gid, pid_t parent)
 	}
 	log_debug("engine: uid %u gid %u, no capabilities, no_new_privs",
 	    (unsigned)uid, (unsigned)gid);
+	return 0;
+}
+
+int
+privsep_user(const char *name, uid_t *uid, gid_t *gid, char *err,
+    size_t errlen)
+{
+	struct passwd *pw = getpwnam(name);
+
+	if (pw == NULL || pw->pw_uid == 0) {
+		snprintf(err, errlen, "user %s: %s; the engine runs as its own "
+		    "unprivileged user: create it (useradd --system "
+		    "--no-create-home --shell /usr/sbin/nologin %s) or name "
+		    "another with 'user NAME'", name, pw ? "is root" :
+		    "no such user", name);
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
 	return 0;
 }

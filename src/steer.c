@@ -92,6 +92,12 @@ has_port(const uint16_t *ports, size_t n, uint16_t p)
 static int sysctl_read(const char *path);
 
 int
+steer_timestamps_off(void)
+{
+	return sysctl_read("/proc/sys/net/ipv4/tcp_timestamps") == 0;
+}
+
+int
 steer_preflight(void)
 {
 	static const char *const tools[][2] = {
@@ -108,7 +114,7 @@ steer_preflight(void)
 		    "install %s", tools[i][0], tools[i][1]);
 		ret = -1;
 	}
-	if (sysctl_read("/proc/sys/net/ipv4/tcp_timestamps") == 0)
+	if (steer_timestamps_off())
 		log_warnx("net.ipv4.tcp_timestamps is 0: selected flows will be "
 		    "refused, because in-place sealing requires TCP timestamps");
 	return ret;

@@ -19,6 +19,8 @@
 #define ZCC_OPT_TAG_OFF 5
 #define ZCC_TAG_LEN 11
 
+#define IPV6_MIN_MTU 1280       /* RFC 8200 5: every link carries this much */
+
 #define ZCC_TCP_MAX_HLEN 60
 #define ZCC_TCP_FIN 0x01
 #define ZCC_TCP_SYN 0x02

@@ -94,4 +94,11 @@ void privsep_config_from(struct privsep_config *c, const struct zcc_options *o);
  */
 int privsep_drop(uid_t uid, gid_t gid, pid_t parent);
 
+/*
+ * The engine's user name: its uid and gid, or -1 with a one-line message
+ * in err that says how to create it (no such user, or root).
+ */
+int privsep_user(const char *name, uid_t *uid, gid_t *gid, char *err,
+    size_t errlen);
+
 #endif

@@ -63,6 +63,9 @@ struct steer {
  */
 int steer_preflight(void);
 
+/* Whether net.ipv4.tcp_timestamps is 0 (it covers IPv6 too). */
+int steer_timestamps_off(void);
+
 /*
  * Which link this start is, as pppd's units: the one a stopped predecessor
  * left for o->ifname or, with no ifname given, for the same peer; else a

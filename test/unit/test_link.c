@@ -375,6 +375,32 @@ check_authentic(void)
 }
 
 /*
+ * An init as from's end would send it, with ports and key_id and the
+ * TAI64N label tai, handed to "to" and its answer lost on the way: a
+ * replay, or a probe nobody confirms. Returns link_input's result.
+ */
+static int
+inject_init(struct end *to, const struct link_config *from, uint16_t ports,
+    uint8_t key_id, const uint8_t tai[HS_TAI64N_LEN])
+{
+	uint8_t e[HS_KEY_LEN], msg[HS_INIT_LEN];
+	struct hs_config hc;
+	struct hs_state hs;
+	int ret = -1;
+
+	hs_config_init(&hc, psk, &from->local, &from->peer);
+	hc.ports_digest = ports;
+	randombytes_buf(e, sizeof(e));
+	if (hs_init_create(&hc, &hs, e, randombytes_random(), key_id, tai,
+	    msg) == HS_OK)
+		ret = link_input(to->l, msg, sizeof(msg), now);
+	to->nq = 0;                             /* its answer reaches no one */
+	hs_config_wipe(&hc);
+	hs_state_wipe(&hs);
+	return ret;
+}
+
+/*
  * An init b never accepted, carrying the key id of b's current session (a
  * recorded one replayed after b restarted, before any init of the peer's
  * raised b's timestamp; the attacker reads the id off any sealed segment):
@@ -387,9 +413,7 @@ check_init_sharing_key_id(void)
 {
 	struct link_config ca = config("10.0.0.1", "10.0.0.2");
 	struct link_config cb = config("10.0.0.2", "10.0.0.1");
-	uint8_t e[HS_KEY_LEN], tai[HS_TAI64N_LEN], msg[HS_INIT_LEN];
-	struct hs_config hc;
-	struct hs_state hs;
+	uint8_t tai[HS_TAI64N_LEN];
 	struct link_report st;
 	struct end a, b;
 	uint64_t handshakes;
@@ -401,12 +425,8 @@ check_init_sharing_key_id(void)
 	CHECK(keys_match(&a, &b) && keys_match(&b, &a));
 	status(&b, &st);
 	handshakes = st.counters.handshakes;
-	hs_config_init(&hc, psk, &ca.local, &ca.peer);
-	randombytes_buf(e, sizeof(e));
 	memset(tai, 0x50, sizeof(tai));         /* later than any b has seen */
-	CHECK_EQ(hs_init_create(&hc, &hs, e, 777, st.key_id, tai, msg), HS_OK);
-	CHECK_EQ(link_input(b.l, msg, sizeof(msg), now), 1);
-	b.nq = 0;                               /* its answer reaches no one */
+	CHECK_EQ(inject_init(&b, &ca, ca.ports_digest, st.key_id, tai), 1);
 	CHECK_EQ(b.nrx, 2);                     /* cur, and next with cur's id */
 	CHECK_EQ(b.rx[0].seal.id, b.rx[1].seal.id);
 	/* The data path opens a's segments under the key that opens them. */
@@ -422,8 +442,6 @@ check_init_sharing_key_id(void)
 	run_for(&a, &b, 30000);                 /* echoes under cur go on */
 	CHECK_EQ(link_state(b.l), LINK_UP);
 	CHECK(keys_match(&a, &b) && keys_match(&b, &a));
-	hs_config_wipe(&hc);
-	hs_state_wipe(&hs);
 	free_pair(&a, &b);
 }
 
@@ -437,30 +455,21 @@ check_unconfirmed_ports(void)
 {
 	struct link_config ca = config("10.0.0.1", "10.0.0.2");
 	struct link_config cb = config("10.0.0.2", "10.0.0.1");
-	uint8_t e[HS_KEY_LEN], tai[HS_TAI64N_LEN], msg[HS_INIT_LEN];
-	struct hs_config hc;
-	struct hs_state hs;
+	uint8_t tai[HS_TAI64N_LEN];
 	struct timespec ts;
 	struct end a, b;
 
 	ca.ports_digest = cb.ports_digest = 0x1111;
 	make_pair(&a, &b, &ca, &cb, psk, psk);
 	b.peer_ports = 0xbeef;                  /* nothing reported yet */
-	hs_config_init(&hc, psk, &ca.local, &ca.peer);
-	hc.ports_digest = 0x2222;
-	randombytes_buf(e, sizeof(e));
 	/* A second ago, as a probe before the start: a's init is newer. */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	hs_tai64n(tai, (uint64_t)ts.tv_sec - 1, 0);
-	CHECK_EQ(hs_init_create(&hc, &hs, e, 778, 9, tai, msg), HS_OK);
-	CHECK_EQ(link_input(b.l, msg, sizeof(msg), now), 1);
-	b.nq = 0;                               /* the answer reaches no one */
+	CHECK_EQ(inject_init(&b, &ca, 0x2222, 9, tai), 1);
 	CHECK_EQ(b.peer_ports, 0xbeef);
 	link_start(a.l, now);                   /* the real start: reported */
 	run_for(&a, &b, 1000);
 	CHECK_EQ(b.peer_ports, 0x1111);
-	hs_config_wipe(&hc);
-	hs_state_wipe(&hs);
 	free_pair(&a, &b);
 }
 
