@@ -35,8 +35,13 @@
  * crypto_aead_aes256gcm_is_available() is false) and crypto_onetimeauth
  * (Poly1305, one call), each of these three over the 1448-byte payload.
  *
+ * seal_segment and seal_open are zccseal2's. When this CPU runs zccseal3
+ * (AES-256, libcrypto), seal_segment_zccseal3 and seal_open_zccseal3 are
+ * measured the same way on the same segment.
+ *
  * Output: one "name value" line per row (value in ns, median), then
  *   ratio_seal_plus_open_vs_primitives  (seal + open) / (2 * primitives_sum)
+ *   seal_plus_open_zccseal2, seal_plus_open_zccseal3 (when measured)
  *   cpu MODEL                           from /proc/cpuinfo
  * First, informational lines: payload_bytes, tag_input_bytes, runs,
  * run_ms, sodium_version. A failed seal or open exits 1.
@@ -50,6 +55,7 @@
 
 #include "zcc/packet.h"
 #include "zcc/seal.h"
+#include "zcc/secmem.h"
 
 #define PAYLOAD_LEN 1448
 #define IP_HLEN 20
@@ -60,7 +66,9 @@
 #define MAX_RUNS 101
 
 struct bench {
-	struct seal_key key;
+	struct seal_key key;            /* zccseal2's: the primitives use it */
+	struct seal_key key3;           /* zccseal3's */
+	const struct seal_key *use;     /* what op_seal and op_open run */
 	uint8_t plain[BUF_CAP];         /* the segment as it enters zcc0 */
 	uint8_t sealed[BUF_CAP];        /* the same segment sealed */
 	struct packet plain_p, sealed_p;
@@ -146,7 +154,7 @@ static void
 op_seal(struct bench *b)
 {
 	reset_plain(b);
-	if (seal_segment(&b->key, &b->p, sizeof(b->buf), NULL) != SEAL_OK)
+	if (seal_segment(b->use, &b->p, sizeof(b->buf), NULL) != SEAL_OK)
 		b->failures++;
 }
 
@@ -154,7 +162,7 @@ static void
 op_open(struct bench *b)
 {
 	reset_sealed(b);
-	if (seal_open(&b->key, &b->p) != SEAL_OK)
+	if (seal_open(b->use, &b->p) != SEAL_OK)
 		b->failures++;
 }
 
@@ -316,6 +324,29 @@ tag_input(struct bench *b)
 	b->npieces = (size_t)(n - b->pieces);
 }
 
+/* b->use seals the template into b->sealed, which opens back to it. */
+static int
+seal_template(struct bench *b)
+{
+	reset_plain(b);
+	if (seal_segment(b->use, &b->p, sizeof(b->buf), NULL) != SEAL_OK) {
+		fprintf(stderr, "bench_seal: seal_segment failed\n");
+		return -1;
+	}
+	memcpy(b->sealed, b->buf, b->p.len);
+	b->sealed_p = b->p;
+	b->sealed_p.buf = b->sealed;
+	reset_sealed(b);
+	if (seal_open(b->use, &b->p) != SEAL_OK || b->p.len != SEG_LEN ||
+	    memcmp(b->buf, b->plain, SEG_LEN) != 0) {
+		fprintf(stderr, "bench_seal: seal_open does not give the "
+		    "template back\n");
+		return -1;
+	}
+	reset_plain(b);
+	return 0;
+}
+
 static void
 usage(void)
 {
@@ -331,7 +362,7 @@ main(int argc, char **argv)
 	static struct bench bench;
 	struct bench *b = &bench;
 	uint8_t session[ZCC_KEY_LEN];
-	int runs = 5, ms = 200, have_aes;
+	int runs = 5, ms = 200, have_aes, have_seal3;
 	double copy, seal, open, xchacha, poly, hchacha, blake, sum;
 
 	for (int i = 1; i < argc; i++) {
@@ -348,34 +379,24 @@ main(int argc, char **argv)
 	}
 	if (runs < 1 || runs > MAX_RUNS || ms < 1 || ms > 10000)
 		usage();
-	if (sodium_init() < 0) {
+	if (secmem_install() == -1 || sodium_init() < 0) {
 		fprintf(stderr, "bench_seal: sodium_init failed\n");
 		return 1;
 	}
 	have_aes = crypto_aead_aes256gcm_is_available();
 
 	randombytes_buf(session, sizeof(session));
-	seal_key_derive(&b->key, session, 1);
+	seal_key_derive(&b->key, session, 1, SEAL_SUITE_CHACHA);
+	seal_key_derive(&b->key3, session, 1, SEAL_SUITE_AES);
+	have_seal3 = (seal_suites_available() & SEAL_SUITE_BIT(SEAL_SUITE_AES)) &&
+	    seal_key_prepare(&b->key3) == 0;
 	randombytes_buf(b->k32, sizeof(b->k32));
 	randombytes_buf(b->nonce, sizeof(b->nonce));
 	build_template(b);
 
-	/* The sealed segment, checked to open back to the template. */
-	reset_plain(b);
-	if (seal_segment(&b->key, &b->p, sizeof(b->buf), NULL) != SEAL_OK) {
-		fprintf(stderr, "bench_seal: seal_segment failed\n");
+	b->use = &b->key;
+	if (seal_template(b) == -1)
 		return 1;
-	}
-	memcpy(b->sealed, b->buf, b->p.len);
-	b->sealed_p = b->p;
-	b->sealed_p.buf = b->sealed;
-	reset_sealed(b);
-	if (seal_open(&b->key, &b->p) != SEAL_OK || b->p.len != SEG_LEN ||
-	    memcmp(b->buf, b->plain, SEG_LEN) != 0) {
-		fprintf(stderr, "bench_seal: seal_open does not give the "
-		    "template back\n");
-		return 1;
-	}
 	tag_input(b);
 	reset_plain(b);
 
@@ -419,7 +440,22 @@ main(int argc, char **argv)
 	    measure(b, op_poly1305, runs, run_ns));
 	printf("ratio_seal_plus_open_vs_primitives %.2f\n",
 	    (seal + open) / (2 * sum));
+	printf("seal_plus_open_zccseal2 %.1f\n", seal + open);
+	fflush(stdout);
+	if (have_seal3) {
+		b->use = &b->key3;
+		if (seal_template(b) == -1)
+			return 1;
+		seal = measure(b, op_seal, runs, run_ns) - copy;
+		open = measure(b, op_open, runs, run_ns) - copy;
+		if (b->failures)
+			return 1;
+		printf("seal_segment_zccseal3 %.1f\n", seal);
+		printf("seal_open_zccseal3 %.1f\n", open);
+		printf("seal_plus_open_zccseal3 %.1f\n", seal + open);
+	}
 	print_cpu();
 	seal_key_wipe(&b->key);
+	seal_key_wipe(&b->key3);
 	return 0;
 }

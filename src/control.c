@@ -32,6 +32,7 @@
 #include "zcc/compress.h"
 #include "zcc/control.h"
 #include "zcc/log.h"
+#include "zcc/seal.h"
 #include "zcc/steer.h"
 
 #define CONTROL_REPLY_MAX (64 * 1024)   /* 64 flows take about 10 KB */
@@ -341,7 +342,8 @@ text_head(struct out *o, const struct zcc_status *st)
 		out_add(o, "not up");
 	else
 		text_seconds(o, st->up_seconds);
-	out_add(o, "\n  key id: %u\n  compress: %s\n", st->key_id,
+	out_add(o, "\n  key id: %u\n  sealing: %s\n  compress: %s\n",
+	    st->key_id, seal_suite_name(st->suite),
 	    compress_codec_name(st->codec));
 	if (st->busy_poll > 0)
 		out_add(o, "  busy-poll: %u us\n", st->busy_poll);
@@ -581,8 +583,9 @@ json_head(struct out *o, const struct zcc_status *st)
 	out_add(o, "]");
 	json_opt(o, "handshake_age", st->handshake_age);
 	json_opt(o, "up_seconds", st->up_seconds);
-	out_add(o, ",\"compress\":\"%s\",\"busy_poll_us\":%u",
-	    compress_codec_name(st->codec), st->busy_poll);
+	out_add(o, ",\"sealing\":\"%s\",\"compress\":\"%s\",\"busy_poll_us\":%u",
+	    seal_suite_name(st->suite), compress_codec_name(st->codec),
+	    st->busy_poll);
 	json_send(o, st);
 	out_add(o, ",\"key_id\":%u,\"handshakes\":%" PRIu64 ",\"rekeys\":%" PRIu64
 	    ",\"keepalive_misses\":%" PRIu64, st->key_id, st->link.handshakes,

@@ -227,9 +227,9 @@ datapath_new(const struct zcc_addr *peer, struct zcc_addr local,
 
 void
 dp_key_derive(struct dp_key *k, const uint8_t session_key[ZCC_KEY_LEN],
-    uint8_t id)
+    uint8_t id, enum seal_suite suite)
 {
-	seal_key_derive(&k->seal, session_key, id);
+	seal_key_derive(&k->seal, session_key, id, suite);
 	encap_key_derive(&k->encap, session_key, id);
 }
 
@@ -276,7 +276,23 @@ carry_windows(struct datapath *dp, struct encap_rx *next, size_t n)
 static int
 same_seal_key(const struct seal_key *a, const struct seal_key *b)
 {
-	return a->id == b->id && sodium_memcmp(a->mac, b->mac, sizeof(a->mac)) == 0;
+	return a->id == b->id && a->suite == b->suite &&
+	    sodium_memcmp(a->mac, b->mac, sizeof(a->mac)) == 0;
+}
+
+/*
+ * Our copy of a key owns its libcrypto contexts (seal_key_prepare). One
+ * that cannot be made leaves the key unprepared: what it would seal or
+ * open is dropped as no_key, never sent or delivered without it.
+ */
+static void
+prepare_key(struct seal_key *k)
+{
+	k->aes = NULL;          /* the link's copy never has contexts */
+	if (seal_key_prepare(k) == -1)
+		log_warnx("cannot set up %s for key id %u (libcrypto or locked "
+		    "memory): its segments are dropped (no_key)",
+		    seal_suite_name(k->suite), k->id);
 }
 
 /* A guard no slot of next holds: there are as many guards as slots. */
@@ -321,8 +337,7 @@ datapath_set_keys(struct datapath *dp, const struct dp_key *tx,
     const struct dp_key *const rx[], size_t nrx)
 {
 	struct encap_rx next[DP_RX_KEYS];
-	int same_tx = tx && dp->have_tx && tx->seal.id == dp->k->tx.id &&
-	    sodium_memcmp(tx->seal.mac, dp->k->tx.mac, sizeof(tx->seal.mac)) == 0;
+	int same_tx = tx && dp->have_tx && same_seal_key(&tx->seal, &dp->k->tx);
 	uint64_t counter = dp->k->etx.counter;
 
 	nrx = nrx < DP_RX_KEYS ? nrx : DP_RX_KEYS;
@@ -334,6 +349,7 @@ datapath_set_keys(struct datapath *dp, const struct dp_key *tx,
 	wipe_keys(dp);
 	if (tx) {
 		dp->k->tx = tx->seal;
+		prepare_key(&dp->k->tx);
 		dp->k->etx.key = tx->encap;
 		dp->codec = tx->codec;
 		dp->have_tx = 1;
@@ -343,6 +359,7 @@ datapath_set_keys(struct datapath *dp, const struct dp_key *tx,
 	dp->k->etx.counter = same_tx ? counter : 0;
 	for (size_t i = 0; i < nrx; i++) {
 		dp->k->rx[i] = rx[i]->seal;
+		prepare_key(&dp->k->rx[i]);
 		dp->k->erx[i] = next[i];
 		dp->rx_session[i] = rx[i]->session;
 	}
@@ -631,7 +648,7 @@ seal_and_queue(struct datapath *dp, struct packet *p, size_t cap)
 {
 	struct tx_meta m = { 0 };
 	size_t plain = p->payload_len;
-	int trimmed = 0;
+	int trimmed = 0, rc;
 
 	if (!timestamps_ok(p)) {
 		if (!dp->warned_no_timestamps++)
@@ -652,8 +669,9 @@ seal_and_queue(struct datapath *dp, struct packet *p, size_t cap)
 		return;
 	}
 	dp->tx_used++;
-	if (seal_segment(&dp->k->tx, p, cap, &trimmed) != SEAL_OK) {
-		drop(dp, DROP_NO_ROOM, p);
+	rc = seal_segment(&dp->k->tx, p, cap, &trimmed);
+	if (rc != SEAL_OK) {
+		drop(dp, rc == SEAL_UNPREPARED ? DROP_NO_KEY : DROP_NO_ROOM, p);
 		return;
 	}
 	m.plain = plain;
@@ -859,7 +877,7 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 	const struct seal_key *k;
 	uint8_t tag[8];
 	enum dp_drop why;
-	int id, slot;
+	int id, slot, rc;
 
 	if (!selected(dp, p)) {
 		drop(dp, DROP_NOT_SELECTED, p);
@@ -882,8 +900,13 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 	}
 	k = &dp->k->rx[slot];
 	memcpy(tag, p->buf + packet_find_option(p) + ZCC_OPT_TAG_OFF, sizeof(tag));
-	if ((dp->nat ? seal_open_as(k, p, dp->view_src, dp->view_dst) :
-	    seal_open(k, p)) != SEAL_OK) {
+	rc = dp->nat ? seal_open_as(k, p, dp->view_src, dp->view_dst) :
+	    seal_open(k, p);
+	if (rc == SEAL_UNPREPARED) {
+		drop(dp, DROP_NO_KEY, p);
+		return;
+	}
+	if (rc != SEAL_OK) {
 		drop(dp, DROP_BAD_TAG, p);
 		note_trouble(dp, DP_ALTERED, p);
 		return;

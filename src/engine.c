@@ -673,6 +673,7 @@ link_config_from(struct link_config *c, const struct zcctund *z,
 	c->maxfail = o->maxfail;
 	c->persist = o->persist;
 	c->codec = (uint8_t)o->compress;
+	c->suites = (uint8_t)seal_suites_available();
 	c->ports_digest = hs_ports_digest(o->ports, o->nports);
 }
 
@@ -705,6 +706,7 @@ fill_status(void *arg, struct zcc_status *st)
 	st->up_seconds = lr.up_seconds;
 	st->key_id = lr.key_id;
 	st->codec = lr.codec;
+	st->suite = lr.suite;
 	st->link = lr.counters;
 	st->dp = *datapath_counters(z->dp);
 	st->nflows = datapath_flows(z->dp, st->flows, CONTROL_MAX_FLOWS);

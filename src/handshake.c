@@ -409,18 +409,32 @@ framed(const uint8_t *msg, size_t len, enum hs_type type, size_t want)
 
 	if (msg == NULL || len != want || msg[0] != type)
 		return 0;
-	if (offers)
-		return msg[1] < HS_CODECS;
+	if (offers)     /* suites this build does not know are not chosen */
+		return (msg[1] & HS_CODEC_MASK) < HS_CODECS;
 	return (msg[1] & ~HS_ECHO_FLAGS) == 0 && msg[2] == 0 && msg[3] == 0;
 }
 
 static void
-put_header(uint8_t *out, enum hs_type type, uint8_t codec, uint16_t digest)
+put_header(uint8_t *out, enum hs_type type, uint8_t byte1, uint16_t digest)
 {
 	out[0] = (uint8_t)type;
-	out[1] = codec;
+	out[1] = byte1;
 	out[2] = (uint8_t)(digest >> 8);
 	out[3] = (uint8_t)digest;
+}
+
+/* Byte 1 of an init or resp: our codec, and the suites beyond zccseal2. */
+static uint8_t
+offer(const struct hs_config *c)
+{
+	return (uint8_t)(c->codec | (c->suites >> 1) << HS_SUITES_SHIFT);
+}
+
+/* The suites byte 1 offers: zccseal2 always, the rest from its high bits. */
+static uint8_t
+offered_suites(const uint8_t *msg)
+{
+	return (uint8_t)((msg[1] >> HS_SUITES_SHIFT) << 1 | 1);
 }
 
 uint16_t
@@ -489,7 +503,7 @@ hs_init_create(const struct hs_config *c, struct hs_state *st,
 	payload[HS_TAI64N_LEN] = key_id;        /* then 3 zero bytes */
 	put_view(payload + INIT_VIEW, c);
 
-	put_header(out, HS_TYPE_INIT, c->codec, c->ports_digest);
+	put_header(out, HS_TYPE_INIT, offer(c), c->ports_digest);
 	packet_put_le32(out + INIT_SENDER, local_index);
 	rc = hs_noise_write1(&s, c->psk, e_priv, payload, sizeof(payload),
 	    out + INIT_NOISE);
@@ -537,7 +551,8 @@ hs_init_consume(const struct hs_config *c, struct hs_state *st,
 		goto out;
 	s.remote_index = packet_get_le32(msg + INIT_SENDER);
 	s.key_id = payload[HS_TAI64N_LEN];
-	s.peer_codec = msg[1];
+	s.peer_codec = msg[1] & HS_CODEC_MASK;
+	s.peer_suites = offered_suites(msg);
 	s.peer_ports = (uint16_t)(msg[2] << 8 | msg[3]);
 	memcpy(tai64n, payload, HS_TAI64N_LEN);
 	*st = s;
@@ -577,7 +592,7 @@ hs_resp_create(const struct hs_config *c, struct hs_state *st,
 		goto out;
 	}
 	st->local_index = local_index;
-	put_header(out, HS_TYPE_RESP, c->codec, c->ports_digest);
+	put_header(out, HS_TYPE_RESP, offer(c), c->ports_digest);
 	packet_put_le32(out + RESP_SENDER, local_index);
 	packet_put_le32(out + RESP_RECEIVER, st->remote_index);
 	rc = hs_noise_write2(st, e_priv, view, sizeof(view), out + RESP_NOISE);
@@ -586,6 +601,7 @@ hs_resp_create(const struct hs_config *c, struct hs_state *st,
 	mac1(out + RESP_MAC1, c, out, RESP_MAC1);
 	fill_keys(keys, st, st->remote_index);
 	keys->peer_codec = st->peer_codec;
+	keys->peer_suites = st->peer_suites;
 	keys->peer_ports = st->peer_ports;
 	keys->peer_view = st->peer_view;
 out:
@@ -616,7 +632,8 @@ hs_resp_consume(const struct hs_config *c, struct hs_state *st,
 	if (rc != HS_OK || (rc = get_view(&v, view, c)) != HS_OK)
 		goto out;
 	fill_keys(keys, &s, packet_get_le32(msg + RESP_SENDER));
-	keys->peer_codec = msg[1];
+	keys->peer_codec = msg[1] & HS_CODEC_MASK;
+	keys->peer_suites = offered_suites(msg);
 	keys->peer_ports = (uint16_t)(msg[2] << 8 | msg[3]);
 	keys->peer_view = v;
 	hs_state_wipe(st);

@@ -34,6 +34,7 @@ struct session {
 	int initiator;          /* we sent the init */
 	uint8_t key_id;
 	uint8_t codec;          /* agreed compression (compress.h) */
+	uint8_t suite;          /* agreed sealing suite (seal.h) */
 	uint32_t local_index, remote_index;
 	struct dp_key tx, rx;
 	uint8_t echo_tx[HS_KEY_LEN], echo_rx[HS_KEY_LEN];
@@ -129,9 +130,22 @@ agreed_codec(const struct link *l, const struct hs_keys *k)
 	return 0;
 }
 
+/* The fastest sealing suite both ends run: the highest both offered. */
+static enum seal_suite
+agreed_suite(const struct link *l, const struct hs_keys *k)
+{
+	unsigned both = l->hs.suites & k->peer_suites;
+	enum seal_suite s = SEAL_SUITE_CHACHA;
+
+	for (unsigned i = 1; i < SEAL_SUITES; i++)
+		if (both & SEAL_SUITE_BIT(i))
+			s = (enum seal_suite)i;
+	return s;
+}
+
 static void
 session_from_keys(struct session *s, const struct hs_keys *k, uint8_t codec,
-    int initiator, uint64_t now)
+    enum seal_suite suite, int initiator, uint64_t now)
 {
 	session_wipe(s);
 	s->live = 1;
@@ -141,8 +155,9 @@ session_from_keys(struct session *s, const struct hs_keys *k, uint8_t codec,
 	s->peer_ports = k->peer_ports;
 	s->local_index = k->local_index;
 	s->remote_index = k->remote_index;
-	dp_key_derive(&s->tx, k->send, k->key_id);
-	dp_key_derive(&s->rx, k->recv, k->key_id);
+	s->suite = (uint8_t)suite;
+	dp_key_derive(&s->tx, k->send, k->key_id, suite);
+	dp_key_derive(&s->rx, k->recv, k->key_id, suite);
 	s->tx.session = s->rx.session = k->local_index;
 	s->codec = s->tx.codec = s->rx.codec = codec;
 	hs_echo_key(s->echo_tx, k->send);
@@ -435,7 +450,8 @@ answer_init(struct link *l, struct hs_state *st, uint64_t now)
 	l->ops.send(l->arg, msg, sizeof(msg));
 	l->c.hs_sent++;
 	drop_colliding(l, keys.key_id);
-	session_from_keys(&l->next, &keys, agreed_codec(l, &keys), 0, now);
+	session_from_keys(&l->next, &keys, agreed_codec(l, &keys),
+	    agreed_suite(l, &keys), 0, now);
 	push_keys(l);
 out:
 	hs_keys_wipe(&keys);
@@ -502,7 +518,8 @@ on_resp(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 	l->pending_live = 0;
 	session_wipe(&l->next);         /* our handshake is the newer one */
 	drop_colliding(l, keys.key_id);
-	session_from_keys(&s, &keys, agreed_codec(l, &keys), 1, now);
+	session_from_keys(&s, &keys, agreed_codec(l, &keys),
+	    agreed_suite(l, &keys), 1, now);
 	hs_keys_wipe(&keys);
 	install_cur(l, &s, now);
 	/* Confirm at once, so the peer starts sealing with it too. */
@@ -717,6 +734,7 @@ link_new(const struct link_config *cfg, const uint8_t psk[ZCC_KEY_LEN],
 	hs_config_init(&l->hs, psk, &cfg->local, &cfg->peer);
 	l->hs.port = cfg->port;
 	l->hs.codec = cfg->codec;
+	l->hs.suites = cfg->suites;
 	l->hs.ports_digest = cfg->ports_digest;
 	return l;
 }
@@ -768,6 +786,7 @@ link_set_config(struct link *l, const struct link_config *cfg)
 		l->renew = 1;
 	l->cfg = *cfg;
 	l->hs.codec = cfg->codec;       /* offered from the next handshake on */
+	l->hs.suites = cfg->suites;
 	l->hs.ports_digest = cfg->ports_digest;
 }
 
@@ -807,5 +826,6 @@ link_status(const struct link *l, uint64_t now, struct link_report *r)
 	    (int64_t)((now - l->up_since) / 1000) : -1;
 	r->key_id = l->cur.live ? l->cur.key_id : 0;
 	r->codec = l->cur.live ? l->cur.codec : 0;
+	r->suite = l->cur.live ? l->cur.suite : SEAL_SUITE_CHACHA;
 	r->counters = l->c;
 }

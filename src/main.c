@@ -42,6 +42,7 @@
 #include "zcc/options.h"
 #include "zcc/privsep.h"
 #include "zcc/scripts.h"
+#include "zcc/secmem.h"
 #include "zcc/steer.h"
 #include "zcc/tun.h"
 
@@ -1127,6 +1128,12 @@ main(int argc, char *argv[])
 	char err[512];
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Before anything can make libcrypto allocate: its key contexts
+	 * must come from locked memory (secmem.h). */
+	if (secmem_install() == -1) {
+		fprintf(stderr, "zcctund: cannot route libcrypto's memory\n");
+		return EXIT_FAILED;
+	}
 	if (options_load(&p.opt, argc - 1, argv + 1, err, sizeof(err)) == -1)
 		goto usage;
 	if ((p.opt.command == ZCC_CMD_RUN || p.opt.command == ZCC_CMD_CLEANUP) &&

@@ -43,6 +43,7 @@ struct zcc_status {
 	int64_t up_seconds;             /* time in state up, -1 when not up */
 	uint8_t key_id;                 /* current transmit key id */
 	uint8_t codec;                  /* the session's compression (compress.h) */
+	uint8_t suite;                  /* the session's sealing suite (seal.h) */
 	uint32_t busy_poll;             /* busy-poll, microseconds; 0: off */
 	int by_link;                    /* sealed segments may use the link layer */
 	struct nexthop nexthop;         /* where they go on it (nexthop.h) */

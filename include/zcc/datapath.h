@@ -35,7 +35,7 @@ struct dp_key {
 
 /* Both from the direction's 32-byte session key; independent subkeys. */
 void dp_key_derive(struct dp_key *k, const uint8_t session_key[ZCC_KEY_LEN],
-    uint8_t id);
+    uint8_t id, enum seal_suite suite);
 void dp_key_wipe(struct dp_key *k);
 
 enum dp_drop {

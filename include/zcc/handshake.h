@@ -65,6 +65,15 @@ enum hs_error {
  * two agree (PROTOCOL.md, "Compression").
  */
 #define HS_CODECS 3
+#define HS_CODEC_MASK 0x0f
+
+/*
+ * The sealing suites (seal.h's SEAL_SUITE_BITs) each end runs, offered in
+ * byte 1's high four bits (suite 1 in bit 4, and so on; zccseal2 goes
+ * without saying); both use the best one both offer (PROTOCOL.md,
+ * "Sealing suites").
+ */
+#define HS_SUITES_SHIFT 4
 
 /* How one end addresses the link: what it sends from and to. */
 struct hs_view {
@@ -80,6 +89,7 @@ struct hs_config {
 	struct zcc_addr local, peer;    /* of one family: our view */
 	uint16_t port;          /* our UDP port, for our view */
 	uint8_t codec;          /* ours, offered (0: none) */
+	uint8_t suites;         /* ours, offered: SEAL_SUITE_BITs, bit 0 set */
 	uint16_t ports_digest;  /* hs_ports_digest of what we select */
 };
 
@@ -91,6 +101,7 @@ struct hs_state {
 	uint32_t local_index, remote_index;
 	uint8_t key_id;                                  /* from the init payload */
 	uint8_t peer_codec;                              /* from the init */
+	uint8_t peer_suites;                             /* from the init */
 	uint16_t peer_ports;                             /* its ports digest */
 	struct hs_view peer_view;                        /* from the init */
 	int initiator;
@@ -102,6 +113,7 @@ struct hs_keys {
 	uint32_t local_index, remote_index;
 	uint8_t key_id;
 	uint8_t peer_codec;     /* the codec the peer offered */
+	uint8_t peer_suites;    /* the sealing suites the peer offered */
 	uint16_t peer_ports;    /* the digest of the ports the peer selects */
 	struct hs_view peer_view;       /* how the peer addresses the link */
 };

@@ -48,6 +48,7 @@ struct link_report {
 	int64_t up_seconds;             /* time in state up, -1 when not up */
 	uint8_t key_id;                 /* current transmit key id, 0: none */
 	uint8_t codec;                  /* the session's compression */
+	uint8_t suite;                  /* the session's sealing (seal.h) */
 	struct link_counters counters;
 };
 
@@ -62,6 +63,7 @@ struct link_config {
 	int persist;                    /* else: exit once the link fails */
 	uint64_t rekey_after_segments;  /* 0: LINK_REKEY_SEGMENTS */
 	uint8_t codec;                  /* compression we offer (compress.h) */
+	uint8_t suites;                 /* sealing suites we offer (seal.h) */
 	uint16_t ports_digest;          /* hs_ports_digest of our ports */
 };
 

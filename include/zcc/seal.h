@@ -2,9 +2,10 @@
 /*
  * Sealing a TCP segment in place (docs/PROTOCOL.md): a tag over the
  * addresses, the final TCP header and the payload (Poly1305 under a session
- * key, then HChaCha20 of that hash) travels in the zcc option; the payload
- * is XChaCha20-encrypted under a nonce built from that tag and the
- * segment's seq, ack and ports (a synthetic IV). Length preserving.
+ * key, then a PRF of that hash: HChaCha20 or AES) travels in the zcc
+ * option; the payload is encrypted (XChaCha20 or AES-CTR) under a nonce
+ * built from that tag and the segment's seq, ack and ports (a synthetic
+ * IV). Length preserving.
  */
 #ifndef ZCC_SEAL_H
 #define ZCC_SEAL_H
@@ -16,12 +17,30 @@
 
 #define ZCC_KEY_LEN 32
 
+/*
+ * The per-segment constructions (docs/PROTOCOL.md "Sealing"): zccseal2 on
+ * ChaCha20 (libsodium), which every build runs, and zccseal3 on AES-256
+ * (libcrypto), used when both ends offer it in the handshake.
+ */
+enum seal_suite {
+	SEAL_SUITE_CHACHA = 0,          /* zccseal2 */
+	SEAL_SUITE_AES = 1,             /* zccseal3 */
+};
+
+#define SEAL_SUITES 2
+#define SEAL_SUITE_BIT(s) (1u << (s))
+
+struct seal_aes;
+
 /* The keys that seal one direction of the link under one key id. */
 struct seal_key {
 	uint8_t mac[ZCC_KEY_LEN];       /* K_uhf: the Poly1305 key r || s */
-	uint8_t prf[ZCC_KEY_LEN];       /* K_prf: HChaCha20 over the hash */
-	uint8_t enc[ZCC_KEY_LEN];       /* K_enc: XChaCha20 over the payload */
+	uint8_t prf[ZCC_KEY_LEN];       /* K_prf: HChaCha20 or AES over the hash */
+	uint8_t enc[ZCC_KEY_LEN];       /* K_enc: XChaCha20 or AES-CTR */
+	uint8_t ivk[ZCC_KEY_LEN];       /* K_iv: zccseal3's counter block */
 	uint8_t id;
+	uint8_t suite;                  /* enum seal_suite */
+	struct seal_aes *aes;           /* zccseal3: seal_key_prepare's contexts */
 };
 
 enum seal_error {
@@ -29,6 +48,7 @@ enum seal_error {
 	SEAL_NO_ROOM = -1,     /* the option does not fit even without SACK */
 	SEAL_NO_OPTION = -2,   /* open: no zcc option at the end of the options */
 	SEAL_BAD_TAG = -3,     /* open: authentication failed */
+	SEAL_UNPREPARED = -4,  /* a zccseal3 key without seal_key_prepare */
 };
 
 /*
@@ -59,13 +79,26 @@ int seal_open_as(const struct seal_key *k, struct packet *p,
 
 /*
  * The sealing keys of one direction from that direction's 32-byte session
- * key: K_uhf, K_prf and K_enc are independent crypto_kdf subkeys
- * (PROTOCOL.md).
+ * key for suite: independent crypto_kdf subkeys (PROTOCOL.md). Plain bytes
+ * that may be copied; seal_key_prepare makes what sealing needs beyond them.
  */
 void seal_key_derive(struct seal_key *k, const uint8_t session_key[ZCC_KEY_LEN],
-    uint8_t id);
+    uint8_t id, enum seal_suite suite);
 
-/* Wipe a key. */
+/*
+ * Make k ready to seal and open: zccseal3's libcrypto contexts, in locked
+ * memory (secmem.h). The prepared copy owns them: do not copy it, wipe it.
+ * 0, or -1 when libcrypto or the locked pool fails.
+ */
+int seal_key_prepare(struct seal_key *k);
+
+/* Wipe a key and free what seal_key_prepare made. */
 void seal_key_wipe(struct seal_key *k);
+
+/* The suites this build runs on this CPU, as SEAL_SUITE_BIT()s. */
+unsigned seal_suites_available(void);
+
+/* "zccseal2 (XChaCha20)" and so on, for logs and zccctl. */
+const char *seal_suite_name(enum seal_suite s);
 
 #endif

@@ -27,6 +27,7 @@
 #include "zcc/options.h"
 #include "zcc/packet.h"
 #include "zcc/seal.h"
+#include "zcc/secmem.h"
 
 #define CAP (65535 + ZCC_OPT_LEN)
 
@@ -43,7 +44,7 @@ init_once(void)
 	struct zcc_addr local, peer, local6;
 	int null = open("/dev/null", O_WRONLY);
 
-	if (sodium_init() < 0)
+	if (secmem_install() == -1 || sodium_init() < 0)
 		abort();
 	options_init(&o);
 	addr_parse(&local, "10.0.0.1");
@@ -56,18 +57,20 @@ init_once(void)
 	 * The peer's schedule: what it seals with tx, the data path (whose rx
 	 * is that same key) opens.
 	 */
-	seal_key_derive(&tx, link_key, 7);
-	memcpy(&rx, &tx, sizeof(rx));
+	seal_key_derive(&tx, link_key, 7, SEAL_SUITE_AES);
+	memcpy(&rx, &tx, sizeof(rx));   /* before prepare: no contexts shared */
 	rx.enc[0] ^= 1;
 	rx.prf[0] ^= 1;
 	rx.mac[0] ^= 1;
+	if (seal_key_prepare(&tx) == -1)
+		abort();
 	{
 		struct dp_io io = { .tun_fd = null, .raw_fd = -1, .udp_fd = -1,
 		    .wire_mtu = 1500 };
 		struct dp_key ours, theirs;
 		const struct dp_key *open_with[] = { &theirs };
 
-		dp_key_derive(&theirs, link_key, 7);
+		dp_key_derive(&theirs, link_key, 7, SEAL_SUITE_AES);
 		ours = theirs;
 		ours.seal = rx;
 		ours.encap.k[0] ^= 1;

@@ -66,7 +66,7 @@ init_once(void)
 	}
 	if (dp == NULL)
 		abort();
-	dp_key_derive(&k, key, 9);
+	dp_key_derive(&k, key, 9, SEAL_SUITE_CHACHA);
 	datapath_set_keys(dp, &k, rx, 1);
 }
 

@@ -5,15 +5,21 @@ vectors that docs/PROTOCOL.md lists and test_seal checks against the C code.
 Poly1305 and HChaCha20 are written out here in Python (RFC 8439 2.5,
 draft-irtf-cfrg-xchacha 2.2) and checked against their published vectors
 before use; crypto_kdf is BLAKE2b from hashlib; only XChaCha20 comes from
-libsodium, through ctypes.
+libsodium, through ctypes. zccseal3's AES-256 comes from PyCryptodome's
+own implementation (python3-pycryptodome; not OpenSSL, which zcctund uses),
+checked against FIPS-197's vector before use.
 
-    seal_ref.py            print the vectors in the PROTOCOL.md format
+    seal_ref.py            print zccseal2's vectors in the PROTOCOL.md format
+    seal_ref.py zccseal3   print zccseal3's
 """
 import ctypes
 import ctypes.util
 import hashlib
 import socket
 import struct
+import sys
+
+from Cryptodome.Cipher import AES
 
 sodium = ctypes.CDLL(ctypes.util.find_library("sodium"))
 assert sodium.sodium_init() >= 0
@@ -35,9 +41,36 @@ def static_direction_key(link_key, src, dst):
     return kdf(link_key, sid, b"zccstat1")
 
 
-def seal_keys(session_key):
-    """K_uhf, K_prf, K_enc (PROTOCOL.md "Keys")."""
+def seal_keys(session_key, suite="zccseal2"):
+    """K_uhf, K_prf, K_enc, and zccseal3's K_iv (PROTOCOL.md "Keys")."""
+    if suite == "zccseal3":
+        return tuple(kdf(session_key, i, b"zcckeys3") for i in (1, 2, 3, 4))
     return tuple(kdf(session_key, i, b"zcckeys2") for i in (1, 2, 3))
+
+
+def aes256(key, block):
+    """One AES-256 block (FIPS-197), PyCryptodome's ECB."""
+    return AES.new(key, AES.MODE_ECB).encrypt(block)
+
+
+# FIPS-197 C.3, so the AES above is known good.
+assert aes256(bytes(range(32)), bytes.fromhex("00112233445566778899aabbccddeeff")) == \
+    bytes.fromhex("8ea2b7ca516745bfeafc49904b496089")
+
+
+def aes256_ctr_xor(data, v, key):
+    """AES-256-CTR from counter block v, incremented as one 128-bit
+    big-endian number (NIST SP 800-38A's standard incrementing function
+    over the whole block)."""
+    ctr = AES.new(key, AES.MODE_CTR, nonce=b"", initial_value=v)
+    return ctr.encrypt(data)
+
+
+def counter_block(k_iv, nonce):
+    """V = AES(K_iv, AES(K_iv, N[0..16)) ^ (N[16..24) || 0^8))."""
+    x = aes256(k_iv, nonce[:16])
+    y = bytes(a ^ b for a, b in zip(x, nonce[16:] + bytes(8)))
+    return aes256(k_iv, y)
 
 
 def poly1305(key, msg):
@@ -165,15 +198,19 @@ def pseudo_header(ip, tcp_len):
     return src + dst + bytes([0, 6]) + struct.pack("!H", tcp_len)
 
 
-def tag(k_uhf, k_prf, key_id, ip, tcp, payload, tag_off):
-    """t = HChaCha20(K_prf, Poly1305(K_uhf, M))[0..11)."""
+def tag(keys, key_id, ip, tcp, payload, tag_off, suite):
+    """t = HChaCha20(K_prf, H)[0..11) (zccseal2) or AES-256(K_prf,
+    H)[0..11) (zccseal3), H = Poly1305(K_uhf, M)."""
+    k_uhf, k_prf = keys[0], keys[1]
     z = bytearray(tcp)
     z[16:18] = b"\0\0"
     z[tag_off:tag_off + 11] = bytes(11)
     af, src, dst = addresses(ip)
-    prefix = b"zccseal2" + bytes([key_id, af]) + src + dst + \
+    prefix = suite.encode() + bytes([key_id, af]) + src + dst + \
         bytes([6]) + struct.pack("!H", len(tcp) + len(payload))
     h = poly1305(k_uhf, prefix + bytes(z) + payload)
+    if suite == "zccseal3":
+        return aes256(k_prf, h)[:11]
     return hchacha20(k_prf, h)[:11]
 
 
@@ -187,7 +224,7 @@ def set_ip_length(ip, ihl, length):
     struct.pack_into("!H", ip, 10, csum(bytes(ip)))
 
 
-def seal(k_uhf, k_prf, k_enc, key_id, pkt):
+def seal(keys, key_id, pkt, suite="zccseal2"):
     ihl = ip_hlen(pkt)
     ip, rest = bytearray(pkt[:ihl]), pkt[ihl:]
     doff = (rest[12] >> 4) * 4
@@ -197,10 +234,15 @@ def seal(k_uhf, k_prf, k_enc, key_id, pkt):
         return None
     tcp = tcp[:20] + bytearray(opts)
     tcp[12] = (len(tcp) // 4) << 4 | (tcp[12] & 15)
-    t = tag(k_uhf, k_prf, key_id, ip, tcp, payload, len(tcp) - 11)
+    t = tag(keys, key_id, ip, tcp, payload, len(tcp) - 11, suite)
     tcp[len(tcp) - 11:] = t
     nonce = t + bytes(tcp[4:12]) + bytes(tcp[0:4]) + b"\0"
-    payload = xchacha20_xor(payload, nonce, k_enc) if payload else b""
+    if not payload:
+        payload = b""
+    elif suite == "zccseal3":
+        payload = aes256_ctr_xor(payload, counter_block(keys[3], nonce), keys[2])
+    else:
+        payload = xchacha20_xor(payload, nonce, keys[2])
     set_ip_length(ip, ihl, ihl + len(tcp) + len(payload))
     tcp[16:18] = b"\0\0"
     pseudo = pseudo_header(ip, len(tcp) + len(payload))
@@ -267,19 +309,32 @@ VECTORS = three(A, B, False) + three(A6, B6, True)
 LINK_KEY = bytes(range(32))
 
 
+# zccseal3 adds a full-sized segment: 91 counter blocks, the last partial.
+LONG = ("data segment with timestamps, 1448 bytes of payload",
+        segment(A, B, 40000, 80, 0x11223345, 0x55667788, 0x10, TS,
+                bytes(i % 251 for i in range(1448))))
+
+
 def main():
+    suite = sys.argv[1] if len(sys.argv) > 1 else "zccseal2"
+    assert suite in ("zccseal2", "zccseal3")
+    vectors = VECTORS + [LONG] if suite == "zccseal3" else VECTORS
+    if suite == "zccseal3":
+        print("suite: zccseal3")
     print("link-key: " + LINK_KEY.hex())
-    for name, pkt in VECTORS:
+    for name, pkt in vectors:
         _, src, dst = addresses(pkt)
         session = static_direction_key(LINK_KEY, src, dst)
-        k_uhf, k_prf, k_enc = seal_keys(session)
+        keys = seal_keys(session, suite)
         print()
         print("vector: " + name)
-        print("mac-key: " + k_uhf.hex())
-        print("prf-key: " + k_prf.hex())
-        print("enc-key: " + k_enc.hex())
+        print("mac-key: " + keys[0].hex())
+        print("prf-key: " + keys[1].hex())
+        print("enc-key: " + keys[2].hex())
+        if suite == "zccseal3":
+            print("iv-key: " + keys[3].hex())
         print("in: " + pkt.hex())
-        print("out: " + seal(k_uhf, k_prf, k_enc, 0, pkt).hex())
+        print("out: " + seal(keys, 0, pkt, suite).hex())
         print("opened: " + opened(pkt).hex())
 
 

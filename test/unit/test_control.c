@@ -27,6 +27,7 @@
 
 #include "check.h"
 #include "zcc/control.h"
+#include "zcc/seal.h"
 
 #define BIG 65536       /* the daemon's reply buffer */
 
@@ -61,6 +62,7 @@ fill_status(struct zcc_status *st)
 	st->up_seconds = 3600;
 	st->key_id = 3;
 	st->codec = 2;
+	st->suite = SEAL_SUITE_AES;
 	st->busy_poll = 50;
 	st->by_link = 1;
 	st->nexthop.state = NEXTHOP_STALE;
@@ -327,13 +329,14 @@ static const char json_checker[] =
     "    sys.exit(0)\n"
     "eq(list(d), ['ifname', 'pid', 'engine_pid', 'version', 'linkname',\n"
     "    'state', 'local', 'peer', 'device',\n"
-    "    'udp_port', 'ports', 'handshake_age', 'up_seconds', 'compress',\n"
+    "    'udp_port', 'ports', 'handshake_age', 'up_seconds', 'sealing', 'compress',\n"
     "    'busy_poll_us', 'send', 'next_hop', 'sent_link', 'sent_ip',\n"
     "    'link_mtu', 'path_mtu', 'pmtu_believed', 'pmtu_ignored',\n"
     "    'endpoint', 'float', 'ports_differ', 'nat', 'carried', 'path_trouble', 'key_id', 'handshakes', 'rekeys', 'keepalive_misses', 'link', 'sealed',\n"
     "    'opened', 'bytes_sealed', 'bytes_opened', 'sack_trimmed',\n"
     "    'encapsulated', 'bytes_encapsulated', 'bytes_encap_wire',\n"
     "    'decapsulated', 'bytes_decapsulated', 'dropped', 'flows'], 'keys')\n"
+    "eq(d['sealing'], 'zccseal3 (AES-256-CTR)', 'sealing')\n"
     "eq(d['compress'], 'lzs', 'compress')\n"
     "eq(d['busy_poll_us'], 50, 'busy_poll_us')\n"
     "eq([d['send'], d['next_hop'], d['sent_link'], d['sent_ip']],\n"

@@ -419,7 +419,7 @@ check_keys_differ(void)
 	encap_rx_init(&r2, k2, 1);
 	CHECK(memcmp(t1.key.k, t2.key.k, 32) != 0);
 	CHECK(memcmp(t1.key.k, k1, 32) != 0);
-	seal_key_derive(&sk, k1, 1);
+	seal_key_derive(&sk, k1, 1, SEAL_SUITE_CHACHA);
 	hs_echo_key(echo, k1);
 	CHECK(memcmp(t1.key.k, sk.mac, 32) != 0);
 	CHECK(memcmp(t1.key.k, sk.enc, 32) != 0);

@@ -636,7 +636,8 @@ check_init_tampering(void)
 			 * Byte 1 is the offered codec, bytes 2-3 the ports
 			 * digest: mac1 alone covers them.
 			 */
-			int codec = (at == 1 && (1 << bit) < HS_CODECS) ||
+			int codec = (at == 1 && ((1 << bit) < HS_CODECS ||
+			    bit >= HS_SUITES_SHIFT)) ||
 			    at == 2 || at == 3;
 			int framing = at < 4 && !codec;
 			int want = framing ? HS_ERR_SHORT : HS_ERR_MAC;
@@ -670,8 +671,9 @@ check_resp_tampering(void)
 	vector_states(&ci, &cr, &pristine, &str);
 	for (size_t at = 0; at < HS_RESP_LEN; at++) {
 		for (int bit = 0; bit < 8; bit++) {
-			/* Codec and ports digest: mac1 alone covers them. */
-			int codec = (at == 1 && (1 << bit) < HS_CODECS) ||
+			/* Codec, suites and ports digest: mac1 alone covers them. */
+			int codec = (at == 1 && ((1 << bit) < HS_CODECS ||
+			    bit >= HS_SUITES_SHIFT)) ||
 			    at == 2 || at == 3;
 			int framing = at < 4 && !codec;
 			int want = framing ? HS_ERR_SHORT : HS_ERR_MAC;

@@ -12,17 +12,48 @@
 #include "zcc/keys.h"
 #include "zcc/packet.h"
 #include "zcc/seal.h"
+#include "zcc/secmem.h"
 
 #define CAP 2048
 
 struct vector {
 	char name[128];
-	uint8_t mac[32], prf[32], enc[32];
+	uint8_t mac[32], prf[32], enc[32], ivk[32];
+	enum seal_suite suite;
 	uint8_t in[CAP], out[CAP], opened[CAP];
 	size_t in_len, out_len, opened_len;
 };
 
 static uint8_t link_key[32];
+static enum seal_suite suite;   /* the construction under test */
+
+/* A key of the suite under test, ready to seal and open. */
+static void
+derive(struct seal_key *k, const uint8_t session[32], uint8_t id)
+{
+	seal_key_derive(k, session, id, suite);
+	CHECK_EQ(seal_key_prepare(k), 0);
+}
+
+/* After a test changed k's bytes: contexts made from the new ones. */
+static void
+reprepare(struct seal_key *k)
+{
+	struct seal_key t = *k;
+
+	t.aes = NULL;
+	seal_key_wipe(k);
+	*k = t;
+	sodium_memzero(&t, sizeof(t));
+	CHECK_EQ(seal_key_prepare(k), 0);
+}
+
+static void
+wipe2(struct seal_key *a, struct seal_key *b)
+{
+	seal_key_wipe(a);
+	seal_key_wipe(b);
+}
 
 static size_t
 unhex(const char *hex, uint8_t *out, size_t cap)
@@ -39,12 +70,16 @@ static int
 read_vector(FILE *f, struct vector *v)
 {
 	char line[4096];
-	int fields = 0;
+	int fields = 0, want = 7;
 
 	memset(v, 0, sizeof(*v));
-	while (fgets(line, sizeof(line), f) && fields < 7) {
+	v->suite = suite;
+	want += v->suite == SEAL_SUITE_AES;
+	while (fgets(line, sizeof(line), f) && fields < want) {
 		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, "link-key: ", 10) == 0)
+		if (strcmp(line, "suite: zccseal3") == 0 && fields == 0)
+			v->suite = suite = SEAL_SUITE_AES, want = 8;
+		else if (strncmp(line, "link-key: ", 10) == 0)
 			CHECK_EQ(unhex(line + 10, link_key, 32), 32);
 		else if (strncmp(line, "vector: ", 8) == 0)
 			snprintf(v->name, sizeof(v->name), "%s", line + 8), fields++;
@@ -54,6 +89,8 @@ read_vector(FILE *f, struct vector *v)
 			fields += unhex(line + 9, v->prf, 32) == 32;
 		else if (strncmp(line, "enc-key: ", 9) == 0)
 			fields += unhex(line + 9, v->enc, 32) == 32;
+		else if (strncmp(line, "iv-key: ", 8) == 0)
+			fields += unhex(line + 8, v->ivk, 32) == 32;
 		else if (strncmp(line, "in: ", 4) == 0)
 			fields += (v->in_len = unhex(line + 4, v->in, CAP)) > 0;
 		else if (strncmp(line, "out: ", 5) == 0)
@@ -61,9 +98,9 @@ read_vector(FILE *f, struct vector *v)
 		else if (strncmp(line, "opened: ", 8) == 0)
 			fields += (v->opened_len = unhex(line + 8, v->opened, CAP)) > 0;
 	}
-	if (fields != 0 && fields != 7)
+	if (fields != 0 && fields != want)
 		fprintf(stderr, "incomplete vector '%s'\n", v->name);
-	return fields == 7;
+	return fields == want;
 }
 
 /*
@@ -79,7 +116,7 @@ vector_key(uint32_t src, uint32_t dst, struct seal_key *k)
 
 	crypto_kdf_derive_from_key(session, sizeof(session), id, "zccstat1",
 	    link_key);
-	seal_key_derive(k, session, 0);
+	derive(k, session, 0);
 	sodium_memzero(session, sizeof(session));
 }
 
@@ -167,6 +204,8 @@ check_vector(const struct vector *v)
 	CHECK_MEM(tx.mac, v->mac, 32);
 	CHECK_MEM(tx.prf, v->prf, 32);
 	CHECK_MEM(tx.enc, v->enc, 32);
+	if (suite == SEAL_SUITE_AES)
+		CHECK_MEM(tx.ivk, v->ivk, 32);
 	/* The receiver's schedule, addresses swapped, opens what tx sealed. */
 	receiver_schedule(v, &peer_tx, &peer_rx);
 	CHECK_MEM(peer_rx.mac, tx.mac, 32);
@@ -186,6 +225,8 @@ check_vector(const struct vector *v)
 	CHECK_EQ(seal_open(&peer_rx, &p), SEAL_OK);
 	CHECK_EQ(p.len, v->opened_len);
 	CHECK_MEM(buf, v->opened, v->opened_len);
+	wipe2(&tx, &rx);
+	wipe2(&peer_tx, &peer_rx);
 }
 
 /* v's sealed segment as a NAT passes it on: another source address. */
@@ -228,6 +269,7 @@ check_nat(const struct vector *v)
 	CHECK_MEM(packet_saddr(&p), public, alen);
 	CHECK_MEM(packet_payload(&p), v->opened + (v->opened_len - p.payload_len),
 	    p.payload_len);
+	wipe2(&tx, &rx);
 }
 
 /* Open a copy of out with one byte changed; returns seal_open's verdict. */
@@ -276,11 +318,21 @@ check_tampering(const struct vector *v)
 	CHECK_EQ(open_tampered(&rx, v, 8, 0), SEAL_BAD_TAG);
 	rx.mac[31] ^= 1;
 	rx.prf[9] ^= 1;
+	reprepare(&rx);
 	CHECK_EQ(open_tampered(&rx, v, 8, 0), SEAL_BAD_TAG);
 	rx.prf[9] ^= 1;
 	rx.enc[5] ^= 1;
+	reprepare(&rx);
 	CHECK_EQ(open_tampered(&rx, v, 8, 0),
 	    payload_len(v->in, v->in_len) ? SEAL_BAD_TAG : SEAL_OK);
+	rx.enc[5] ^= 1;
+	if (suite == SEAL_SUITE_AES) {  /* K_iv names the counter blocks */
+		rx.ivk[17] ^= 1;
+		reprepare(&rx);
+		CHECK_EQ(open_tampered(&rx, v, 8, 0),
+		    payload_len(v->in, v->in_len) ? SEAL_BAD_TAG : SEAL_OK);
+	}
+	wipe2(&tx, &rx);
 }
 
 /* Truncations of a sealed segment never open. */
@@ -303,6 +355,7 @@ check_truncation(const struct vector *v)
 			continue;
 		CHECK(seal_open(&rx, &p) != SEAL_OK);
 	}
+	wipe2(&tx, &rx);
 }
 
 /* The option missing, or naming another key. */
@@ -323,6 +376,8 @@ check_missing_option(const struct vector *v)
 	CHECK_EQ(packet_parse(&p, buf, v->out_len), PACKET_OK);
 	buf[packet_find_option(&p) + ZCC_OPT_KEYID_OFF] = 7;
 	CHECK_EQ(seal_key_id(&p), 7);
+	CHECK_EQ(seal_open(&rx, &p), SEAL_BAD_TAG);
+	wipe2(&tx, &rx);
 }
 
 /*
@@ -363,7 +418,7 @@ check_round_trips(int v6)
 	uint8_t session[32] = { 1 };
 	size_t pay = (v6 ? 40 : 20) + 32;
 
-	seal_key_derive(&k, session, 3);
+	derive(&k, session, 3);
 	for (int i = 0; i < 200; i++) {
 		uint8_t a[CAP], b[CAP];
 		size_t plen = (size_t)(i * 7) % 1400;
@@ -385,6 +440,7 @@ check_round_trips(int v6)
 		CHECK_EQ(p.len, len);
 		CHECK_MEM(a, b, len);
 	}
+	seal_key_wipe(&k);
 }
 
 /*
@@ -400,7 +456,7 @@ check_families_apart(void)
 	struct packet p, q;
 	size_t la, lb;
 
-	seal_key_derive(&k, session, 1);
+	derive(&k, session, 1);
 	la = random_segment(a, 100, 0);
 	lb = random_segment(b, 100, 1);
 	memcpy(b + 40, a + 20, 32 + 100);        /* the same TCP bytes */
@@ -427,6 +483,7 @@ check_families_apart(void)
 	CHECK_EQ(packet_parse(&q, b, q.len), PACKET_OK);
 	CHECK_EQ(seal_open(&k, &p), SEAL_BAD_TAG);
 	CHECK_EQ(seal_open(&k, &q), SEAL_BAD_TAG);
+	seal_key_wipe(&k);
 }
 
 static void
@@ -437,7 +494,7 @@ check_keystream_differs_on_retransmission(void)
 	const char *payload = "the same payload bytes, sent twice";
 	uint8_t seg[2][CAP];
 
-	seal_key_derive(&k, session, 0);
+	derive(&k, session, 0);
 	for (int i = 0; i < 2; i++) {
 		uint8_t *a = seg[i];
 		size_t plen = strlen(payload), len = 20 + 32 + plen;
@@ -454,20 +511,67 @@ check_keystream_differs_on_retransmission(void)
 		CHECK_EQ(seal_segment(&k, &p, CAP, NULL), SEAL_OK);
 	}
 	CHECK(memcmp(seg[0] + 52 + 16, seg[1] + 52 + 16, strlen(payload)) != 0);
+	seal_key_wipe(&k);
 }
 
-/* seal_key_wipe leaves nothing of any of the three keys. */
+/*
+ * seal_key_wipe leaves nothing of any key, and gives back the locked
+ * memory its libcrypto contexts took (which is where they are).
+ */
 static void
 check_wipe(void)
 {
 	static const uint8_t zero[sizeof(struct seal_key)];
 	uint8_t session[32] = { 4 };
+	size_t before = secmem_in_use();
 	struct seal_key k;
 
-	seal_key_derive(&k, session, 9);
+	derive(&k, session, 9);
 	CHECK(memcmp(k.prf, zero, sizeof(k.prf)) != 0);
+	if (suite == SEAL_SUITE_AES)
+		CHECK(secmem_in_use() > before);
 	seal_key_wipe(&k);
 	CHECK_MEM(&k, zero, sizeof(k));
+	CHECK_EQ(secmem_in_use(), before);
+}
+
+/* An AES key used before seal_key_prepare is refused, not run unkeyed. */
+static void
+check_unprepared(void)
+{
+	uint8_t session[32] = { 6 }, a[CAP];
+	struct seal_key k;
+	struct packet p;
+	size_t len = random_segment(a, 100, 0);
+
+	seal_key_derive(&k, session, 2, SEAL_SUITE_AES);
+	CHECK_EQ(packet_parse(&p, a, len), PACKET_OK);
+	CHECK_EQ(seal_segment(&k, &p, CAP, NULL), SEAL_UNPREPARED);
+	CHECK_EQ(p.len, len);
+	seal_key_wipe(&k);
+}
+
+/* The two suites' keys and tags differ for one session key and segment. */
+static void
+check_suites_apart(void)
+{
+	uint8_t session[32] = { 7 }, a[CAP], b[CAP];
+	struct seal_key c, x;
+	struct packet p, q;
+	size_t len = random_segment(a, 200, 0);
+
+	seal_key_derive(&c, session, 1, SEAL_SUITE_CHACHA);
+	seal_key_derive(&x, session, 1, SEAL_SUITE_AES);
+	CHECK_EQ(seal_key_prepare(&x), 0);
+	CHECK(memcmp(c.mac, x.mac, 32) != 0 && memcmp(c.enc, x.enc, 32) != 0);
+	memcpy(b, a, len);
+	CHECK_EQ(packet_parse(&p, a, len), PACKET_OK);
+	CHECK_EQ(packet_parse(&q, b, len), PACKET_OK);
+	CHECK_EQ(seal_segment(&c, &p, CAP, NULL), SEAL_OK);
+	CHECK_EQ(seal_segment(&x, &q, CAP, NULL), SEAL_OK);
+	CHECK(memcmp(a, b, p.len) != 0);
+	CHECK_EQ(seal_open(&x, &p), SEAL_BAD_TAG);
+	wipe2(&c, &x);
 }
 
 int
@@ -477,6 +581,7 @@ main(void)
 	FILE *f = fopen(ZCC_SOURCE_DIR "/docs/PROTOCOL.md", "r");
 	int n = 0;
 
+	CHECK_EQ(secmem_install(), 0);     /* before libcrypto allocates */
 	CHECK(sodium_init() >= 0);
 	CHECK(f != NULL && v != NULL);
 	if (f == NULL || v == NULL)
@@ -491,11 +596,18 @@ main(void)
 	}
 	fclose(f);
 	free(v);
-	CHECK_EQ(n, 6);             /* three IPv4 vectors, three IPv6 */
-	check_round_trips(0);
-	check_round_trips(1);
-	check_families_apart();
-	check_keystream_differs_on_retransmission();
-	check_wipe();
+	CHECK_EQ(n, 13);    /* zccseal2: 3 IPv4, 3 IPv6; zccseal3: one more */
+	for (int s = 0; s < SEAL_SUITES; s++) {
+		suite = (enum seal_suite)s;
+		fprintf(stderr, "suite: %s\n", seal_suite_name(suite));
+		check_round_trips(0);
+		check_round_trips(1);
+		check_families_apart();
+		check_keystream_differs_on_retransmission();
+		check_wipe();
+	}
+	check_unprepared();
+	check_suites_apart();
+	CHECK_EQ(secmem_in_use(), 0);
 	CHECK_DONE();
 }
