@@ -673,7 +673,8 @@ link_config_from(struct link_config *c, const struct zcctund *z,
 	c->maxfail = o->maxfail;
 	c->persist = o->persist;
 	c->codec = (uint8_t)o->compress;
-	c->suites = (uint8_t)seal_suites_available();
+	c->suites = (uint8_t)(o->sealing_zccseal2 ?
+	    SEAL_SUITE_BIT(SEAL_SUITE_CHACHA) : seal_suites_available());
 	c->ports_digest = hs_ports_digest(o->ports, o->nports);
 }
 

@@ -214,7 +214,8 @@ became_up(struct link *l, uint64_t now)
 	l->c.keepalive_misses = 0;
 	l->next_echo = now + (uint64_t)l->cfg.keepalive_interval * 1000;
 	l->c.link_ups++;
-	log_info("link up: key id %u", l->cur.key_id);
+	log_info("link up: key id %u, sealing %s", l->cur.key_id,
+	    seal_suite_name(l->cur.suite));
 	push_keys(l);
 	l->ops.up(l->arg);
 }
@@ -781,8 +782,9 @@ link_renew(struct link *l)
 void
 link_set_config(struct link *l, const struct link_config *cfg)
 {
-	/* Other ports: say so in a handshake now, not at the next rekey. */
-	if (cfg->ports_digest != l->hs.ports_digest)
+	/* Other ports or suites: a handshake now, not at the next rekey. */
+	if (cfg->ports_digest != l->hs.ports_digest ||
+	    cfg->suites != l->hs.suites)
 		l->renew = 1;
 	l->cfg = *cfg;
 	l->hs.codec = cfg->codec;       /* offered from the next handshake on */

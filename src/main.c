@@ -135,6 +135,8 @@ usage(FILE *f)
 	    "  ip-output          send sealed segments by IP output, not the link layer\n"
 	    "  compress none|lz4|lzs  compress encapsulated packets (both ends;\n"
 	    "                     default none)\n"
+	    "  sealing auto|zccseal2  auto: AES-256 (zccseal3) when both ends have\n"
+	    "                     AES instructions; zccseal2: XChaCha20 always\n"
 	    "  fallback-encap     carry selected flows encapsulated when the path\n"
 	    "                     strips or alters the zcc option (both ends)\n"
 	    "  float              follow the peer to the address and UDP port it\n"

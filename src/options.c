@@ -513,6 +513,17 @@ set_linkname(struct parse *p, const struct word *w, const struct value *v)
 	return set_name(p, w, v->str, p->o->linkname, sizeof(p->o->linkname));
 }
 
+/* sealing auto|zccseal2: the suites the handshake offers (seal.h). */
+static int
+set_sealing(struct parse *p, const struct word *w, const struct value *v)
+{
+	if (strcmp(v->str, "auto") != 0 && strcmp(v->str, "zccseal2") != 0)
+		return fail(&p->at, "%s: '%s' is not auto or zccseal2",
+		    w->name, v->str);
+	p->o->sealing_zccseal2 = strcmp(v->str, "zccseal2") == 0;
+	return 0;
+}
+
 /* call NAME: the options in CONFDIR/peers/NAME, read here and now. */
 static int
 set_compress(struct parse *p, const struct word *w, const struct value *v)
@@ -625,6 +636,8 @@ static const struct word words[] = {
 	  .reload = RELOAD_NEXT_START, FIELD(ipparam) },
 	{ .name = "compress", .type = ARG_STRING, .set = set_compress,
 	  .reload = RELOAD_NEXT_START, FIELD(compress) },
+	{ .name = "sealing", .type = ARG_STRING, .set = set_sealing,
+	  .reload = RELOAD_LIVE, FIELD(sealing_zccseal2) },
 	{ .name = "busy-poll", .type = ARG_NUMBER, .min = 0,
 	  .max = ZCC_MAX_BUSY_POLL,
 	  .what = "a number of microseconds (0-1000, 0: off)",

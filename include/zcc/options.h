@@ -78,6 +78,8 @@ struct zcc_options {
 	char linkname[64];              /* linkname NAME: /run/zcc-NAME.pid */
 	char ipparam[256];              /* ipparam STR: the scripts' 6th argument */
 	int compress;                   /* compress lz4|lzs|none (compress.h) */
+	int sealing_zccseal2;           /* sealing zccseal2: offer only it;
+	                                   0: auto, the fastest both ends run */
 	uint32_t busy_poll;             /* busy-poll N (microseconds), 0: off */
 	int ip_output;                  /* ip-output: sealed by IP output only */
 	int fallback_encap;             /* fallback-encap: selected flows go

@@ -887,6 +887,12 @@ test_compress(void)
 	CHECK_EQ(parse_words(&o, "compress none"), 0);
 	CHECK_EQ(o.compress, 0);
 	expect_word_error("compress gzip", "compress: 'gzip' is not a codec");
+	CHECK_EQ(o.sealing_zccseal2, 0);                /* auto by default */
+	CHECK_EQ(parse_fresh(&o, "sealing zccseal2"), 0);
+	CHECK_EQ(o.sealing_zccseal2, 1);
+	CHECK_EQ(parse_words(&o, "sealing auto"), 0);
+	CHECK_EQ(o.sealing_zccseal2, 0);
+	expect_word_error("sealing aes", "sealing: 'aes' is not auto or zccseal2");
 	expect_word_error("compress", "compress");
 	expect_file_error("peer = \"10.0.0.2\";\ncompress = \"LZ4\";\n", 2,
 	    "compress: 'LZ4' is not a codec");
