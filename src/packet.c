@@ -396,18 +396,27 @@ packet_tsval(const struct packet *p, uint32_t *tsval)
 /*
  * RFC 1071: 16-bit big-endian words, an odd last byte padded with zero.
  * Callers pass odd n only for the last piece of a sum. The words are
- * summed four bytes at a time in host order and the folded result turned
- * big-endian once (the one's complement sum does not care about order,
- * RFC 1071 section 2(B)): this runs over every byte we seal and open.
+ * summed eight bytes at a time in host order into four accumulators that
+ * keep their carries, and the folded result turned big-endian once (the
+ * one's complement sum does not care about order or grouping, RFC 1071
+ * section 2(B)): this runs over every byte we seal and open.
  */
 static uint64_t
 csum_add(uint64_t sum, const uint8_t *b, size_t n)
 {
-	uint64_t acc = 0;
+	uint64_t a[4] = { 0 }, acc = 0, w;
 	uint32_t w32;
 	uint16_t w16;
 	size_t i = 0;
 
+	for (; i + 32 <= n; i += 32)
+		for (int j = 0; j < 4; j++) {
+			memcpy(&w, b + i + 8 * j, 8);
+			a[j] += w;
+			a[j] += a[j] < w;       /* end-around carry */
+		}
+	for (int j = 0; j < 4; j++)
+		acc += (a[j] >> 32) + (a[j] & 0xffffffff);
 	for (; i + 4 <= n; i += 4) {
 		memcpy(&w32, b + i, 4);
 		acc += w32;
