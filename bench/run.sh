@@ -162,7 +162,7 @@ fi
 # ---- packages and build ----------------------------------------------------
 
 PACKAGES="build-essential cmake pkg-config libsodium-dev libssl-dev liblz4-dev
-	libconfig-dev libevent-dev iproute2 nftables procps python3 iperf3
+	libconfig-dev libevent-dev libsystemd-dev iproute2 nftables procps python3 iperf3
 	sockperf gnuplot-nox"
 for c in $CONFIGS; do
 	case $c in
