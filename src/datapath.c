@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include <arpa/inet.h>
+#include <netinet/udp.h>
 
 #include "zcc/compress.h"
 #include "zcc/datapath.h"
@@ -52,6 +53,13 @@
 #define DP_ARENA (16 * DP_READ_ROOM)
 /* Sealed segments sent per sendmmsg. */
 #define DP_TX_MAX 256
+/*
+ * UDP GSO: datagrams per UDP_SEGMENT send (the kernel's UDP_MAX_SEGMENTS
+ * is 64 or more) and their bytes (one IPv4 datagram's limit, 65535 less
+ * the IP and UDP headers).
+ */
+#define DP_GSO_SEGS 64
+#define DP_GSO_BYTES (65535 - 20 - 8)
 /* The SIV collision bound (PROTOCOL.md): a key seals at most 2^32 segments. */
 #define DP_KEY_SEGMENTS_MAX (UINT64_C(1) << 32)
 /* Flows are kept for "zccctl show" in a small table; the oldest make room. */
@@ -123,6 +131,7 @@ struct datapath {
 	int warned_no_timestamps;
 	int warned_stale;
 	int encap_selected;             /* selected segments leave encapsulated */
+	int no_gso;                     /* the UDP socket refused UDP_SEGMENT */
 	int block_selected;             /* the peer selects other ports */
 	unsigned trouble;               /* enum dp_trouble bits seen */
 	uint32_t no_option_run, bad_tag_run;    /* since the last one opened */
@@ -603,6 +612,94 @@ aim_sealed(struct datapath *dp, struct txq *q)
 	}
 }
 
+/*
+ * The run of datagrams from q's first-th that one UDP_SEGMENT send can
+ * carry: all of the first one's size but the last, which may be shorter.
+ */
+static size_t
+gso_run(const struct txq *q, size_t first)
+{
+	size_t size = q->iov[first].iov_len, bytes = size, i = first + 1;
+
+	while (i < q->n && i - first < DP_GSO_SEGS &&
+	    q->iov[i].iov_len <= size && bytes + q->iov[i].iov_len <= DP_GSO_BYTES) {
+		bytes += q->iov[i].iov_len;
+		if (q->iov[i++].iov_len < size)
+			break;
+	}
+	return i - first;
+}
+
+/* Control room for one UDP_SEGMENT (a 16-bit segment size). */
+union gso_cmsg {
+	struct cmsghdr h;
+	uint8_t room[CMSG_SPACE(sizeof(uint16_t))];
+};
+
+/*
+ * Send the encapsulated datagrams as runs of equal size, each run one
+ * UDP_SEGMENT message (UDP GSO): the stack takes each run once, and across
+ * a veth or to a NIC with USO it stays one packet until the receiver's GRO.
+ * Returns how many datagrams left; a refusal of UDP_SEGMENT turns it off
+ * for good and leaves the rest to the plain path.
+ */
+static size_t
+send_gso(struct datapath *dp, struct txq *q)
+{
+	struct mmsghdr g[DP_TX_MAX];
+	union gso_cmsg c[DP_TX_MAX];
+	size_t first[DP_TX_MAX + 1], ng = 0, done = 0, at = 0;
+
+	memset(g, 0, sizeof(g));
+	while (at < q->n) {
+		size_t run = gso_run(q, at);
+		struct msghdr *h = &g[ng].msg_hdr;
+
+		first[ng] = at;
+		h->msg_name = q->m[at].msg_hdr.msg_name;
+		h->msg_namelen = q->m[at].msg_hdr.msg_namelen;
+		h->msg_iov = &q->iov[at];
+		h->msg_iovlen = run;
+		if (run > 1) {
+			memset(&c[ng], 0, sizeof(c[ng]));
+			h->msg_control = &c[ng];
+			h->msg_controllen = sizeof(c[ng]);
+			c[ng].h.cmsg_level = SOL_UDP;
+			c[ng].h.cmsg_type = UDP_SEGMENT;
+			c[ng].h.cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			*(uint16_t *)CMSG_DATA(&c[ng].h) =
+			    (uint16_t)q->iov[at].iov_len;
+		}
+		at += run;
+		ng++;
+	}
+	first[ng] = q->n;
+	for (size_t i = 0; i < ng;) {
+		int n = sendmmsg(q->fd, g + i, (unsigned int)(ng - i), 0);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EIO || errno == EINVAL ||
+		    errno == ENOPROTOOPT) && g[i].msg_hdr.msg_iovlen > 1) {
+			log_info("udp: no UDP segmentation offload here (%s): "
+			    "one datagram per send", strerror(errno));
+			dp->no_gso = 1;
+			return done;
+		}
+		if (n == -1) {          /* this run was refused: count, go on */
+			log_debug("udp send: %s", strerror(errno));
+			dp->c.dropped[DROP_IO] += first[i + 1] - first[i];
+			done = first[++i];
+			continue;
+		}
+		for (size_t j = first[i]; j < first[i + n]; j++)
+			count_sent(dp, q, &q->meta[j]);
+		i += (size_t)n;
+		done = first[i];
+	}
+	return done;
+}
+
 /* Send what q holds; count each datagram by how it fared. */
 static void
 send_queued(struct datapath *dp, struct txq *q)
@@ -611,6 +708,8 @@ send_queued(struct datapath *dp, struct txq *q)
 
 	if (!q->encap && q->n > 0)
 		aim_sealed(dp, q);
+	if (q->encap && !dp->no_gso && q->n > 1)
+		done = send_gso(dp, q);
 	while (done < q->n) {
 		int n = sendmmsg(q->fd, q->m + done, (unsigned int)(q->n - done), 0);
 

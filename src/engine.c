@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <netinet/udp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -763,20 +764,49 @@ on_wire(evutil_socket_t fd, short what, void *arg)
 	datapath_on_wire(z->dp, z->intake);
 }
 
+/*
+ * The size of the datagrams UDP GRO coalesced into one read (the last may
+ * be shorter), or the read's length when it holds one.
+ */
+static size_t
+gro_size(struct msghdr *h, size_t n)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			int size;
+
+			memcpy(&size, CMSG_DATA(c), sizeof(size));
+			return size > 0 ? (size_t)size : n;
+		}
+	return n;
+}
+
+/*
+ * Datagrams from the peer's UDP port. With UDP_GRO (host.c) one read may
+ * hold a run of them, each gso_size bytes but the last: cut it back into
+ * the datagrams that were sent.
+ */
 static void
 on_udp(evutil_socket_t fd, short what, void *arg)
 {
-	static uint8_t buf[ENCAP_MAX_LEN];
+	static uint8_t buf[65536];
 	struct zcctund *z = arg;
 
 	(void)what;
 	z->activity++;
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage from;
-		socklen_t fromlen = sizeof(from);
+		union {
+			struct cmsghdr h;
+			uint8_t room[CMSG_SPACE(sizeof(int))];
+		} c;
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr h = { .msg_name = &from, .msg_namelen = sizeof(from),
+		    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &c,
+		    .msg_controllen = sizeof(c) };
 		struct zcc_addr a;
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0,
-		    (struct sockaddr *)&from, &fromlen);
+		ssize_t n = recvmsg(fd, &h, 0);
+		size_t size;
 
 		if (n == -1) {
 			/* ICMP errors (peer not listening yet) surface here. */
@@ -786,8 +816,12 @@ on_udp(evutil_socket_t fd, short what, void *arg)
 				break;
 			continue;
 		}
-		if (addr_from_sockaddr(&a, (struct sockaddr *)&from) == 0)
-			udp_datagram(z, buf, (size_t)n, &a,
+		if (addr_from_sockaddr(&a, (struct sockaddr *)&from) == -1)
+			continue;
+		size = gro_size(&h, (size_t)n);
+		for (size_t at = 0; at < (size_t)n; at += size)
+			udp_datagram(z, buf + at, (size_t)n - at < size ?
+			    (size_t)n - at : size, &a,
 			    addr_sockaddr_port((struct sockaddr *)&from));
 	}
 	datapath_flush(z->dp);

@@ -214,6 +214,19 @@ tcp_listen() {
 	esac
 }
 
+# uso_off NS...: no UDP segmentation offload on eth0 in each NS. zcctund
+# sends encapsulated datagrams as UDP GSO runs, which a veth passes on as
+# one packet: a capture would see one oversized datagram where a real wire
+# carries the datagrams. Off, the kernel cuts each run at eth0, as a NIC
+# does. test_encap switches it on again to check the runs themselves.
+uso_off() {
+	local ns
+	for ns in "$@"; do
+		ip netns exec "$ns" ethtool -K eth0 tx-udp-segmentation off >/dev/null ||
+			fail "ethtool -K eth0 tx-udp-segmentation off in $ns"
+	done
+}
+
 setup_topology() {
 	local h addr
 	ns_new "$NS_SW"
@@ -227,6 +240,7 @@ setup_topology() {
 		ip -n "$NS_SW" link set "v$h" master br0 up
 		ip -n "$PREFIX$h" link set eth0 mtu 1500 up
 		ip -n "$PREFIX$h" addr add "$addr/$PLEN" dev eth0
+		uso_off "$PREFIX$h"
 	done
 	# Prove the bridge forwards (and prime ARP) before any test starts.
 	reachable "$NS_A" "$IP_B" || fail "topology: A cannot reach B"
@@ -255,6 +269,7 @@ setup_routed() {
 	ip -n "$NS_R" link set rb up
 	ip -n "$NS_A" link set eth0 up
 	ip -n "$NS_B" link set eth0 up
+	uso_off "$NS_A" "$NS_B"
 	ip -n "$NS_A" route add default via "$GW_A"
 	ip -n "$NS_B" route add default via "$GW_B"
 	reachable "$NS_A" "$IP_B" || fail "topology: A cannot reach B through R"
@@ -477,6 +492,17 @@ field() {
 drops_sum() {
 	echo "$1" | sed -n 's/.*dropped:\(.*\)/\1/p' | tr ' ' '\n' |
 		awk -F= '/^[a-z_]+=[0-9]+$/ { n += $2 } END { print n + 0 }'
+}
+
+# udp_rcvbuf_errors NS: UDP datagrams NS's sockets dropped for want of
+# buffer room, IPv4 and IPv6 together.
+udp_rcvbuf_errors() {
+	ip netns exec "$1" cat /proc/net/snmp /proc/net/snmp6 | awk '
+		$1 == "Udp:" && $2 !~ /^[0-9]/ { for (i = 2; i <= NF; i++) h[i] = $i }
+		$1 == "Udp:" && $2 ~ /^[0-9]/ {
+			for (i = 2; i <= NF; i++) if (h[i] == "RcvbufErrors") n += $i }
+		$1 == "Udp6RcvbufErrors" { n += $2 }
+		END { print n + 0 }'
 }
 
 # nonzero_drops NAME: the drop counters that are not 0 ("bad_tag=2 ..."),

@@ -12,7 +12,9 @@
 # own LAN) is dropped and counted (unrouted_source), one from a routed
 # address delivered. With compress lz4
 # and compress lzs a compressible transfer arrives byte-exact and puts fewer
-# bytes on the wire than without.
+# bytes on the wire than without. With A's eth0 passing UDP GSO runs whole,
+# runs of A's datagrams cross as single packets, B's UDP_GRO socket reads
+# them coalesced, and 4 MB arrive byte-exact with no datagram dropped.
 # test_vpn.sh runs the same with no encrypt-port at all (a VPN link, as
 # CIPE's): nothing is selected, everything routed into zcc0 is carried.
 set -euo pipefail
@@ -201,6 +203,31 @@ if [ ${#SELECT[@]} = 0 ]; then
 fi
 stop_zcc A
 stop_zcc B
+
+# UDP GSO and GRO. uso_off (lib.sh) has each eth0 cut zcctund's UDP GSO
+# runs as a NIC would; with A's passing them whole, as a NIC with UDP
+# segmentation offload does into its own hardware, a run crosses the veth
+# as one packet and B's UDP_GRO socket reads it as one: the engine must
+# cut it back into its datagrams.
+log "UDP GSO/GRO: 4 MB HA -> HB, A's eth0 passing UDP GSO runs whole"
+ip netns exec "$NS_A" ethtool -K eth0 tx-udp-segmentation on >/dev/null
+start_vpn
+errs=$(udp_rcvbuf_errors "$NS_B")
+capture_start "$NS_B" eth0 runs udp port "$UDP_PORT"
+transfer "$NS_HA" "$NS_HB" 10.2.2.2 5201 "$TMP/tcp.in" "$TMP/tcp.runs.out"
+capture_stop runs
+capture_complete runs
+runs=$($PCAP udp "$TMP/runs.pcap" --port "$UDP_PORT" --src "$IP_A" |
+	awk '$6 > 1500 { n++ } END { print n + 0 }')
+[ "$runs" -gt 0 ] || fail "no UDP GSO run of A's crossed: UDP_SEGMENT unused?"
+[ "$(udp_rcvbuf_errors "$NS_B")" = "$errs" ] ||
+	fail "B's UDP socket overflowed: RcvbufErrors $errs -> $(udp_rcvbuf_errors "$NS_B")"
+d=$(nonzero_drops B)
+[ -z "$d" ] || fail "B dropped datagrams cut from runs: $d"
+ip netns exec "$NS_A" ethtool -K eth0 tx-udp-segmentation off >/dev/null
+stop_zcc A
+stop_zcc B
+check "UDP GSO/GRO: $runs runs of datagrams crossed whole; byte-exact, B dropped nothing, RcvbufErrors unchanged"
 
 # A compressible file: text lines, as logs and HTML are.
 $PY -c '

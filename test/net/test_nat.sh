@@ -45,6 +45,7 @@ router() {
 	ip -n "$NS_R" addr add "$ONE_TO_ONE/32" dev rb
 	ip -n "$NS_A" addr add "$IP_A/24" dev eth0
 	ip -n "$NS_B" addr add "$IP_B/24" dev eth0
+	uso_off "$NS_A" "$NS_B"
 	for l in "$NS_R ra" "$NS_R rb" "$NS_A eth0" "$NS_B eth0"; do
 		# shellcheck disable=SC2086
 		ip -n ${l% *} link set ${l#* } up

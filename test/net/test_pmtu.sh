@@ -58,6 +58,7 @@ setup_path() {
 	ip -n "$NS_S" addr add "$GW_B/$PLEN" dev sb
 	ip -n "$NS_A" addr add "$IP_A/$PLEN" dev eth0
 	ip -n "$NS_B" addr add "$IP_B/$PLEN" dev eth0
+	uso_off "$NS_A" "$NS_B"
 	for l in "$NS_R ra" "$NS_R rs" "$NS_S sr" "$NS_S sb" "$NS_A eth0" \
 	    "$NS_B eth0"; do
 		# shellcheck disable=SC2086
