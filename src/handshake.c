@@ -499,6 +499,8 @@ hs_init_create(const struct hs_config *c, struct hs_state *st,
 	start(&s, 1);
 	s.local_index = local_index;
 	s.key_id = key_id;
+	s.suites = c->suites;   /* agreed on what this init says, not on a
+	                           later SIGHUP's (link.c) */
 	memcpy(payload, tai64n, HS_TAI64N_LEN);
 	payload[HS_TAI64N_LEN] = key_id;        /* then 3 zero bytes */
 	put_view(payload + INIT_VIEW, c);
@@ -574,6 +576,7 @@ fill_keys(struct hs_keys *keys, const struct hs_state *st, uint32_t remote_index
 	keys->local_index = st->local_index;
 	keys->remote_index = remote_index;
 	keys->key_id = st->key_id;
+	keys->suites = st->suites;
 	sodium_memzero(k1, sizeof(k1));
 	sodium_memzero(k2, sizeof(k2));
 }
@@ -592,6 +595,7 @@ hs_resp_create(const struct hs_config *c, struct hs_state *st,
 		goto out;
 	}
 	st->local_index = local_index;
+	st->suites = c->suites;
 	put_header(out, HS_TYPE_RESP, offer(c), c->ports_digest);
 	packet_put_le32(out + RESP_SENDER, local_index);
 	packet_put_le32(out + RESP_RECEIVER, st->remote_index);

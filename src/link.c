@@ -130,11 +130,14 @@ agreed_codec(const struct link *l, const struct hs_keys *k)
 	return 0;
 }
 
-/* The fastest sealing suite both ends run: the highest both offered. */
+/*
+ * The fastest sealing suite both ends run: the highest both offered in
+ * this handshake (the peer decides from the same two offers).
+ */
 static enum seal_suite
-agreed_suite(const struct link *l, const struct hs_keys *k)
+agreed_suite(const struct hs_keys *k)
 {
-	unsigned both = l->hs.suites & k->peer_suites;
+	unsigned both = (unsigned)(k->suites & k->peer_suites);
 	enum seal_suite s = SEAL_SUITE_CHACHA;
 
 	for (unsigned i = 1; i < SEAL_SUITES; i++)
@@ -452,7 +455,7 @@ answer_init(struct link *l, struct hs_state *st, uint64_t now)
 	l->c.hs_sent++;
 	drop_colliding(l, keys.key_id);
 	session_from_keys(&l->next, &keys, agreed_codec(l, &keys),
-	    agreed_suite(l, &keys), 0, now);
+	    agreed_suite(&keys), 0, now);
 	push_keys(l);
 out:
 	hs_keys_wipe(&keys);
@@ -520,7 +523,7 @@ on_resp(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 	session_wipe(&l->next);         /* our handshake is the newer one */
 	drop_colliding(l, keys.key_id);
 	session_from_keys(&s, &keys, agreed_codec(l, &keys),
-	    agreed_suite(l, &keys), 1, now);
+	    agreed_suite(&keys), 1, now);
 	hs_keys_wipe(&keys);
 	install_cur(l, &s, now);
 	/* Confirm at once, so the peer starts sealing with it too. */

@@ -102,6 +102,7 @@ struct hs_state {
 	uint8_t key_id;                                  /* from the init payload */
 	uint8_t peer_codec;                              /* from the init */
 	uint8_t peer_suites;                             /* from the init */
+	uint8_t suites;                 /* what our init or resp offered */
 	uint16_t peer_ports;                             /* its ports digest */
 	struct hs_view peer_view;                        /* from the init */
 	int initiator;
@@ -114,6 +115,7 @@ struct hs_keys {
 	uint8_t key_id;
 	uint8_t peer_codec;     /* the codec the peer offered */
 	uint8_t peer_suites;    /* the sealing suites the peer offered */
+	uint8_t suites;         /* the ones we offered in this handshake */
 	uint16_t peer_ports;    /* the digest of the ports the peer selects */
 	struct hs_view peer_view;       /* how the peer addresses the link */
 };

@@ -223,6 +223,55 @@ check_codec_agreement(void)
 	}
 }
 
+/*
+ * The sealing suite: zccseal3 when both offer it, else zccseal2, at both
+ * ends alike; and agreed on what the handshake's messages offered, not on
+ * an offer changed (by SIGHUP) while the init was on its way.
+ */
+static void
+check_suite_agreement(void)
+{
+	enum { C = SEAL_SUITE_BIT(SEAL_SUITE_CHACHA),
+	    CA = C | SEAL_SUITE_BIT(SEAL_SUITE_AES) };
+	static const uint8_t offers[][3] = {    /* a's, b's, agreed */
+		{ CA, CA, SEAL_SUITE_AES }, { C, CA, SEAL_SUITE_CHACHA },
+		{ CA, C, SEAL_SUITE_CHACHA }, { C, C, SEAL_SUITE_CHACHA },
+	};
+	struct link_config ca = config("10.0.0.1", "10.0.0.2");
+	struct link_config cb = config("10.0.0.2", "10.0.0.1");
+	struct link_report st;
+	struct end a, b;
+
+	for (size_t i = 0; i < sizeof(offers) / sizeof(offers[0]); i++) {
+		ca.suites = offers[i][0];
+		cb.suites = offers[i][1];
+		make_pair(&a, &b, &ca, &cb, psk, psk);
+		link_start(a.l, now);
+		deliver(&a, &b);
+		CHECK_EQ(link_state(a.l), LINK_UP);
+		CHECK_EQ(a.tx.seal.suite, offers[i][2]);
+		CHECK_EQ(b.tx.seal.suite, offers[i][2]);
+		CHECK(keys_match(&a, &b) && keys_match(&b, &a));
+		status(&a, &st);
+		CHECK_EQ(st.suite, offers[i][2]);
+		free_pair(&a, &b);
+	}
+	/* a's init offers zccseal3; a SIGHUP withdraws it before the resp. */
+	ca.suites = cb.suites = CA;
+	make_pair(&a, &b, &ca, &cb, psk, psk);
+	link_start(a.l, now);
+	ca.suites = C;
+	link_set_config(a.l, &ca);
+	deliver(&a, &b);
+	CHECK_EQ(a.tx.seal.suite, SEAL_SUITE_AES);
+	CHECK(keys_match(&a, &b) && keys_match(&b, &a));
+	run_for(&a, &b, 10000);         /* the renewal the change asked for */
+	CHECK_EQ(a.tx.seal.suite, SEAL_SUITE_CHACHA);
+	CHECK_EQ(b.tx.seal.suite, SEAL_SUITE_CHACHA);
+	CHECK(keys_match(&a, &b) && keys_match(&b, &a));
+	free_pair(&a, &b);
+}
+
 static void
 check_up_and_keys(void)
 {
@@ -696,6 +745,7 @@ main(void)
 	CHECK(sodium_init() >= 0);
 	check_up_and_keys();
 	check_codec_agreement();
+	check_suite_agreement();
 	check_rekey();
 	check_replay();
 	check_authentic();
