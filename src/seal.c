@@ -269,7 +269,7 @@ compute_tag(const struct seal_key *k, const struct packet *p, size_t opt_off,
     const uint8_t *saddr, const uint8_t *daddr, uint8_t tag[ZCC_TAG_LEN])
 {
 	uint8_t h[AES_BLOCK];
-	uint8_t full[crypto_core_hchacha20_OUTPUTBYTES];
+	uint8_t full[crypto_core_hchacha20_OUTPUTBYTES] = { 0 };
 	int rc = hash_segment(k, p, opt_off, saddr, daddr, h);
 
 	if (rc == 0 && k->aes != NULL)
@@ -329,6 +329,13 @@ crypt_payload(const struct seal_key *k, struct packet *p,
 	return rc;
 }
 
+/* A zccseal3 key without its contexts: refused, never run unkeyed. */
+static int
+unprepared(const struct seal_key *k)
+{
+	return k->suite == SEAL_SUITE_AES && k->aes == NULL;
+}
+
 int
 seal_segment(const struct seal_key *k, struct packet *p, size_t cap,
     int *sack_trimmed)
@@ -336,7 +343,7 @@ seal_segment(const struct seal_key *k, struct packet *p, size_t cap,
 	uint8_t tag[ZCC_TAG_LEN];
 	long opt_off;
 
-	if (k->suite == SEAL_SUITE_AES && k->aes == NULL)
+	if (unprepared(k))
 		return SEAL_UNPREPARED;
 	if (packet_add_option(p, cap, sack_trimmed) == -1)
 		return SEAL_NO_ROOM;
@@ -380,7 +387,7 @@ seal_open_as(const struct seal_key *k, struct packet *p, const uint8_t *saddr,
 
 	if (opt_off < 0)
 		return SEAL_NO_OPTION;
-	if (k->suite == SEAL_SUITE_AES && k->aes == NULL)
+	if (unprepared(k))
 		return SEAL_UNPREPARED;
 	if (p->buf[opt_off + ZCC_OPT_KEYID_OFF] != k->id)
 		return SEAL_BAD_TAG;
