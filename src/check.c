@@ -459,7 +459,7 @@ await_answer(struct tally *t, const struct target *g, int fd,
 static void
 probe(struct tally *t, const struct target *g, int fd)
 {
-	uint8_t e[HS_KEY_LEN], tai[HS_TAI64N_LEN], msg[HS_INIT_LEN];
+	uint8_t e[HS_KEY_LEN], tai[HS_TAI64N_LEN], msg[HS_INIT_MAX];
 	char peer[ZCC_ADDRSTRLEN];
 	struct hs_config c;
 	struct hs_state st;
@@ -476,7 +476,7 @@ probe(struct tally *t, const struct target *g, int fd)
 		if (hs_init_create(&c, &st, e, randombytes_random(),
 		    (uint8_t)(randombytes_uniform(255) + 1), tai, msg) != HS_OK)
 			break;
-		if (send(fd, msg, sizeof(msg), 0) == -1)
+		if (send(fd, msg, hs_init_len(&c), 0) == -1)
 			got = errno == ECONNREFUSED ? -1 : 0;
 		else
 			got = await_answer(t, g, fd, &c, &st, peer);

@@ -52,7 +52,8 @@ struct link {
 	enum link_state state;
 	struct session cur, prev, next;
 	struct hs_state pending;        /* our init awaiting its resp */
-	uint8_t pending_msg[HS_INIT_LEN];
+	uint8_t pending_msg[HS_INIT_MAX];
+	size_t pending_len;
 	int pending_live;
 	uint64_t last_init;             /* ms: when we last sent an init */
 	uint64_t attempt_start, holdoff_until;
@@ -335,7 +336,8 @@ next_tai64n(struct link *l, uint8_t out[HS_TAI64N_LEN])
 static void
 send_init(struct link *l, uint64_t now)
 {
-	uint8_t e[HS_KEY_LEN], tai[HS_TAI64N_LEN], msg[HS_INIT_LEN];
+	uint8_t e[HS_KEY_LEN], tai[HS_TAI64N_LEN], msg[HS_INIT_MAX];
+	size_t len = hs_init_len(&l->hs);
 
 	l->renew = 0;
 	randombytes_buf(e, sizeof(e));
@@ -344,8 +346,9 @@ send_init(struct link *l, uint64_t now)
 	if (hs_init_create(&l->hs, &l->pending, e, pick_index(), pick_key_id(l),
 	    tai, msg) == HS_OK) {
 		l->pending_live = 1;
-		memcpy(l->pending_msg, msg, sizeof(msg));
-		l->ops.send(l->arg, msg, sizeof(msg));
+		memcpy(l->pending_msg, msg, len);
+		l->pending_len = len;
+		l->ops.send(l->arg, msg, len);
 		l->c.hs_sent++;
 	}
 	l->last_init = now;
@@ -489,7 +492,7 @@ on_init(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 	if (l->pending_live && we_win_tie(l, &st, hs_init_ephemeral(msg, len))) {
 		/* Ours may have been lost (the peer was not up yet): again. */
 		log_debug("both ends initiated: ours goes on");
-		l->ops.send(l->arg, l->pending_msg, sizeof(l->pending_msg));
+		l->ops.send(l->arg, l->pending_msg, l->pending_len);
 		l->c.hs_sent++;
 		goto out;
 	}
@@ -586,9 +589,11 @@ link_input(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 {
 	switch (hs_type(msg, len)) {
 	case HS_TYPE_INIT:
+	case HS_TYPE_INIT_PK:
 		l->c.hs_received++;
 		return on_init(l, msg, len, now);
 	case HS_TYPE_RESP:
+	case HS_TYPE_RESP_PK:
 		l->c.hs_received++;
 		return on_resp(l, msg, len, now);
 	case HS_TYPE_ECHO_REQUEST:

@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Internal to src/handshake.c: the bare Noise layer, Noise_NNpsk0_25519_
- * ChaChaPoly_SHA256 (Noise spec rev 34), with the prologue and payloads as
- * parameters. The zcc framing (indices, mac1, the init payload) lives in
+ * ChaChaPoly_SHA256 and Noise_IKpsk2_25519_ChaChaPoly_SHA256 (Noise spec
+ * rev 34), with the prologue, keys and payloads as parameters. The zcc framing (indices, mac1, the init payload) lives in
  * handshake.c on top of it. Exposed only so that test/unit/test_handshake.c
  * can check this layer alone against the published Noise test vectors;
  * nothing else should include it (include/zcc/handshake.h is the interface).
  *
- *   NNpsk0:
- *     -> psk, e
- *     <- e, ee
+ *   NNpsk0:                 IKpsk2:
+ *     -> psk, e               <- s
+ *     <- e, ee                ...
+ *                             -> e, es, s, ss
+ *                             <- e, ee, se, psk
  *
- * Every key of this pattern encrypts exactly one message (each e and ee
- * token re-keys first), so the handshake messages all use nonce 0.
+ * Every key of these patterns encrypts exactly one message (each token
+ * that mixes a key re-keys first), so the handshake messages all use
+ * nonce 0.
  */
 #ifndef ZCC_NOISE_H
 #define ZCC_NOISE_H
@@ -55,6 +58,47 @@ int hs_noise_write2(struct hs_state *st, const uint8_t e_priv[HS_KEY_LEN],
  */
 int hs_noise_read2(struct hs_state *st, const uint8_t *msg, size_t len,
     uint8_t *payload);
+
+/* IKpsk2's message 1: e, enc(s), enc(payload). */
+#define HS_NOISE_IK1_LEN(payload_len) \
+	(HS_NOISE_DH_LEN + HS_NOISE_DH_LEN + HS_NOISE_TAG_LEN + \
+	 (payload_len) + HS_NOISE_TAG_LEN)
+
+/*
+ * IKpsk2: InitializeSymmetric, MixHash(prologue), then the pre-message:
+ * MixHash(rs_pub), the responder's static public key (at the initiator the
+ * peer's, at the responder its own).
+ */
+void hs_noise_ik_start(struct hs_state *st, const uint8_t *prologue,
+    size_t prologue_len, const uint8_t rs_pub[HS_KEY_LEN]);
+
+/*
+ * Initiator, "-> e, es, s, ss" with our static s_priv to the responder's
+ * rs: out gets HS_NOISE_IK1_LEN(len) bytes. HS_OK or HS_ERR_DH.
+ */
+int hs_noise_ik_write1(struct hs_state *st, const uint8_t s_priv[HS_KEY_LEN],
+    const uint8_t rs[HS_KEY_LEN], const uint8_t e_priv[HS_KEY_LEN],
+    const uint8_t *payload, size_t len, uint8_t *out);
+
+/*
+ * Responder, "-> e, es, s, ss" read with our static s_priv: st->rs gets
+ * the initiator's static public key; payload len - 96 bytes. HS_OK,
+ * HS_ERR_SHORT, HS_ERR_DH or HS_ERR_DECRYPT; st is garbage on error.
+ */
+int hs_noise_ik_read1(struct hs_state *st, const uint8_t s_priv[HS_KEY_LEN],
+    const uint8_t *msg, size_t len, uint8_t *payload);
+
+/* Responder, "<- e, ee, se, psk" (se with st->rs). HS_OK or HS_ERR_DH. */
+int hs_noise_ik_write2(struct hs_state *st, const uint8_t e_priv[HS_KEY_LEN],
+    const uint8_t psk[HS_KEY_LEN], const uint8_t *payload, size_t len,
+    uint8_t *out);
+
+/*
+ * Initiator, "<- e, ee, se, psk" read (se with st->s_priv). HS_OK,
+ * HS_ERR_SHORT, HS_ERR_DH or HS_ERR_DECRYPT; st is garbage on error.
+ */
+int hs_noise_ik_read2(struct hs_state *st, const uint8_t psk[HS_KEY_LEN],
+    const uint8_t *msg, size_t len, uint8_t *payload);
 
 /* Split(): k1 encrypts initiator -> responder, k2 the other way. */
 void hs_noise_split(const struct hs_state *st, uint8_t k1[HS_KEY_LEN],

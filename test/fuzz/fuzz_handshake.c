@@ -42,7 +42,7 @@ static void
 init_once(void)
 {
 	uint8_t psk[HS_KEY_LEN], e_i[HS_KEY_LEN], tai[HS_TAI64N_LEN], ts[HS_TAI64N_LEN];
-	uint8_t m1[HS_INIT_LEN], m2[HS_RESP_LEN];
+	uint8_t m1[HS_INIT_MAX], m2[HS_RESP_LEN];
 	struct zcc_addr a, b;
 	struct hs_state st, str;
 	struct hs_keys kr;
@@ -64,7 +64,7 @@ init_once(void)
 	if (hs_init_create(&ci, &pending, e_i, IDX_I, KEY_ID, tai, m1) != HS_OK)
 		abort();
 	st = pending;
-	if (hs_init_consume(&cr, &str, m1, sizeof(m1), NULL, ts) != HS_OK ||
+	if (hs_init_consume(&cr, &str, m1, HS_INIT_LEN, NULL, ts) != HS_OK ||
 	    hs_resp_create(&cr, &str, e_r, IDX_R, m2, &kr) != HS_OK ||
 	    hs_resp_consume(&ci, &st, m2, sizeof(m2), &want_i) != HS_OK)
 		abort();

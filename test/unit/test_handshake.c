@@ -113,8 +113,8 @@ hex_field(const struct fields *f, const char *name, int i, uint8_t *out,
 static void
 mac1_fix(const struct hs_config *c, uint8_t *msg, size_t len)
 {
-	crypto_generichash(msg + len - 16, 16, msg, len - 16, c->mac1_key,
-	    sizeof(c->mac1_key));
+	crypto_generichash(msg + len - 16, 16, msg, len - 16, c->keys[0].mac1_in,
+	    sizeof(c->keys[0].mac1_in));
 }
 
 /* ---- The published Noise vector ---- */
@@ -193,6 +193,74 @@ check_noise_vector(void)
 	}
 	CHECK_EQ(msgs, 6);
 	fprintf(stderr, "noise vector: %d messages\n", msgs);
+}
+
+/* The same for Noise_IKpsk2_25519_ChaChaPoly_SHA256 (public-key links). */
+static void
+check_noise_ik_vector(void)
+{
+	struct fields f;
+	struct hs_state i, r;
+	uint8_t prologue[MAXLEN], psk[32], s_i[32], s_r[32], rs[32], pub_r[32];
+	uint8_t pub_i[32], e_i[32], e_r[32], hh[32], pt[MAXLEN], ct[MAXLEN];
+	uint8_t out[MAXLEN], k1[32], k2[32], rk1[32], rk2[32];
+	size_t p_len, pt_len, ct_len;
+
+	CHECK(read_fields(ZCC_TEST_DATA "/noise_ikpsk2.txt", NULL, &f) == 0);
+	CHECK(field(&f, "protocol_name", 0) != NULL &&
+	    strcmp(field(&f, "protocol_name", 0),
+	    "Noise_IKpsk2_25519_ChaChaPoly_SHA256") == 0);
+	p_len = hex_field(&f, "init_prologue", 0, prologue, 0);
+	hex_field(&f, "init_psk", 0, psk, 32);
+	hex_field(&f, "init_static", 0, s_i, 32);
+	hex_field(&f, "init_ephemeral", 0, e_i, 32);
+	hex_field(&f, "init_remote_static", 0, rs, 32);
+	hex_field(&f, "resp_static", 0, s_r, 32);
+	hex_field(&f, "resp_ephemeral", 0, e_r, 32);
+	hex_field(&f, "handshake_hash", 0, hh, 32);
+	CHECK(crypto_scalarmult_base(pub_r, s_r) == 0);
+	CHECK_MEM(pub_r, rs, 32);
+	CHECK(crypto_scalarmult_base(pub_i, s_i) == 0);
+
+	memset(&i, 0, sizeof(i));
+	memset(&r, 0, sizeof(r));
+	hs_noise_ik_start(&i, prologue, p_len, rs);
+	hs_noise_ik_start(&r, prologue, p_len, pub_r);
+
+	pt_len = hex_field(&f, "payload", 0, pt, 0);
+	ct_len = hex_field(&f, "ciphertext", 0, ct, 0);
+	CHECK_EQ(ct_len, HS_NOISE_IK1_LEN(pt_len));
+	CHECK_EQ(hs_noise_ik_write1(&i, s_i, rs, e_i, pt, pt_len, out), HS_OK);
+	CHECK_MEM(out, ct, ct_len);
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(hs_noise_ik_read1(&r, s_r, ct, ct_len, out), HS_OK);
+	CHECK_MEM(out, pt, pt_len);
+	CHECK_MEM(r.rs, pub_i, 32);     /* the responder learned who */
+
+	pt_len = hex_field(&f, "payload", 1, pt, 0);
+	ct_len = hex_field(&f, "ciphertext", 1, ct, 0);
+	CHECK_EQ(ct_len, HS_NOISE_MSG_LEN(pt_len));
+	CHECK_EQ(hs_noise_ik_write2(&r, e_r, psk, pt, pt_len, out), HS_OK);
+	CHECK_MEM(out, ct, ct_len);
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(hs_noise_ik_read2(&i, psk, ct, ct_len, out), HS_OK);
+	CHECK_MEM(out, pt, pt_len);
+
+	CHECK_MEM(i.h, hh, 32);
+	CHECK_MEM(r.h, hh, 32);
+	hs_noise_split(&i, k1, k2);
+	hs_noise_split(&r, rk1, rk2);
+	CHECK_MEM(k1, rk1, 32);
+	CHECK_MEM(k2, rk2, 32);
+	pt_len = hex_field(&f, "payload", 2, pt, 0);
+	ct_len = hex_field(&f, "ciphertext", 2, ct, 0);
+	hs_noise_encrypt(k1, 0, NULL, 0, pt, pt_len, out);
+	CHECK_MEM(out, ct, ct_len);
+	pt_len = hex_field(&f, "payload", 3, pt, 0);
+	ct_len = hex_field(&f, "ciphertext", 3, ct, 0);
+	hs_noise_encrypt(k2, 0, NULL, 0, pt, pt_len, out);
+	CHECK_MEM(out, ct, ct_len);
+	fprintf(stderr, "noise IKpsk2 vector: checked\n");
 }
 
 /* ---- The PROTOCOL.md vectors ---- */
@@ -298,12 +366,12 @@ static void
 vector_states(const struct hs_config *ci, const struct hs_config *cr,
     struct hs_state *sti, struct hs_state *str)
 {
-	uint8_t msg[HS_INIT_LEN], ts[12];
+	uint8_t msg[HS_INIT_MAX], ts[12];
 
 	CHECK_EQ(hs_init_create(ci, sti, zv.e_i, zv.idx_i, zv.key_id, zv.tai64n,
 	    msg), HS_OK);
 	if (str != NULL)
-		CHECK_EQ(hs_init_consume(cr, str, msg, sizeof(msg), NULL, ts), HS_OK);
+		CHECK_EQ(hs_init_consume(cr, str, msg, HS_INIT_LEN, NULL, ts), HS_OK);
 }
 
 static void
@@ -312,14 +380,14 @@ check_zcc_vectors(void)
 	struct hs_config ci, cr;
 	struct hs_state sti, str;
 	struct hs_keys ki, kr;
-	uint8_t msg[HS_INIT_LEN], ts[12], ek[32];
+	uint8_t msg[HS_INIT_MAX], ts[12], ek[32];
 	enum hs_type type;
 	uint8_t flags;
 	uint64_t counter;
 
 	vector_configs(&ci, &cr);
-	CHECK_MEM(ci.mac1_key, zv.mac1_key, 32);
-	CHECK_MEM(cr.mac1_key, zv.mac1_key, 32);
+	CHECK_MEM(ci.keys[0].mac1_in, zv.mac1_key, 32);
+	CHECK_MEM(cr.keys[0].mac1_in, zv.mac1_key, 32);
 	hs_tai64n(ts, zv.sec, zv.nsec);
 	CHECK_MEM(ts, zv.tai64n, 12);
 
@@ -387,7 +455,7 @@ check_ipv6_vector(void)
 	struct hs_state sti, str;
 	struct hs_keys ki, kr;
 	struct zcc_addr mi, mr;
-	uint8_t msg[HS_INIT_LEN], ts[12];
+	uint8_t msg[HS_INIT_MAX], ts[12];
 
 	hs_config_init(&ci, zv.psk, &zv.a_i6, &zv.a_r6);
 	hs_config_init(&cr, zv.psk, &zv.a_r6, &zv.a_i6);
@@ -426,7 +494,7 @@ check_nat_vector(void)
 	struct hs_config ci, cr;
 	struct hs_state sti, str;
 	struct hs_keys ki, kr;
-	uint8_t msg[HS_INIT_LEN], ts[12];
+	uint8_t msg[HS_INIT_MAX], ts[12];
 
 	hs_config_init(&ci, zv.psk, &zv.a_i, &zv.nat_to_r);
 	hs_config_init(&cr, zv.psk, &zv.a_r, &zv.nat_to_i);
@@ -464,7 +532,7 @@ frame_init(const struct hs_config *ci, const uint8_t payload[52], uint8_t out[HS
 	out[0] = HS_TYPE_INIT, out[1] = out[2] = out[3] = 0;
 	out[4] = (uint8_t)zv.idx_i, out[5] = (uint8_t)(zv.idx_i >> 8);
 	out[6] = (uint8_t)(zv.idx_i >> 16), out[7] = (uint8_t)(zv.idx_i >> 24);
-	CHECK_EQ(hs_noise_write1(&s, ci->psk, zv.e_i, payload, 52, out + 8), HS_OK);
+	CHECK_EQ(hs_noise_write1(&s, ci->keys[0].psk, zv.e_i, payload, 52, out + 8), HS_OK);
 	mac1_fix(ci, out, HS_INIT_LEN);
 }
 
@@ -477,7 +545,7 @@ check_framing(void)
 {
 	struct hs_config ci, cr;
 	struct hs_state st;
-	uint8_t payload[52], msg[HS_INIT_LEN], ts[12];
+	uint8_t payload[52], msg[HS_INIT_MAX], ts[12];
 	static const int bad[] = { 13, 14, 15, 16, 17, 24, 35, 40, 51 };
 
 	vector_configs(&ci, &cr);
@@ -497,7 +565,7 @@ check_framing(void)
 
 		payload[bad[i]] = bad[i] == 16 ? 6 : 0x80;
 		frame_init(&ci, payload, msg);
-		CHECK_EQ(hs_init_consume(&cr, &st, msg, sizeof(msg), NULL, ts),
+		CHECK_EQ(hs_init_consume(&cr, &st, msg, HS_INIT_LEN, NULL, ts),
 		    HS_ERR_DECRYPT);
 		payload[bad[i]] = was;
 	}
@@ -544,7 +612,7 @@ check_round_trips(void)
 		struct hs_state sti, str;
 		struct hs_keys ki, kr;
 		uint8_t psk[32], e_i[32], e_r[32], tai[12], ts[12];
-		uint8_t m1[HS_INIT_LEN], m2[HS_RESP_LEN];
+		uint8_t m1[HS_INIT_MAX], m2[HS_RESP_LEN];
 		struct zcc_addr a, b;
 		uint8_t ab[32];
 		uint32_t ii = randombytes_random(), ir = randombytes_random();
@@ -564,7 +632,7 @@ check_round_trips(void)
 		cr.codec = (uint8_t)((n / HS_CODECS) % HS_CODECS);
 
 		CHECK_EQ(hs_init_create(&ci, &sti, e_i, ii, id, tai, m1), HS_OK);
-		CHECK_EQ(hs_init_consume(&cr, &str, m1, sizeof(m1), NULL, ts), HS_OK);
+		CHECK_EQ(hs_init_consume(&cr, &str, m1, HS_INIT_LEN, NULL, ts), HS_OK);
 		CHECK_MEM(ts, tai, 12);
 		CHECK_EQ(hs_resp_create(&cr, &str, e_r, ir, m2, &kr), HS_OK);
 		CHECK_EQ(hs_receiver_index(m2, sizeof(m2)), ii);
@@ -601,7 +669,7 @@ check_ports_digest(void)
 	struct hs_config ci, cr;
 	struct hs_state si, sr;
 	struct hs_keys ki, kr;
-	uint8_t init[HS_INIT_LEN], resp[HS_RESP_LEN], ts[12], e[32] = { 7 };
+	uint8_t init[HS_INIT_MAX], resp[HS_RESP_LEN], ts[12], e[32] = { 7 };
 
 	CHECK_EQ(hs_ports_digest(a, 0), 0);
 	CHECK(hs_ports_digest(a, 2) != 0);
@@ -612,7 +680,7 @@ check_ports_digest(void)
 	ci.ports_digest = hs_ports_digest(a, 2);
 	cr.ports_digest = hs_ports_digest(c, 2);
 	CHECK_EQ(hs_init_create(&ci, &si, e, 1, 9, zv.tai64n, init), HS_OK);
-	CHECK_EQ(hs_init_consume(&cr, &sr, init, sizeof(init), NULL, ts), HS_OK);
+	CHECK_EQ(hs_init_consume(&cr, &sr, init, HS_INIT_LEN, NULL, ts), HS_OK);
 	CHECK_EQ(sr.peer_ports, ci.ports_digest);
 	e[0] = 8;
 	CHECK_EQ(hs_resp_create(&cr, &sr, e, 2, resp, &kr), HS_OK);
@@ -770,7 +838,18 @@ check_wrong_psk_and_addresses(void)
 	hs_config_init(&bad, psk, &zv.a_r, &zv.a_i);
 	CHECK_EQ(hs_init_consume(&bad, &str, zv.init, HS_INIT_LEN, NULL, ts), HS_ERR_MAC);
 	hs_config_init(&bad, psk, &zv.a_i, &zv.a_r);
-	CHECK_EQ(hs_resp_consume(&bad, &sti, zv.resp, HS_RESP_LEN, &k), HS_ERR_MAC);
+	{
+		struct hs_state stbad;
+		uint8_t m1[HS_INIT_MAX];
+
+		CHECK_EQ(hs_init_create(&bad, &stbad, zv.e_i, zv.idx_i, 1, zv.tai64n,
+		    m1), HS_OK);
+		CHECK_EQ(hs_resp_consume(&bad, &stbad, zv.resp, HS_RESP_LEN, &k),
+		    HS_ERR_MAC);
+		/* The init's keys, not the config's now, check the resp. */
+		CHECK_EQ(hs_resp_consume(&bad, &sti, zv.resp, HS_RESP_LEN, &k), HS_OK);
+		vector_states(&ci, &cr, &sti, &str);
+	}
 
 	/*
 	 * The right key but other addresses (a NAT between the ends): the
@@ -785,11 +864,11 @@ check_wrong_psk_and_addresses(void)
 	hs_config_init(&bad, zv.psk, &zv.a_i, &other);
 	{
 		struct hs_state s;
-		uint8_t m1[HS_INIT_LEN];
+		uint8_t m1[HS_INIT_MAX];
 
 		CHECK_EQ(hs_init_create(&bad, &s, zv.e_i, zv.idx_i, zv.key_id,
 		    zv.tai64n, m1), HS_OK);
-		CHECK_EQ(hs_init_consume(&cr, &str, m1, sizeof(m1), NULL, ts),
+		CHECK_EQ(hs_init_consume(&cr, &str, m1, HS_INIT_LEN, NULL, ts),
 		    HS_OK);
 		CHECK(addr_equal(&str.peer_view.peer, &other));
 	}
@@ -814,18 +893,18 @@ check_reflection(void)
 {
 	struct hs_config ci, cr;
 	struct hs_state sti, st;
-	uint8_t msg[HS_INIT_LEN], ts[12];
+	uint8_t msg[HS_INIT_MAX], ts[12];
 
 	vector_configs(&ci, &cr);
 	CHECK_EQ(hs_init_create(&ci, &sti, zv.e_i, zv.idx_i, zv.key_id, zv.tai64n,
 	    msg), HS_OK);
-	CHECK_EQ(hs_init_consume(&ci, &st, msg, sizeof(msg), sti.e_pub, ts),
+	CHECK_EQ(hs_init_consume(&ci, &st, msg, HS_INIT_LEN, sti.e_pub, ts),
 	    HS_ERR_REFLECTED);
 	/* Even without the ephemeral check, our own view gives it away. */
-	CHECK_EQ(hs_init_consume(&ci, &st, msg, sizeof(msg), NULL, ts),
+	CHECK_EQ(hs_init_consume(&ci, &st, msg, HS_INIT_LEN, NULL, ts),
 	    HS_ERR_REFLECTED);
 	/* A different pending ephemeral does not get in the way. */
-	CHECK_EQ(hs_init_consume(&cr, &st, msg, sizeof(msg), zv.e_r, ts), HS_OK);
+	CHECK_EQ(hs_init_consume(&cr, &st, msg, HS_INIT_LEN, zv.e_r, ts), HS_OK);
 	/* And the responder's resp sent back to the responder. */
 	CHECK_EQ(hs_type(zv.resp, HS_RESP_LEN), HS_TYPE_RESP);
 	CHECK_EQ(hs_init_consume(&cr, &st, zv.resp, HS_RESP_LEN, NULL, ts), HS_ERR_SHORT);
@@ -838,13 +917,13 @@ check_stray_resp(void)
 	struct hs_config ci, cr;
 	struct hs_state a, b, before, str;
 	struct hs_keys k;
-	uint8_t m1[HS_INIT_LEN], m2[HS_RESP_LEN], e[32], ts[12];
+	uint8_t m1[HS_INIT_MAX], m2[HS_RESP_LEN], e[32], ts[12];
 
 	vector_configs(&ci, &cr);
 	vector_states(&ci, &cr, &a, NULL);
 	randombytes_buf(e, sizeof(e));
 	CHECK_EQ(hs_init_create(&ci, &b, e, zv.idx_i + 1, 2, zv.tai64n, m1), HS_OK);
-	CHECK_EQ(hs_init_consume(&cr, &str, m1, sizeof(m1), NULL, ts), HS_OK);
+	CHECK_EQ(hs_init_consume(&cr, &str, m1, HS_INIT_LEN, NULL, ts), HS_OK);
 	CHECK_EQ(hs_resp_create(&cr, &str, zv.e_r, 99, m2, &k), HS_OK);
 
 	before = a;
@@ -931,6 +1010,141 @@ check_lengths(void)
 	CHECK_EQ(hs_init_consume(&cr, &str, NULL, 0, NULL, ts), HS_ERR_SHORT);
 }
 
+/* ---- Public-key links ---- */
+
+struct pk_end {
+	uint8_t priv[32], pub[32];
+};
+
+static void
+pk_end(struct pk_end *e, uint8_t seed)
+{
+	memset(e->priv, seed, 32);
+	CHECK(crypto_scalarmult_base(e->pub, e->priv) == 0);
+}
+
+/*
+ * One handshake from ci to cr: HS_OK and matching keys, or the first
+ * error (st: the responder's state, for HS_ERR_PEER_KEY's key).
+ */
+static int
+pk_handshake(const struct hs_config *ci, const struct hs_config *cr,
+    struct hs_keys *ki, struct hs_keys *kr, struct hs_state *str)
+{
+	struct hs_state sti;
+	uint8_t m1[HS_INIT_MAX], m2[HS_RESP_LEN], ts[12], e_i[32], e_r[32];
+	int rc;
+
+	memset(e_i, 0x21, 32);
+	memset(e_r, 0x42, 32);
+	CHECK_EQ(hs_init_create(ci, &sti, e_i, 11, 3, zv.tai64n, m1), HS_OK);
+	CHECK_EQ(hs_type(m1, hs_init_len(ci)),
+	    ci->keys[ci->use].public_keys ? HS_TYPE_INIT_PK : HS_TYPE_INIT);
+	rc = hs_init_consume(cr, str, m1, hs_init_len(ci), NULL, ts);
+	if (rc != HS_OK)
+		return rc;
+	CHECK_EQ(hs_resp_create(cr, str, e_r, 22, m2, kr), HS_OK);
+	rc = hs_resp_consume(ci, &sti, m2, sizeof(m2), ki);
+	if (rc != HS_OK)
+		return rc;
+	CHECK_MEM(ki->send, kr->recv, 32);
+	CHECK_MEM(ki->recv, kr->send, 32);
+	CHECK_MEM(ki->binding, kr->binding, 32);
+	return HS_OK;
+}
+
+static void
+check_public_keys(void)
+{
+	struct pk_end a, b, b2, x;
+	struct hs_keyset ks[2];
+	struct hs_config ci, cr;
+	struct hs_state st;
+	struct hs_keys ki, kr, first;
+	uint8_t psk[32];
+
+	pk_end(&a, 1);
+	pk_end(&b, 2);
+	pk_end(&b2, 3);
+	pk_end(&x, 4);
+	memset(psk, 0x77, 32);
+	hs_config_init(&ci, zv.psk, &zv.a_i, &zv.a_r);
+	hs_config_init(&cr, zv.psk, &zv.a_r, &zv.a_i);
+
+	/* Public keys alone: up, and each end used keyset 0. */
+	CHECK_EQ(hs_keyset_init(&ks[0], NULL, a.priv, b.pub), 0);
+	CHECK_MEM(ks[0].pub, a.pub, 32);
+	hs_config_set_keys(&ci, ks, 1);
+	CHECK_EQ(hs_keyset_init(&ks[0], NULL, b.priv, a.pub), 0);
+	hs_config_set_keys(&cr, ks, 1);
+	CHECK_EQ(hs_init_len(&ci), HS_INIT_PK_LEN);
+	CHECK_EQ(pk_handshake(&ci, &cr, &ki, &kr, &st), HS_OK);
+	first = ki;
+	/* Another handshake: new keys, a new binding. */
+	CHECK_EQ(pk_handshake(&ci, &cr, &ki, &kr, &st), HS_OK);
+	CHECK(memcmp(first.binding, ki.binding, 32) == 0);      /* same inputs */
+
+	/* With a shared key on top at both ends: other keys than without. */
+	CHECK_EQ(hs_keyset_init(&ks[0], psk, a.priv, b.pub), 0);
+	hs_config_set_keys(&ci, ks, 1);
+	CHECK_EQ(hs_keyset_init(&ks[0], psk, b.priv, a.pub), 0);
+	hs_config_set_keys(&cr, ks, 1);
+	CHECK_EQ(pk_handshake(&ci, &cr, &ki, &kr, &st), HS_OK);
+	CHECK(memcmp(first.send, ki.send, 32) != 0);
+	CHECK(memcmp(first.binding, ki.binding, 32) != 0);
+	/* The shared key at one end only: mac1 already fails. */
+	CHECK_EQ(hs_keyset_init(&ks[0], NULL, b.priv, a.pub), 0);
+	hs_config_set_keys(&cr, ks, 1);
+	CHECK_EQ(pk_handshake(&ci, &cr, &ki, &kr, &st), HS_ERR_MAC);
+
+	/* The responder expects another initiator key: refused, and named. */
+	CHECK_EQ(hs_keyset_init(&ks[0], psk, b.priv, x.pub), 0);
+	hs_config_set_keys(&cr, ks, 1);
+	CHECK_EQ(pk_handshake(&ci, &cr, &ki, &kr, &st), HS_ERR_PEER_KEY);
+	CHECK_MEM(st.peer_static, a.pub, 32);
+	/* The initiator has the responder's key wrong: mac1 fails there. */
+	CHECK_EQ(hs_keyset_init(&ks[0], psk, a.priv, x.pub), 0);
+	hs_config_set_keys(&ci, ks, 1);
+	CHECK_EQ(hs_keyset_init(&ks[0], psk, b.priv, a.pub), 0);
+	hs_config_set_keys(&cr, ks, 1);
+	CHECK_EQ(pk_handshake(&ci, &cr, &ki, &kr, &st), HS_ERR_MAC);
+	/* A shared-key init to a public-key responder: no keyset takes it. */
+	hs_config_init(&ci, psk, &zv.a_i, &zv.a_r);
+	CHECK_EQ(pk_handshake(&ci, &cr, &ki, &kr, &st), HS_ERR_MAC);
+
+	/*
+	 * A rotation: b has a new key pair b2 and keeps b for the overlap.
+	 * a still knows only b: its init goes to keyset 1. a with b2 first
+	 * and b second: keyset 0; with b's key only in keyset 1, its second
+	 * try (use = 1) gets through.
+	 */
+	CHECK_EQ(hs_keyset_init(&ks[0], psk, b2.priv, a.pub), 0);
+	CHECK_EQ(hs_keyset_init(&ks[1], psk, b.priv, a.pub), 0);
+	hs_config_set_keys(&cr, ks, 2);
+	CHECK_EQ(hs_keyset_init(&ks[0], psk, a.priv, b.pub), 0);
+	hs_config_set_keys(&ci, ks, 1);
+	CHECK_EQ(pk_handshake(&ci, &cr, &ki, &kr, &st), HS_OK);
+	CHECK_EQ(kr.keyset, 1);
+	CHECK_EQ(hs_keyset_init(&ks[0], psk, a.priv, b2.pub), 0);
+	CHECK_EQ(hs_keyset_init(&ks[1], psk, a.priv, b.pub), 0);
+	hs_config_set_keys(&ci, ks, 2);
+	CHECK_EQ(pk_handshake(&ci, &cr, &ki, &kr, &st), HS_OK);
+	CHECK_EQ(kr.keyset, 0);
+	CHECK_EQ(ki.keyset, 0);
+	CHECK_EQ(hs_keyset_init(&ks[0], psk, b.priv, a.pub), 0);
+	hs_config_set_keys(&cr, ks, 1);                 /* b only */
+	CHECK_EQ(pk_handshake(&ci, &cr, &ki, &kr, &st), HS_ERR_MAC);
+	ci.use = 1;
+	CHECK_EQ(pk_handshake(&ci, &cr, &ki, &kr, &st), HS_OK);
+	CHECK_EQ(ki.keyset, 1);
+
+	/* A low-order peer key is refused when the keyset is made. */
+	memset(x.pub, 0, 32);
+	CHECK_EQ(hs_keyset_init(&ks[0], psk, a.priv, x.pub), -1);
+	hs_config_wipe(&ci);
+	hs_config_wipe(&cr);
+}
+
 static void
 check_tai64n(void)
 {
@@ -962,6 +1176,7 @@ main(void)
 {
 	CHECK(sodium_init() >= 0);
 	check_noise_vector();
+	check_noise_ik_vector();
 	CHECK(read_zvec() == 0);
 	if (check_failures)
 		CHECK_DONE();
@@ -971,6 +1186,7 @@ main(void)
 	check_framing();
 	check_short_datagrams();
 	check_round_trips();
+	check_public_keys();
 	check_ports_digest();
 	check_init_tampering();
 	check_resp_tampering();

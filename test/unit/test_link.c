@@ -432,7 +432,7 @@ static int
 inject_init(struct end *to, const struct link_config *from, uint16_t ports,
     uint8_t key_id, const uint8_t tai[HS_TAI64N_LEN])
 {
-	uint8_t e[HS_KEY_LEN], msg[HS_INIT_LEN];
+	uint8_t e[HS_KEY_LEN], msg[HS_INIT_MAX];
 	struct hs_config hc;
 	struct hs_state hs;
 	int ret = -1;
@@ -442,7 +442,7 @@ inject_init(struct end *to, const struct link_config *from, uint16_t ports,
 	randombytes_buf(e, sizeof(e));
 	if (hs_init_create(&hc, &hs, e, randombytes_random(), key_id, tai,
 	    msg) == HS_OK)
-		ret = link_input(to->l, msg, sizeof(msg), now);
+		ret = link_input(to->l, msg, HS_INIT_LEN, now);
 	to->nq = 0;                             /* its answer reaches no one */
 	hs_config_wipe(&hc);
 	hs_state_wipe(&hs);
@@ -698,7 +698,7 @@ check_rate_limit(void)
 	struct hs_state st;
 	struct end a, b;
 	struct link_report s;
-	uint8_t e[32], tai[HS_TAI64N_LEN], msg[HS_INIT_LEN];
+	uint8_t e[32], tai[HS_TAI64N_LEN], msg[HS_INIT_MAX];
 
 	make_pair(&a, &b, &ca, &cb, psk, psk);
 	link_start(a.l, now);
@@ -708,7 +708,7 @@ check_rate_limit(void)
 		randombytes_buf(e, sizeof(e));
 		hs_tai64n(tai, 4000000000u, i);  /* later than any real clock */
 		CHECK_EQ(hs_init_create(&hc, &st, e, i + 1, 7, tai, msg), HS_OK);
-		link_input(b.l, msg, sizeof(msg), now);
+		link_input(b.l, msg, HS_INIT_LEN, now);
 	}
 	status(&b, &s);
 	CHECK(s.counters.hs_rate_limited >= 140);
