@@ -77,6 +77,7 @@ struct zcctund {
 	struct link *link;
 	struct control *control;
 	struct event_base *base;
+	uint8_t *parent_buf;    /* locked: the parent's messages, keys among them */
 	int exit_status;
 	unsigned long activity; /* packet callbacks run, for busy-poll */
 	uint64_t stderr_until;  /* updetach: see engine.h */
@@ -906,17 +907,42 @@ apply_config(struct zcctund *z, const struct privsep_config *c)
 	    z->opt.nports, z->opt.busy_poll);
 }
 
-/* A message, or the parent gone (the engine then has no reason to live). */
+/* The larger of the parent's two messages, and a byte to see a longer one. */
+#define PARENT_BUF_LEN (sizeof(struct privsep_keys) > sizeof(struct privsep_msg) ? \
+	sizeof(struct privsep_keys) + 1 : sizeof(struct privsep_msg) + 1)
+
+/* A SIGHUP's keys (the parent logged what they are). */
+static void
+apply_keys(struct zcctund *z, const void *buf, size_t len)
+{
+	struct privsep_keys *k = sodium_malloc(sizeof(*k));
+
+	if (k == NULL) {
+		log_warnx("SIGHUP: out of memory: keeping the keys in use");
+		return;
+	}
+	if (privsep_parse_keys(buf, len, k) == -1)
+		log_warnx("malformed keys from the parent: ignored");
+	else
+		link_set_keys(z->link, k->sets, k->nsets, k->prev_seconds,
+		    now_ms());
+	sodium_free(k);
+}
+
+/*
+ * A message, or the parent gone (the engine then has no reason to live).
+ * Keys arrive through a locked buffer that is wiped after each message.
+ */
 static void
 on_parent(evutil_socket_t fd, short what, void *arg)
 {
 	struct zcctund *z = arg;
 	struct privsep_msg m;
-	uint8_t buf[sizeof(m) + 1];
+	uint8_t *buf = z->parent_buf;
 	ssize_t n;
 
 	(void)what;
-	n = recv(fd, buf, sizeof(buf), 0);
+	n = recv(fd, buf, PARENT_BUF_LEN, 0);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -925,11 +951,13 @@ on_parent(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(z->base);
 		return;
 	}
-	if (privsep_parse(buf, (size_t)n, 0, &m) == -1) {
+	if ((size_t)n == sizeof(struct privsep_keys))
+		apply_keys(z, buf, (size_t)n);
+	else if (privsep_parse(buf, (size_t)n, 0, &m) == -1)
 		log_warnx("a malformed message from the parent: ignored");
-		return;
-	}
-	apply_config(z, &m.config);
+	else
+		apply_config(z, &m.config);
+	sodium_memzero(buf, PARENT_BUF_LEN);
 }
 
 /* zccctl stop and reload: the parent decides. */
@@ -1032,7 +1060,7 @@ out:
 }
 
 static int
-start_link(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
+start_link(struct zcctund *z, const struct privsep_keys *keys)
 {
 	static const struct link_ops ops = {
 		.send = link_send, .keys = link_keys, .tx_used = link_tx_used,
@@ -1050,13 +1078,14 @@ start_link(struct zcctund *z, const uint8_t link_key[ZCC_KEY_LEN])
 	if (z->dp) {
 		set_endpoint(z, &z->opt.peer, z->opt.udp_port);
 		datapath_set_source_check(z->dp, source_ok, z);
-		z->link = link_new(&lc, link_key, &ops, z);
+		z->link = link_new(&lc, NULL, &ops, z);
 	}
 	if (z->link == NULL) {
 		log_warnx("out of memory");
 		return -1;
 	}
-	return 0;
+	return link_set_keys(z->link, keys->sets, keys->nsets,
+	    keys->prev_seconds, now_ms());
 }
 
 
@@ -1095,7 +1124,8 @@ engine_run(const struct engine_setup *s)
 		log_warnx("event_base_new failed");
 		goto out;
 	}
-	if (start_link(&z, s->link_key) == -1)
+	z.parent_buf = sodium_malloc(PARENT_BUF_LEN);
+	if (z.parent_buf == NULL || start_link(&z, s->keys) == -1)
 		goto out;
 	z.control = control_open(z.base, s->control_fd, fill_status,
 	    on_command, &z);
@@ -1105,5 +1135,7 @@ engine_run(const struct engine_setup *s)
 		ret = z.exit_status;
 out:
 	tear_down(&z);
+	if (z.parent_buf)
+		sodium_free(z.parent_buf);
 	return ret;
 }

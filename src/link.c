@@ -19,6 +19,7 @@
 #include "zcc/compress.h"
 #include "zcc/datapath.h"
 #include "zcc/handshake.h"
+#include "zcc/keys.h"
 #include "zcc/link.h"
 #include "zcc/log.h"
 
@@ -42,6 +43,8 @@ struct session {
 	uint64_t created, retired;      /* ms; retired: when it became prev */
 	struct hs_view view;            /* the peer's, from the handshake */
 	uint16_t peer_ports;            /* the digest of the peer's ports */
+	uint8_t binding[HS_KEY_LEN];    /* the handshake hash (session IDs) */
+	size_t keyset;                  /* the keys it was made with */
 };
 
 struct link {
@@ -73,6 +76,10 @@ struct link {
 	uint64_t last_log_mac, last_log_bad;
 	struct link_counters c;
 	int renew;                      /* handshake at the next tick */
+	size_t key_try;                 /* inits since keys or a session came:
+	                                   the keysets take turns, newest first */
+	uint64_t prev_keys_until;       /* ms: keys[1]'s end */
+	struct link_keys_report keyinfo[HS_KEYSETS];
 };
 
 static void
@@ -160,6 +167,8 @@ session_from_keys(struct session *s, const struct hs_keys *k, uint8_t codec,
 	s->local_index = k->local_index;
 	s->remote_index = k->remote_index;
 	s->suite = (uint8_t)suite;
+	s->keyset = k->keyset;
+	memcpy(s->binding, k->binding, HS_KEY_LEN);
 	dp_key_derive(&s->tx, k->send, k->key_id, suite);
 	dp_key_derive(&s->rx, k->recv, k->key_id, suite);
 	s->tx.session = s->rx.session = k->local_index;
@@ -280,6 +289,7 @@ install_cur(struct link *l, struct session *s, uint64_t now)
 	}
 	l->cur = *s;
 	session_wipe(s);
+	l->key_try = 0;
 	l->c.handshakes++;
 	l->c.rekeys += rekey;
 	l->last_handshake = now;
@@ -337,12 +347,15 @@ static void
 send_init(struct link *l, uint64_t now)
 {
 	uint8_t e[HS_KEY_LEN], tai[HS_TAI64N_LEN], msg[HS_INIT_MAX];
-	size_t len = hs_init_len(&l->hs);
+	size_t len;
 
 	l->renew = 0;
 	randombytes_buf(e, sizeof(e));
 	next_tai64n(l, tai);
 	hs_state_wipe(&l->pending);
+	/* During a rotation's overlap: the new keys, then the old, in turn. */
+	l->hs.use = l->key_try++ % l->hs.nkeys;
+	len = hs_init_len(&l->hs);
 	if (hs_init_create(&l->hs, &l->pending, e, pick_index(), pick_key_id(l),
 	    tai, msg) == HS_OK) {
 		l->pending_live = 1;
@@ -395,6 +408,20 @@ warn_limited(uint64_t *last, uint64_t now, const char *msg)
 		return;
 	*last = now;
 	log_warnx("%s", msg);
+}
+
+/* An init from a key that is not the peer's: say whose, once a while. */
+static void
+log_peer_key(struct link *l, const uint8_t key[HS_KEY_LEN], uint64_t now)
+{
+	char b64[ZCC_KEY_B64_LEN + 1], fp[ZCC_FP_LEN], msg[320];
+
+	keys_b64(key, b64);
+	keys_fingerprint(key, fp);
+	snprintf(msg, sizeof(msg), "handshake refused: it comes from public key "
+	    "%s (fingerprint %s), not the peer's (peer-public-key, fingerprint "
+	    "%s)", b64, fp, l->keyinfo[0].fp_peer);
+	warn_limited(&l->last_log_bad, now, msg);
 }
 
 static void
@@ -475,6 +502,11 @@ on_init(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 
 	err = hs_init_consume(&l->hs, &st, msg, len,
 	    l->pending_live ? l->pending.e_pub : NULL, tai);
+	if (err == HS_ERR_PEER_KEY) {
+		l->c.hs_bad++;
+		log_peer_key(l, st.peer_static, now);
+		goto out;
+	}
 	if (err != HS_OK) {
 		count_bad(l, err, now);
 		goto out;
@@ -674,6 +706,20 @@ tick_keepalive(struct link *l, uint64_t now)
 	l->next_echo = now + (uint64_t)l->cfg.keepalive_interval * 1000;
 }
 
+/* key-overlap over: the previous keys go, and a session made with them. */
+static void
+expire_keys(struct link *l, uint64_t now)
+{
+	if (l->hs.nkeys < 2 || now < l->prev_keys_until)
+		return;
+	sodium_memzero(&l->hs.keys[1], sizeof(l->hs.keys[1]));
+	l->hs.nkeys = 1;
+	l->hs.use = 0;
+	log_info("key-overlap is over: the previous keys are retired");
+	if (l->cur.live && l->cur.keyset != 0)
+		l->renew = 1;
+}
+
 /* Sessions past their time: prev after its grace, an unconfirmed next. */
 static void
 expire_sessions(struct link *l, uint64_t now)
@@ -709,6 +755,7 @@ void
 link_tick(struct link *l, uint64_t now)
 {
 	expire_sessions(l, now);
+	expire_keys(l, now);
 	switch (l->state) {
 	case LINK_DOWN:
 		if (l->holding_off && now >= l->holdoff_until)
@@ -740,12 +787,69 @@ link_new(const struct link_config *cfg, const uint8_t psk[ZCC_KEY_LEN],
 	l->arg = arg;
 	l->state = LINK_DOWN;
 	l->tokens = RATE_PER_S;
-	hs_config_init(&l->hs, psk, &cfg->local, &cfg->peer);
+	if (psk != NULL)
+		hs_config_init(&l->hs, psk, &cfg->local, &cfg->peer);
+	else {
+		l->hs.local = cfg->local;
+		l->hs.peer = cfg->peer;
+	}
 	l->hs.port = cfg->port;
 	l->hs.codec = cfg->codec;
 	l->hs.suites = cfg->suites;
 	l->hs.ports_digest = cfg->ports_digest;
 	return l;
+}
+
+static void
+describe_keys(struct link_keys_report *r, const struct zcc_creds *c,
+    const struct hs_keyset *ks)
+{
+	memset(r, 0, sizeof(*r));
+	r->shared = !!(c->flags & ZCC_CREDS_SHARED);
+	r->public_keys = ks->public_keys;
+	if (r->shared)
+		keys_fingerprint(c->psk, r->fp_shared);
+	if (!r->public_keys)
+		return;
+	keys_b64(ks->pub, r->pub);
+	keys_fingerprint(ks->pub, r->fp_pub);
+	keys_b64(ks->peer_pub, r->peer_pub);
+	keys_fingerprint(ks->peer_pub, r->fp_peer);
+}
+
+int
+link_set_keys(struct link *l, const struct zcc_creds *sets, size_t n,
+    uint32_t prev_seconds, uint64_t now)
+{
+	struct hs_keyset ks[HS_KEYSETS];
+	int ret = -1;
+
+	if (n < 1 || n > HS_KEYSETS)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct zcc_creds *c = &sets[i];
+		int pk = !!(c->flags & ZCC_CREDS_PUBLIC);
+
+		if (hs_keyset_init(&ks[i], c->flags & ZCC_CREDS_SHARED ? c->psk :
+		    NULL, pk ? c->priv : NULL, pk ? c->peer_pub : NULL) == -1) {
+			log_warnx("peer-public-key: a key no X25519 exchange can "
+			    "use (a low-order point): keeping the keys in use");
+			goto out;
+		}
+	}
+	/* Keys in use already: a handshake now, with the new ones first. */
+	if (l->hs.nkeys > 0 && (l->hs.nkeys != n ||
+	    sodium_memcmp(l->hs.keys, ks, n * sizeof(ks[0])) != 0))
+		l->renew = 1;
+	hs_config_set_keys(&l->hs, ks, n);
+	for (size_t i = 0; i < n; i++)
+		describe_keys(&l->keyinfo[i], &sets[i], &ks[i]);
+	l->prev_keys_until = now + (uint64_t)prev_seconds * 1000;
+	l->key_try = 0;
+	ret = 0;
+out:
+	sodium_memzero(ks, sizeof(ks));
+	return ret;
 }
 
 void
@@ -837,5 +941,11 @@ link_status(const struct link *l, uint64_t now, struct link_report *r)
 	r->key_id = l->cur.live ? l->cur.key_id : 0;
 	r->codec = l->cur.live ? l->cur.codec : 0;
 	r->suite = l->cur.live ? l->cur.suite : SEAL_SUITE_CHACHA;
+	r->nkeys = l->hs.nkeys;
+	memcpy(r->keys, l->keyinfo, sizeof(r->keys));
+	r->prev_keys_seconds = l->hs.nkeys == 2 ?
+	    (int64_t)((l->prev_keys_until - now) / 1000) : -1;
+	r->session_keys = l->cur.live ? (int)l->cur.keyset : -1;
+	memcpy(r->binding, l->cur.binding, HS_KEY_LEN);
 	r->counters = l->c;
 }

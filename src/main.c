@@ -54,6 +54,12 @@
 #define ENGINE_YOUNG_MS 10000   /* that is within this of its start */
 #define STOP_GRACE_MS 10000     /* then SIGKILL */
 
+/* What the locked key page holds: the keys in use and a SIGHUP's. */
+struct key_page {
+	struct privsep_keys msg;
+	struct zcc_creds fresh;
+};
+
 struct parent {
 	struct zcc_options opt;         /* claimed: ifname and numbers set */
 	int argc;                       /* the words, re-read on SIGHUP */
@@ -64,7 +70,8 @@ struct parent {
 	char realdev[IFNAMSIZ];
 	int mtu;                        /* zcc0's */
 	int tun_fd, control_fd, sig_fd;
-	uint8_t *key;                   /* the link key's own page */
+	struct key_page *keys;          /* the link's keys, in a page of their own */
+	uint64_t prev_keys_until;       /* ms: the previous keys' end (overlap) */
 	uid_t uid;                      /* the engine's */
 	gid_t gid;
 	pid_t engine;                   /* 0: none running */
@@ -96,7 +103,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: zcctund [option ...]\n"
-	    "       zcctund genkey\n"
+	    "       zcctund genkey [shared|private]   a new key, to standard output\n"
+	    "       zcctund pubkey < PRIVATE   the public key of a private key\n"
 	    "       zcctund cleanup [ifname NAME]   lift a stopped link's block\n"
 	    "       zcctund check [option ...]      what a start would need, "
 	    "checked\n"
@@ -106,7 +114,12 @@ usage(FILE *f)
 	    "  peer ADDR|NAME     the other end of the link, IPv4 or IPv6, or a host\n"
 	    "                     name looked up again while running (required)\n"
 	    "  resolve-interval N seconds between lookups of a peer NAME (60)\n"
-	    "  key-file PATH      the shared link key, mode 600 (required)\n"
+	    "  key-file PATH      the shared link key, mode 600 (this, or the\n"
+	    "                     two below, or all three)\n"
+	    "  private-key-file PATH  our private key, mode 600 (genkey private)\n"
+	    "  peer-public-key KEY|PATH  the peer's public key, or a file of it\n"
+	    "  key-overlap N      seconds the old keys stay valid after a SIGHUP\n"
+	    "                     brings new ones (default %u)\n"
 	    "  encrypt-port PORT  seal TCP flows with the peer that have PORT at\n"
 	    "                     either end (repeatable; none: a VPN link that\n"
 	    "                     carries only what is routed into zcc0)\n"
@@ -149,7 +162,7 @@ usage(FILE *f)
 	    "\n"
 	    "CONFDIR/options is read first. Stopping leaves the selected flows\n"
 	    "blocked; 'zcctund cleanup' lifts the block. See zcctund(8).\n",
-	    ZCC_DEFAULT_UDP_PORT,
+	    ZCC_DEFAULT_KEY_OVERLAP, ZCC_DEFAULT_UDP_PORT,
 	    ZCC_DEFAULT_FWMARK, ZCC_DEFAULT_TABLE, ZCC_DEFAULT_PRIORITY,
 	    ZCC_DEFAULT_USER,
 	    ZCC_SYSCONFDIR, ZCC_DEFAULT_REKEY, ZCC_DEFAULT_KEEPALIVE,
@@ -158,15 +171,37 @@ usage(FILE *f)
 }
 
 static int
-cmd_genkey(void)
+cmd_genkey(int private)
 {
 	char key[ZCC_KEY_B64_LEN + 2];
 
-	if (keys_generate(key, sizeof(key)) == -1)
+	if ((private ? keys_generate_private(key, sizeof(key)) :
+	    keys_generate(key, sizeof(key))) == -1)
 		return 1;
 	fputs(key, stdout);
 	sodium_memzero(key, sizeof(key));
 	return fflush(stdout) == EOF ? 1 : 0;
+}
+
+/* zcctund pubkey < private: the public key, as wg pubkey does. */
+static int
+cmd_pubkey(void)
+{
+	char in[128], out[ZCC_KEY_B64_LEN + 2];
+	size_t n = fread(in, 1, sizeof(in), stdin);
+	int ret = 0;
+
+	if (n == sizeof(in) || keys_public_b64(in, n, out, sizeof(out)) == -1) {
+		fprintf(stderr, "zcctund: pubkey: standard input does not hold "
+		    "the base64 of a 32-byte private key (make one with "
+		    "'zcctund genkey private')\n");
+		ret = EXIT_USAGE;
+	} else {
+		fputs(out, stdout);
+		ret = fflush(stdout) == EOF ? 1 : 0;
+	}
+	sodium_memzero(in, sizeof(in));
+	return ret;
 }
 
 /*
@@ -427,7 +462,7 @@ keep_only(const struct engine_setup *e)
 static void
 engine_child(struct parent *p, struct engine_setup *e, pid_t parent)
 {
-	uint8_t *key = NULL;
+	struct privsep_keys *keys = NULL;
 	sigset_t none;
 	int ret = 1;
 
@@ -441,16 +476,32 @@ engine_child(struct parent *p, struct engine_setup *e, pid_t parent)
 	    p->opt.debug);
 	if (!p->opt.nodetach)
 		stdio_to_null(e->stderr_until != 0);
-	key = sodium_malloc(ZCC_KEY_LEN);
-	if (key == NULL || privsep_recv_key(e->priv_fd, key) == -1 ||
+	keys = sodium_malloc(sizeof(*keys));
+	if (keys == NULL || privsep_recv_keys(e->priv_fd, keys) == -1 ||
 	    privsep_drop(p->uid, p->gid, parent) == -1)
 		goto out;
-	e->link_key = key;
+	e->keys = keys;
 	ret = engine_run(e);
 out:
-	if (key)
-		sodium_free(key);
+	if (keys)
+		sodium_free(keys);
 	_exit(ret);
+}
+
+/* The keys to the engine; the previous ones only while their overlap lasts. */
+static int
+send_keys(struct parent *p)
+{
+	struct privsep_keys *k = &p->keys->msg;
+	uint64_t now = now_ms();
+
+	if (k->nsets == 2 && now >= p->prev_keys_until) {
+		sodium_memzero(&k->sets[1], sizeof(k->sets[1]));
+		k->nsets = 1;
+	}
+	k->prev_seconds = k->nsets == 2 ?
+	    (uint32_t)((p->prev_keys_until - now + 999) / 1000) : 0;
+	return privsep_send_keys(p->priv_fd, k);
 }
 
 static int
@@ -488,7 +539,7 @@ spawn_engine(struct parent *p)
 	p->priv_fd = sv[0];
 	p->engine_started = now_ms();
 	/* The key page is wiped in every fork: the engine gets it this way. */
-	if (privsep_send_key(p->priv_fd, p->key) == -1)
+	if (send_keys(p) == -1)
 		kill(pid, SIGKILL);
 	log_debug("engine started: pid %ld", (long)pid);
 	return 0;
@@ -627,6 +678,68 @@ warn_fixed(void *arg, const char *word, enum options_reload how)
 		log_warnx("SIGHUP: %s changed; it applies at the next start", word);
 }
 
+/* "public key ABC.. (fingerprint X)" and the like, for the log. */
+static void
+describe_creds(const struct zcc_creds *c, char *out, size_t outlen)
+{
+	char fp[ZCC_FP_LEN], fp_peer[ZCC_FP_LEN], fp_psk[ZCC_FP_LEN];
+	uint8_t pub[ZCC_KEY_LEN];
+
+	keys_fingerprint(c->psk, fp_psk);
+	if (!(c->flags & ZCC_CREDS_PUBLIC)) {
+		snprintf(out, outlen, "shared key %s", fp_psk);
+		return;
+	}
+	crypto_scalarmult_base(pub, c->priv);
+	keys_fingerprint(pub, fp);
+	keys_fingerprint(c->peer_pub, fp_peer);
+	snprintf(out, outlen, "own public key %s, peer's %s%s%s", fp, fp_peer,
+	    c->flags & ZCC_CREDS_SHARED ? ", shared key " : "",
+	    c->flags & ZCC_CREDS_SHARED ? fp_psk : "");
+}
+
+/*
+ * SIGHUP's keys: new ones go first and the ones in use stay valid for
+ * key-overlap seconds (a rotation); the same ones again retire the
+ * previous ones. A key file that cannot be read keeps the keys in use.
+ */
+static void
+reload_keys(struct parent *p, const struct zcc_options *n)
+{
+	struct privsep_keys *k = &p->keys->msg;
+	char err[512], what[256];
+
+	if (keys_load_creds(n, &p->keys->fresh, err, sizeof(err)) == -1) {
+		log_warnx("SIGHUP: %s; keeping the keys in use", err);
+		return;
+	}
+	if (sodium_memcmp(&p->keys->fresh, &k->sets[0], sizeof(k->sets[0])) == 0) {
+		if (k->nsets == 2)
+			log_info("SIGHUP: the same keys: the previous ones are "
+			    "retired");
+		sodium_memzero(&k->sets[1], sizeof(k->sets[1]));
+		k->nsets = 1;
+	} else {
+		describe_creds(&p->keys->fresh, what, sizeof(what));
+		k->sets[1] = k->sets[0];
+		k->sets[0] = p->keys->fresh;
+		k->nsets = n->key_overlap ? 2 : 1;
+		if (k->nsets == 1)
+			sodium_memzero(&k->sets[1], sizeof(k->sets[1]));
+		p->prev_keys_until = now_ms() + (uint64_t)n->key_overlap * 1000;
+		if (n->key_overlap)
+			log_info("SIGHUP: new keys (%s), tried first; the "
+			    "previous ones stay valid %u s (key-overlap)", what,
+			    n->key_overlap);
+		else
+			log_info("SIGHUP: new keys (%s); the previous ones are "
+			    "retired (key-overlap 0)", what);
+	}
+	sodium_memzero(&p->keys->fresh, sizeof(p->keys->fresh));
+	if (p->priv_fd != -1)
+		send_keys(p);
+}
+
 /*
  * Re-read everything as at start; steer the new ports here (the engine
  * forwards meanwhile), then hand the engine what a live link takes.
@@ -652,6 +765,7 @@ reload_options(struct parent *p)
 	n.priority = n.priority ? n.priority : p->opt.priority;
 	n.fwmark = n.fwmark ? n.fwmark : p->opt.fwmark;
 	options_reload_changes(&p->opt, &n, warn_fixed, NULL);
+	reload_keys(p, &n);
 	if (steer_update(&p->steer, n.ports, n.nports) == -1) {
 		log_warnx("SIGHUP: steering the new ports failed part way; "
 		    "the data path keeps the old ports, so added ones travel "
@@ -952,10 +1066,13 @@ prepare(struct parent *p)
 
 	if (steer_preflight() == -1)
 		return -1;
-	if (keys_load_file(p->opt.key_file, p->key, err, sizeof(err)) == -1) {
+	if (keys_load_creds(&p->opt, &p->keys->msg.sets[0], err,
+	    sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		return -1;
 	}
+	p->keys->msg.type = PRIV_KEYS;
+	p->keys->msg.nsets = 1;
 	if (privsep_user(p->opt.user, &p->uid, &p->gid, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		return -1;
@@ -964,11 +1081,13 @@ prepare(struct parent *p)
 }
 
 /*
- * The link key lives in a page of its own that is locked (never swapped),
- * that core dumps leave out and, once detached, that a fork gets zeroed
- * (MADV_WIPEONFORK): the root script helper never holds a copy.
+ * The link's keys live in a page of their own that is locked (never
+ * swapped), that core dumps leave out and, once detached, that a fork gets
+ * zeroed (MADV_WIPEONFORK): the root script helper never holds a copy.
  */
-static uint8_t *
+_Static_assert(sizeof(struct key_page) <= 4096, "the key page");
+
+static struct key_page *
 key_page(void)
 {
 	long size = sysconf(_SC_PAGESIZE);
@@ -987,19 +1106,19 @@ key_page(void)
 }
 
 static void
-key_page_wipe_on_fork(uint8_t *key)
+key_page_wipe_on_fork(struct key_page *k)
 {
-	if (madvise(key, (size_t)sysconf(_SC_PAGESIZE), MADV_WIPEONFORK) == -1)
+	if (madvise(k, (size_t)sysconf(_SC_PAGESIZE), MADV_WIPEONFORK) == -1)
 		log_warn("madvise (continuing)");
 }
 
 static void
-key_page_free(uint8_t *key)
+key_page_free(struct key_page *k)
 {
-	if (key == NULL)
+	if (k == NULL)
 		return;
-	sodium_memzero(key, ZCC_KEY_LEN);
-	munmap(key, (size_t)sysconf(_SC_PAGESIZE));
+	sodium_memzero(k, sizeof(*k));
+	munmap(k, (size_t)sysconf(_SC_PAGESIZE));
 }
 
 /* peer NAME at start: an address the options' checks then see. */
@@ -1052,14 +1171,14 @@ cmd_run(struct parent *p)
 	/* No core dump, no ptrace by others, for a process holding the key. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		log_warn("prctl (continuing)");
-	if ((p->key = key_page()) == NULL)
+	if ((p->keys = key_page()) == NULL)
 		return EXIT_FAILED;
 	if (prepare(p) == -1) {
-		key_page_free(p->key);
+		key_page_free(p->keys);
 		return EXIT_USAGE;
 	}
 	if (p->opt.peer_name[0] && resolve_peer(p) == -1) {
-		key_page_free(p->key);
+		key_page_free(p->keys);
 		return EXIT_FAILED;
 	}
 	if (steer_claim(&p->opt, &p->prev, &p->have_prev) == -1) {
@@ -1067,9 +1186,15 @@ cmd_run(struct parent *p)
 		goto out;
 	}
 	name_link(p);
+	{
+		char what[256];
+
+		describe_creds(&p->keys->msg.sets[0], what, sizeof(what));
+		log_info("keys: %s", what);
+	}
 	if (!p->opt.nodetach && detach(p) == -1)
 		goto out;
-	key_page_wipe_on_fork(p->key);
+	key_page_wipe_on_fork(p->keys);
 	if (set_up(p) == -1)
 		goto out;
 	if (supervise(p) == 0)
@@ -1079,7 +1204,7 @@ out:
 		kill(p->engine, SIGKILL);
 		waitpid(p->engine, NULL, 0);
 	}
-	key_page_free(p->key);
+	key_page_free(p->keys);
 	tear_down(p);
 	return ret;
 }
@@ -1155,7 +1280,9 @@ main(int argc, char *argv[])
 		printf("zcctund %s\n", ZCC_VERSION);
 		return 0;
 	case ZCC_CMD_GENKEY:
-		return cmd_genkey();
+		return cmd_genkey(p.opt.genkey_private);
+	case ZCC_CMD_PUBKEY:
+		return cmd_pubkey();
 	case ZCC_CMD_CLEANUP:
 		log_init("zcctund", 1, p.opt.debug);
 		return cmd_cleanup(p.opt.ifname);

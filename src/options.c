@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "zcc/compress.h"
+#include "zcc/keys.h"
 #include "zcc/log.h"
 #include "zcc/options.h"
 
@@ -201,16 +202,56 @@ set_local(struct parse *p, const struct word *w, const struct value *v)
 }
 
 static int
-set_key_file(struct parse *p, const struct word *w, const struct value *v)
+set_key_path(struct parse *p, const struct word *w, const char *s, char *out,
+    size_t outlen)
 {
-	size_t n = strlen(v->str);
+	size_t n = strlen(s);
 
 	if (n == 0)
 		return fail(&p->at, "%s: empty path", w->name);
-	if (n >= sizeof(p->o->key_file))
+	if (n >= outlen)
 		return fail(&p->at, "%s: path longer than %zu bytes", w->name,
-		    sizeof(p->o->key_file) - 1);
-	memcpy(p->o->key_file, v->str, n + 1);
+		    outlen - 1);
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+static int
+set_key_file(struct parse *p, const struct word *w, const struct value *v)
+{
+	return set_key_path(p, w, v->str, p->o->key_file, sizeof(p->o->key_file));
+}
+
+static int
+set_private_key_file(struct parse *p, const struct word *w,
+    const struct value *v)
+{
+	return set_key_path(p, w, v->str, p->o->private_key_file,
+	    sizeof(p->o->private_key_file));
+}
+
+/*
+ * A key (44 base64 characters) or a file's path. A value of a key's
+ * length with no '/' that is not one is a mistyped key, said here with
+ * the file and line, not later as a file that cannot be opened.
+ */
+static int
+set_peer_public_key(struct parse *p, const struct word *w,
+    const struct value *v)
+{
+	if (strlen(v->str) == ZCC_KEY_B64_LEN && strchr(v->str, '/') == NULL &&
+	    !keys_is_key_b64(v->str))
+		return fail(&p->at, "%s: '%s' is not the base64 of a 32-byte "
+		    "key", w->name, v->str);
+	return set_key_path(p, w, v->str, p->o->peer_public_key,
+	    sizeof(p->o->peer_public_key));
+}
+
+static int
+set_key_overlap(struct parse *p, const struct word *w, const struct value *v)
+{
+	(void)w;
+	p->o->key_overlap = v->num;
 	return 0;
 }
 
@@ -571,7 +612,16 @@ static const struct word words[] = {
 	{ .name = "local", .type = ARG_STRING, .set = set_local,
 	  .reload = RELOAD_NEXT_START, FIELD(local) },
 	{ .name = "key-file", .type = ARG_STRING, .set = set_key_file,
-	  .reload = RELOAD_NEXT_START, FIELD(key_file) },
+	  .reload = RELOAD_LIVE, FIELD(key_file) },
+	{ .name = "private-key-file", .type = ARG_STRING,
+	  .set = set_private_key_file,
+	  .reload = RELOAD_LIVE, FIELD(private_key_file) },
+	{ .name = "peer-public-key", .type = ARG_STRING,
+	  .set = set_peer_public_key,
+	  .reload = RELOAD_LIVE, FIELD(peer_public_key) },
+	{ .name = "key-overlap", .type = ARG_NUMBER, .min = 0, .max = 604800,
+	  .what = "a number of seconds (0-604800)", .set = set_key_overlap,
+	  .reload = RELOAD_LIVE, FIELD(key_overlap) },
 	{ .name = "ifname", .type = ARG_STRING, .cleanup = 1,
 	  .set = set_ifname,
 	  .reload = RELOAD_NEXT_START, FIELD(ifname) },
@@ -715,6 +765,8 @@ first_word_command(const char *s, enum zcc_command *cmd)
 {
 	if (strcmp(s, "genkey") == 0)
 		*cmd = ZCC_CMD_GENKEY;
+	else if (strcmp(s, "pubkey") == 0)
+		*cmd = ZCC_CMD_PUBKEY;
 	else if (strcmp(s, "cleanup") == 0)
 		*cmd = ZCC_CMD_CLEANUP;
 	else if (strcmp(s, "check") == 0)
@@ -738,8 +790,12 @@ allowed_here(struct parse *p, const char *name)
 	enum zcc_command cmd;
 	const struct word *w;
 
+	if (p->o->command == ZCC_CMD_PUBKEY)
+		return fail(&p->at, "pubkey: unexpected '%s' (it reads the "
+		    "private key from standard input)", name);
 	if (p->o->command == ZCC_CMD_GENKEY)
-		return fail(&p->at, "genkey: unexpected '%s'", name);
+		return fail(&p->at, "genkey: unexpected '%s' (genkey takes "
+		    "'shared', the default, or 'private')", name);
 	if (first_word_command(name, &cmd))
 		return fail(&p->at, "'%s' must be the first word", name);
 	w = find_word(name);
@@ -769,6 +825,12 @@ options_parse_argv(struct zcc_options *o, int argc, char *const argv[],
 
 	if (argc > 0 && first_word_command(argv[0], &n.command))
 		i = first = 1;
+	/* genkey's one word: which kind of key. */
+	if (n.command == ZCC_CMD_GENKEY && i < argc &&
+	    (!strcmp(argv[i], "private") || !strcmp(argv[i], "shared"))) {
+		n.genkey_private = !strcmp(argv[i], "private");
+		i++;
+	}
 	for (; i < argc; i++) {
 		if (info_command(argv[i], &n.command))
 			break;
@@ -1377,6 +1439,7 @@ options_init(struct zcc_options *o)
 	o->holdoff = ZCC_DEFAULT_HOLDOFF;
 	o->resolve_interval = ZCC_DEFAULT_RESOLVE;
 	o->maxfail = ZCC_DEFAULT_MAXFAIL;
+	o->key_overlap = ZCC_DEFAULT_KEY_OVERLAP;
 	memcpy(o->confdir, ZCC_SYSCONFDIR, sizeof(ZCC_SYSCONFDIR));
 }
 
@@ -1487,8 +1550,13 @@ options_check(const struct zcc_options *o, char *err, size_t errlen)
 		return 0;
 	if (!o->have_peer)
 		return fail(&at, "missing 'peer ADDR'");
-	if (o->key_file[0] == '\0')
-		return fail(&at, "missing 'key-file PATH'");
+	if (o->private_key_file[0] != '\0' && o->peer_public_key[0] == '\0')
+		return fail(&at, "private-key-file needs 'peer-public-key KEY'");
+	if (o->peer_public_key[0] != '\0' && o->private_key_file[0] == '\0')
+		return fail(&at, "peer-public-key needs 'private-key-file PATH'");
+	if (o->key_file[0] == '\0' && o->private_key_file[0] == '\0')
+		return fail(&at, "missing 'key-file PATH' (or "
+		    "'private-key-file PATH' and 'peer-public-key KEY')");
 	if (o->peer_name[0] && o->peer.af == 0)     /* checked once resolved */
 		return o->have_local ? check_unicast(&at, "local", &o->local) : 0;
 	if (check_unicast(&at, "peer", &o->peer) < 0)

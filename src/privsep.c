@@ -108,24 +108,51 @@ privsep_send_mtu(int fd, uint32_t mtu)
 }
 
 int
-privsep_send_key(int fd, const uint8_t key[ZCC_KEY_LEN])
+privsep_send_keys(int fd, const struct privsep_keys *k)
 {
-	if (send(fd, key, ZCC_KEY_LEN, MSG_NOSIGNAL) != ZCC_KEY_LEN) {
-		log_warn("privsep: cannot hand the engine its key");
+	if (send(fd, k, sizeof(*k), MSG_NOSIGNAL) != (ssize_t)sizeof(*k)) {
+		log_warn("privsep: cannot hand the engine its keys");
 		return -1;
 	}
 	return 0;
 }
 
+static int
+creds_valid(const struct zcc_creds *c)
+{
+	return c->flags != 0 &&
+	    (c->flags & ~(uint32_t)(ZCC_CREDS_SHARED | ZCC_CREDS_PUBLIC)) == 0;
+}
+
 int
-privsep_recv_key(int fd, uint8_t key[ZCC_KEY_LEN])
+privsep_parse_keys(const void *buf, size_t len, struct privsep_keys *k)
+{
+	if (len != sizeof(*k))
+		return -1;
+	if (buf != k)
+		memcpy(k, buf, sizeof(*k));
+	if (k->type != PRIV_KEYS || k->zero != 0 ||
+	    k->nsets < 1 || k->nsets > 2 || !creds_valid(&k->sets[0]))
+		goto bad;
+	if (k->nsets == 2 ? !creds_valid(&k->sets[1]) || k->prev_seconds < 1 ||
+	    k->prev_seconds > 604800 :
+	    k->prev_seconds != 0 || !all_zero(&k->sets[1], sizeof(k->sets[1])))
+		goto bad;
+	return 0;
+bad:
+	sodium_memzero(k, sizeof(*k));
+	return -1;
+}
+
+int
+privsep_recv_keys(int fd, struct privsep_keys *k)
 {
 	ssize_t n;
 
-	while ((n = recv(fd, key, ZCC_KEY_LEN, 0)) == -1 && errno == EINTR)
+	while ((n = recv(fd, k, sizeof(*k), 0)) == -1 && errno == EINTR)
 		;
-	if (n != ZCC_KEY_LEN) {
-		log_warnx("engine: no key from the parent");
+	if (n < 0 || privsep_parse_keys(k, (size_t)n, k) == -1) {
+		log_warnx("engine: no keys from the parent");
 		return -1;
 	}
 	return 0;

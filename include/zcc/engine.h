@@ -32,7 +32,7 @@ struct engine_setup {
 	int route_fd;                   /* rtnetlink: is a source routed here */
 	unsigned int tun_index;         /* zcc0's ifindex */
 	struct intake *intake;
-	const uint8_t *link_key;        /* ZCC_KEY_LEN bytes, wiped by the caller */
+	const struct privsep_keys *keys;        /* wiped by the caller */
 	uint64_t stderr_until;          /* updetach: stderr is the waiting
 	                                   command's until the link is up or
 	                                   this CLOCK_MONOTONIC ms; 0: never */

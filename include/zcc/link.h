@@ -42,6 +42,14 @@ struct link_counters {
 };
 
 /* What the link says of itself for "zccctl show". */
+/* The keys of one set, as show names them (nothing secret). */
+struct link_keys_report {
+	int shared, public_keys;
+	char fp_shared[ZCC_FP_LEN];             /* of the shared key */
+	char pub[ZCC_KEY_B64_LEN + 1], fp_pub[ZCC_FP_LEN];     /* ours */
+	char peer_pub[ZCC_KEY_B64_LEN + 1], fp_peer[ZCC_FP_LEN];
+};
+
 struct link_report {
 	const char *state;              /* "down", "handshaking", "up" */
 	int64_t handshake_age;          /* seconds since the last one, -1: never */
@@ -49,6 +57,12 @@ struct link_report {
 	uint8_t key_id;                 /* current transmit key id, 0: none */
 	uint8_t codec;                  /* the session's compression */
 	uint8_t suite;                  /* the session's sealing (seal.h) */
+	struct link_keys_report keys[HS_KEYSETS];       /* newest first */
+	size_t nkeys;
+	int64_t prev_keys_seconds;      /* keys[1]'s time left, -1: none */
+	int session_keys;               /* the keys the session was made
+	                                   with: 0 newest, 1 previous, -1 none */
+	uint8_t binding[HS_KEY_LEN];    /* the session's (session IDs) */
 	struct link_counters counters;
 };
 
@@ -97,9 +111,22 @@ struct link_ops {
 
 struct link;
 
-/* A link in Down; link_start begins. NULL on allocation failure. */
+/*
+ * A link in Down; link_start begins. psk: a shared-key link's key, or
+ * NULL when link_set_keys gives the keys before the start. NULL on
+ * allocation failure.
+ */
 struct link *link_new(const struct link_config *cfg,
     const uint8_t psk[ZCC_KEY_LEN], const struct link_ops *ops, void *arg);
+
+/*
+ * The keys to handshake with: sets[0] the newest, tried first; sets[1]
+ * (n 2) the previous ones, still valid for prev_seconds (a rotation).
+ * Keys other than those in use start a handshake at the next tick. -1
+ * (logged) when a set is unusable (a low-order peer key): nothing changes.
+ */
+int link_set_keys(struct link *l, const struct zcc_creds *sets, size_t n,
+    uint32_t prev_seconds, uint64_t now);
 
 /* Wipe every key and free. NULL is fine. */
 void link_free(struct link *l);

@@ -30,13 +30,15 @@
 #define ZCC_DEFAULT_HOLDOFF 10        /* seconds before trying again (persist) */
 #define ZCC_DEFAULT_RESOLVE 60       /* seconds between lookups of a peer name */
 #define ZCC_DEFAULT_MAXFAIL 10        /* failed attempts in a row before exit */
+#define ZCC_DEFAULT_KEY_OVERLAP 600   /* seconds the old keys stay valid */
 #ifndef ZCC_SYSCONFDIR
 #define ZCC_SYSCONFDIR "/etc/zcc"
 #endif
 
 enum zcc_command {
 	ZCC_CMD_RUN,        /* run the link (the default) */
-	ZCC_CMD_GENKEY,     /* zcctund genkey */
+	ZCC_CMD_GENKEY,     /* zcctund genkey [shared|private] */
+	ZCC_CMD_PUBKEY,     /* zcctund pubkey < private */
 	ZCC_CMD_CLEANUP,    /* zcctund cleanup [ifname NAME]: lift the block */
 	ZCC_CMD_CHECK,      /* zcctund check [words]: what a start would need */
 	ZCC_CMD_HELP,       /* --help */
@@ -45,6 +47,7 @@ enum zcc_command {
 
 struct zcc_options {
 	enum zcc_command command;
+	int genkey_private;             /* genkey private */
 	struct zcc_addr peer;           /* IPv4 or IPv6; by name: once resolved */
 	int have_peer;
 	char peer_name[256];            /* peer NAME: resolved at start and
@@ -53,6 +56,11 @@ struct zcc_options {
 	struct zcc_addr local;          /* of the peer's family */
 	int have_local;                 /* else: the source the kernel picks for peer */
 	char key_file[PATH_MAX];        /* "" when not given */
+	char private_key_file[PATH_MAX];        /* "" when not given */
+	char peer_public_key[PATH_MAX];         /* a key's base64, or a path */
+	uint32_t key_overlap;           /* key-overlap N (seconds): the old
+	                                   keys stay valid this long after a
+	                                   SIGHUP brings new ones */
 	char ifname[IFNAMSIZ];          /* "": the first free zccN */
 	uint16_t ports[ZCC_MAX_PORTS];  /* encrypt-port, each once, in order given */
 	size_t nports;

@@ -32,6 +32,7 @@ enum privsep_type {
 	PRIV_MTU,               /* set the MTU of zcc0's route (pmtu.h) */
 	/* parent -> engine */
 	PRIV_CONFIG,            /* options re-read (SIGHUP) */
+	PRIV_KEYS,              /* the link's keys: a struct privsep_keys */
 	PRIV_TYPE_MAX
 };
 
@@ -76,12 +77,27 @@ int privsep_send(int fd, enum privsep_type type,
 int privsep_send_mtu(int fd, uint32_t mtu);
 
 /*
- * The link key, once, right after the fork: the parent's key page is
- * wiped in every child (MADV_WIPEONFORK), so that the tools and scripts
- * it forks never hold it. -1 (logged) on failure.
+ * The link's keys: sets[0] the newest; sets[1], when nsets is 2, the
+ * previous ones, valid prev_seconds more (key-overlap). Sent right after
+ * the fork (the parent's key page is wiped in every child, MADV_WIPEONFORK,
+ * so that the tools and scripts it forks never hold them) and after a
+ * SIGHUP that changed them. A message of its own size, so that the engine
+ * tells it from a privsep_msg by its length.
  */
-int privsep_send_key(int fd, const uint8_t key[ZCC_KEY_LEN]);
-int privsep_recv_key(int fd, uint8_t key[ZCC_KEY_LEN]);
+struct privsep_keys {
+	uint32_t type;          /* PRIV_KEYS */
+	uint32_t nsets;         /* 1 or 2 */
+	uint32_t prev_seconds;  /* 1 to 604800 with two sets, else 0 */
+	uint32_t zero;
+	struct zcc_creds sets[2];
+};
+
+/* -1 (logged) on failure. */
+int privsep_send_keys(int fd, const struct privsep_keys *k);
+/* The first message after the fork, waited for; -1 (logged) on failure. */
+int privsep_recv_keys(int fd, struct privsep_keys *k);
+/* len bytes received: a well-formed keys message? 0 and *k, or -1. */
+int privsep_parse_keys(const void *buf, size_t len, struct privsep_keys *k);
 
 /* The config message for options o. */
 void privsep_config_from(struct privsep_config *c, const struct zcc_options *o);

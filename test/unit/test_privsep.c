@@ -140,20 +140,60 @@ check_config_ranges(void)
 	CHECK_EQ(parse(&m, 0), 0);
 }
 
+/* What a keys message may say: one or two sets, known flags, a bound. */
+static void
+check_keys_parse(const struct privsep_keys *good)
+{
+	struct privsep_keys k, out;
+
+	CHECK_EQ(privsep_parse_keys(good, sizeof(*good), &out), 0);
+	CHECK_EQ(privsep_parse_keys(good, sizeof(*good) - 1, &out), -1);
+	k = *good;
+	k.type = PRIV_CONFIG;
+	CHECK_EQ(privsep_parse_keys(&k, sizeof(k), &out), -1);
+	k = *good;
+	k.nsets = 0;
+	CHECK_EQ(privsep_parse_keys(&k, sizeof(k), &out), -1);
+	k.nsets = 3;
+	CHECK_EQ(privsep_parse_keys(&k, sizeof(k), &out), -1);
+	k = *good;
+	k.sets[0].flags = 4;
+	CHECK_EQ(privsep_parse_keys(&k, sizeof(k), &out), -1);
+	k = *good;
+	k.prev_seconds = 5;     /* one set: no overlap */
+	CHECK_EQ(privsep_parse_keys(&k, sizeof(k), &out), -1);
+	k = *good;
+	k.nsets = 2;
+	k.sets[1] = k.sets[0];
+	CHECK_EQ(privsep_parse_keys(&k, sizeof(k), &out), -1);     /* no time */
+	k.prev_seconds = 600;
+	CHECK_EQ(privsep_parse_keys(&k, sizeof(k), &out), 0);
+	k.prev_seconds = 604801;
+	CHECK_EQ(privsep_parse_keys(&k, sizeof(k), &out), -1);
+	k.prev_seconds = 600;
+	k.sets[1].flags = 0;
+	CHECK_EQ(privsep_parse_keys(&k, sizeof(k), &out), -1);
+}
+
 static void
 check_pair(void)
 {
 	struct privsep_msg m = config_msg(), out;
-	uint8_t key[ZCC_KEY_LEN], got[ZCC_KEY_LEN], buf[sizeof(m) + 1];
+	struct privsep_keys key, got;
+	uint8_t buf[sizeof(m) + 1];
 	int sv[2];
 	ssize_t n;
 
 	CHECK_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
-	for (size_t i = 0; i < sizeof(key); i++)
-		key[i] = (uint8_t)(i * 7 + 1);
-	CHECK_EQ(privsep_send_key(sv[0], key), 0);
-	CHECK_EQ(privsep_recv_key(sv[1], got), 0);
-	CHECK_MEM(got, key, sizeof(key));
+	memset(&key, 0, sizeof(key));
+	key.type = PRIV_KEYS;
+	key.nsets = 1;
+	key.sets[0].flags = ZCC_CREDS_SHARED | ZCC_CREDS_PUBLIC;
+	for (size_t i = 0; i < ZCC_KEY_LEN; i++)
+		key.sets[0].psk[i] = (uint8_t)(i * 7 + 1);
+	CHECK_EQ(privsep_send_keys(sv[0], &key), 0);
+	CHECK_EQ(privsep_recv_keys(sv[1], &got), 0);
+	CHECK_MEM(&got, &key, sizeof(key));
 	CHECK_EQ(privsep_send(sv[0], PRIV_CONFIG, &m.config), 0);
 	n = recv(sv[1], buf, sizeof(buf), 0);
 	CHECK_EQ(n, sizeof(m));
@@ -169,8 +209,9 @@ check_pair(void)
 	CHECK_EQ(out.type, PRIV_MTU);
 	CHECK_EQ(out.mtu, 1264);
 	/* A short key message is refused, not taken as a key. */
-	CHECK_EQ(send(sv[0], key, 5, 0), 5);
-	CHECK_EQ(privsep_recv_key(sv[1], got), -1);
+	CHECK_EQ(send(sv[0], &key, 5, 0), 5);
+	CHECK_EQ(privsep_recv_keys(sv[1], &got), -1);
+	check_keys_parse(&key);
 	close(sv[0]);
 	CHECK_EQ(privsep_send(sv[1], PRIV_DOWN, NULL), -1);
 	close(sv[1]);
@@ -195,7 +236,8 @@ record(void *arg, const char *word, enum options_reload how)
 
 /*
  * The option table says which options a live link takes on SIGHUP; the
- * config message must carry exactly those. Each option changed alone: the
+ * config message must carry exactly those, but for the keys' words, which
+ * reach the engine as a keys message. Each option changed alone: the
  * table reports that word, and the message changes iff it is live.
  */
 static void
@@ -207,7 +249,9 @@ check_reload_rules(void)
 		{ "keepalive-failure", "7", "live" }, { "persist", NULL, "live" },
 		{ "holdoff", "3", "live" }, { "maxfail", "4", "live" },
 		{ "busy-poll", "10", "live" }, { "peer", "10.0.0.9", "next" },
-		{ "local", "10.0.0.8", "next" }, { "key-file", "/other", "next" },
+		{ "local", "10.0.0.8", "next" }, { "key-file", "/other", "keys" },
+		{ "private-key-file", "/p", "keys" },
+		{ "peer-public-key", "/pub", "keys" }, { "key-overlap", "60", "keys" },
 		{ "ifname", "zz1", "next" }, { "port", "9", "next" },
 		{ "fwmark", "5", "next" }, { "table", "100", "next" },
 		{ "rule-priority", "200", "next" },
@@ -229,8 +273,11 @@ check_reload_rules(void)
 	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
 		char *w[] = { changes[i][0], changes[i][1], NULL };
 		struct seen seen = { 0, "", RELOAD_NONE };
-		enum options_reload want = changes[i][2][0] == 'l' ? RELOAD_LIVE :
-		    changes[i][2][0] == 'n' ? RELOAD_NEXT_START : RELOAD_KEPT;
+		/* keys: live, through the keys message the parent sends. */
+		int by_keys = changes[i][2][1] == 'e' && changes[i][2][2] == 'y';
+		enum options_reload want = changes[i][2][0] == 'l' || by_keys ?
+		    RELOAD_LIVE : changes[i][2][0] == 'n' ? RELOAD_NEXT_START :
+		    RELOAD_KEPT;
 
 		b = a;
 		if (options_parse_argv(&b, w[1] ? 2 : 1, w, err, sizeof(err)) != 0) {
@@ -246,7 +293,8 @@ check_reload_rules(void)
 		CHECK_EQ(seen.n, 1);
 		CHECK(strcmp(seen.word, w[0]) == 0);
 		CHECK_EQ(seen.how, want);
-		CHECK_EQ(memcmp(&ca, &cb, sizeof(ca)) != 0, want == RELOAD_LIVE);
+		CHECK_EQ(memcmp(&ca, &cb, sizeof(ca)) != 0,
+		    want == RELOAD_LIVE && !by_keys);
 	}
 }
 
