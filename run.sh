@@ -23,7 +23,7 @@ PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev
 	libsodium-dev libssl-dev liblz4-dev libconfig-dev libevent-dev libsystemd-dev
 	iproute2 nftables tcpdump tshark socat netcat-openbsd iperf3 iputils-ping
 	python3 python3-scapy python3-cryptography python3-pycryptodome man-db groff-base ifupdown
-	conntrack debhelper lintian ethtool"
+	conntrack debhelper lintian ethtool wireguard-tools"
 
 install_missing() {
 	local p missing=()

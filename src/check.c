@@ -52,7 +52,7 @@ struct target {
 	char dev[IFNAMSIZ];
 	int mtu;
 	int have_path;
-	uint8_t *key;           /* NULL when the key file failed */
+	struct zcc_creds *key;  /* NULL when a key file failed */
 	uid_t uid;              /* the engine's user, 0: none */
 	gid_t gid;
 };
@@ -96,24 +96,53 @@ check_privileges(struct tally *t, struct target *g)
 		say(t, FAIL, "%s", err);
 }
 
+/* -1 with err set when the keys do not make a usable handshake. */
+static int
+load_keys(struct target *g, char *err, size_t errlen)
+{
+	struct hs_keyset ks;
+	struct zcc_creds *c = g->key;
+	int pk, ret = 0;
+
+	if (keys_load_creds(g->o, c, err, errlen) == -1)
+		return -1;
+	pk = (c->flags & ZCC_CREDS_PUBLIC) != 0;
+	if (hs_keyset_init(&ks, NULL, pk ? c->priv : NULL,
+	    pk ? c->peer_pub : NULL) == -1) {
+		snprintf(err, errlen, "peer-public-key: a key no X25519 "
+		    "exchange can use (a low-order point)");
+		ret = -1;
+	}
+	sodium_memzero(&ks, sizeof(ks));
+	return ret;
+}
+
 static void
 check_key(struct tally *t, struct target *g)
 {
-	char err[512];
+	char err[512], fp[ZCC_FP_LEN];
+	uint8_t pub[ZCC_KEY_LEN];
 
-	g->key = sodium_malloc(ZCC_KEY_LEN);
+	g->key = sodium_malloc(sizeof(*g->key));
 	if (g->key == NULL) {
 		say(t, FAIL, "no locked memory for the key");
 		return;
 	}
-	if (keys_load_file(g->o->key_file, g->key, err, sizeof(err)) == 0) {
-		say(t, OK, "key file %s: 32 bytes, readable by its owner alone",
-		    g->o->key_file);
+	if (load_keys(g, err, sizeof(err)) == -1) {
+		say(t, FAIL, "%s", err);
+		sodium_free(g->key);
+		g->key = NULL;
 		return;
 	}
-	say(t, FAIL, "%s", err);
-	sodium_free(g->key);
-	g->key = NULL;
+	if (g->key->flags & ZCC_CREDS_SHARED)
+		say(t, OK, "key file %s: 32 bytes, readable by its owner alone",
+		    g->o->key_file);
+	if (g->key->flags & ZCC_CREDS_PUBLIC) {
+		crypto_scalarmult_base(pub, g->key->priv);
+		keys_fingerprint(pub, fp);
+		say(t, OK, "private key %s: readable by its owner alone; its "
+		    "public key's fingerprint %s", g->o->private_key_file, fp);
+	}
 }
 
 static void
@@ -456,6 +485,24 @@ await_answer(struct tally *t, const struct target *g, int fd,
 	return 0;
 }
 
+/* The handshake config a start would use: its newest keys. */
+static int
+probe_config(struct hs_config *c, const struct target *g)
+{
+	const struct zcc_creds *k = g->key;
+	struct hs_keyset ks;
+	int pk = (k->flags & ZCC_CREDS_PUBLIC) != 0;
+	uint8_t zero[ZCC_KEY_LEN] = { 0 };
+
+	hs_config_init(c, zero, &g->local, &g->peer);
+	if (hs_keyset_init(&ks, k->flags & ZCC_CREDS_SHARED ? k->psk : NULL,
+	    pk ? k->priv : NULL, pk ? k->peer_pub : NULL) == -1)
+		return -1;
+	hs_config_set_keys(c, &ks, 1);
+	sodium_memzero(&ks, sizeof(ks));
+	return 0;
+}
+
 static void
 probe(struct tally *t, const struct target *g, int fd)
 {
@@ -466,7 +513,8 @@ probe(struct tally *t, const struct target *g, int fd)
 	int got = 0;
 
 	addr_format(&g->peer, peer, sizeof(peer));
-	hs_config_init(&c, g->key, &g->local, &g->peer);
+	if (probe_config(&c, g) == -1)
+		return;
 	c.port = g->o->udp_port;
 	c.codec = (uint8_t)g->o->compress;
 	c.ports_digest = hs_ports_digest(g->o->ports, g->o->nports);

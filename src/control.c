@@ -308,6 +308,42 @@ text_send(struct out *o, const struct zcc_status *st)
 	text_nat_and_trouble(o, st);
 }
 
+/* One key set: what an administrator reads out on the phone. */
+static void
+text_keyset(struct out *o, const struct link_keys_report *k, const char *pfx)
+{
+	if (k->public_keys) {
+		out_add(o, "  %spublic key: ", pfx);
+		text_str(o, k->pub, sizeof(k->pub));
+		out_add(o, " (fingerprint ");
+		text_str(o, k->fp_pub, sizeof(k->fp_pub));
+		out_add(o, ")\n  %speer public key: ", pfx);
+		text_str(o, k->peer_pub, sizeof(k->peer_pub));
+		out_add(o, " (fingerprint ");
+		text_str(o, k->fp_peer, sizeof(k->fp_peer));
+		out_add(o, ")\n");
+	}
+	if (k->shared) {
+		out_add(o, "  %sshared key: fingerprint ", pfx);
+		text_str(o, k->fp_shared, sizeof(k->fp_shared));
+		out_add(o, "\n");
+	}
+}
+
+static void
+text_keys(struct out *o, const struct zcc_status *st)
+{
+	if (st->nkeys == 0)
+		return;
+	text_keyset(o, &st->keys[0], "");
+	if (st->nkeys < 2)
+		return;
+	out_add(o, "  previous keys: valid %" PRId64 " s more%s\n",
+	    st->prev_keys_seconds, st->session_keys == 1 ?
+	    " (the session in use)" : "");
+	text_keyset(o, &st->keys[1], "previous ");
+}
+
 static void
 text_head(struct out *o, const struct zcc_status *st)
 {
@@ -349,6 +385,7 @@ text_head(struct out *o, const struct zcc_status *st)
 		out_add(o, "  busy-poll: %u us\n", st->busy_poll);
 	else
 		out_add(o, "  busy-poll: off\n");
+	text_keys(o, st);
 	text_send(o, st);
 }
 
@@ -558,6 +595,43 @@ json_send(struct out *o, const struct zcc_status *st)
 }
 
 static void
+json_keyset(struct out *o, const struct link_keys_report *k)
+{
+	if (k->public_keys) {
+		out_add(o, "{\"public_key\":");
+		json_str(o, k->pub, sizeof(k->pub));
+		out_add(o, ",\"fingerprint\":");
+		json_str(o, k->fp_pub, sizeof(k->fp_pub));
+		out_add(o, ",\"peer_public_key\":");
+		json_str(o, k->peer_pub, sizeof(k->peer_pub));
+		out_add(o, ",\"peer_fingerprint\":");
+		json_str(o, k->fp_peer, sizeof(k->fp_peer));
+	} else
+		out_add(o, "{\"public_key\":null,\"fingerprint\":null,"
+		    "\"peer_public_key\":null,\"peer_fingerprint\":null");
+	out_add(o, ",\"shared_fingerprint\":");
+	if (k->shared)
+		json_str(o, k->fp_shared, sizeof(k->fp_shared));
+	else
+		out_add(o, "null");
+	out_add(o, "}");
+}
+
+/* "keys": the sets in use, newest first, and the previous ones' time left. */
+static void
+json_keys(struct out *o, const struct zcc_status *st)
+{
+	out_add(o, ",\"keys\":[");
+	for (size_t i = 0; i < st->nkeys && i < HS_KEYSETS; i++) {
+		out_add(o, "%s", i ? "," : "");
+		json_keyset(o, &st->keys[i]);
+	}
+	out_add(o, "]");
+	json_opt(o, "previous_keys_seconds", st->prev_keys_seconds);
+	json_opt(o, "session_keys", st->session_keys);
+}
+
+static void
 json_head(struct out *o, const struct zcc_status *st)
 {
 	char local[ZCC_ADDRSTRLEN], peer[ZCC_ADDRSTRLEN];
@@ -586,6 +660,7 @@ json_head(struct out *o, const struct zcc_status *st)
 	out_add(o, ",\"sealing\":\"%s\",\"compress\":\"%s\",\"busy_poll_us\":%u",
 	    seal_suite_name(st->suite), compress_codec_name(st->codec),
 	    st->busy_poll);
+	json_keys(o, st);
 	json_send(o, st);
 	out_add(o, ",\"key_id\":%u,\"handshakes\":%" PRIu64 ",\"rekeys\":%" PRIu64
 	    ",\"keepalive_misses\":%" PRIu64, st->key_id, st->link.handshakes,

@@ -710,6 +710,10 @@ fill_status(void *arg, struct zcc_status *st)
 	st->key_id = lr.key_id;
 	st->codec = lr.codec;
 	st->suite = lr.suite;
+	memcpy(st->keys, lr.keys, sizeof(st->keys));
+	st->nkeys = lr.nkeys;
+	st->prev_keys_seconds = lr.prev_keys_seconds;
+	st->session_keys = lr.session_keys;
 	st->link = lr.counters;
 	st->dp = *datapath_counters(z->dp);
 	st->nflows = datapath_flows(z->dp, st->flows, CONTROL_MAX_FLOWS);

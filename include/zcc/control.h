@@ -44,6 +44,10 @@ struct zcc_status {
 	uint8_t key_id;                 /* current transmit key id */
 	uint8_t codec;                  /* the session's compression (compress.h) */
 	uint8_t suite;                  /* the session's sealing suite (seal.h) */
+	struct link_keys_report keys[HS_KEYSETS];       /* newest first */
+	size_t nkeys;
+	int64_t prev_keys_seconds;      /* keys[1]'s time left, -1: none */
+	int session_keys;               /* 0 newest, 1 previous, -1 no session */
 	uint32_t busy_poll;             /* busy-poll, microseconds; 0: off */
 	int by_link;                    /* sealed segments may use the link layer */
 	struct nexthop nexthop;         /* where they go on it (nexthop.h) */

@@ -3,7 +3,7 @@
  * Encapsulation (docs/PROTOCOL.md, "Encapsulation"): any packet routed into
  * zcc0 that is not sealed in place travels CIPE-style, the whole IP packet
  * AEAD-sealed in a UDP datagram on the link's port, as message type 5 beside
- * the handshake's types 1-4:
+ * the handshake's types 1-4 and 6-7:
  *
  *   type 5, key id, 2 zero, counter (8, little-endian)     header, 12 bytes
  *   ChaChaPoly(K, nonce = 0 0 0 0 || counter, ad = header,
@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ENCAP_TYPE_DATA 5       /* after handshake.h's types 1-4 */
+#define ENCAP_TYPE_DATA 5       /* between handshake.h's types 1-4 and 6-7 */
 #define ENCAP_KEY_LEN 32
 #define ENCAP_HEADER_LEN 12
 #define ENCAP_TAG_LEN 16

@@ -21,8 +21,8 @@
  *                   index, e, enc(payload), mac1
  *   resp  (type 2): type, codec, ports digest, sender index, receiver
  *                   index, e, enc(view), mac1
- *   init  (type 5, public keys): as type 1 with enc(s) after e
- *   resp  (type 6, public keys): as type 2
+ *   init  (type 6, public keys): as type 1 with enc(s) after e
+ *   resp  (type 7, public keys): as type 2
  * Each end's view (its own address and UDP port, and the address it sends
  * to) travels encrypted and authenticated in its message, so that the
  * other end sees a NAT between them and opens sealed segments over the
@@ -60,8 +60,8 @@ enum hs_type {
 	HS_TYPE_RESP = 2,
 	HS_TYPE_ECHO_REQUEST = 3,
 	HS_TYPE_ECHO_REPLY = 4,
-	HS_TYPE_INIT_PK = 5,
-	HS_TYPE_RESP_PK = 6,
+	HS_TYPE_INIT_PK = 6,     /* 5 is encap.h's data */
+	HS_TYPE_RESP_PK = 7,
 };
 
 enum hs_error {

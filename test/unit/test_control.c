@@ -63,6 +63,17 @@ fill_status(struct zcc_status *st)
 	st->key_id = 3;
 	st->codec = 2;
 	st->suite = SEAL_SUITE_AES;
+	/* A rotation from a shared key to public keys, mid-overlap. */
+	st->nkeys = 2;
+	st->keys[0].public_keys = 1;
+	strcpy(st->keys[0].pub, "PUB0");
+	strcpy(st->keys[0].fp_pub, "FP0");
+	strcpy(st->keys[0].peer_pub, "PEER0");
+	strcpy(st->keys[0].fp_peer, "FPP0");
+	st->keys[1].shared = 1;
+	strcpy(st->keys[1].fp_shared, "FPS1");
+	st->prev_keys_seconds = 540;
+	st->session_keys = 1;
 	st->busy_poll = 50;
 	st->by_link = 1;
 	st->nexthop.state = NEXTHOP_STALE;
@@ -330,7 +341,8 @@ static const char json_checker[] =
     "eq(list(d), ['ifname', 'pid', 'engine_pid', 'version', 'linkname',\n"
     "    'state', 'local', 'peer', 'device',\n"
     "    'udp_port', 'ports', 'handshake_age', 'up_seconds', 'sealing', 'compress',\n"
-    "    'busy_poll_us', 'send', 'next_hop', 'sent_link', 'sent_ip',\n"
+    "    'busy_poll_us', 'keys', 'previous_keys_seconds', 'session_keys',\n"
+    "    'send', 'next_hop', 'sent_link', 'sent_ip',\n"
     "    'link_mtu', 'path_mtu', 'pmtu_believed', 'pmtu_ignored',\n"
     "    'endpoint', 'float', 'ports_differ', 'nat', 'carried', 'path_trouble', 'key_id', 'handshakes', 'rekeys', 'keepalive_misses', 'link', 'sealed',\n"
     "    'opened', 'bytes_sealed', 'bytes_opened', 'sack_trimmed',\n"
@@ -339,6 +351,12 @@ static const char json_checker[] =
     "eq(d['sealing'], 'zccseal3 (AES-256-CTR)', 'sealing')\n"
     "eq(d['compress'], 'lzs', 'compress')\n"
     "eq(d['busy_poll_us'], 50, 'busy_poll_us')\n"
+    "eq(d['keys'], [{'public_key': 'PUB0', 'fingerprint': 'FP0',\n"
+    "    'peer_public_key': 'PEER0', 'peer_fingerprint': 'FPP0',\n"
+    "    'shared_fingerprint': None}, {'public_key': None, 'fingerprint': None,\n"
+    "    'peer_public_key': None, 'peer_fingerprint': None,\n"
+    "    'shared_fingerprint': 'FPS1'}], 'keys')\n"
+    "eq([d['previous_keys_seconds'], d['session_keys']], [540, 1], 'overlap')\n"
     "eq([d['send'], d['next_hop'], d['sent_link'], d['sent_ip']],\n"
     "    ['link', {'addr': '10.0.0.254', 'mac': '02:00:5e:10:ab:cd'}, 41, 42], 'send')\n"
     "eq([d['link_mtu'], d['path_mtu'], d['pmtu_believed'], d['pmtu_ignored']],\n"
