@@ -17,6 +17,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *msg = malloc(size ? size : 1);
 	struct privsep_msg m;
+	struct privsep_keys k;
 
 	if (msg == NULL)
 		return 0;
@@ -36,6 +37,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < m.config.nports; i++)
 			if (m.config.ports[i] == 0)
 				abort();
+	}
+	/* The parent's keys message, as the engine checks it. */
+	if (privsep_parse_keys(msg, size, &k) == 0) {
+		if (k.type != PRIV_KEYS || k.nsets < 1 || k.nsets > 2 ||
+		    (k.nsets == 1) != (k.prev_seconds == 0) ||
+		    k.prev_seconds > 604800 || k.sets[0].flags == 0)
+			abort();
 	}
 	free(msg);
 	return 0;

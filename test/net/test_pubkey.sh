@@ -14,8 +14,10 @@
 #    byte-exact and sealed, while A-B stays up.
 #  - Rotation: during a 60 s paced stream A->B, four SIGHUPs in turn
 #    (A's new private key, B learns it, B's new private key, A learns it):
-#    the stream arrives byte-exact with no gap over 1 s at the receiver,
-#    and both ends end on the new keys (fingerprints, session_keys 0).
+#    A's handshake with its new key is refused by B, and its previous key
+#    makes the session; the stream arrives byte-exact with no gap over 1 s
+#    at the receiver, and both ends end on the new keys (fingerprints,
+#    session_keys 0).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh" "$@"
 
@@ -171,7 +173,19 @@ rotate() {
 }
 sleep 8
 rotate AB "$TMP/A.key" "$TMP/A2.key" 1
-sleep 10
+# A tries its new key first: B, which knows only A's old one, refuses it;
+# A's next init, with the old key, makes the session.
+wait_log BA "handshake refused: it comes from public key $(cat "$TMP/A2.pub")" 1 10 ||
+	fail "B did not see (and refuse) A's new key first"
+for i in $(seq 100); do
+	show A "$NS_A" zcc0
+	[ "$(jv "$TMP/A.json" session_keys)" = 1 ] && break
+	sleep 0.1
+done
+[ "$(jv "$TMP/A.json" session_keys)" = 1 ] ||
+	fail "A made no session with its previous key after the new one was refused"
+check "A's new key refused by B, which does not know it yet; A's previous key made the next session"
+sleep 3
 sed -i "s|$(cat "$TMP/A.pub")|$(cat "$TMP/A2.pub")|" "$TMP/confB/peers/a"
 kill -HUP "${ZCC_PID[BA]}"
 wait_log BA 'SIGHUP: new keys' 1 10 || fail "B did not take A's new key"
