@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <sodium.h>
 
 #include "zcc/compress.h"
 #include "zcc/control.h"
@@ -56,6 +57,7 @@ struct client {
 struct control {
 	struct event_base *base;
 	control_status_fn *fn;
+	control_sid_fn *sid;            /* NULL: no session IDs here */
 	control_command_fn *cmd;
 	void *arg;
 	int fd;                         /* listening; the parent's, not closed here */
@@ -860,7 +862,123 @@ control_parse_request(const char *buf, size_t n, int ended)
 		return CONTROL_REQ_STOP;
 	if (is_word(buf, len, "reload"))
 		return CONTROL_REQ_RELOAD;
+	{
+		struct control_sid_req q;
+
+		if (control_parse_sid(buf, len, &q) == 0)
+			return CONTROL_REQ_SESSION_ID;
+	}
 	return CONTROL_REQ_UNKNOWN;
+}
+
+/* A port number, 1-65535, as exactly the digits of one word. */
+static int
+parse_port(const char *s, size_t n, uint16_t *port)
+{
+	unsigned long v = 0;
+
+	if (n == 0 || n > 5 || s[0] == '0')
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int
+control_parse_sid(const char *line, size_t len, struct control_sid_req *q)
+{
+	char buf[CONTROL_REQ_MAX], *w[5], *p;
+	size_t nw = 0;
+
+	memset(q, 0, sizeof(*q));
+	if (len >= sizeof(buf) || memchr(line, '\0', len) != NULL)
+		return -1;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	/* Words separated by one space each, as zccctl writes them. */
+	for (p = buf; nw < 5; p++) {
+		w[nw++] = p;
+		if ((p = strchr(p, ' ')) == NULL)
+			break;
+		*p = '\0';
+	}
+	if (p != NULL || (nw != 4 && nw != 5) || strcmp(w[0], "session-id") != 0)
+		return -1;
+	if (nw == 5 && strcmp(w[1], "json") != 0)
+		return -1;
+	q->json = nw == 5;
+	if (parse_port(w[nw - 3], strlen(w[nw - 3]), &q->lport) == -1 ||
+	    addr_parse(&q->peer, w[nw - 2]) != 0 ||
+	    parse_port(w[nw - 1], strlen(w[nw - 1]), &q->rport) == -1)
+		return -1;
+	return 0;
+}
+
+int
+control_render_sid(const struct control_sid_req *q, int found,
+    const struct sid_result *r, const char *ifname, char *buf, size_t len)
+{
+	char hex[2 * SID_LEN + 1], peer[ZCC_ADDRSTRLEN];
+	int n;
+
+	if (found == -1)
+		n = snprintf(buf, len, "error: no opening of %u-%u seen on "
+		    "this link (not carried by it, or forgotten)\n", q->lport,
+		    q->rport);
+	else if (found == -2)
+		n = snprintf(buf, len, "error: %u-%u is not answered yet "
+		    "(no SYN-ACK seen)\n", q->lport, q->rport);
+	else if (found != 0)
+		n = snprintf(buf, len, "error: not this link's peer\n");
+	else if (!q->json)
+		n = snprintf(buf, len, "%s\n", sodium_bin2hex(hex, sizeof(hex),
+		    r->id, SID_LEN));
+	else
+		n = snprintf(buf, len, "{\"session_id\":\"%s\",\"ifname\":\"%s\","
+		    "\"local_port\":%u,\"peer\":\"%s\",\"peer_port\":%u,"
+		    "\"role\":\"%s\",\"client_isn\":%" PRIu32 ",\"server_isn\":"
+		    "%" PRIu32 "}\n", sodium_bin2hex(hex, sizeof(hex), r->id, SID_LEN),
+		    options_valid_ifname(ifname) ? ifname : "?", q->lport,
+		    addr_format(&q->peer, peer, sizeof(peer)), q->rport,
+		    r->we_are_client ? "client" : "server", r->conn.client_isn,
+		    r->conn.server_isn);
+	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+/* session-id: the engine looks the connection up. */
+static const char *
+sid_reply(struct client *cl, int *len)
+{
+	struct control *c = cl->ctl;
+	struct control_sid_req q;
+	struct sid_result r;
+	const char *nl = memchr(cl->req, '\n', cl->reqlen);
+	int found;
+
+	if (nl == NULL || control_parse_sid(cl->req, (size_t)(nl - cl->req),
+	    &q) == -1)
+		return "error: unknown request\n";
+	if (c->sid == NULL)
+		return "error: no session IDs here\n";
+	memset(&c->st, 0, sizeof(c->st));
+	c->fn(c->arg, &c->st);
+	found = c->sid(c->arg, &q, &r);
+	*len = control_render_sid(&q, found, &r, c->st.ifname, c->render,
+	    sizeof(c->render));
+	sodium_memzero(&r, sizeof(r));
+	return *len == -1 ? "error: reply too large\n" : c->render;
+}
+
+void
+control_set_sid(struct control *c, control_sid_fn *fn)
+{
+	c->sid = fn;
 }
 
 /* The reply to a request. */
@@ -877,6 +995,8 @@ client_reply(struct client *cl, enum control_request req, int *len)
 		return req == CONTROL_REQ_STOP ? "ok: stopping\n" :
 		    "ok: reloading\n";
 	}
+	if (req == CONTROL_REQ_SESSION_ID)
+		return sid_reply(cl, len);
 	if (req != CONTROL_REQ_SHOW && req != CONTROL_REQ_SHOW_JSON &&
 	    req != CONTROL_REQ_SHOW_SHORT)
 		return "error: unknown request\n";

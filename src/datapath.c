@@ -126,6 +126,9 @@ struct datapath {
 	struct dp_counters c;
 	struct flow flows[DP_FLOWS];
 	size_t last_flow;               /* the slot hit last: segments come in runs */
+	struct sid_table *sids;         /* connections' openings (session IDs) */
+	uint8_t tx_binding[SID_BINDING_LEN];            /* of tx's session */
+	uint8_t rx_binding[DP_RX_KEYS][SID_BINDING_LEN];        /* of rx[i]'s */
 	time_t now;                     /* read once per batch */
 	time_t ring_checked;            /* when the ring's overruns were read */
 	int warned_no_timestamps;
@@ -209,7 +212,10 @@ datapath_new(const struct zcc_addr *peer, struct zcc_addr local,
 	}
 	memset(dp->k, 0, sizeof(*dp->k));
 	dp->guards = calloc(DP_RX_KEYS, sizeof(*dp->guards));
-	if (dp->guards == NULL) {
+	dp->sids = sid_table_new();
+	if (dp->guards == NULL || dp->sids == NULL) {
+		sid_table_free(dp->sids);
+		free(dp->guards);
 		sodium_free(dp->k);
 		free(dp);
 		return NULL;
@@ -362,6 +368,7 @@ datapath_set_keys(struct datapath *dp, const struct dp_key *tx,
 		dp->k->etx.key = tx->encap;
 		dp->codec = tx->codec;
 		dp->have_tx = 1;
+		memcpy(dp->tx_binding, tx->binding, SID_BINDING_LEN);
 	}
 	if (!same_tx)
 		dp->tx_used = 0;
@@ -371,6 +378,7 @@ datapath_set_keys(struct datapath *dp, const struct dp_key *tx,
 		prepare_key(&dp->k->rx[i]);
 		dp->k->erx[i] = next[i];
 		dp->rx_session[i] = rx[i]->session;
+		memcpy(dp->rx_binding[i], rx[i]->binding, SID_BINDING_LEN);
 	}
 	dp->nrx = nrx;
 	sodium_memzero(next, sizeof(next));
@@ -407,6 +415,7 @@ datapath_free(struct datapath *dp)
 		sodium_free(dp->k);
 	}
 	free(dp->guards);
+	sid_table_free(dp->sids);
 	free(dp);
 }
 
@@ -545,6 +554,35 @@ parse_error_reason(int err)
 {
 	return err == PACKET_FRAGMENT ? DROP_FRAGMENT :
 	    err == PACKET_EXT_HEADER ? DROP_EXT_HEADER : DROP_MALFORMED;
+}
+
+/*
+ * A SYN or SYN-ACK that zcc carries, sealed or encapsulated (outgoing) or
+ * opened: remembered under the session's binding, for its session ID.
+ */
+static void
+note_opening(struct datapath *dp, const struct packet *p, int outgoing,
+    const uint8_t binding[SID_BINDING_LEN])
+{
+	uint8_t flags = packet_tcp_flags(p);
+
+	if (!(flags & ZCC_TCP_SYN))
+		return;
+	if (outgoing)
+		sid_note(dp->sids, packet_sport(p), packet_dport(p),
+		    (flags & ZCC_TCP_ACK) != 0, 1, packet_seq(p), binding,
+		    (uint64_t)dp->now);
+	else
+		sid_note(dp->sids, packet_dport(p), packet_sport(p),
+		    (flags & ZCC_TCP_ACK) != 0, 0, packet_seq(p), binding,
+		    (uint64_t)dp->now);
+}
+
+int
+datapath_session_id(const struct datapath *dp, uint16_t lport, uint16_t rport,
+    struct sid_result *r)
+{
+	return sid_lookup(dp->sids, lport, rport, r);
 }
 
 static void
@@ -768,6 +806,7 @@ seal_and_queue(struct datapath *dp, struct packet *p, size_t cap)
 		return;
 	}
 	dp->tx_used++;
+	note_opening(dp, p, 1, dp->tx_binding);
 	rc = seal_segment(&dp->k->tx, p, cap, &trimmed);
 	if (rc != SEAL_OK) {
 		drop(dp, rc == SEAL_UNPREPARED ? DROP_NO_KEY : DROP_NO_ROOM, p);
@@ -1020,6 +1059,7 @@ open_and_deliver(struct datapath *dp, struct packet *p)
 		return;
 	}
 	seen_key(dp, slot);
+	note_opening(dp, p, 0, dp->rx_binding[slot]);
 	deliver(dp, p, RUN_OPENED);
 }
 
@@ -1300,10 +1340,26 @@ from_unspecified(const uint8_t *b, size_t n)
 	return n >= IPV6_HLEN && b[0] >> 4 == 6 && memcmp(b + 8, any, 16) == 0;
 }
 
+/* A TCP SYN, by a look at the bytes (no IPv6 extension headers). */
+static int
+looks_like_syn(const uint8_t *b, size_t n)
+{
+	size_t at;
+
+	if (b[0] >> 4 == 4) {
+		at = (size_t)(b[0] & 15) * 4 + 13;
+		return b[9] == IPPROTO_TCP && n > at && (b[at] & ZCC_TCP_SYN);
+	}
+	at = IPV6_HLEN + 13;
+	return b[6] == IPPROTO_TCP && n > at && (b[at] & ZCC_TCP_SYN);
+}
+
 static void
 encapsulate(struct datapath *dp, uint8_t *buf, size_t n,
     const struct virtio_net_hdr *h)
 {
+	struct packet p;
+
 	if (!ip_packet_ok(buf, n) || finish_checksum(buf, n, h) == -1) {
 		dp->c.dropped[DROP_MALFORMED]++;
 		return;
@@ -1312,6 +1368,9 @@ encapsulate(struct datapath *dp, uint8_t *buf, size_t n,
 		log_debug("not carried: IPv6 from :: (zcc0's own MLD)");
 		return;
 	}
+	if (dp->have_tx && looks_like_syn(buf, n) &&
+	    packet_parse(&p, buf, n) == PACKET_OK)
+		note_opening(dp, &p, 1, dp->tx_binding);
 	encap_and_queue(dp, buf, n);
 }
 
@@ -1369,7 +1428,7 @@ source_allowed(const struct datapath *dp, const uint8_t *pkt)
 
 /* A decapsulated packet into zcc0: TCP joins a run, the rest goes alone. */
 static void
-deliver_decapsulated(struct datapath *dp, uint8_t *pkt, size_t n)
+deliver_decapsulated(struct datapath *dp, uint8_t *pkt, size_t n, size_t slot)
 {
 	struct packet p;
 
@@ -1377,8 +1436,10 @@ deliver_decapsulated(struct datapath *dp, uint8_t *pkt, size_t n)
 		unview(dp, &p);
 		if (!source_allowed(dp, pkt))
 			drop(dp, DROP_UNROUTED_SOURCE, &p);
-		else
+		else {
+			note_opening(dp, &p, 0, dp->rx_binding[slot]);
 			deliver(dp, &p, RUN_DECAPSULATED);
+		}
 		return;
 	}
 	if (!source_allowed(dp, pkt)) {
@@ -1435,7 +1496,7 @@ datapath_on_encap(struct datapath *dp, const uint8_t *msg, size_t len)
 		goto give_back;
 	}
 	dp->used = (size_t)(pkt - dp->arena) + (size_t)n;
-	deliver_decapsulated(dp, pkt, (size_t)n);
+	deliver_decapsulated(dp, pkt, (size_t)n, slot);
 	return 1;
 give_back:
 	dp->used = (size_t)(at - dp->arena);

@@ -964,6 +964,20 @@ on_parent(evutil_socket_t fd, short what, void *arg)
 	sodium_memzero(buf, PARENT_BUF_LEN);
 }
 
+/*
+ * zccctl session-id: a connection with our peer, as the application names
+ * it: by the peer's configured address, or (NAT) where it speaks from.
+ */
+static int
+session_id(void *arg, const struct control_sid_req *q, struct sid_result *r)
+{
+	struct zcctund *z = arg;
+
+	if (!addr_equal(&q->peer, &z->opt.peer) && !addr_equal(&q->peer, &z->ep))
+		return CONTROL_SID_OTHER_PEER;
+	return datapath_session_id(z->dp, q->lport, q->rport, r);
+}
+
 /* zccctl stop and reload: the parent decides. */
 static int
 on_command(void *arg, enum control_command cmd)
@@ -1135,6 +1149,7 @@ engine_run(const struct engine_setup *s)
 	    on_command, &z);
 	if (z.control == NULL)
 		goto out;
+	control_set_sid(z.control, session_id);
 	if (run_loop(&z) == 0)
 		ret = z.exit_status;
 out:

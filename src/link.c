@@ -172,6 +172,8 @@ session_from_keys(struct session *s, const struct hs_keys *k, uint8_t codec,
 	dp_key_derive(&s->tx, k->send, k->key_id, suite);
 	dp_key_derive(&s->rx, k->recv, k->key_id, suite);
 	s->tx.session = s->rx.session = k->local_index;
+	memcpy(s->tx.binding, k->binding, HS_KEY_LEN);
+	memcpy(s->rx.binding, k->binding, HS_KEY_LEN);
 	s->codec = s->tx.codec = s->rx.codec = codec;
 	hs_echo_key(s->echo_tx, k->send);
 	hs_echo_key(s->echo_rx, k->recv);

@@ -31,7 +31,8 @@
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CONTINUE = -1 };
 
 struct args {
-	const char *cmd;        /* "show", "stop" or "reload" */
+	const char *cmd;        /* "show", "stop", "reload" or "session-id" */
+	char sid_req[CONTROL_REQ_MAX];  /* session-id: the request line */
 	const char *ifname;     /* NULL: every zcctund in this namespace */
 	int json;
 	int verbose;            /* show: every field and counter */
@@ -48,6 +49,8 @@ usage(FILE *f)
 	fprintf(f, "usage: zccctl show [IFNAME] [-v | --json]\n"
 	    "       zccctl stop IFNAME      stop the link; its block stays\n"
 	    "       zccctl reload IFNAME    re-read its options, as SIGHUP\n"
+	    "       zccctl session-id LOCALPORT PEERADDR PEERPORT [--json]\n"
+	    "                               the connection's session ID\n"
 	    "       zccctl --help | --version\n");
 }
 
@@ -94,6 +97,42 @@ parse_show(int argc, char *argv[], struct args *a)
 	return EXIT_CONTINUE;
 }
 
+/* zccctl session-id LOCALPORT PEERADDR PEERPORT [--json] */
+static int
+parse_session_id(int argc, char *argv[], struct args *a)
+{
+	const char *w[3];
+	struct control_sid_req q;
+	int n = 0;
+
+	a->cmd = argv[1];
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			a->json = 1;
+		else if (is_word(argv[i], "--help", "-h")) {
+			usage(stdout);
+			return EXIT_OK;
+		} else if (n < 3)
+			w[n++] = argv[i];
+		else
+			n = 4;
+	}
+	if (n != 3) {
+		fprintf(stderr, "zccctl: session-id: give LOCALPORT PEERADDR "
+		    "PEERPORT\n");
+		return EXIT_USAGE;
+	}
+	snprintf(a->sid_req, sizeof(a->sid_req), "session-id%s %s %s %s\n",
+	    a->json ? " json" : "", w[0], w[1], w[2]);
+	if (control_parse_sid(a->sid_req, strlen(a->sid_req) - 1, &q) == -1) {
+		fprintf(stderr, "zccctl: session-id: '%s %s %s' is not a port "
+		    "(1-65535), an IPv4 or IPv6 address and a port\n", w[0], w[1],
+		    w[2]);
+		return EXIT_USAGE;
+	}
+	return EXIT_CONTINUE;
+}
+
 /* EXIT_CONTINUE to go on and show, else the exit status. */
 static int
 parse_args(int argc, char *argv[], struct args *a)
@@ -112,6 +151,8 @@ parse_args(int argc, char *argv[], struct args *a)
 		printf("zccctl %s\n", ZCC_VERSION);
 		return EXIT_OK;
 	}
+	if (strcmp(argv[1], "session-id") == 0)
+		return parse_session_id(argc, argv, a);
 	if (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "stop") != 0 &&
 	    strcmp(argv[1], "reload") != 0) {
 		fprintf(stderr, "zccctl: unknown command '%s'\n", argv[1]);
@@ -217,7 +258,7 @@ read_reply(int fd, const char *path, struct reply *r)
 
 /* Ask the daemon behind path; r holds its whole reply on success. */
 static int
-ask(const char *ifname, const char *path, const char *req, struct reply *r)
+ask_raw(const char *ifname, const char *path, const char *req, struct reply *r)
 {
 	int fd, ret = -1;
 
@@ -237,10 +278,6 @@ ask(const char *ifname, const char *path, const char *req, struct reply *r)
 		    "without a reply\n", path);
 		goto out;
 	}
-	if (r->len >= 7 && memcmp(r->buf, "error: ", 7) == 0) {
-		fprintf(stderr, "zccctl: %s: %.*s", ifname, (int)r->len, r->buf);
-		goto out;
-	}
 	ret = 0;
 out:
 	close(fd);
@@ -249,6 +286,21 @@ out:
 		r->buf = NULL;
 	}
 	return ret;
+}
+
+/* The same, and a reply that says "error: " is printed and -1. */
+static int
+ask(const char *ifname, const char *path, const char *req, struct reply *r)
+{
+	if (ask_raw(ifname, path, req, r) == -1)
+		return -1;
+	if (r->len >= 7 && memcmp(r->buf, "error: ", 7) == 0) {
+		fprintf(stderr, "zccctl: %s: %.*s", ifname, (int)r->len, r->buf);
+		free(r->buf);
+		r->buf = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 /* The request for what show prints: short, -v (every field) or --json. */
@@ -399,6 +451,54 @@ show_all(const struct args *a)
 	return ret;
 }
 
+/*
+ * Ask every link here; the one whose peer it is answers. Its error (the
+ * connection not seen) goes to stderr.
+ */
+static int
+session_id(const struct args *a)
+{
+	char pattern[128], ifname[IFNAMSIZ];
+	const char *suffix;
+	int ret = -1;
+	glob_t g;
+
+	if (control_socket_path("*", pattern, sizeof(pattern)) == -1)
+		return EXIT_FAIL;
+	suffix = strchr(pattern, '*') + 1;
+	if (glob(pattern, 0, NULL, &g) != 0) {
+		fprintf(stderr, "zccctl: no zcctund is running in this network "
+		    "namespace\n");
+		return EXIT_FAIL;
+	}
+	for (size_t i = 0; i < g.gl_pathc && ret == -1; i++) {
+		struct reply r;
+
+		path_ifname(g.gl_pathv[i], suffix, ifname, sizeof(ifname));
+		if (ask_raw(ifname, g.gl_pathv[i], a->sid_req, &r) == -1)
+			continue;
+		if (r.len >= 27 && memcmp(r.buf, "error: not this link's peer", 27) == 0) {
+			free(r.buf);
+			continue;
+		}
+		if (r.len >= 7 && memcmp(r.buf, "error: ", 7) == 0) {
+			fprintf(stderr, "zccctl: session-id: %s: %.*s", ifname,
+			    (int)r.len - 7, r.buf + 7);
+			ret = EXIT_FAIL;
+		} else {
+			fwrite(r.buf, 1, r.len, stdout);
+			ret = EXIT_OK;
+		}
+		free(r.buf);
+	}
+	globfree(&g);
+	if (ret == -1) {
+		fprintf(stderr, "zccctl: session-id: no link here has that peer\n");
+		ret = EXIT_FAIL;
+	}
+	return ret;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -409,7 +509,9 @@ main(int argc, char *argv[])
 	ret = parse_args(argc, argv, &a);
 	if (ret != EXIT_CONTINUE)
 		return ret;
-	if (strcmp(a.cmd, "show") != 0)
+	if (strcmp(a.cmd, "session-id") == 0)
+		ret = session_id(&a);
+	else if (strcmp(a.cmd, "show") != 0)
 		ret = command_one(a.ifname, a.cmd);
 	else
 		ret = a.ifname ? show_one(&a) : show_all(&a);

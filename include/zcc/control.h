@@ -23,6 +23,7 @@
 #include "zcc/link.h"
 #include "zcc/nexthop.h"
 #include "zcc/options.h"
+#include "zcc/sessionid.h"
 
 struct event_base;
 
@@ -112,14 +113,42 @@ int control_cleanup(const char *ifname);
 int control_socket_path(const char *ifname, char *path, size_t len);
 
 /* What a client asked: one line of at most CONTROL_REQ_MAX bytes. */
-#define CONTROL_REQ_MAX 64      /* one request line, newline included */
+#define CONTROL_REQ_MAX 96      /* one request line, newline included */
 enum control_request {
 	CONTROL_REQ_PARTIAL,    /* no newline yet: wait for more */
 	CONTROL_REQ_UNKNOWN,    /* not a request (or too long, or cut short) */
 	CONTROL_REQ_SHOW, CONTROL_REQ_SHOW_JSON,
 	CONTROL_REQ_STOP, CONTROL_REQ_RELOAD,
-	CONTROL_REQ_SHOW_SHORT,         /* the last: fuzz_local checks below it */
+	CONTROL_REQ_SHOW_SHORT,
+	CONTROL_REQ_SESSION_ID,         /* the last: fuzz_local checks below it */
 };
+
+/*
+ * "session-id [json] LPORT PEERADDR RPORT": the session ID of a connection
+ * (sessionid.h) between our port LPORT and the peer's RPORT.
+ */
+struct control_sid_req {
+	int json;
+	uint16_t lport, rport;
+	struct zcc_addr peer;
+};
+
+/* The line of a session-id request (no newline): 0 and *q, or -1. Pure. */
+int control_parse_sid(const char *line, size_t len, struct control_sid_req *q);
+
+/*
+ * The engine's answer: 0 and *r; sid_lookup's -1 (no such opening seen)
+ * or -2 (not answered yet); CONTROL_SID_OTHER_PEER when the peer is not
+ * this link's.
+ */
+#define CONTROL_SID_OTHER_PEER (-3)
+typedef int control_sid_fn(void *arg, const struct control_sid_req *q,
+    struct sid_result *r);
+void control_set_sid(struct control *c, control_sid_fn *fn);
+
+/* The reply to a session-id request, into buf: its length, or -1. Pure. */
+int control_render_sid(const struct control_sid_req *q, int found,
+    const struct sid_result *r, const char *ifname, char *buf, size_t len);
 
 /*
  * The request in the n bytes a client sent so far (buf need not hold a

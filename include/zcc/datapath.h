@@ -22,6 +22,7 @@
 #include "zcc/nexthop.h"
 #include "zcc/options.h"
 #include "zcc/seal.h"
+#include "zcc/sessionid.h"
 
 /* The keys of one direction of one session: in place and encapsulated. */
 struct dp_key {
@@ -31,6 +32,8 @@ struct dp_key {
 	uint32_t session;       /* the link's name for the session, which
 	                           key_seen reports (not the key id: two
 	                           sessions may share one for a while) */
+	uint8_t binding[SID_BINDING_LEN];       /* its handshake hash, which
+	                           binds the connections it opens (sessionid.h) */
 };
 
 /* Both from the direction's 32-byte session key; independent subkeys. */
@@ -161,6 +164,10 @@ void datapath_sent_by(const struct datapath *dp, uint64_t *link, uint64_t *ip);
 
 /* Copy up to max flows, most recently active first; returns how many. */
 size_t datapath_flows(const struct datapath *dp, struct dp_flow *out, size_t max);
+
+/* The session ID of connection lport-rport (sid_lookup's contract). */
+int datapath_session_id(const struct datapath *dp, uint16_t lport,
+    uint16_t rport, struct sid_result *r);
 
 /*
  * Whether lport and rport are a flow that sealed segments in the last

@@ -39,8 +39,16 @@ request(const char *buf, size_t n, int ended)
 	if (r == CONTROL_REQ_PARTIAL && (ended || n >= CONTROL_REQ_MAX ||
 	    memchr(buf, '\n', n) != NULL))
 		abort();
-	if (r > CONTROL_REQ_SHOW_SHORT)         /* the last request there is */
+	if (r > CONTROL_REQ_SESSION_ID)         /* the last request there is */
 		abort();
+	if (r == CONTROL_REQ_SESSION_ID) {
+		struct control_sid_req q;
+		const char *nl = memchr(buf, '\n', n);
+
+		if (nl == NULL || control_parse_sid(buf, (size_t)(nl - buf), &q) != 0 ||
+		    q.lport == 0 || q.rport == 0 || q.peer.af == 0)
+			abort();
+	}
 }
 
 int

@@ -929,6 +929,62 @@ check_live(void)
 	event_base_free(base);
 }
 
+/* session-id: exact words, ports 1-65535, an address of either family. */
+static void
+check_sid_requests(void)
+{
+	static const char *const bad[] = {
+		"session-id 0 10.0.0.2 80", "session-id 65536 10.0.0.2 80",
+		"session-id 05001 10.0.0.2 80", "session-id 80 10.0.0.2",
+		"session-id  80 10.0.0.2 80", "session-id 80 10.0.0.2 80 ",
+		"session-id 80 10.0.0.2 80 81", "session-id json 80 10.0.0.2",
+		"session-id xml 80 10.0.0.2 80", "session-id 80 10.0.0.256 80",
+		"session-id 80 host 80", "session-id 8a 10.0.0.2 80",
+		"session-ids 80 10.0.0.2 80", "session-id -1 10.0.0.2 80",
+	};
+	struct control_sid_req q;
+	struct sid_result r;
+	char buf[512];
+	int n;
+
+	CHECK_EQ(control_parse_request("session-id 5001 10.0.0.2 40000\n", 31,
+	    0), CONTROL_REQ_SESSION_ID);
+	CHECK_EQ(control_parse_request("session-id json 1 fd00::2 65535\n", 32,
+	    0), CONTROL_REQ_SESSION_ID);
+	CHECK_EQ(control_parse_request("session-id 0 10.0.0.2 40000\n", 28, 0),
+	    CONTROL_REQ_UNKNOWN);
+	CHECK_EQ(control_parse_sid("session-id json 1 fd00::2 65535", 31, &q), 0);
+	CHECK(q.json == 1 && q.lport == 1 && q.rport == 65535 &&
+	    q.peer.af == AF_INET6);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (control_parse_sid(bad[i], strlen(bad[i]), &q) != -1)
+			fprintf(stderr, "taken: '%s'\n", bad[i]);
+		CHECK_EQ(control_parse_sid(bad[i], strlen(bad[i]), &q), -1);
+	}
+	/* Replies: the hex alone, or one JSON object; errors say what. */
+	CHECK_EQ(control_parse_sid("session-id 5001 10.0.0.2 40000", 30, &q), 0);
+	memset(&r, 0xab, sizeof(r));
+	r.we_are_client = 0;
+	r.conn.client_isn = 7;
+	r.conn.server_isn = 4000000000u;
+	n = control_render_sid(&q, 0, &r, "zcc0", buf, sizeof(buf));
+	CHECK_EQ(n, 65);
+	CHECK(n == 65 && strspn(buf, "ab") == 64 && buf[64] == '\n');
+	q.json = 1;
+	n = control_render_sid(&q, 0, &r, "zcc0", buf, sizeof(buf));
+	CHECK(n > 0 && strstr(buf, "\"role\":\"server\",\"client_isn\":7,"
+	    "\"server_isn\":4000000000}") != NULL);
+	CHECK(n > 0 && strstr(buf, "\"peer\":\"10.0.0.2\",\"peer_port\":40000")
+	    != NULL);
+	CHECK(control_render_sid(&q, 0, &r, "zcc0", buf, 40) == -1);
+	CHECK(control_render_sid(&q, -1, &r, "zcc0", buf, sizeof(buf)) > 0 &&
+	    strncmp(buf, "error: no opening of 5001-40000 seen", 36) == 0);
+	CHECK(control_render_sid(&q, -2, &r, "zcc0", buf, sizeof(buf)) > 0 &&
+	    strstr(buf, "not answered yet") != NULL);
+	CHECK(control_render_sid(&q, CONTROL_SID_OTHER_PEER, &r, "zcc0", buf,
+	    sizeof(buf)) > 0 && strcmp(buf, "error: not this link's peer\n") == 0);
+}
+
 /* The request parser: whole lines only, exact words, bounded. */
 static void
 check_request_parse(void)
@@ -939,6 +995,7 @@ check_request_parse(void)
 	CHECK_EQ(REQ("show\n", 0), CONTROL_REQ_SHOW);
 	CHECK_EQ(REQ("show json\n", 0), CONTROL_REQ_SHOW_JSON);
 	CHECK_EQ(REQ("show short\n", 0), CONTROL_REQ_SHOW_SHORT);
+	check_sid_requests();
 	CHECK_EQ(REQ("show shorter\n", 0), CONTROL_REQ_UNKNOWN);
 	CHECK_EQ(REQ("stop\n", 0), CONTROL_REQ_STOP);
 	CHECK_EQ(REQ("reload\nshow\n", 0), CONTROL_REQ_RELOAD);
