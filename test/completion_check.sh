@@ -42,9 +42,10 @@ expect _zcctund "lz4 lzs " zcctund compress l
 expect _zcctund "setup " zcctund ready-at s
 expect _zcctund "lab office " zcctund confdir "$TMP/conf" call ""
 expect _zcctund "ifname " zcctund cleanup i
-expect _zccctl "show stop " zccctl s
+expect _zccctl "session-id show stop " zccctl s
 expect _zccctl "--json -v " zccctl show -
 expect _zccctl "reload " zccctl rel
+expect _zccctl "--json " zccctl session-id 5001 10.0.0.2 40000 -
 
 # Every word of the option table, from --help: none missing, none invented.
 n=$(_zcctund_words zcctund | wc -l)
