@@ -500,8 +500,17 @@ on_init(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 {
 	struct hs_state st;
 	uint8_t tai[HS_TAI64N_LEN];
-	int err, fresh = 0;
+	int err, pk, fresh = 0;
 
+	/*
+	 * A public-key init passes mac1 for anyone who knows our public key,
+	 * and costs two X25519 to read: the rate limit comes first for it.
+	 */
+	pk = hs_type(msg, len) == HS_TYPE_INIT_PK;
+	if (pk && !rate_ok(l, now)) {
+		l->c.hs_rate_limited++;
+		return 0;
+	}
 	err = hs_init_consume(&l->hs, &st, msg, len,
 	    l->pending_live ? l->pending.e_pub : NULL, tai);
 	if (err == HS_ERR_PEER_KEY) {
@@ -518,7 +527,7 @@ on_init(struct link *l, const uint8_t *msg, size_t len, uint64_t now)
 		log_debug("handshake init replayed or stale: ignored");
 		goto out;
 	}
-	if (!rate_ok(l, now)) {
+	if (!pk && !rate_ok(l, now)) {
 		l->c.hs_rate_limited++;
 		goto out;
 	}

@@ -17,7 +17,7 @@
 #include "zcc/link.h"
 
 #define QMAX 64
-#define MSGMAX 128
+#define MSGMAX HS_INIT_MAX
 
 struct msg {
 	uint8_t b[MSGMAX];
@@ -685,6 +685,94 @@ check_late_peer(void)
 	free_pair(&a, &b);
 }
 
+/* creds for one end: private key seed, peer's seed (its public key). */
+static struct zcc_creds
+pk_creds(uint8_t own, uint8_t peer)
+{
+	struct zcc_creds c;
+	uint8_t priv[32];
+
+	memset(&c, 0, sizeof(c));
+	c.flags = ZCC_CREDS_PUBLIC;
+	memset(c.priv, own, 32);
+	memset(priv, peer, 32);
+	CHECK(crypto_scalarmult_base(c.peer_pub, priv) == 0);
+	return c;
+}
+
+/*
+ * Public-key links: up; a rotation at b (new key pair first, old one
+ * second) while a knows only the old one: a's init goes to b's second
+ * keyset; a flood of inits from a key b does not know, each past mac1
+ * (b's public key is public), is rate-limited before any X25519, and
+ * each one read is refused as from another key. The link stays up.
+ */
+static void
+check_public_keys(void)
+{
+	struct link_config ca = config("10.0.0.1", "10.0.0.2");
+	struct link_config cb = config("10.0.0.2", "10.0.0.1");
+	struct zcc_creds sa = pk_creds(1, 2), sb[2] = { pk_creds(3, 1),
+	    pk_creds(2, 1) };
+	struct zcc_creds stranger = pk_creds(9, 2);
+	struct hs_config hc;
+	struct hs_keyset ks;
+	struct hs_state st;
+	struct end a, b;
+	struct link_report r;
+	uint8_t e[32], tai[HS_TAI64N_LEN], msg[HS_INIT_MAX];
+
+	make_pair(&a, &b, &ca, &cb, NULL, NULL);
+	CHECK_EQ(link_set_keys(a.l, &sa, 1, 0, now), 0);
+	CHECK_EQ(link_set_keys(b.l, &sb[1], 1, 0, now), 0);
+	link_start(a.l, now);
+	deliver(&a, &b);
+	CHECK_EQ(link_state(a.l), LINK_UP);
+	CHECK(keys_match(&a, &b));
+	status(&a, &r);
+	CHECK(r.nkeys == 1 && r.keys[0].public_keys && !r.keys[0].shared);
+
+	/* b rotates: a's renewal goes through b's previous keys. */
+	CHECK_EQ(link_set_keys(b.l, sb, 2, 600, now), 0);
+	now += 1000;
+	link_tick(b.l, now);    /* b renews first, with its new key: refused */
+	deliver(&b, &a);
+	deliver(&a, &b);
+	now += 6000;
+	link_tick(b.l, now);    /* then with its previous one */
+	deliver(&b, &a);
+	deliver(&a, &b);
+	status(&b, &r);
+	CHECK_EQ(r.nkeys, 2);
+	CHECK_EQ(r.session_keys, 1);
+	CHECK(r.prev_keys_seconds > 590 && r.prev_keys_seconds <= 600);
+	CHECK(keys_match(&a, &b));
+
+	/* A stranger floods b with inits that pass mac1. */
+	hs_config_init(&hc, psk, &ca.local, &ca.peer);
+	CHECK_EQ(hs_keyset_init(&ks, NULL, stranger.priv, stranger.peer_pub), 0);
+	hs_config_set_keys(&hc, &ks, 1);
+	b.nq = 0;
+	for (uint32_t i = 0; i < 200; i++) {
+		randombytes_buf(e, sizeof(e));
+		hs_tai64n(tai, 4000000000u, i);
+		CHECK_EQ(hs_init_create(&hc, &st, e, i + 1, 7, tai, msg), HS_OK);
+		CHECK_EQ(link_input(b.l, msg, HS_INIT_PK_LEN, now), 0);
+	}
+	status(&b, &r);
+	CHECK(r.counters.hs_rate_limited >= 140);
+	CHECK_EQ(b.nq, 0);              /* nothing answered */
+	CHECK_EQ(link_state(b.l), LINK_UP);
+	CHECK(keys_match(&a, &b));
+	/* The overlap's end retires b's previous keys, and renews. */
+	now += 600000;
+	link_tick(b.l, now);
+	status(&b, &r);
+	CHECK_EQ(r.nkeys, 1);
+	hs_config_wipe(&hc);
+	free_pair(&a, &b);
+}
+
 /*
  * A flood of valid, fresh inits (only the key holder can make them) gets
  * at most the rate limit's worth of answers, and the link stays up.
@@ -758,6 +846,7 @@ main(void)
 	check_simultaneous();
 	check_late_peer();
 	check_rate_limit();
+	check_public_keys();
 	check_reflection();
 	CHECK_DONE();
 }
