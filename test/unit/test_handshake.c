@@ -1145,6 +1145,85 @@ check_public_keys(void)
 	hs_config_wipe(&cr);
 }
 
+/*
+ * PROTOCOL.md's public-key vectors (test/unit/handshake_ref.py --pk): the
+ * mac1 keys, both messages byte for byte, the session keys and the
+ * binding, without and with a shared key (the "shared-" lines).
+ */
+static void
+check_pk_vector(const struct fields *f, const char *prefix)
+{
+	struct hs_config ci, cr;
+	struct hs_keyset ks;
+	struct hs_state sti, str;
+	struct hs_keys ki, kr;
+	uint8_t s_i[32], s_r[32], pub_i[32], pub_r[32], psk[32], want[32];
+	uint8_t init[HS_INIT_PK_LEN], resp[HS_RESP_LEN], m1[HS_INIT_MAX];
+	uint8_t m2[HS_RESP_LEN], ts[12];
+	char name[64];
+	const uint8_t *use_psk;
+
+#define PK_FIELD(n, out, len) do { \
+	snprintf(name, sizeof(name), "%s%s", prefix, n); \
+	hex_field(f, name, 0, out, len); \
+} while (0)
+	hex_field(f, "initiator-static", 0, s_i, 32);
+	hex_field(f, "responder-static", 0, s_r, 32);
+	hex_field(f, "initiator-static-public", 0, pub_i, 32);
+	hex_field(f, "responder-static-public", 0, pub_r, 32);
+	PK_FIELD("psk", psk, 32);
+	use_psk = sodium_is_zero(psk, 32) ? NULL : psk;
+
+	CHECK_EQ(hs_keyset_init(&ks, use_psk, s_i, pub_r), 0);
+	CHECK_MEM(ks.pub, pub_i, 32);
+	PK_FIELD("mac1-key-to-responder", want, 32);
+	CHECK_MEM(ks.mac1_out, want, 32);
+	PK_FIELD("mac1-key-to-initiator", want, 32);
+	CHECK_MEM(ks.mac1_in, want, 32);
+	hs_config_init(&ci, zv.psk, &zv.a_i, &zv.a_r);
+	ci.port = zv.port;
+	hs_config_set_keys(&ci, &ks, 1);
+	CHECK_EQ(hs_keyset_init(&ks, use_psk, s_r, pub_i), 0);
+	hs_config_init(&cr, zv.psk, &zv.a_r, &zv.a_i);
+	cr.port = zv.port;
+	hs_config_set_keys(&cr, &ks, 1);
+
+	PK_FIELD("init", init, HS_INIT_PK_LEN);
+	PK_FIELD("resp", resp, HS_RESP_LEN);
+	CHECK_EQ(hs_init_create(&ci, &sti, zv.e_i, zv.idx_i, zv.key_id,
+	    zv.tai64n, m1), HS_OK);
+	CHECK_MEM(m1, init, HS_INIT_PK_LEN);
+	CHECK_EQ(hs_init_consume(&cr, &str, init, HS_INIT_PK_LEN, NULL, ts),
+	    HS_OK);
+	CHECK_MEM(ts, zv.tai64n, 12);
+	CHECK_EQ(hs_resp_create(&cr, &str, zv.e_r, zv.idx_r, m2, &kr), HS_OK);
+	CHECK_MEM(m2, resp, HS_RESP_LEN);
+	CHECK_EQ(hs_resp_consume(&ci, &sti, resp, HS_RESP_LEN, &ki), HS_OK);
+	PK_FIELD("key-i2r", want, 32);
+	CHECK_MEM(ki.send, want, 32);
+	CHECK_MEM(kr.recv, want, 32);
+	PK_FIELD("key-r2i", want, 32);
+	CHECK_MEM(ki.recv, want, 32);
+	PK_FIELD("handshake-hash", want, 32);
+	CHECK_MEM(ki.binding, want, 32);
+	CHECK_MEM(kr.binding, want, 32);
+#undef PK_FIELD
+	hs_config_wipe(&ci);
+	hs_config_wipe(&cr);
+}
+
+static void
+check_pk_vectors(void)
+{
+	struct fields f;
+
+	CHECK(read_fields(ZCC_SOURCE_DIR "/docs/PROTOCOL.md",
+	    "## Public-key handshake test vectors", &f) == 0);
+	check_pk_vector(&f, "");
+	check_pk_vector(&f, "shared-");
+	fprintf(stderr, "public-key vectors: checked\n");
+}
+
 static void
 check_tai64n(void)
 {
@@ -1187,6 +1266,7 @@ main(void)
 	check_short_datagrams();
 	check_round_trips();
 	check_public_keys();
+	check_pk_vectors();
 	check_ports_digest();
 	check_init_tampering();
 	check_resp_tampering();
