@@ -99,6 +99,66 @@ check_refusals(void)
 	    0600), err, sizeof(err)), 0);
 }
 
+/* Private and public keys, the creds the options name, fingerprints. */
+static void
+check_key_pairs(void)
+{
+	/* RFC 7748 6.1: Alice's private key and public key. */
+	static const char alice_priv[] =
+	    "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=\n";
+	static const char alice_pub[] =
+	    "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=\n";
+	char a[ZCC_KEY_B64_LEN + 2], pub[ZCC_KEY_B64_LEN + 2], err[256];
+	char fp[ZCC_FP_LEN];
+	uint8_t key[ZCC_KEY_LEN], raw[ZCC_KEY_LEN];
+	struct zcc_options o;
+	struct zcc_creds c;
+
+	CHECK_EQ(keys_generate_private(a, sizeof(a)), 0);
+	CHECK_EQ(sodium_base642bin(raw, sizeof(raw), a, ZCC_KEY_B64_LEN, NULL,
+	    NULL, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+	CHECK_EQ(raw[0] & 7, 0);                /* clamped */
+	CHECK_EQ(raw[31] & 0xc0, 0x40);
+	CHECK_EQ(keys_public_b64(alice_priv, strlen(alice_priv), pub,
+	    sizeof(pub)), 0);
+	CHECK_STR(pub, alice_pub);
+	CHECK_EQ(keys_public_b64("nope\n", 5, pub, sizeof(pub)), -1);
+
+	/* The fingerprint: Python's hashlib.blake2b(digest_size=12) agrees. */
+	for (size_t i = 0; i < sizeof(raw); i++)
+		raw[i] = (uint8_t)i;
+	keys_fingerprint(raw, fp);
+	CHECK_STR(fp, "xNhqfUNOvDSANVKU");
+
+	/* peer-public-key: the key itself, or a file of any mode. */
+	CHECK_EQ(keys_load_public("hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=",
+	    key, err, sizeof(err)), 0);
+	CHECK_EQ(keys_load_public(write_file("peer.pub", alice_pub, 0644), key,
+	    err, sizeof(err)), 0);
+	CHECK_EQ(keys_load_public(write_file("bad.pub", "x\n", 0644), key, err,
+	    sizeof(err)), -1);
+	CHECK(strstr(err, "peer-public-key") && strstr(err, "zcctund pubkey"));
+	CHECK_EQ(keys_load_private(write_file("p.key", alice_priv, 0644), key,
+	    err, sizeof(err)), -1);
+	CHECK(strstr(err, "private-key-file") && strstr(err, "chmod 600"));
+
+	/* The creds of a public-key link with a shared key on top. */
+	options_init(&o);
+	snprintf(o.private_key_file, sizeof(o.private_key_file), "%s",
+	    write_file("p.key", alice_priv, 0600));
+	snprintf(o.peer_public_key, sizeof(o.peer_public_key), "%s",
+	    "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=");
+	snprintf(o.key_file, sizeof(o.key_file), "%s", write_file("s.key", a, 0600));
+	CHECK_EQ(keys_load_creds(&o, &c, err, sizeof(err)), 0);
+	CHECK_EQ(c.flags, ZCC_CREDS_SHARED | ZCC_CREDS_PUBLIC);
+	o.key_file[0] = '\0';
+	CHECK_EQ(keys_load_creds(&o, &c, err, sizeof(err)), 0);
+	CHECK_EQ(c.flags, ZCC_CREDS_PUBLIC);
+	snprintf(o.peer_public_key, sizeof(o.peer_public_key), "/nonexistent");
+	CHECK_EQ(keys_load_creds(&o, &c, err, sizeof(err)), -1);
+	CHECK_EQ(c.flags, 0);                   /* wiped on error */
+}
+
 int
 main(void)
 {
@@ -106,6 +166,7 @@ main(void)
 	CHECK(mkdtemp(dir) != NULL);
 	check_genkey_and_load();
 	check_refusals();
+	check_key_pairs();
 	{
 		char cmd[300];
 

@@ -441,6 +441,43 @@ test_commands(void)
 	CHECK(has("unknown option 'bogus'"));
 }
 
+/* Public-key words: what each needs, genkey's word, a mistyped key. */
+static void
+test_public_keys(void)
+{
+	struct zcc_options o;
+
+	CHECK_EQ(parse_fresh(&o, "peer 10.0.0.2 private-key-file /p"), 0);
+	CHECK_EQ(options_check(&o, err, sizeof(err)), -1);
+	CHECK(has("private-key-file needs 'peer-public-key KEY'"));
+	CHECK_EQ(parse_fresh(&o, "peer 10.0.0.2 peer-public-key /k.pub"), 0);
+	CHECK_EQ(options_check(&o, err, sizeof(err)), -1);
+	CHECK(has("peer-public-key needs 'private-key-file PATH'"));
+	CHECK_EQ(parse_fresh(&o, "peer 10.0.0.2 private-key-file /p "
+	    "peer-public-key q2o71o2plYpcKLsHcrCELey8SU5G9ZwkxW4lBKUiGRk="), 0);
+	CHECK_EQ(options_check(&o, err, sizeof(err)), 0);
+	CHECK_EQ(o.key_overlap, ZCC_DEFAULT_KEY_OVERLAP);
+	/* 44 characters, no '/', not base64 of 32 bytes: a mistyped key. */
+	CHECK_EQ(parse_fresh(&o, "peer-public-key "
+	    "q2o71o2plYpcKLsHcrCELey8SU5G9ZwkxW4lBKUiGR!="), -1);
+	CHECK(has("peer-public-key: 'q2o71o2plYpcKLsHcrCELey8SU5G9ZwkxW4lBKUiGR!=' "
+	    "is not the base64 of a 32-byte key"));
+	CHECK_EQ(parse_fresh(&o, "key-overlap 604801"), -1);
+	CHECK(has("key-overlap: '604801' is not"));
+	CHECK_EQ(parse_fresh(&o, "key-overlap 0"), 0);
+	CHECK_EQ(o.key_overlap, 0);
+	CHECK_EQ(parse_fresh(&o, "genkey private"), 0);
+	CHECK(o.command == ZCC_CMD_GENKEY && o.genkey_private == 1);
+	CHECK_EQ(parse_fresh(&o, "genkey shared"), 0);
+	CHECK(o.command == ZCC_CMD_GENKEY && o.genkey_private == 0);
+	CHECK_EQ(parse_fresh(&o, "genkey private private"), -1);
+	CHECK(has("genkey: unexpected 'private'"));
+	CHECK_EQ(parse_fresh(&o, "pubkey"), 0);
+	CHECK_EQ(o.command, ZCC_CMD_PUBKEY);
+	CHECK_EQ(parse_fresh(&o, "pubkey peer 10.0.0.2"), -1);
+	CHECK(has("pubkey: unexpected 'peer'"));
+}
+
 static void
 test_check(void)
 {
@@ -451,7 +488,8 @@ test_check(void)
 	CHECK(has("missing 'peer ADDR'"));
 	parse_words(&o, "peer 10.0.0.2");
 	CHECK_EQ(options_check(&o, err, sizeof(err)), -1);
-	CHECK(has("missing 'key-file PATH'"));
+	CHECK(has("missing 'key-file PATH' (or 'private-key-file PATH' and "
+	    "'peer-public-key KEY')"));
 	parse_words(&o, "key-file /k");
 	err[0] = '\0';
 	CHECK_EQ(options_check(&o, err, sizeof(err)), 0);     /* a VPN link */
@@ -996,6 +1034,7 @@ main(void)
 	test_argv_odd_values();
 	test_commands();
 	test_check();
+	test_public_keys();
 	test_file_every_setting();
 	test_file_numbers();
 	test_file_errors();
