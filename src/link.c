@@ -352,6 +352,9 @@ send_init(struct link *l, uint64_t now)
 	size_t len;
 
 	l->renew = 0;
+	l->last_init = now;
+	if (l->hs.nkeys == 0)   /* no keys given yet: nothing to say */
+		return;
 	randombytes_buf(e, sizeof(e));
 	next_tai64n(l, tai);
 	hs_state_wipe(&l->pending);

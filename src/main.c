@@ -736,6 +736,13 @@ reload_keys(struct parent *p, const struct zcc_options *n)
 			    "retired (key-overlap 0)", what);
 	}
 	sodium_memzero(&p->keys->fresh, sizeof(p->keys->fresh));
+	/* The words in use now, so that the next SIGHUP compares with them. */
+	memcpy(p->opt.key_file, n->key_file, sizeof(p->opt.key_file));
+	memcpy(p->opt.private_key_file, n->private_key_file,
+	    sizeof(p->opt.private_key_file));
+	memcpy(p->opt.peer_public_key, n->peer_public_key,
+	    sizeof(p->opt.peer_public_key));
+	p->opt.key_overlap = n->key_overlap;
 	if (p->priv_fd != -1)
 		send_keys(p);
 }
