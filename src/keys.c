@@ -131,14 +131,20 @@ keys_load_private(const char *path, uint8_t key[ZCC_KEY_LEN], char *err,
 	    key, err, errlen);
 }
 
-int
-keys_generate(char *out, size_t outlen)
+/* A random key, base64 and a newline; clamp: an X25519 private key. */
+static int
+generate(char *out, size_t outlen, int clamp)
 {
 	uint8_t key[ZCC_KEY_LEN];
 
 	if (outlen < ZCC_KEY_B64_LEN + 2)
 		return -1;
 	randombytes_buf(key, sizeof(key));
+	/* Clamped as RFC 7748 says, so that wg's tools print the same key. */
+	if (clamp) {
+		key[0] &= 248;
+		key[31] = (uint8_t)((key[31] & 127) | 64);
+	}
 	sodium_bin2base64(out, outlen, key, sizeof(key),
 	    sodium_base64_VARIANT_ORIGINAL);
 	sodium_memzero(key, sizeof(key));
@@ -147,21 +153,15 @@ keys_generate(char *out, size_t outlen)
 }
 
 int
+keys_generate(char *out, size_t outlen)
+{
+	return generate(out, outlen, 0);
+}
+
+int
 keys_generate_private(char *out, size_t outlen)
 {
-	uint8_t key[ZCC_KEY_LEN];
-
-	if (outlen < ZCC_KEY_B64_LEN + 2)
-		return -1;
-	/* Clamped as RFC 7748 says, so that wg's tools print the same key. */
-	randombytes_buf(key, sizeof(key));
-	key[0] &= 248;
-	key[31] = (uint8_t)((key[31] & 127) | 64);
-	sodium_bin2base64(out, outlen, key, sizeof(key),
-	    sodium_base64_VARIANT_ORIGINAL);
-	sodium_memzero(key, sizeof(key));
-	strcat(out, "\n");
-	return 0;
+	return generate(out, outlen, 1);
 }
 
 void
