@@ -520,6 +520,12 @@ def corpus(directory):
         "echo-request-big": echo(v["ek1"], 3, IDX_R, 1 << 40),
         "short": bytes([1, 0, 0]),
     }
+    # The public-key pair of the harness: the --pk vectors' keys.
+    for prefix, psk in (("pk-", bytes(32)), ("pk-shared-", PSK)):
+        h = zcc_pk_handshake(psk, S_I, S_R, IP_I, IP_R, E_I, E_R, IDX_I,
+                             IDX_R, KEY_ID, tai64n(SEC, NSEC),
+                             offer=offer_byte(CODEC, SUITES), digest=DIGEST)
+        seeds[prefix + "init"], seeds[prefix + "resp"] = h["init"], h["resp"]
     for name, data in seeds.items():
         with open(os.path.join(directory, name), "wb") as f:
             f.write(data)
