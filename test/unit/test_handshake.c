@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The handshake: the Noise layer against the published Noise vector
- * (test/unit/data/noise_nnpsk0.txt), the zcc messages against the
- * PROTOCOL.md vectors (read from the document itself, so the two cannot
- * drift apart), then the behaviour: round trips, every tampered byte
- * refused with the right error, wrong link key, wrong addresses,
- * reflection, stray responses, lengths, echo messages, TAI64N.
+ * The handshake: the Noise layer against the published Noise vectors
+ * (test/unit/data/noise_nnpsk0.txt, noise_ikpsk2.txt), the zcc messages
+ * against the PROTOCOL.md vectors of both patterns (read from the document
+ * itself, so the two cannot drift apart), then the behaviour: round
+ * trips, every tampered byte refused with the right error, wrong link key,
+ * wrong addresses, reflection, stray responses, lengths, echo messages,
+ * public keys and keysets, TAI64N.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -1147,8 +1148,10 @@ check_public_keys(void)
 
 /*
  * PROTOCOL.md's public-key vectors (test/unit/handshake_ref.py --pk): the
- * mac1 keys, both messages byte for byte, the session keys and the
- * binding, without and with a shared key (the "shared-" lines).
+ * mac1 keys at both ends, both messages byte for byte, the session keys
+ * and the binding, without and with a shared key (the "shared-" lines).
+ * Every input comes from that block itself, so an edit to it is caught
+ * even where it repeats the "Handshake test vectors" block.
  */
 static void
 check_pk_vector(const struct fields *f, const char *prefix)
@@ -1157,57 +1160,141 @@ check_pk_vector(const struct fields *f, const char *prefix)
 	struct hs_keyset ks;
 	struct hs_state sti, str;
 	struct hs_keys ki, kr;
+	struct zcc_addr a_i, a_r;
 	uint8_t s_i[32], s_r[32], pub_i[32], pub_r[32], psk[32], want[32];
+	uint8_t e_i[32], e_r[32], tai[12], ts[12];
 	uint8_t init[HS_INIT_PK_LEN], resp[HS_RESP_LEN], m1[HS_INIT_MAX];
-	uint8_t m2[HS_RESP_LEN], ts[12];
+	uint8_t m2[HS_RESP_LEN];
+	uint32_t idx_i = 0, idx_r = 0;
+	uint16_t port = 0;
+	uint8_t key_id = 0;
+	unsigned long long sec = 0;
+	unsigned long nsec = 0;
 	char name[64];
+	const char *s;
 	const uint8_t *use_psk;
+	int rc, failures;
 
 #define PK_FIELD(n, out, len) do { \
 	snprintf(name, sizeof(name), "%s%s", prefix, n); \
 	hex_field(f, name, 0, out, len); \
 } while (0)
+	/* The inputs both cases share. */
+	failures = check_failures;
 	hex_field(f, "initiator-static", 0, s_i, 32);
 	hex_field(f, "responder-static", 0, s_r, 32);
 	hex_field(f, "initiator-static-public", 0, pub_i, 32);
 	hex_field(f, "responder-static-public", 0, pub_r, 32);
+	hex_field(f, "initiator-ephemeral", 0, e_i, 32);
+	hex_field(f, "responder-ephemeral", 0, e_r, 32);
+	hex_field(f, "tai64n", 0, tai, 12);
+	CHECK((s = field(f, "initiator-address", 0)) != NULL &&
+	    addr_parse(&a_i, s) == 0);
+	CHECK((s = field(f, "responder-address", 0)) != NULL &&
+	    addr_parse(&a_r, s) == 0);
+	CHECK((s = field(f, "port", 0)) != NULL && (port = (uint16_t)atoi(s)));
+	CHECK((s = field(f, "initiator-index", 0)) != NULL &&
+	    (idx_i = (uint32_t)strtoul(s, NULL, 16)) != 0);
+	CHECK((s = field(f, "responder-index", 0)) != NULL &&
+	    (idx_r = (uint32_t)strtoul(s, NULL, 16)) != 0);
+	CHECK((s = field(f, "key-id", 0)) != NULL &&
+	    (key_id = (uint8_t)atoi(s)) != 0);
+	CHECK((s = field(f, "time", 0)) != NULL &&
+	    sscanf(s, "%llu.%lu", &sec, &nsec) == 2);
+	if (check_failures != failures)         /* the block is not whole */
+		return;
+	memset(&ki, 0, sizeof(ki));
+	memset(&kr, 0, sizeof(kr));
+	memset(&sti, 0, sizeof(sti));
+	memset(&str, 0, sizeof(str));
+	hs_tai64n(ts, sec, (uint32_t)nsec);
+	CHECK_MEM(ts, tai, 12);
 	PK_FIELD("psk", psk, 32);
 	use_psk = sodium_is_zero(psk, 32) ? NULL : psk;
 
+	/*
+	 * Each end's config as the block says: its addresses, the port, byte 1
+	 * zero (no codec, no suite beyond zccseal2), no ports selected; then
+	 * one keyset of its private key, the other's public key and the psk.
+	 */
+	hs_config_init(&ci, psk, &a_i, &a_r);
+	hs_config_init(&cr, psk, &a_r, &a_i);
+	ci.port = cr.port = port;
+	ci.codec = cr.codec = 0;
+	ci.suites = cr.suites = 0;
+	ci.ports_digest = cr.ports_digest = 0;
+
+	/* mac1 keys: to the responder from its key, to the initiator from its. */
 	CHECK_EQ(hs_keyset_init(&ks, use_psk, s_i, pub_r), 0);
+	CHECK_EQ(ks.public_keys, 1);
 	CHECK_MEM(ks.pub, pub_i, 32);
 	PK_FIELD("mac1-key-to-responder", want, 32);
 	CHECK_MEM(ks.mac1_out, want, 32);
 	PK_FIELD("mac1-key-to-initiator", want, 32);
 	CHECK_MEM(ks.mac1_in, want, 32);
-	hs_config_init(&ci, zv.psk, &zv.a_i, &zv.a_r);
-	ci.port = zv.port;
 	hs_config_set_keys(&ci, &ks, 1);
 	CHECK_EQ(hs_keyset_init(&ks, use_psk, s_r, pub_i), 0);
-	hs_config_init(&cr, zv.psk, &zv.a_r, &zv.a_i);
-	cr.port = zv.port;
+	CHECK_MEM(ks.pub, pub_r, 32);
+	PK_FIELD("mac1-key-to-responder", want, 32);
+	CHECK_MEM(ks.mac1_in, want, 32);
+	PK_FIELD("mac1-key-to-initiator", want, 32);
+	CHECK_MEM(ks.mac1_out, want, 32);
 	hs_config_set_keys(&cr, &ks, 1);
+	sodium_memzero(&ks, sizeof(ks));
 
+	/* The init (type 6), made and read. */
 	PK_FIELD("init", init, HS_INIT_PK_LEN);
 	PK_FIELD("resp", resp, HS_RESP_LEN);
-	CHECK_EQ(hs_init_create(&ci, &sti, zv.e_i, zv.idx_i, zv.key_id,
-	    zv.tai64n, m1), HS_OK);
+	CHECK_EQ(hs_init_len(&ci), HS_INIT_PK_LEN);
+	CHECK_EQ(hs_init_create(&ci, &sti, e_i, idx_i, key_id, tai, m1), HS_OK);
 	CHECK_MEM(m1, init, HS_INIT_PK_LEN);
-	CHECK_EQ(hs_init_consume(&cr, &str, init, HS_INIT_PK_LEN, NULL, ts),
-	    HS_OK);
-	CHECK_MEM(ts, zv.tai64n, 12);
-	CHECK_EQ(hs_resp_create(&cr, &str, zv.e_r, zv.idx_r, m2, &kr), HS_OK);
+	CHECK_EQ(hs_type(init, HS_INIT_PK_LEN), HS_TYPE_INIT_PK);
+	memset(ts, 0, sizeof(ts));
+	rc = hs_init_consume(&cr, &str, init, HS_INIT_PK_LEN, NULL, ts);
+	CHECK_EQ(rc, HS_OK);
+	if (rc != HS_OK)        /* nothing further to compare */
+		goto out;
+	CHECK_MEM(ts, tai, 12);
+	CHECK_EQ(str.keyset, 0);
+	CHECK_EQ(str.key_id, key_id);
+	CHECK_EQ(str.remote_index, idx_i);
+
+	/* The resp (type 7), made and read; then the keys at both ends. */
+	rc = hs_resp_create(&cr, &str, e_r, idx_r, m2, &kr);
+	CHECK_EQ(rc, HS_OK);
 	CHECK_MEM(m2, resp, HS_RESP_LEN);
-	CHECK_EQ(hs_resp_consume(&ci, &sti, resp, HS_RESP_LEN, &ki), HS_OK);
+	CHECK_EQ(hs_type(resp, HS_RESP_LEN), HS_TYPE_RESP_PK);
+	CHECK(sodium_is_zero((const uint8_t *)&str, sizeof(str)));
+	if (rc != HS_OK)
+		goto out;
+	rc = hs_resp_consume(&ci, &sti, resp, HS_RESP_LEN, &ki);
+	CHECK_EQ(rc, HS_OK);
+	if (rc != HS_OK)
+		goto out;
+	CHECK(sodium_is_zero((const uint8_t *)&sti, sizeof(sti)));
 	PK_FIELD("key-i2r", want, 32);
 	CHECK_MEM(ki.send, want, 32);
 	CHECK_MEM(kr.recv, want, 32);
 	PK_FIELD("key-r2i", want, 32);
 	CHECK_MEM(ki.recv, want, 32);
+	CHECK_MEM(kr.send, want, 32);
 	PK_FIELD("handshake-hash", want, 32);
 	CHECK_MEM(ki.binding, want, 32);
 	CHECK_MEM(kr.binding, want, 32);
+	CHECK_EQ(ki.local_index, idx_i);
+	CHECK_EQ(ki.remote_index, idx_r);
+	CHECK_EQ(kr.local_index, idx_r);
+	CHECK_EQ(kr.remote_index, idx_i);
+	CHECK_EQ(ki.key_id, key_id);
+	CHECK_EQ(kr.key_id, key_id);
+	CHECK_EQ(ki.keyset, 0);
+	CHECK_EQ(kr.keyset, 0);
 #undef PK_FIELD
+out:
+	hs_state_wipe(&sti);
+	hs_state_wipe(&str);
+	hs_keys_wipe(&ki);
+	hs_keys_wipe(&kr);
 	hs_config_wipe(&ci);
 	hs_config_wipe(&cr);
 }
@@ -1216,11 +1303,22 @@ static void
 check_pk_vectors(void)
 {
 	struct fields f;
+	uint8_t a[HS_INIT_PK_LEN], b[HS_INIT_PK_LEN];
 
-	CHECK(read_fields(ZCC_SOURCE_DIR "/docs/PROTOCOL.md",
-	    "## Public-key handshake test vectors", &f) == 0);
+	if (read_fields(ZCC_SOURCE_DIR "/docs/PROTOCOL.md",
+	    "## Public-key handshake test vectors", &f) != 0) {
+		fprintf(stderr, "PROTOCOL.md: no \"## Public-key handshake test "
+		    "vectors\" block\n");
+		check_failures++;
+		return;
+	}
 	check_pk_vector(&f, "");
 	check_pk_vector(&f, "shared-");
+	/* As the text says: the psk enters an init's mac1 only (psk2). */
+	hex_field(&f, "init", 0, a, sizeof(a));
+	hex_field(&f, "shared-init", 0, b, sizeof(b));
+	CHECK_MEM(a, b, HS_INIT_PK_LEN - 16);
+	CHECK(memcmp(a + HS_INIT_PK_LEN - 16, b + HS_INIT_PK_LEN - 16, 16) != 0);
 	fprintf(stderr, "public-key vectors: checked\n");
 }
 
