@@ -935,7 +935,7 @@ control_render_sid(const struct control_sid_req *q, int found,
 		n = snprintf(buf, len, "error: %u-%u is not answered yet "
 		    "(no SYN-ACK seen)\n", q->lport, q->rport);
 	else if (found != 0)
-		n = snprintf(buf, len, "error: not this link's peer\n");
+		n = snprintf(buf, len, "%s", CONTROL_SID_OTHER_PEER_REPLY);
 	else if (!q->json)
 		n = snprintf(buf, len, "%s\n", sodium_bin2hex(hex, sizeof(hex),
 		    r->id, SID_LEN));
@@ -959,6 +959,7 @@ sid_reply(struct client *cl, int *len)
 	struct control_sid_req q;
 	struct sid_result r;
 	const char *nl = memchr(cl->req, '\n', cl->reqlen);
+	char ifname[IFNAMSIZ] = "";
 	int found;
 
 	if (nl == NULL || control_parse_sid(cl->req, (size_t)(nl - cl->req),
@@ -966,10 +967,8 @@ sid_reply(struct client *cl, int *len)
 		return "error: unknown request\n";
 	if (c->sid == NULL)
 		return "error: no session IDs here\n";
-	memset(&c->st, 0, sizeof(c->st));
-	c->fn(c->arg, &c->st);
-	found = c->sid(c->arg, &q, &r);
-	*len = control_render_sid(&q, found, &r, c->st.ifname, c->render,
+	found = c->sid(c->arg, &q, &r, ifname);
+	*len = control_render_sid(&q, found, &r, ifname, c->render,
 	    sizeof(c->render));
 	sodium_memzero(&r, sizeof(r));
 	return *len == -1 ? "error: reply too large\n" : c->render;

@@ -969,10 +969,12 @@ on_parent(evutil_socket_t fd, short what, void *arg)
  * it: by the peer's configured address, or (NAT) where it speaks from.
  */
 static int
-session_id(void *arg, const struct control_sid_req *q, struct sid_result *r)
+session_id(void *arg, const struct control_sid_req *q, struct sid_result *r,
+    char ifname[IFNAMSIZ])
 {
 	struct zcctund *z = arg;
 
+	snprintf(ifname, IFNAMSIZ, "%s", z->opt.ifname);
 	if (!addr_equal(&q->peer, &z->opt.peer) && !addr_equal(&q->peer, &z->ep))
 		return CONTROL_SID_OTHER_PEER;
 	return datapath_session_id(z->dp, q->lport, q->rport, r);

@@ -43,7 +43,6 @@ struct session {
 	uint64_t created, retired;      /* ms; retired: when it became prev */
 	struct hs_view view;            /* the peer's, from the handshake */
 	uint16_t peer_ports;            /* the digest of the peer's ports */
-	uint8_t binding[HS_KEY_LEN];    /* the handshake hash (session IDs) */
 	size_t keyset;                  /* the keys it was made with */
 };
 
@@ -168,7 +167,6 @@ session_from_keys(struct session *s, const struct hs_keys *k, uint8_t codec,
 	s->remote_index = k->remote_index;
 	s->suite = (uint8_t)suite;
 	s->keyset = k->keyset;
-	memcpy(s->binding, k->binding, HS_KEY_LEN);
 	dp_key_derive(&s->tx, k->send, k->key_id, suite);
 	dp_key_derive(&s->rx, k->recv, k->key_id, suite);
 	s->tx.session = s->rx.session = k->local_index;
@@ -960,6 +958,5 @@ link_status(const struct link *l, uint64_t now, struct link_report *r)
 	r->prev_keys_seconds = l->hs.nkeys == 2 ?
 	    (int64_t)((l->prev_keys_until - now) / 1000) : -1;
 	r->session_keys = l->cur.live ? (int)l->cur.keyset : -1;
-	memcpy(r->binding, l->cur.binding, HS_KEY_LEN);
 	r->counters = l->c;
 }

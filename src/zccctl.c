@@ -406,19 +406,20 @@ print_item(const struct reply *r, int json, int first)
 	printf("%s%.*s", first ? "[\n" : ",\n", (int)len, r->buf);
 }
 
+/*
+ * The control sockets of this network namespace, in g, and where their
+ * names end (*suffix); EXIT_OK, or EXIT_FAIL said on stderr.
+ */
 static int
-show_all(const struct args *a)
+list_sockets(glob_t *g, char pattern[128], const char **suffix)
 {
-	char pattern[128], ifname[IFNAMSIZ];
-	const char *suffix;
-	int ret = EXIT_OK, shown = 0, rc;
-	glob_t g;
+	int rc;
 
 	/* "*" for the name gives the pattern of this namespace's sockets. */
-	if (control_socket_path("*", pattern, sizeof(pattern)) == -1)
+	if (control_socket_path("*", pattern, 128) == -1)
 		return EXIT_FAIL;
-	suffix = strchr(pattern, '*') + 1;
-	rc = glob(pattern, 0, glob_error, &g);
+	*suffix = strchr(pattern, '*') + 1;
+	rc = glob(pattern, 0, glob_error, g);
 	if (rc == GLOB_NOMATCH || (rc == GLOB_ABORTED && glob_errno == ENOENT)) {
 		fprintf(stderr, "zccctl: no zcctund is running in this network "
 		    "namespace\n");
@@ -434,6 +435,19 @@ show_all(const struct args *a)
 		fprintf(stderr, "zccctl: %s: cannot list\n", pattern);
 		return EXIT_FAIL;
 	}
+	return EXIT_OK;
+}
+
+static int
+show_all(const struct args *a)
+{
+	char pattern[128], ifname[IFNAMSIZ];
+	const char *suffix;
+	int ret = EXIT_OK, shown = 0;
+	glob_t g;
+
+	if (list_sockets(&g, pattern, &suffix) != EXIT_OK)
+		return EXIT_FAIL;
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		struct reply r;
 
@@ -463,21 +477,17 @@ session_id(const struct args *a)
 	int ret = -1;
 	glob_t g;
 
-	if (control_socket_path("*", pattern, sizeof(pattern)) == -1)
+	if (list_sockets(&g, pattern, &suffix) != EXIT_OK)
 		return EXIT_FAIL;
-	suffix = strchr(pattern, '*') + 1;
-	if (glob(pattern, 0, NULL, &g) != 0) {
-		fprintf(stderr, "zccctl: no zcctund is running in this network "
-		    "namespace\n");
-		return EXIT_FAIL;
-	}
 	for (size_t i = 0; i < g.gl_pathc && ret == -1; i++) {
 		struct reply r;
 
 		path_ifname(g.gl_pathv[i], suffix, ifname, sizeof(ifname));
 		if (ask_raw(ifname, g.gl_pathv[i], a->sid_req, &r) == -1)
 			continue;
-		if (r.len >= 27 && memcmp(r.buf, "error: not this link's peer", 27) == 0) {
+		/* Another link's peer: the next link may have it. */
+		if (r.len == strlen(CONTROL_SID_OTHER_PEER_REPLY) && memcmp(r.buf,
+		    CONTROL_SID_OTHER_PEER_REPLY, r.len) == 0) {
 			free(r.buf);
 			continue;
 		}

@@ -139,11 +139,12 @@ int control_parse_sid(const char *line, size_t len, struct control_sid_req *q);
 /*
  * The engine's answer: 0 and *r; sid_lookup's -1 (no such opening seen)
  * or -2 (not answered yet); CONTROL_SID_OTHER_PEER when the peer is not
- * this link's.
+ * this link's. ifname: the link's interface, for the JSON.
  */
 #define CONTROL_SID_OTHER_PEER (-3)
+#define CONTROL_SID_OTHER_PEER_REPLY "error: not this link's peer\n"  /* its reply */
 typedef int control_sid_fn(void *arg, const struct control_sid_req *q,
-    struct sid_result *r);
+    struct sid_result *r, char ifname[IFNAMSIZ]);
 void control_set_sid(struct control *c, control_sid_fn *fn);
 
 /* The reply to a session-id request, into buf: its length, or -1. Pure. */

@@ -62,7 +62,6 @@ struct link_report {
 	int64_t prev_keys_seconds;      /* keys[1]'s time left, -1: none */
 	int session_keys;               /* the keys the session was made
 	                                   with: 0 newest, 1 previous, -1 none */
-	uint8_t binding[HS_KEY_LEN];    /* the session's (session IDs) */
 	struct link_counters counters;
 };
 

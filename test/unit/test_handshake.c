@@ -118,6 +118,46 @@ mac1_fix(const struct hs_config *c, uint8_t *msg, size_t len)
 	    sizeof(c->keys[0].mac1_in));
 }
 
+/*
+ * The end of a published vector, either pattern: both ends' handshake
+ * hash, Split's keys, then the transport messages (initiator k1, responder
+ * k2, alternating, nonces from 0; the next nonce must fail). The number
+ * of messages.
+ */
+static int
+check_noise_end(const struct fields *f, const struct hs_state *i,
+    const struct hs_state *r, const uint8_t hh[32])
+{
+	uint8_t k1[32], k2[32], rk1[32], rk2[32];
+	uint8_t pt[MAXLEN], ct[MAXLEN], out[MAXLEN];
+	size_t pt_len, ct_len;
+	uint64_t n[2] = { 0, 0 };
+	int msgs;
+
+	CHECK_MEM(i->h, hh, 32);
+	CHECK_MEM(r->h, hh, 32);
+	hs_noise_split(i, k1, k2);
+	hs_noise_split(r, rk1, rk2);
+	CHECK_MEM(k1, rk1, 32);
+	CHECK_MEM(k2, rk2, 32);
+	for (msgs = 2; field(f, "payload", msgs) != NULL; msgs++) {
+		int side = msgs % 2;
+		const uint8_t *k = side ? k2 : k1;
+
+		pt_len = hex_field(f, "payload", msgs, pt, 0);
+		ct_len = hex_field(f, "ciphertext", msgs, ct, 0);
+		CHECK_EQ(ct_len, pt_len + HS_NOISE_TAG_LEN);
+		hs_noise_encrypt(k, n[side], NULL, 0, pt, pt_len, out);
+		CHECK_MEM(out, ct, ct_len);
+		CHECK_EQ(hs_noise_decrypt(k, n[side], NULL, 0, ct, ct_len, out), HS_OK);
+		CHECK_MEM(out, pt, pt_len);
+		CHECK_EQ(hs_noise_decrypt(k, n[side] + 1, NULL, 0, ct, ct_len, out),
+		    HS_ERR_DECRYPT);
+		n[side]++;
+	}
+	return msgs;
+}
+
 /* ---- The published Noise vector ---- */
 
 static void
@@ -127,9 +167,7 @@ check_noise_vector(void)
 	struct hs_state i, r;
 	uint8_t prologue_i[MAXLEN], prologue_r[MAXLEN], psk_i[32], psk_r[32];
 	uint8_t e_i[32], e_r[32], hh[32], pt[MAXLEN], ct[MAXLEN], out[MAXLEN];
-	uint8_t k1[32], k2[32], rk1[32], rk2[32];
 	size_t pi_len, pr_len, pt_len, ct_len;
-	uint64_t n[2] = { 0, 0 };
 	int msgs;
 
 	CHECK(read_fields(ZCC_TEST_DATA "/noise_nnpsk0.txt", NULL, &f) == 0);
@@ -169,29 +207,7 @@ check_noise_vector(void)
 	CHECK_EQ(hs_noise_read2(&i, ct, ct_len, out), HS_OK);
 	CHECK_MEM(out, pt, pt_len);
 
-	CHECK_MEM(i.h, hh, 32);
-	CHECK_MEM(r.h, hh, 32);
-	hs_noise_split(&i, k1, k2);
-	hs_noise_split(&r, rk1, rk2);
-	CHECK_MEM(k1, rk1, 32);
-	CHECK_MEM(k2, rk2, 32);
-
-	/* Transport: initiator (k1), responder (k2), alternating. */
-	for (msgs = 2; field(&f, "payload", msgs) != NULL; msgs++) {
-		int side = msgs % 2;
-		const uint8_t *k = side ? k2 : k1;
-
-		pt_len = hex_field(&f, "payload", msgs, pt, 0);
-		ct_len = hex_field(&f, "ciphertext", msgs, ct, 0);
-		CHECK_EQ(ct_len, pt_len + HS_NOISE_TAG_LEN);
-		hs_noise_encrypt(k, n[side], NULL, 0, pt, pt_len, out);
-		CHECK_MEM(out, ct, ct_len);
-		CHECK_EQ(hs_noise_decrypt(k, n[side], NULL, 0, ct, ct_len, out), HS_OK);
-		CHECK_MEM(out, pt, pt_len);
-		CHECK_EQ(hs_noise_decrypt(k, n[side] + 1, NULL, 0, ct, ct_len, out),
-		    HS_ERR_DECRYPT);
-		n[side]++;
-	}
+	msgs = check_noise_end(&f, &i, &r, hh);
 	CHECK_EQ(msgs, 6);
 	fprintf(stderr, "noise vector: %d messages\n", msgs);
 }
@@ -204,7 +220,7 @@ check_noise_ik_vector(void)
 	struct hs_state i, r;
 	uint8_t prologue[MAXLEN], psk[32], s_i[32], s_r[32], rs[32], pub_r[32];
 	uint8_t pub_i[32], e_i[32], e_r[32], hh[32], pt[MAXLEN], ct[MAXLEN];
-	uint8_t out[MAXLEN], k1[32], k2[32], rk1[32], rk2[32];
+	uint8_t out[MAXLEN];
 	size_t p_len, pt_len, ct_len;
 
 	CHECK(read_fields(ZCC_TEST_DATA "/noise_ikpsk2.txt", NULL, &f) == 0);
@@ -247,20 +263,7 @@ check_noise_ik_vector(void)
 	CHECK_EQ(hs_noise_ik_read2(&i, psk, ct, ct_len, out), HS_OK);
 	CHECK_MEM(out, pt, pt_len);
 
-	CHECK_MEM(i.h, hh, 32);
-	CHECK_MEM(r.h, hh, 32);
-	hs_noise_split(&i, k1, k2);
-	hs_noise_split(&r, rk1, rk2);
-	CHECK_MEM(k1, rk1, 32);
-	CHECK_MEM(k2, rk2, 32);
-	pt_len = hex_field(&f, "payload", 2, pt, 0);
-	ct_len = hex_field(&f, "ciphertext", 2, ct, 0);
-	hs_noise_encrypt(k1, 0, NULL, 0, pt, pt_len, out);
-	CHECK_MEM(out, ct, ct_len);
-	pt_len = hex_field(&f, "payload", 3, pt, 0);
-	ct_len = hex_field(&f, "ciphertext", 3, ct, 0);
-	hs_noise_encrypt(k2, 0, NULL, 0, pt, pt_len, out);
-	CHECK_MEM(out, ct, ct_len);
+	CHECK_EQ(check_noise_end(&f, &i, &r, hh), 6);
 	fprintf(stderr, "noise IKpsk2 vector: checked\n");
 }
 
